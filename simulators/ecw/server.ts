@@ -1,0 +1,594 @@
+/**
+ * eClinicalWorks FHIR R4 simulator: per-practice bases `/fhir/r4/{practice}` with SMART Backend
+ * Services auth, reads/searches of Patient, Practitioner, Location, Coverage, Encounter (and
+ * Organization), Patient writeback with ECW's error codes, and ECW's 250/minute rate limit.
+ * The FHIR work is done by @medplum/fhir-router (fhir.ts); auth in auth.ts; ECW's writeback
+ * rules in writeback.ts; every inferred behaviour in inferred.ts.
+ */
+import './websocket-polyfill.js'
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
+import { readFileSync } from 'node:fs'
+import type { AddressInfo } from 'node:net'
+import type { CapabilityStatement, Organization, Resource } from '@medplum/fhirtypes'
+import { z } from 'zod'
+import { installSimControl } from '../kit/control.js'
+import { OAuthError, SmartAuthority, fetchJwksOverHttp, scopesAllow, type AccessToken, type EcwClient, type Interaction } from './auth.js'
+import { FhirStore } from './fhir.js'
+import {
+  AUTHORIZE_PATH,
+  CONTROL_PARAMS,
+  DEFAULT_PAGE_SIZE,
+  DEFAULT_PRACTICE,
+  EXTRA_SEARCH_PARAMS,
+  JWKS_PATH,
+  MAX_PAGE_SIZE,
+  MAX_SEED_PATIENTS,
+  PAGE_PARAM,
+  PRACTICE_CODE_PATTERN,
+  RATE_LIMIT_PER_MINUTE,
+  RECORDS_PATIENT_LIMIT,
+  RECORDS_WRITE_LIMIT,
+  SERVED_TYPES,
+  TOKEN_PATH,
+  UNIMPLEMENTED_SEARCH_PARAMS,
+} from './inferred.js'
+import { FhirHttpError, fhirError, operationOutcome } from './outcome.js'
+import { demoReferenceData, demoSeedData, generatePatients, accountNumber, type SeedData } from './seed.js'
+import { createPatient, processTransaction, unsupportedWrite, updatePatient, type WriteResult, type WritebackContext } from './writeback.js'
+
+export type { EcwClient } from './auth.js'
+export type { SeedData } from './seed.js'
+export { demoSeedData, demoReferenceData, generatePatients } from './seed.js'
+
+export interface EcwSimulatorOptions {
+  /** Practices and their allow-listed clients. Default: one practice FFBJCD without clients. */
+  practices?: Array<{ code: string; clients: EcwClient[] }>
+  /** Requests per clock minute per practice (token endpoint included). Default 250. */
+  ratePerMinute?: number
+  /** Clock (ms) for tokens, assertions and the rate-limit window. Default Date.now. */
+  now?: () => number
+  /** JWKS fetcher. Default: HTTP GET of the registered URL on every token request. */
+  fetchJwks?: (url: string) => Promise<unknown>
+  /** Seed every practice with its demo data at start and on /_sim/reset. Default true. */
+  demo?: boolean
+}
+
+export interface SeedSummary {
+  practice: string
+  created: Record<string, number>
+  counts: Record<string, number>
+  ms: number
+}
+
+export interface EcwSimulator {
+  app: FastifyInstance
+  /** Listens on 127.0.0.1 (port 0 = any free port); resolves to the origin, e.g. http://127.0.0.1:4321. */
+  listen(port?: number): Promise<string>
+  close(): Promise<void>
+  /** Allow-lists a client (and its JWKS URL) for a practice; creates the practice if new. */
+  registerClient(practice: string, client: EcwClient): void
+  /** Stores resources as given (ids kept), then generates `generatePatients` patients. Creates the practice if new. */
+  seed(practice: string, data: SeedData): Promise<void>
+  /** Seeds the demo reference data and DEMO_PATIENT_COUNT patients. */
+  seedDemo(practice?: string): Promise<void>
+  /** Bulk-generates patients with Coverage and Encounters (10,000 in about a second). `replace` empties the practice first. */
+  seedPatients(practice: string, count: number, options?: { replace?: boolean }): Promise<SeedSummary>
+  /** Same as POST /_sim/reset. */
+  reset(): Promise<void>
+  /** FHIR base of a practice, e.g. http://127.0.0.1:4321/fhir/r4/FFBJCD (after listen). */
+  baseUrl(practice?: string): string
+  /** Resolves once the initial demo seed is stored. */
+  ready: Promise<void>
+}
+
+interface Practice {
+  code: string
+  clients: Map<string, EcwClient>
+  store: FhirStore
+  /** Index of the next ECW account number. */
+  seq: number
+  rate: { window: number; count: number }
+  writes: unknown[]
+  writeErrors: unknown[]
+}
+
+export function createEcwSimulator(options: EcwSimulatorOptions = {}): EcwSimulator {
+  const now = options.now ?? Date.now
+  const ratePerMinute = options.ratePerMinute ?? RATE_LIMIT_PER_MINUTE
+  const demo = options.demo ?? true
+  const authority = new SmartAuthority(now, options.fetchJwks ?? fetchJwksOverHttp)
+  const practices = new Map<string, Practice>()
+  let origin: string | undefined
+
+  const ensurePractice = (code: string): Practice => {
+    const existing = practices.get(code)
+    if (existing) return existing
+    if (!PRACTICE_CODE_PATTERN.test(code)) throw new Error(`Invalid practice code ${code}`)
+    const practice: Practice = {
+      code,
+      clients: new Map(),
+      store: new FhirStore(),
+      seq: 0,
+      rate: { window: -1, count: 0 },
+      writes: [],
+      writeErrors: [],
+    }
+    practices.set(code, practice)
+    return practice
+  }
+
+  const registerClient = (code: string, client: EcwClient): void => {
+    ensurePractice(code).clients.set(client.clientId, { clientId: client.clientId, jwksUrl: client.jwksUrl ?? null, scopes: [...client.scopes] })
+  }
+
+  const generateInto = async (practice: Practice, count: number): Promise<number> => {
+    if (count <= 0) return 0
+    const store = practice.store
+    const [locations, practitioners, organizations] = await Promise.all([store.ids('Location'), store.ids('Practitioner'), store.ids('Organization')])
+    if (locations.length + practitioners.length + organizations.length === 0) {
+      const reference = demoReferenceData(practice.code)
+      await store.seed([...reference.organizations, ...reference.locations, ...reference.practitioners])
+      return generateInto(practice, count)
+    }
+    const payers = ((await store.list('Organization', 1000)) as Organization[]).map((o) => ({ id: o.id ?? '', name: o.name ?? '' }))
+    const resources = generatePatients({
+      practice: practice.code,
+      start: practice.seq,
+      count,
+      locationIds: locations,
+      practitionerIds: practitioners,
+      payers,
+      lastUpdated: new Date().toISOString(),
+    })
+    practice.seq += count
+    await store.seed(resources)
+    return resources.length
+  }
+
+  const seed = async (code: string, data: SeedData): Promise<void> => {
+    const practice = ensurePractice(code)
+    await practice.store.seed([
+      ...(data.organizations ?? []),
+      ...(data.locations ?? []),
+      ...(data.practitioners ?? []),
+      ...(data.patients ?? []),
+      ...(data.coverages ?? []),
+      ...(data.encounters ?? []),
+    ])
+    await generateInto(practice, data.generatePatients ?? 0)
+  }
+
+  const seedDemo = (code: string = DEFAULT_PRACTICE): Promise<void> => seed(code, demoSeedData(code))
+
+  const counts = async (practice: Practice): Promise<Record<string, number>> => {
+    const out: Record<string, number> = {}
+    for (const type of SERVED_TYPES) out[type] = (await practice.store.ids(type)).length
+    return out
+  }
+
+  const seedPatients = async (code: string, count: number, seedOptions: { replace?: boolean } = {}): Promise<SeedSummary> => {
+    const started = performance.now()
+    const practice = ensurePractice(code)
+    if (seedOptions.replace) {
+      practice.store.clear()
+      practice.seq = 0
+    }
+    const before = await counts(practice)
+    await generateInto(practice, count)
+    const after = await counts(practice)
+    const created: Record<string, number> = {}
+    for (const type of SERVED_TYPES) created[type] = (after[type] ?? 0) - (before[type] ?? 0)
+    return { practice: code, created, counts: after, ms: Math.round(performance.now() - started) }
+  }
+
+  for (const configured of options.practices ?? [{ code: DEFAULT_PRACTICE, clients: [] }]) {
+    ensurePractice(configured.code)
+    for (const client of configured.clients) registerClient(configured.code, client)
+  }
+  const ready = (async () => {
+    if (demo) for (const code of practices.keys()) await seedDemo(code)
+  })()
+
+  const reset = async (): Promise<void> => {
+    await ready
+    authority.reset()
+    for (const practice of practices.values()) {
+      practice.store.clear()
+      practice.seq = 0
+      practice.rate = { window: -1, count: 0 }
+      practice.writes = []
+      practice.writeErrors = []
+      if (demo) await seedDemo(practice.code)
+    }
+  }
+
+  const records = async (): Promise<unknown> => {
+    await ready
+    const out: Record<string, unknown> = {}
+    for (const practice of practices.values()) {
+      const byType = await counts(practice)
+      const patients = await practice.store.list('Patient', RECORDS_PATIENT_LIMIT)
+      out[practice.code] = {
+        base: origin ? `${origin}/fhir/r4/${practice.code}` : null,
+        clients: [...practice.clients.values()],
+        counts: byType,
+        patientsTotal: byType.Patient ?? 0,
+        patientsListed: patients.length,
+        patients,
+        writes: practice.writes,
+        writeErrors: practice.writeErrors,
+        rateLimit: {
+          perMinute: ratePerMinute,
+          window: practice.rate.window >= 0 ? new Date(practice.rate.window * 60_000).toISOString() : null,
+          used: practice.rate.count,
+        },
+      }
+    }
+    return { practices: out, ...authority.records() }
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // HTTP
+  // ------------------------------------------------------------------------------------------
+
+  const app = Fastify({ logger: false, bodyLimit: 20 * 1024 * 1024, routerOptions: { ignoreTrailingSlash: true } })
+  app.addContentTypeParser(['application/fhir+json', 'application/json+fhir'], { parseAs: 'string' }, (_request, body, done) => {
+    try {
+      done(null, body === '' ? undefined : JSON.parse(body as string))
+    } catch {
+      done(fhirError(400, 'structure', 'The request body is not valid JSON'), undefined)
+    }
+  })
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => {
+    done(null, new URLSearchParams(body as string))
+  })
+
+  installSimControl(app, { records, reset })
+
+  app.get('/_sim/clients', async () => {
+    const out: Record<string, EcwClient[]> = {}
+    for (const practice of practices.values()) out[practice.code] = [...practice.clients.values()]
+    return { practices: out }
+  })
+  app.post('/_sim/clients', async (request, reply) => {
+    const parsed = ClientBody.safeParse(request.body)
+    if (!parsed.success) return reply.code(400).send({ error: 'invalid_client_registration', message: parsed.error.message })
+    const { practice = DEFAULT_PRACTICE, ...client } = parsed.data
+    await ready
+    registerClient(practice, client)
+    return reply.code(201).send({ practice, clients: [...(practices.get(practice)?.clients.values() ?? [])] })
+  })
+  app.post('/_sim/seed', async (request, reply) => {
+    const parsed = SeedBody.safeParse(request.body)
+    if (!parsed.success) return reply.code(400).send({ error: 'invalid_seed', message: parsed.error.message })
+    await ready
+    return seedPatients(parsed.data.practice ?? DEFAULT_PRACTICE, parsed.data.patients, { replace: parsed.data.replace })
+  })
+
+  // Practice gate: unknown practice → 404; ECW's per-practice rate limit → 429 without Retry-After.
+  app.addHook('onRequest', async (request, reply) => {
+    const match = /^\/fhir\/r4\/([^/?#]+)/.exec(request.url)
+    if (!match?.[1]) return
+    await ready
+    const code = decodeURIComponent(match[1])
+    const practice = practices.get(code)
+    if (!practice) return sendFhir(reply, 404, operationOutcome('not-found', `Practice code ${code} not found`))
+    const window = Math.floor(now() / 60_000)
+    if (practice.rate.window !== window) practice.rate = { window, count: 0 }
+    practice.rate.count += 1
+    if (practice.rate.count > ratePerMinute) {
+      const message = `Rate limit of ${ratePerMinute} requests per minute exceeded for practice ${code}; blocked until the next minute`
+      if (isTokenPath(request.url)) return reply.code(429).send({ error: 'rate_limit_exceeded', error_description: message })
+      return sendFhir(reply, 429, operationOutcome('throttled', message))
+    }
+  })
+
+  app.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
+    if (error instanceof OAuthError) return reply.code(error.status).headers(NO_STORE).send(error.body())
+    if (error instanceof FhirHttpError) return sendFhir(reply, error.status, error.outcome)
+    const status = typeof error.statusCode === 'number' && error.statusCode >= 400 ? error.statusCode : 500
+    if (isTokenPath(request.url)) {
+      return reply.code(status >= 500 ? 500 : 400).send({ error: status >= 500 ? 'access_denied' : 'invalid_request', error_description: error.message })
+    }
+    if (request.url.startsWith('/_sim')) return reply.code(status).send({ error: 'sim_error', message: error.message })
+    return sendFhir(reply, status, operationOutcome(status >= 500 ? 'exception' : 'invalid', error.message))
+  })
+  app.setNotFoundHandler((request, reply) => {
+    if (request.url.startsWith('/fhir/r4/')) {
+      return sendFhir(reply, 404, operationOutcome('not-supported', `${request.method} ${request.url.split('?')[0]} is not a route of this server`))
+    }
+    return reply.code(404).send({ error: 'not_found', message: `${request.method} ${request.url} is not a route of this server` })
+  })
+
+  type Params = { practice: string; type: string; id: string }
+  const practiceOf = (request: FastifyRequest): Practice => {
+    const practice = practices.get((request.params as Params).practice)
+    if (!practice) throw fhirError(404, 'not-found', 'Practice code not found')
+    return practice
+  }
+  const baseOf = (request: FastifyRequest, practice: Practice): string => `${requestOrigin(request)}/fhir/r4/${practice.code}`
+  const authenticate = (request: FastifyRequest, practice: Practice): AccessToken => {
+    const result = authority.authenticate(practice.code, request.headers.authorization)
+    if (!result.ok) throw fhirError(401, result.code, result.message)
+    return result.token
+  }
+  const requireType = (type: string): void => {
+    if (!(SERVED_TYPES as readonly string[]).includes(type)) throw fhirError(404, 'not-supported', `Resource type ${type} is not supported`)
+  }
+  const requireScope = (token: AccessToken, type: string, interaction: Interaction): void => {
+    if (!scopesAllow(token.scopes, type, interaction)) {
+      const v2 = { read: 'rs', search: 'rs', create: 'c', update: 'u', delete: 'd' }[interaction]
+      const v1 = interaction === 'read' || interaction === 'search' ? 'read' : 'write'
+      throw fhirError(403, 'forbidden', `The access token does not allow ${interaction} on ${type} (needs system/${type}.${v2} or system/${type}.${v1})`)
+    }
+  }
+  const writebackContext = (practice: Practice, token: AccessToken): WritebackContext => ({
+    store: practice.store,
+    can: (interaction, type) => scopesAllow(token.scopes, type, interaction),
+    nextAccountNumber: () => accountNumber(practice.seq++),
+  })
+  const logWrite = (practice: Practice, request: FastifyRequest, result: WriteResult): void => {
+    const resources = result.body.resourceType === 'Bundle' ? (result.body.entry ?? []).map((e) => e.resource).filter((r): r is Resource => !!r) : [result.body]
+    for (const resource of resources) {
+      practice.writes.push({ at: new Date(now()).toISOString(), method: request.method, path: request.url, resource })
+    }
+    practice.writes.splice(0, Math.max(0, practice.writes.length - RECORDS_WRITE_LIMIT))
+  }
+  const runWrite = async (request: FastifyRequest, reply: FastifyReply, practice: Practice, write: () => Promise<WriteResult>): Promise<FastifyReply> => {
+    try {
+      const result = await write()
+      logWrite(practice, request, result)
+      if (result.location) void reply.header('location', `${baseOf(request, practice)}/${result.location}`)
+      if (result.versionId) void reply.header('etag', `W/"${result.versionId}"`)
+      if (result.lastModified) void reply.header('last-modified', new Date(result.lastModified).toUTCString())
+      return sendFhir(reply, result.status, result.body)
+    } catch (err) {
+      if (err instanceof FhirHttpError) {
+        const coding = err.outcome.issue?.[0]?.details?.coding?.[0]
+        practice.writeErrors.push({ at: new Date(now()).toISOString(), method: request.method, path: request.url, status: err.status, code: coding?.code ?? null, key: coding?.display ?? null, diagnostics: err.outcome.issue?.[0]?.diagnostics })
+        practice.writeErrors.splice(0, Math.max(0, practice.writeErrors.length - RECORDS_WRITE_LIMIT))
+      }
+      throw err
+    }
+  }
+
+  // Discovery
+  app.get('/fhir/r4/:practice/.well-known/smart-configuration', async (request, reply) => {
+    const base = baseOf(request, practiceOf(request))
+    return reply.header('cache-control', 'no-cache').send({
+      ...SMART_CONFIGURATION,
+      issuer: base,
+      jwks_uri: `${base}/${JWKS_PATH}`,
+      authorization_endpoint: `${base}/${AUTHORIZE_PATH}`,
+      token_endpoint: `${base}/${TOKEN_PATH}`,
+    })
+  })
+  app.get('/fhir/r4/:practice/metadata', async (request, reply) => {
+    const base = baseOf(request, practiceOf(request))
+    const statement = structuredClone(CAPABILITY_STATEMENT)
+    statement.url = `${base}/metadata`
+    statement.implementation = { description: 'eClinicalWorks FHIR Facade Service (carebridge simulator)', url: base }
+    for (const extension of statement.rest?.[0]?.security?.extension ?? []) {
+      for (const uri of extension.extension ?? []) {
+        if (uri.url === 'authorize') uri.valueUri = `${base}/${AUTHORIZE_PATH}`
+        if (uri.url === 'token') uri.valueUri = `${base}/${TOKEN_PATH}`
+      }
+    }
+    return sendFhir(reply, 200, statement)
+  })
+
+  // OAuth
+  app.post(`/fhir/r4/:practice/${TOKEN_PATH}`, async (request, reply) => {
+    const practice = practiceOf(request)
+    if (!(request.body instanceof URLSearchParams)) {
+      throw new OAuthError('invalid_request', 'The token request must be application/x-www-form-urlencoded')
+    }
+    const form = new Map<string, string[]>()
+    for (const [key, value] of request.body) form.set(key, [...(form.get(key) ?? []), value])
+    const tokenUrl = `${baseOf(request, practice)}/${TOKEN_PATH}`
+    const audiences = [tokenUrl, ...(origin ? [`${origin}/fhir/r4/${practice.code}/${TOKEN_PATH}`] : [])]
+    const response = await authority.token({ practice: practice.code, form, audiences, client: (id) => practice.clients.get(id) })
+    return reply.headers(NO_STORE).send(response)
+  })
+  app.get(`/fhir/r4/:practice/${JWKS_PATH}`, async (request) => {
+    practiceOf(request)
+    return { keys: [] }
+  })
+  app.all(`/fhir/r4/:practice/${AUTHORIZE_PATH}`, async (request, reply) => {
+    practiceOf(request)
+    return reply.code(501).send({ error: 'access_denied', error_description: 'The simulator implements only the client_credentials grant' })
+  })
+
+  // Writeback: transaction Bundle at the base
+  app.post('/fhir/r4/:practice', async (request, reply) => {
+    const practice = practiceOf(request)
+    const token = authenticate(request, practice)
+    return runWrite(request, reply, practice, () => processTransaction(request.body, writebackContext(practice, token)))
+  })
+
+  // Search
+  app.get('/fhir/r4/:practice/:type', async (request, reply) => {
+    const practice = practiceOf(request)
+    const { type } = request.params as Params
+    const token = authenticate(request, practice)
+    requireType(type)
+    requireScope(token, type, 'search')
+    const { params, count, page } = searchParams(type, request.url)
+    const endpoint = `${baseOf(request, practice)}/${type}`
+    let bundle
+    try {
+      bundle = await practice.store.search(type, params, { count, page, endpoint, pageParam: PAGE_PARAM })
+    } catch (err) {
+      const outcome = (err as { outcome?: { issue?: Array<{ details?: { text?: string } }> } }).outcome
+      throw fhirError(400, 'invalid', outcome?.issue?.[0]?.details?.text ?? (err instanceof Error ? err.message : 'Invalid search'))
+    }
+    return sendFhir(reply, 200, bundle)
+  })
+
+  // Read
+  app.get('/fhir/r4/:practice/:type/:id', async (request, reply) => {
+    const practice = practiceOf(request)
+    const { type, id } = request.params as Params
+    const token = authenticate(request, practice)
+    requireType(type)
+    requireScope(token, type, 'read')
+    const resource = await practice.store.read(type, id)
+    if (!resource) throw fhirError(404, 'not-found', `${type}/${id} not found`)
+    if (resource.meta?.versionId) void reply.header('etag', `W/"${resource.meta.versionId}"`)
+    if (resource.meta?.lastUpdated) void reply.header('last-modified', new Date(resource.meta.lastUpdated).toUTCString())
+    return sendFhir(reply, 200, resource)
+  })
+
+  // Create / update (Patient only)
+  app.post('/fhir/r4/:practice/:type', async (request, reply) => {
+    const practice = practiceOf(request)
+    const { type } = request.params as Params
+    const token = authenticate(request, practice)
+    if (type !== 'Patient') throw unsupportedWrite(`POST ${type}`)
+    return runWrite(request, reply, practice, () => createPatient(request.body, writebackContext(practice, token)))
+  })
+  app.put('/fhir/r4/:practice/:type/:id', async (request, reply) => {
+    const practice = practiceOf(request)
+    const { type, id } = request.params as Params
+    const token = authenticate(request, practice)
+    if (type !== 'Patient') throw unsupportedWrite(`PUT ${type}`)
+    const ifMatch = typeof request.headers['if-match'] === 'string' ? request.headers['if-match'] : undefined
+    return runWrite(request, reply, practice, () => updatePatient(id, request.body, writebackContext(practice, token), ifMatch))
+  })
+  app.route({
+    method: ['DELETE', 'PATCH'],
+    url: '/fhir/r4/:practice/:type/:id',
+    handler: async (request) => {
+      const practice = practiceOf(request)
+      authenticate(request, practice)
+      const { type } = request.params as Params
+      throw unsupportedWrite(`${request.method} ${type}`)
+    },
+  })
+  app.route({
+    method: ['PUT', 'DELETE', 'PATCH'],
+    url: '/fhir/r4/:practice/:type',
+    handler: async (request) => {
+      const practice = practiceOf(request)
+      authenticate(request, practice)
+      const { type } = request.params as Params
+      throw unsupportedWrite(`conditional ${request.method} ${type}`)
+    },
+  })
+
+  return {
+    app,
+    ready,
+    registerClient,
+    seed: async (code, data) => {
+      await ready
+      await seed(code, data)
+    },
+    seedDemo: async (code = DEFAULT_PRACTICE) => {
+      await ready
+      await seedDemo(code)
+    },
+    seedPatients: async (code, count, seedOptions) => {
+      await ready
+      return seedPatients(code, count, seedOptions)
+    },
+    reset,
+    async listen(port = 0) {
+      await ready
+      await app.listen({ host: '127.0.0.1', port })
+      const address = app.server.address() as AddressInfo
+      origin = `http://127.0.0.1:${address.port}`
+      return origin
+    },
+    async close() {
+      await app.close()
+    },
+    baseUrl(code = DEFAULT_PRACTICE) {
+      if (!origin) throw new Error('The ECW simulator is not listening yet')
+      return `${origin}/fhir/r4/${code}`
+    },
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' }
+
+const ClientBody = z.object({
+  practice: z.string().regex(PRACTICE_CODE_PATTERN).optional(),
+  clientId: z.string().min(1),
+  jwksUrl: z.string().nullable().optional(),
+  scopes: z.array(z.string().min(1)),
+})
+
+const SeedBody = z.object({
+  practice: z.string().regex(PRACTICE_CODE_PATTERN).optional(),
+  patients: z.number().int().min(0).max(MAX_SEED_PATIENTS),
+  replace: z.boolean().optional(),
+})
+
+const SPEC_DIR = new URL('./', import.meta.url)
+const CAPABILITY_STATEMENT = JSON.parse(readFileSync(new URL('capabilitystatement.json', SPEC_DIR), 'utf8')) as CapabilityStatement
+const SMART_CONFIGURATION = JSON.parse(readFileSync(new URL('smart-configuration.json', SPEC_DIR), 'utf8')) as Record<string, unknown>
+
+/** Per served type: the search parameters and _include/_revinclude values ECW declares. */
+const SEARCH_RULES = new Map<string, { params: Set<string>; include: Set<string>; revinclude: Set<string> }>(
+  SERVED_TYPES.map((type) => {
+    const declared = CAPABILITY_STATEMENT.rest?.[0]?.resource?.find((r) => r.type === type)
+    const params = new Set(
+      (declared?.searchParam ?? []).map((p) => p.name).filter((name) => name !== PAGE_PARAM && !UNIMPLEMENTED_SEARCH_PARAMS.includes(name)),
+    )
+    for (const extra of EXTRA_SEARCH_PARAMS) params.add(extra)
+    const explicit = (values: string[] | undefined): Set<string> => new Set((values ?? []).filter((v) => v !== '*' && !UNIMPLEMENTED_SEARCH_PARAMS.some((u) => v.endsWith(`:${u}`))))
+    return [type, { params, include: explicit(declared?.searchInclude), revinclude: explicit(declared?.searchRevInclude) }]
+  }),
+)
+
+/** Validates a search's query string against ECW's declared parameters; splits off paging. */
+function searchParams(type: string, url: string): { params: Array<[string, string]>; count: number; page: number } {
+  const rules = SEARCH_RULES.get(type)
+  const query = new URLSearchParams(url.includes('?') ? url.slice(url.indexOf('?') + 1) : '')
+  const params: Array<[string, string]> = []
+  let count = DEFAULT_PAGE_SIZE
+  let page = 1
+  const seen = new Set<string>()
+  for (const [key, value] of query) {
+    const name = key.split(':')[0] ?? key
+    if (CONTROL_PARAMS.includes(key)) {
+      if ((key === '_count' || key === PAGE_PARAM) && seen.has(key)) throw fhirError(400, 'invalid', `Parameter ${key} is repeated`)
+      seen.add(key)
+    }
+    if (key === '_count') {
+      if (!/^\d+$/.test(value)) throw fhirError(400, 'invalid', `_count must be a non-negative integer`)
+      count = Math.min(Number(value), MAX_PAGE_SIZE)
+    } else if (key === PAGE_PARAM) {
+      if (!/^\d+$/.test(value) || Number(value) < 1) throw fhirError(400, 'invalid', `${PAGE_PARAM} must be a page number from 1`)
+      page = Number(value)
+    } else if (key === '_format') {
+      // JSON is always answered.
+    } else if (key === '_include' || key === '_revinclude') {
+      if (!rules?.[key === '_include' ? 'include' : 'revinclude'].has(value)) {
+        throw fhirError(400, 'not-supported', `${key}=${value} is not supported for ${type}`)
+      }
+      params.push([key, value])
+    } else if (rules?.params.has(name)) {
+      params.push([key, value])
+    } else {
+      const supported = [...(rules?.params ?? [])].join(', ')
+      throw fhirError(400, 'not-supported', `Search parameter ${key} is not supported for ${type} (supported: ${supported}, _count, ${PAGE_PARAM})`)
+    }
+  }
+  return { params, count, page }
+}
+
+function sendFhir(reply: FastifyReply, status: number, body: unknown): FastifyReply {
+  return reply.code(status).header('content-type', 'application/fhir+json; charset=utf-8').send(JSON.stringify(body))
+}
+
+function requestOrigin(request: FastifyRequest): string {
+  return `${request.protocol}://${request.headers.host ?? request.hostname}`
+}
+
+function isTokenPath(url: string): boolean {
+  return url.split('?')[0]?.endsWith(`/${TOKEN_PATH}`) ?? false
+}

@@ -1,0 +1,22 @@
+/**
+ * `npm run simulators`: every simulator alone, on loopback ports (SIM_<NAME>_PORT to fix one),
+ * for trying a connector by hand or pointing a hub at them.
+ */
+import { createRittenSimulator, DEMO_RITTEN } from './ritten/server.js'
+
+const ritten = createRittenSimulator()
+const rittenUrl = await ritten.listen(Number(process.env.SIM_RITTEN_PORT ?? 0))
+
+process.stdout.write(
+  [
+    'carebridge simulators are running (control surface: GET /_sim/records, POST /_sim/faults, POST /_sim/reset at each origin)',
+    `  ritten  ${rittenUrl}  client_id=${DEMO_RITTEN.clientId} client_secret=${DEMO_RITTEN.clientSecret} tenant=${DEMO_RITTEN.tenant}`,
+  ].join('\n') + '\n',
+)
+
+const stop = async () => {
+  await ritten.close()
+  process.exit(0)
+}
+process.on('SIGINT', () => void stop())
+process.on('SIGTERM', () => void stop())

@@ -1,0 +1,42 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
+import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod'
+import { ConflictError, InputError, NotFoundError, UnsupportedError } from '../errors.js'
+
+/**
+ * One place that turns errors into answers: `{error, message}`, 4xx for what the caller can fix
+ * (naming the field), 500 only for our own faults — logged, with nothing internal in the body.
+ */
+export function errorHandler(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) {
+  if (hasZodFastifySchemaValidationErrors(error)) {
+    const issue = error.validation[0]!
+    const where = (error as { validationContext?: string }).validationContext ?? 'body'
+    const path = issue.instancePath.replace(/^\//, '').replaceAll('/', '.')
+    const field = path || where
+    return reply.code(400).send({ error: 'invalid_input', field, message: `${field}: ${describeIssue(issue)}` })
+  }
+  if (error instanceof InputError) return reply.code(400).send({ error: error.code, field: error.field, message: error.message })
+  if (error instanceof NotFoundError) return reply.code(404).send({ error: error.code, message: error.message })
+  if (error instanceof ConflictError) return reply.code(409).send({ error: error.code, message: error.message })
+  if (error instanceof UnsupportedError) return reply.code(422).send({ error: error.code, message: error.message })
+  const status = (error as FastifyError).statusCode
+  if (status && status >= 400 && status < 500) {
+    const code = (error as FastifyError).code
+    const message =
+      code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
+        ? 'Send the body as application/json'
+        : code === 'FST_ERR_CTP_EMPTY_JSON_BODY'
+          ? 'The body is empty: send a JSON object'
+          : code === 'FST_ERR_CTP_BODY_TOO_LARGE'
+            ? 'The body is too large'
+            : error.message
+    return reply.code(status).send({ error: 'bad_request', message })
+  }
+  request.log.error({ err: error }, 'request failed')
+  return reply.code(500).send({ error: 'internal', message: 'Internal error; it has been logged' })
+}
+
+function describeIssue(issue: { message?: string; params?: Record<string, unknown> }): string {
+  const message = issue.message ?? 'is invalid'
+  if (/^Unrecognized key/i.test(message)) return message.replace(/^Unrecognized keys?:/i, 'unknown field(s):')
+  return message
+}

@@ -1,0 +1,64 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import { z } from 'zod'
+import { applyCursor, toPage } from '../../db/cursor.js'
+import { createApiKey } from '../../security/apiKeys.js'
+import { audit } from '../../security/audit.js'
+import type { Hub } from '../../hub.js'
+import { ListQuery } from './common.js'
+
+/** API keys and the audit trail (F26); admins only. */
+export function adminRoutes(hub: Hub): FastifyPluginAsyncZod {
+  return async (app) => {
+    app.post(
+      '/keys',
+      {
+        config: { role: 'admin' },
+        schema: {
+          tags: ['admin'],
+          summary: 'Create an API key; the key is shown once in the answer',
+          body: z.object({ name: z.string().trim().min(1).max(100), role: z.enum(['admin', 'staff']) }).strict(),
+        },
+      },
+      async (request, reply) => {
+        const created = await hub.db.transaction().execute(async (trx) => {
+          const key = await createApiKey(trx, { organizationId: request.actor.organizationId, name: request.body.name, role: request.body.role })
+          await audit(trx, request.actor, 'api_key.create', { type: 'api_key', id: key.id }, { name: request.body.name, role: request.body.role })
+          return key
+        })
+        return reply.code(201).send({ id: created.id, name: request.body.name, role: request.body.role, key: created.key })
+      },
+    )
+
+    app.get('/keys', { config: { role: 'admin' }, schema: { tags: ['admin'], summary: 'List API keys (never the keys themselves)' } }, async (request) => ({
+      items: (
+        await hub.db
+          .selectFrom('api_keys')
+          .select(['id', 'name', 'role', 'created_at', 'revoked_at'])
+          .where('organization_id', '=', request.actor.organizationId)
+          .orderBy('created_at')
+          .execute()
+      ).map((k) => ({ id: k.id, name: k.name, role: k.role, createdAt: k.created_at.toISOString(), revokedAt: k.revoked_at?.toISOString() ?? null })),
+      next: null,
+    }))
+
+    app.get(
+      '/audit',
+      { config: { role: 'admin' }, schema: { tags: ['admin'], summary: 'Audit trail: settings changes and PHI views, newest first', querystring: ListQuery.extend({ action: z.string().max(60).optional() }) } },
+      async (request) => {
+        let query = hub.db.selectFrom('audit_events').selectAll().where('organization_id', '=', request.actor.organizationId)
+        if (request.query.action) query = query.where('action', '=', request.query.action)
+        const rows = await applyCursor(query, { cursor: request.query.cursor, limit: request.query.limit, timeColumn: 'at' }).execute()
+        return toPage(rows, request.query.limit, (r) => ({ at: r.at, id: r.id }), (r) => ({
+          id: r.id,
+          at: r.at.toISOString(),
+          actor: r.actor_name,
+          actorKeyId: r.actor_key_id,
+          action: r.action,
+          targetType: r.target_type,
+          targetId: r.target_id,
+          details: r.details,
+        }))
+      },
+    )
+  }
+}

@@ -1,0 +1,157 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import { z } from 'zod'
+import {
+  ConnectionInput,
+  ConnectionPatch,
+  MappingInput,
+  createConnection,
+  getConnectionView,
+  getMappings,
+  listConnections,
+  loadRunnableConnection,
+  putMappings,
+  requireConnector,
+  updateConnection,
+} from '../../connections/connections.js'
+import { listConnectors } from '../../connectors/registry.js'
+import type { CapabilityMatrix } from '../../connectors/connector.js'
+import { buildConnectorContext } from '../../engine/context.js'
+import { NotFoundError, UnsupportedError } from '../../errors.js'
+import { audit } from '../../security/audit.js'
+import type { Hub } from '../../hub.js'
+import { IdParams } from './common.js'
+
+/** EMR connections (F6), their mappings (F7, F8) and capabilities (F9). */
+export function connectionRoutes(hub: Hub): FastifyPluginAsyncZod {
+  return async (app) => {
+    app.get('/connectors', { schema: { tags: ['connections'], summary: 'Available connectors: settings schema, capabilities, field catalog, default mappings' } }, async () => ({
+      items: listConnectors().map((c) => ({
+        kind: c.kind,
+        title: c.title,
+        settingsSchema: z.toJSONSchema(c.settingsSchema, { io: 'input' }),
+        credentialsSchema: z.toJSONSchema(c.secretsSchema, { io: 'input' }),
+        capabilities: capabilityList(c.capabilities),
+        fields: c.fields,
+        defaults: c.defaults,
+      })),
+      next: null,
+    }))
+
+    app.get('/connections', { schema: { tags: ['connections'], summary: 'List connections (credentials never returned)' } }, async (request) => ({
+      items: await listConnections(hub.db, hub.box, request.actor.organizationId),
+      next: null,
+    }))
+
+    app.post(
+      '/connections',
+      { config: { role: 'admin' }, schema: { tags: ['connections'], summary: 'Add a connection; credentials are stored encrypted', body: ConnectionInput } },
+      async (request, reply) => {
+        const connection = await hub.db.transaction().execute(async (trx) => {
+          const created = await createConnection(trx, hub.box, request.actor.organizationId, request.body)
+          await audit(trx, request.actor, 'connection.create', { type: 'connection', id: created.id }, {
+            connector: created.connector,
+            name: created.name,
+            baseUrl: created.baseUrl,
+            settings: created.settings,
+            credentialsSet: Object.keys(created.credentials),
+          })
+          return created
+        })
+        return reply.code(201).send(connection)
+      },
+    )
+
+    app.get('/connections/:id', { schema: { tags: ['connections'], summary: 'Read a connection', params: IdParams } }, async (request) =>
+      getConnectionView(hub.db, hub.box, request.actor.organizationId, request.params.id),
+    )
+
+    app.patch(
+      '/connections/:id',
+      { config: { role: 'admin' }, schema: { tags: ['connections'], summary: 'Change a connection; credentials replace only the keys sent', params: IdParams, body: ConnectionPatch } },
+      async (request) =>
+        hub.db.transaction().execute(async (trx) => {
+          const { before, after } = await updateConnection(trx, hub.box, request.actor.organizationId, request.params.id, request.body)
+          await audit(trx, request.actor, 'connection.update', { type: 'connection', id: after.id }, {
+            before: { name: before.name, baseUrl: before.baseUrl, enabled: before.enabled, settings: before.settings },
+            after: { name: after.name, baseUrl: after.baseUrl, enabled: after.enabled, settings: after.settings },
+            credentialsChanged: Object.keys(request.body.credentials ?? {}),
+          })
+          return after
+        }),
+    )
+
+    app.post(
+      '/connections/:id/test',
+      { config: { role: 'admin' }, schema: { tags: ['connections'], summary: 'Test a connection: authenticate and read; the result names the exact cause', params: IdParams } },
+      async (request) => {
+        const connection = await loadOwnConnection(hub, request.actor.organizationId, request.params.id)
+        const ctx = buildConnectorContext({ db: hub.db, box: hub.box, httpTimeoutMs: hub.config.httpTimeoutMs }, connection, {
+          organizationId: request.actor.organizationId,
+          syncJobId: null,
+          recordType: null,
+          recordId: null,
+          attempt: 1,
+        })
+        const result = await connection.connector.test(ctx)
+        await audit(hub.db, request.actor, 'connection.test', { type: 'connection', id: connection.row.id }, { ok: result.ok, message: result.message })
+        return result
+      },
+    )
+
+    app.get('/connections/:id/capabilities', { schema: { tags: ['connections'], summary: 'What this connection can push and pull, with reasons (F9)', params: IdParams } }, async (request) => {
+      const view = await getConnectionView(hub.db, hub.box, request.actor.organizationId, request.params.id)
+      const connector = requireConnector(view.connector)
+      return { connectionId: view.id, connector: connector.kind, items: capabilityList(connector.capabilities) }
+    })
+
+    app.post('/connections/:id/pull', { config: { role: 'admin' }, schema: { tags: ['connections'], summary: 'Start a pull from the EMR; returns the job to follow', params: IdParams } }, async (request) => {
+      const view = await getConnectionView(hub.db, hub.box, request.actor.organizationId, request.params.id)
+      const connector = requireConnector(view.connector)
+      const pull = connector.capabilities.patient?.pull
+      throw new UnsupportedError(`${connector.title} cannot pull: ${pull && !pull.supported ? pull.reason : 'this connector has no pull flow'}`)
+    })
+
+    app.get('/connections/:id/mappings', { schema: { tags: ['mappings'], summary: 'Field and value maps in force (defaults overlaid by this connection)', params: IdParams } }, async (request) =>
+      getMappings(hub.db, request.actor.organizationId, request.params.id),
+    )
+
+    app.put(
+      '/connections/:id/mappings',
+      {
+        config: { role: 'admin' },
+        schema: {
+          tags: ['mappings'],
+          summary: 'Replace field map and/or value maps (payer codes, programs, locations…); checked against the connector catalog',
+          params: IdParams,
+          body: MappingInput,
+        },
+      },
+      async (request) =>
+        hub.db.transaction().execute(async (trx) => {
+          const { before, after } = await putMappings(trx, request.actor.organizationId, request.params.id, request.body)
+          await audit(trx, request.actor, 'mappings.update', { type: 'connection', id: request.params.id }, {
+            before: { fieldMap: before.custom ? before.fieldMap : null, valueMaps: before.overrides },
+            after: { fieldMap: after.custom ? after.fieldMap : null, valueMaps: after.overrides },
+          })
+          return after
+        }),
+    )
+  }
+}
+
+async function loadOwnConnection(hub: Hub, organizationId: string, id: string) {
+  const connection = await loadRunnableConnection(hub.db, hub.box, id)
+  if (connection.row.organization_id !== organizationId) throw new NotFoundError('Connection')
+  return connection
+}
+
+export function capabilityList(matrix: CapabilityMatrix) {
+  return Object.entries(matrix).flatMap(([dataType, directions]) =>
+    Object.entries(directions).map(([direction, c]) => ({
+      dataType,
+      direction,
+      supported: c.supported,
+      ...(c.supported ? (c.note ? { note: c.note } : {}) : { reason: c.reason }),
+    })),
+  )
+}

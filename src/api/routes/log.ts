@@ -1,0 +1,44 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import { ExchangeFilter, getExchange, listExchanges } from '../../exchanges/log.js'
+import { getJob } from '../../engine/jobs.js'
+import { NotFoundError } from '../../errors.js'
+import { audit } from '../../security/audit.js'
+import type { Hub } from '../../hub.js'
+import { IdParams } from './common.js'
+
+/** The integration log (F18), replay (F17) and job progress. */
+export function logRoutes(hub: Hub): FastifyPluginAsyncZod {
+  return async (app) => {
+    app.get('/exchanges', { schema: { tags: ['log'], summary: 'Exchanges with external systems, newest first', querystring: ExchangeFilter } }, async (request) =>
+      listExchanges(hub.db, request.actor.organizationId, request.query),
+    )
+
+    app.get(
+      '/exchanges/:id',
+      { schema: { tags: ['log'], summary: 'One exchange with request and response bodies (PHI redacted for non-admins)', params: IdParams } },
+      async (request) => {
+        const showPhi = request.actor.role === 'admin'
+        const exchange = await getExchange(hub.db, request.actor.organizationId, request.params.id, { showPhi })
+        if (!exchange) throw new NotFoundError('Exchange')
+        await audit(hub.db, request.actor, 'exchange.view', { type: 'exchange', id: exchange.id }, { phiShown: showPhi, recordId: exchange.recordId })
+        return exchange
+      },
+    )
+
+    app.post(
+      '/exchanges/:id/replay',
+      { config: { role: 'admin' }, schema: { tags: ['log'], summary: 'Run the job of this exchange again (after fixing data or mapping)', params: IdParams } },
+      async (request, reply) => {
+        const { jobId } = await hub.engine.replayExchange(request.actor.organizationId, request.params.id)
+        await audit(hub.db, request.actor, 'exchange.replay', { type: 'exchange', id: request.params.id }, { jobId })
+        return reply.code(202).send({ jobId })
+      },
+    )
+
+    app.get('/jobs/:id', { schema: { tags: ['log'], summary: 'A sync job: state, attempts, steps done, progress, last error', params: IdParams } }, async (request) => {
+      const job = await getJob(hub.db, request.actor.organizationId, request.params.id)
+      if (!job) throw new NotFoundError('Job')
+      return job
+    })
+  }
+}

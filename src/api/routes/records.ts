@@ -1,0 +1,128 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import { z } from 'zod'
+import { AccountInput, AccountPatch, createAccount, getAccount, listAccounts, updateAccount } from '../../crm/accounts.js'
+import { PatientInput, PatientPatch, createPatient, getPatient, listPatients, updatePatient, type Patient } from '../../crm/patients.js'
+import { InputError, NotFoundError, UnsupportedError } from '../../errors.js'
+import { linksOf } from '../../engine/links.js'
+import { loadRunnableConnection } from '../../connections/connections.js'
+import { audit } from '../../security/audit.js'
+import type { DbOrTx } from '../../db/database.js'
+import type { Hub } from '../../hub.js'
+import { IdParams, ListQuery } from './common.js'
+
+/** CRM records (F1, F2): parent accounts with insurance, patients with their EMR links. */
+export function recordRoutes(hub: Hub): FastifyPluginAsyncZod {
+  return async (app) => {
+    app.post('/accounts', { schema: { tags: ['accounts'], summary: 'Create a parent account with insurance', body: AccountInput } }, async (request, reply) => {
+      const account = await hub.db.transaction().execute((trx) => createAccount(trx, request.actor.organizationId, request.body))
+      return reply.code(201).send(account)
+    })
+
+    app.get('/accounts', { schema: { tags: ['accounts'], summary: 'List parent accounts', querystring: ListQuery } }, async (request) => {
+      return listAccounts(hub.db, request.actor.organizationId, request.query)
+    })
+
+    app.get('/accounts/:id', { schema: { tags: ['accounts'], summary: 'Read a parent account', params: IdParams } }, async (request) => {
+      const account = await getAccount(hub.db, request.actor.organizationId, request.params.id)
+      if (!account) throw new NotFoundError('Account')
+      await audit(hub.db, request.actor, 'account.view', { type: 'account', id: account.id })
+      return account
+    })
+
+    app.patch(
+      '/accounts/:id',
+      { schema: { tags: ['accounts'], summary: 'Update a parent account; its patients are pushed again', params: IdParams, body: AccountPatch } },
+      async (request) => {
+        const account = await hub.db.transaction().execute(async (trx) => {
+          const updated = await updateAccount(trx, request.actor.organizationId, request.params.id, request.body)
+          if (!updated) throw new NotFoundError('Account')
+          await hub.engine.accountChanged(trx, request.actor.organizationId, updated.id)
+          return updated
+        })
+        hub.engine.nudge()
+        return account
+      },
+    )
+
+    app.post('/patients', { schema: { tags: ['patients'], summary: 'Create a patient; it is pushed to every enabled EMR', body: PatientInput } }, async (request, reply) => {
+      const organizationId = request.actor.organizationId
+      const patient = await hub.db.transaction().execute(async (trx) => {
+        await requireAccount(trx, organizationId, request.body.accountId)
+        const created = await createPatient(trx, organizationId, request.body)
+        await hub.engine.patientChanged(trx, organizationId, created.id)
+        return created
+      })
+      hub.engine.nudge()
+      return reply.code(201).send(await withLinks(hub.db, patient))
+    })
+
+    app.get(
+      '/patients',
+      { schema: { tags: ['patients'], summary: 'List patients', querystring: ListQuery.extend({ accountId: z.string().uuid().optional() }) } },
+      async (request) => {
+        const page = await listPatients(hub.db, request.actor.organizationId, request.query)
+        await audit(hub.db, request.actor, 'patient.list', { type: 'patient' }, { count: page.items.length })
+        return page
+      },
+    )
+
+    app.get('/patients/:id', { schema: { tags: ['patients'], summary: 'Read a patient with its EMR links', params: IdParams } }, async (request) => {
+      const patient = await getPatient(hub.db, request.actor.organizationId, request.params.id)
+      if (!patient) throw new NotFoundError('Patient')
+      await audit(hub.db, request.actor, 'patient.view', { type: 'patient', id: patient.id })
+      return withLinks(hub.db, patient)
+    })
+
+    app.patch(
+      '/patients/:id',
+      { schema: { tags: ['patients'], summary: 'Update a patient; the change is pushed (PATCH, never a second create)', params: IdParams, body: PatientPatch } },
+      async (request) => {
+        const organizationId = request.actor.organizationId
+        const patient = await hub.db.transaction().execute(async (trx) => {
+          if (request.body.accountId) await requireAccount(trx, organizationId, request.body.accountId)
+          const updated = await updatePatient(trx, organizationId, request.params.id, request.body)
+          if (!updated) throw new NotFoundError('Patient')
+          await hub.engine.patientChanged(trx, organizationId, updated.id)
+          return updated
+        })
+        hub.engine.nudge()
+        return withLinks(hub.db, patient)
+      },
+    )
+
+    app.get(
+      '/patients/:id/preview',
+      {
+        config: { role: 'admin' },
+        schema: {
+          tags: ['patients'],
+          summary: 'What a push would send to a connection now: each step body, and what is left out and why (F10)',
+          params: IdParams,
+          querystring: z.object({ connectionId: z.string().uuid() }).strict(),
+        },
+      },
+      async (request) => {
+        const organizationId = request.actor.organizationId
+        const patient = await getPatient(hub.db, organizationId, request.params.id)
+        if (!patient) throw new NotFoundError('Patient')
+        const connection = await loadRunnableConnection(hub.db, hub.box, request.query.connectionId)
+        if (connection.row.organization_id !== organizationId) throw new NotFoundError('Connection')
+        const flow = connection.connector.flows.pushPatient
+        if (!flow) throw new UnsupportedError(`${connection.connector.title} cannot receive patients`)
+        const account = patient.accountId ? await getAccount(hub.db, organizationId, patient.accountId) : null
+        const link = (await linksOf(hub.db, 'patient', patient.id)).find((l) => l.connectionId === connection.row.id)
+        await audit(hub.db, request.actor, 'patient.preview', { type: 'patient', id: patient.id }, { connectionId: connection.row.id })
+        return flow.preview({ patient, account, mapping: connection.mapping }, { externalId: link?.externalId ?? null, externalMrn: link?.mrn ?? null })
+      },
+    )
+  }
+}
+
+async function requireAccount(db: DbOrTx, organizationId: string, accountId: string | null | undefined): Promise<void> {
+  if (!accountId) return
+  if (!(await getAccount(db, organizationId, accountId))) throw new InputError('accountId', 'no parent account has this id')
+}
+
+async function withLinks(db: DbOrTx, patient: Patient) {
+  return { ...patient, links: await linksOf(db, 'patient', patient.id) }
+}

@@ -1,0 +1,229 @@
+import { randomUUID } from 'node:crypto'
+import { z } from 'zod'
+import type { Selectable } from 'kysely'
+import type { Database } from '../db/schema.js'
+import type { DbOrTx } from '../db/database.js'
+import type { Connector, FieldMapping, ResolvedMapping, ValueMaps } from '../connectors/connector.js'
+import { getConnector, listConnectors } from '../connectors/registry.js'
+import { InputError, NotFoundError } from '../errors.js'
+import { checkFieldMap, checkValueMaps, resolveMapping } from '../mapping/mapping.js'
+import type { SecretBox } from '../security/secrets.js'
+
+type ConnectionRow = Selectable<Database['connections']>
+
+export const ConnectionInput = z
+  .object({
+    connector: z.string().min(1),
+    name: z.string().trim().min(1).max(100),
+    baseUrl: z.string().url('must be an absolute http(s) URL').refine((u) => /^https?:\/\//.test(u), 'must be an http(s) URL'),
+    enabled: z.boolean().default(true),
+    settings: z.record(z.string(), z.unknown()).default({}),
+    credentials: z.record(z.string(), z.unknown()).default({}),
+  })
+  .strict()
+
+export const ConnectionPatch = ConnectionInput.omit({ connector: true }).partial().strict()
+
+export const MappingInput = z
+  .object({
+    fieldMap: z.array(z.object({ crm: z.string().min(1), emr: z.string().min(1) }).strict()).nullable().optional(),
+    valueMaps: z.record(z.string(), z.record(z.string(), z.string())).optional(),
+  })
+  .strict()
+
+export interface ConnectionView {
+  id: string
+  connector: string
+  name: string
+  baseUrl: string
+  enabled: boolean
+  settings: Record<string, unknown>
+  /** Which credentials are set; their values are never returned. */
+  credentials: Record<string, 'set'>
+  createdAt: string
+  updatedAt: string
+}
+
+export interface RunnableConnection {
+  row: ConnectionRow
+  connector: Connector<unknown, unknown>
+  settings: unknown
+  secrets: unknown
+  mapping: ResolvedMapping
+}
+
+export async function createConnection(db: DbOrTx, box: SecretBox, organizationId: string, input: z.output<typeof ConnectionInput>): Promise<ConnectionView> {
+  const connector = requireConnector(input.connector)
+  const settings = parseWith(connector.settingsSchema, input.settings, 'settings')
+  const secrets = parseWith(connector.secretsSchema, input.credentials, 'credentials')
+  const row = await db
+    .insertInto('connections')
+    .values({
+      id: randomUUID(),
+      organization_id: organizationId,
+      connector: connector.kind,
+      name: input.name,
+      base_url: input.baseUrl,
+      enabled: input.enabled,
+      settings: JSON.stringify(settings),
+      secrets: box.sealJson(secrets),
+      value_maps: JSON.stringify({}),
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow()
+  return toView(row, box)
+}
+
+/** Settings are validated whole after merging; credentials replace only the keys sent. */
+export async function updateConnection(
+  db: DbOrTx,
+  box: SecretBox,
+  organizationId: string,
+  id: string,
+  patch: z.output<typeof ConnectionPatch>,
+): Promise<{ before: ConnectionView; after: ConnectionView }> {
+  const row = await getRow(db, organizationId, id)
+  const connector = requireConnector(row.connector)
+  const settings = patch.settings !== undefined ? parseWith(connector.settingsSchema, { ...row.settings, ...patch.settings }, 'settings') : row.settings
+  const currentSecrets = row.secrets ? box.openJson<Record<string, unknown>>(row.secrets) : {}
+  const secrets =
+    patch.credentials !== undefined ? parseWith(connector.secretsSchema, { ...currentSecrets, ...patch.credentials }, 'credentials') : currentSecrets
+  const updated = await db
+    .updateTable('connections')
+    .set({
+      ...(patch.name !== undefined ? { name: patch.name } : {}),
+      ...(patch.baseUrl !== undefined ? { base_url: patch.baseUrl } : {}),
+      ...(patch.enabled !== undefined ? { enabled: patch.enabled } : {}),
+      settings: JSON.stringify(settings),
+      secrets: box.sealJson(secrets),
+      updated_at: new Date(),
+    })
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirstOrThrow()
+  if (patch.credentials !== undefined || patch.baseUrl !== undefined || patch.settings !== undefined) {
+    // A token minted with the old credentials or for the old system must not be reused.
+    await db.deleteFrom('connection_tokens').where('connection_id', '=', id).execute()
+  }
+  return { before: toView(row, box), after: toView(updated, box) }
+}
+
+export async function getConnectionView(db: DbOrTx, box: SecretBox, organizationId: string, id: string): Promise<ConnectionView> {
+  return toView(await getRow(db, organizationId, id), box)
+}
+
+export async function listConnections(db: DbOrTx, box: SecretBox, organizationId: string): Promise<ConnectionView[]> {
+  const rows = await db.selectFrom('connections').selectAll().where('organization_id', '=', organizationId).orderBy('created_at').execute()
+  return rows.map((r) => toView(r, box))
+}
+
+/** Enabled connections whose connector can push `dataType` (F11: one job per enabled EMR). */
+export async function pushTargets(db: DbOrTx, organizationId: string, dataType: 'patient'): Promise<{ id: string; connector: string }[]> {
+  const rows = await db
+    .selectFrom('connections')
+    .select(['id', 'connector'])
+    .where('organization_id', '=', organizationId)
+    .where('enabled', '=', true)
+    .execute()
+  return rows.filter((r) => {
+    const capability = getConnector(r.connector)?.capabilities[dataType]?.push
+    return capability?.supported === true
+  })
+}
+
+/** Everything a job needs to run against a connection, with its secrets opened. */
+export async function loadRunnableConnection(db: DbOrTx, box: SecretBox, id: string): Promise<RunnableConnection> {
+  const row = await db.selectFrom('connections').selectAll().where('id', '=', id).executeTakeFirst()
+  if (!row) throw new NotFoundError('Connection')
+  const connector = requireConnector(row.connector)
+  return {
+    row,
+    connector,
+    settings: connector.settingsSchema.parse(row.settings),
+    secrets: connector.secretsSchema.parse(row.secrets ? box.openJson(row.secrets) : {}),
+    mapping: resolveMapping(connector.defaults, { fieldMap: row.field_map as FieldMapping[] | null, valueMaps: row.value_maps }),
+  }
+}
+
+export interface MappingView {
+  connectionId: string
+  /** The field map in force; `custom` says whether it is the connection's own or the connector's default. */
+  fieldMap: FieldMapping[]
+  custom: boolean
+  /** Value maps in force (defaults overlaid by the connection's entries). */
+  valueMaps: ValueMaps
+  /** The connection's own value-map entries, as stored. */
+  overrides: ValueMaps
+}
+
+export async function getMappings(db: DbOrTx, organizationId: string, id: string): Promise<MappingView> {
+  const row = await getRow(db, organizationId, id)
+  const connector = requireConnector(row.connector)
+  const resolved = resolveMapping(connector.defaults, { fieldMap: row.field_map as FieldMapping[] | null, valueMaps: row.value_maps })
+  return { connectionId: id, fieldMap: resolved.fieldMap, custom: row.field_map !== null, valueMaps: resolved.valueMaps, overrides: row.value_maps }
+}
+
+/**
+ * Replaces the connection's mappings. `fieldMap: null` returns to the connector's defaults;
+ * omitted parts stay as they are. Everything is checked against the connector's catalog first.
+ */
+export async function putMappings(db: DbOrTx, organizationId: string, id: string, input: z.output<typeof MappingInput>): Promise<{ before: MappingView; after: MappingView }> {
+  const row = await getRow(db, organizationId, id)
+  const connector = requireConnector(row.connector)
+  const problems = [
+    ...(input.fieldMap ? checkFieldMap(input.fieldMap, connector.fields) : []),
+    ...(input.valueMaps ? checkValueMaps(input.valueMaps, connector.defaults, connector.fields) : []),
+  ]
+  const [first, ...others] = problems
+  if (first) throw new InputError(first.field, [first.message, ...others.map((p) => `${p.field}: ${p.message}`)].join('; '))
+  const before = await getMappings(db, organizationId, id)
+  await db
+    .updateTable('connections')
+    .set({
+      ...(input.fieldMap !== undefined ? { field_map: input.fieldMap === null ? null : JSON.stringify(input.fieldMap) } : {}),
+      ...(input.valueMaps !== undefined ? { value_maps: JSON.stringify(input.valueMaps) } : {}),
+      updated_at: new Date(),
+    })
+    .where('id', '=', id)
+    .execute()
+  return { before, after: await getMappings(db, organizationId, id) }
+}
+
+export function requireConnector(kind: string): Connector<unknown, unknown> {
+  const connector = getConnector(kind)
+  if (!connector) {
+    throw new InputError('connector', `"${kind}" is not an available connector; available: ${listConnectors().map((c) => c.kind).join(', ')}`)
+  }
+  return connector
+}
+
+async function getRow(db: DbOrTx, organizationId: string, id: string): Promise<ConnectionRow> {
+  const row = await db.selectFrom('connections').selectAll().where('id', '=', id).where('organization_id', '=', organizationId).executeTakeFirst()
+  if (!row) throw new NotFoundError('Connection')
+  return row
+}
+
+function parseWith<T>(schema: z.ZodType<T>, value: unknown, field: string): T {
+  const parsed = schema.safeParse(value)
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!
+    const path = [field, ...issue.path.map(String)].join('.')
+    throw new InputError(path, issue.message)
+  }
+  return parsed.data
+}
+
+function toView(row: ConnectionRow, box: SecretBox): ConnectionView {
+  const secrets = row.secrets ? box.openJson<Record<string, unknown>>(row.secrets) : {}
+  return {
+    id: row.id,
+    connector: row.connector,
+    name: row.name,
+    baseUrl: row.base_url,
+    enabled: row.enabled,
+    settings: row.settings,
+    credentials: Object.fromEntries(Object.keys(secrets).map((k) => [k, 'set' as const])),
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
+  }
+}

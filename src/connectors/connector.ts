@@ -1,0 +1,169 @@
+import type { z } from 'zod'
+import type { Account } from '../crm/accounts.js'
+import type { Patient } from '../crm/patients.js'
+import type { ConnectorHttp } from './http.js'
+
+/**
+ * The contract every connector implements. A connector knows one external system: how to
+ * authenticate, what it accepts (field catalog), what it can do (capabilities), and the named
+ * steps of each flow. It never touches the database: the engine hands it a context and stores
+ * what it returns, so the same connector runs under any worker and is testable alone.
+ */
+export interface Connector<Settings = unknown, Secrets = unknown> {
+  kind: ConnectorKind
+  title: string
+  /** Non-secret connection settings (shown back to the admin), as a schema the API validates and the UI renders. */
+  settingsSchema: z.ZodType<Settings>
+  /** Credentials: validated like settings, stored encrypted, never returned in clear. */
+  secretsSchema: z.ZodType<Secrets>
+  capabilities: CapabilityMatrix
+  fields: FieldCatalog
+  defaults: MappingDefaults
+  /** Outbound pacing for this system, enforced per connection across every worker. */
+  rateLimit?: RateLimitPolicy
+  /** Checks credentials and reachability; on failure the message names the exact cause. */
+  test(ctx: ConnectorContext<Settings, Secrets>): Promise<TestResult>
+  flows: {
+    pushPatient?: PushPatientFlow<Settings, Secrets>
+  }
+}
+
+export type ConnectorKind = 'ritten' | 'ecw' | 'kipu' | 'caredove' | 'crms'
+export const CONNECTOR_KINDS = ['ritten', 'ecw', 'kipu', 'caredove', 'crms'] as const
+
+// ---------------------------------------------------------------------------------------------
+// Capabilities (F9)
+
+export type DataType = 'patient' | 'insurance' | 'encounter' | 'practitioner' | 'location' | 'preAssessment' | 'referral'
+export type Direction = 'push' | 'pull'
+export type Capability = { supported: true; note?: string } | { supported: false; reason: string }
+export type CapabilityMatrix = Partial<Record<DataType, Record<Direction, Capability>>>
+
+// ---------------------------------------------------------------------------------------------
+// Mapping (F7, F8)
+
+/** One field the external system accepts, addressed by a path in its payload (e.g. `name.first`, `phones[0]`). */
+export interface FieldSpec {
+  path: string
+  label: string
+  type: 'string' | 'date' | 'boolean' | 'integer'
+  /** The value map that translates CRM values for this field (e.g. `maritalStatus`). */
+  valueMap?: string
+  /** The flow step that carries this field (Ritten: `create` or `patch`). */
+  step?: string
+}
+export type FieldCatalog = FieldSpec[]
+
+/** CRM field (`firstName`, `address.city`, `customFields.pronouns`) → external field path. */
+export interface FieldMapping {
+  crm: string
+  emr: string
+}
+
+export type ValueMaps = Record<string, Record<string, string>>
+
+export interface MappingDefaults {
+  fieldMap: FieldMapping[]
+  valueMaps: ValueMaps
+}
+
+/** The mapping in force for one connection: its own field map (or the defaults) and defaults overlaid by its value maps. */
+export interface ResolvedMapping {
+  fieldMap: FieldMapping[]
+  valueMaps: ValueMaps
+}
+
+// ---------------------------------------------------------------------------------------------
+// Running
+
+export interface ConnectionInfo<Settings, Secrets> {
+  id: string
+  name: string
+  baseUrl: string
+  settings: Settings
+  secrets: Secrets
+}
+
+/** What the engine hands a connector for one piece of work. */
+export interface ConnectorContext<Settings = unknown, Secrets = unknown> {
+  connection: ConnectionInfo<Settings, Secrets>
+  /** The one door for HTTP: every call is paced, timed and recorded as an exchange. */
+  http: ConnectorHttp
+  /** This connection's cached access token, stored encrypted and shared by every worker. */
+  tokens: TokenStore
+  now(): Date
+}
+
+export interface TokenStore {
+  /**
+   * The cached token if it is still valid for `minValidityMs`; otherwise `mint` is called (once,
+   * even with many concurrent callers across workers) and its result cached.
+   */
+  get(mint: () => Promise<{ token: string; expiresAt: Date }>, minValidityMs?: number): Promise<string>
+  /** Forget the cached token (e.g. the system answered 401 to it). */
+  clear(): Promise<void>
+}
+
+export type RateLimitPolicy =
+  | { kind: 'bucket'; capacity: number; refillPerSecond: number }
+  | { kind: 'window'; limit: number; windowSeconds: number }
+
+export type TestResult = { ok: true; message: string; details?: Record<string, unknown> } | { ok: false; message: string; code: string }
+
+// ---------------------------------------------------------------------------------------------
+// Flows
+
+/** The CRM data a patient push works from. */
+export interface PatientPushInput {
+  patient: Patient
+  account: Account | null
+  mapping: ResolvedMapping
+}
+
+/** What the engine knows of the link before a step runs. */
+export interface LinkSnapshot {
+  externalId: string | null
+  externalMrn: string | null
+}
+
+/** Progress of one job across attempts: which steps finished, which started without a known result. */
+export interface FlowProgress {
+  done: Record<string, { at: string; output?: Record<string, unknown> }>
+  /** Steps that began but whose outcome is unknown (the process died, or the answer was lost). */
+  started: Record<string, { at: string; attempt: number }>
+}
+
+export interface StepContext<Settings, Secrets> extends ConnectorContext<Settings, Secrets> {
+  link: LinkSnapshot
+  progress: FlowProgress
+}
+
+export interface StepResult {
+  /** Changes to the link: the external id once known, the MRN, the state the link reaches. */
+  link?: Partial<LinkSnapshot> & { state?: 'partial' | 'linked' }
+  output?: Record<string, unknown>
+}
+
+/** A named step of a flow; it must be safe to run again after a crash or a lost answer. */
+export interface FlowStep<Input, Settings, Secrets> {
+  name: string
+  /** Skip when the step's work is already done (e.g. create when the link has an id). */
+  skip?(input: Input, ctx: StepContext<Settings, Secrets>): boolean
+  run(input: Input, ctx: StepContext<Settings, Secrets>): Promise<StepResult>
+}
+
+export interface PushPatientFlow<Settings, Secrets> {
+  steps: FlowStep<PatientPushInput, Settings, Secrets>[]
+  /** Exactly what each step would send now, and what is left out and why (F10). */
+  preview(input: PatientPushInput, link: LinkSnapshot): PushPreview
+}
+
+export interface PushPreview {
+  steps: { step: string; method: string; path: string; body: unknown; skipped?: string }[]
+  dropped: DroppedField[]
+}
+
+export interface DroppedField {
+  field: string
+  reason: string
+}

@@ -1,0 +1,33 @@
+/** The HTTP door a connector is given. The engine's implementation paces, times and records every call. */
+export interface ConnectorHttp {
+  /**
+   * Sends one request and records it as an exchange. Network errors and timeouts are recorded
+   * too and thrown as a retryable ConnectorError; any HTTP status is returned for the connector
+   * to interpret.
+   */
+  request(request: HttpRequest): Promise<HttpResponse>
+}
+
+export interface HttpRequest {
+  /** What this call is for, in the log: `token`, `create`, `patch`, `lookup`, `search`… */
+  operation: string
+  method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE'
+  url: string
+  headers?: Record<string, string>
+  json?: unknown
+  form?: Record<string, string>
+  /** A sentence stored with the exchange, e.g. what was left out of the payload and why. */
+  note?: string
+  details?: Record<string, unknown>
+  /** Not counted against the connection's rate limit (e.g. an endpoint the system meters apart). */
+  unpaced?: boolean
+}
+
+export interface HttpResponse {
+  status: number
+  headers: Headers
+  text: string
+  exchangeId: string
+  /** The body parsed as JSON, or undefined when it is not JSON. */
+  json: unknown
+}

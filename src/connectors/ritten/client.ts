@@ -1,0 +1,136 @@
+import { z } from 'zod'
+import type { ConnectorContext } from '../connector.js'
+import { ConnectorError, httpFailure } from '../errors.js'
+import type { HttpRequest, HttpResponse } from '../http.js'
+
+export const RittenSettings = z
+  .object({
+    clientId: z.string().trim().min(1).describe('Client ID issued by Ritten for this integration'),
+    tenant: z.string().trim().min(1).describe('Clinic tenant sent as X-Ritten-Tenant on every call'),
+    audience: z.string().url().default('https://external-api.ritten.io').describe('Token audience (differs outside production)'),
+  })
+  .strict()
+export const RittenSecrets = z.object({ clientSecret: z.string().min(1).describe('Client secret issued by Ritten') }).strict()
+
+export type RittenSettingsT = z.output<typeof RittenSettings>
+export type RittenSecretsT = z.output<typeof RittenSecrets>
+export type RittenContext = ConnectorContext<RittenSettingsT, RittenSecretsT>
+
+const TokenResponse = z.object({ access_token: z.string().min(1), expires_in: z.number().positive(), token_type: z.string().optional() })
+const TokenError = z.object({ error: z.string(), error_description: z.string().optional() })
+export const RittenPatient = z
+  .object({ id: z.string().min(1), mrn: z.string().nullish(), externalId: z.string().nullish() })
+  .passthrough()
+export const CreatedId = z.object({ id: z.string().min(1) })
+export const Payers = z.array(z.object({ id: z.string(), name: z.string().nullish(), payerIdentifier: z.string().nullish() }).passthrough())
+
+/** What each token error means for the admin: the field to fix in the connection settings. */
+const TOKEN_ERRORS: Record<string, { message: string; retryable: boolean }> = {
+  invalid_client: { message: 'Ritten rejected the client id or client secret (invalid_client): check the connection credentials', retryable: false },
+  invalid_audience: { message: 'Ritten rejected the token audience (invalid_audience): check the audience setting', retryable: false },
+  invalid_request: { message: 'Ritten rejected the token request as malformed (invalid_request)', retryable: false },
+  unsupported_grant_type: { message: 'Ritten does not accept the client_credentials grant for this client (unsupported_grant_type)', retryable: false },
+  rate_limit_exceeded: { message: 'Ritten token minting is rate-limited (rate_limit_exceeded); the hub will retry later', retryable: true },
+  bad_gateway: { message: 'Ritten could not reach its identity provider (bad_gateway); the hub will retry', retryable: true },
+}
+
+/** Ritten tokens last 24 h and minting is limited to 2 an hour: keep one and reuse it to near its end. */
+const TOKEN_MIN_VALIDITY_MS = 5 * 60_000
+
+/**
+ * Calls Ritten's API with the connection's cached token and tenant header. A 401 on a cached
+ * token clears it and retries once with a fresh one; any other failure becomes a ConnectorError.
+ */
+export async function rittenCall(ctx: RittenContext, request: Omit<HttpRequest, 'url' | 'headers'> & { path: string }): Promise<HttpResponse> {
+  const send = async () => {
+    const token = await ctx.tokens.get(() => mintToken(ctx), TOKEN_MIN_VALIDITY_MS)
+    const { path, ...rest } = request
+    return ctx.http.request({
+      ...rest,
+      url: `${trimSlash(ctx.connection.baseUrl)}${path}`,
+      headers: { authorization: `Bearer ${token}`, 'x-ritten-tenant': ctx.connection.settings.tenant, accept: 'application/json' },
+    })
+  }
+  let response = await send()
+  if (response.status === 401) {
+    await ctx.tokens.clear()
+    response = await send()
+  }
+  return response
+}
+
+/** Throws the ConnectorError a non-2xx answer means, carrying Ritten's own message. */
+export function expectOk(response: HttpResponse, operation: string): HttpResponse {
+  if (response.status >= 200 && response.status < 300) return response
+  throw httpFailure({
+    status: response.status,
+    retryAfter: response.headers.get('retry-after'),
+    operation,
+    message: `Ritten ${operation} failed (${response.status}): ${rittenMessage(response)}`,
+    details: { exchangeId: response.exchangeId },
+  })
+}
+
+export function parseBody<T>(schema: z.ZodType<T>, response: HttpResponse, operation: string): T {
+  const parsed = schema.safeParse(response.json)
+  if (!parsed.success) {
+    throw new ConnectorError({
+      code: 'unexpected_response',
+      message: `Ritten ${operation} answered ${response.status} with a body the hub does not understand: ${parsed.error.issues[0]?.message ?? 'invalid'}`,
+      retryable: false,
+      httpStatus: response.status,
+      details: { exchangeId: response.exchangeId },
+    })
+  }
+  return parsed.data
+}
+
+/** Ritten's message from an error body: `message`, the per-field `errors`, or the OAuth description. */
+export function rittenMessage(response: HttpResponse): string {
+  const body = response.json as Record<string, unknown> | undefined
+  if (body && typeof body === 'object') {
+    const parts: string[] = []
+    if (typeof body.message === 'string') parts.push(body.message)
+    if (Array.isArray(body.errors)) {
+      for (const e of body.errors as { path?: string; message?: string }[]) {
+        if (e && typeof e === 'object') parts.push([e.path, e.message].filter(Boolean).join(': '))
+      }
+    }
+    if (typeof body.error_description === 'string') parts.push(body.error_description)
+    else if (typeof body.error === 'string' && parts.length === 0) parts.push(body.error)
+    if (parts.length > 0) return parts.join('; ')
+  }
+  return response.text.slice(0, 300) || 'no message'
+}
+
+async function mintToken(ctx: RittenContext): Promise<{ token: string; expiresAt: Date }> {
+  const { settings, secrets, baseUrl } = ctx.connection
+  const response = await ctx.http.request({
+    operation: 'token',
+    method: 'POST',
+    url: `${trimSlash(baseUrl)}/oauth/token`,
+    json: { grant_type: 'client_credentials', client_id: settings.clientId, client_secret: secrets.clientSecret, audience: settings.audience },
+    // The token endpoint is metered by its own mint quota, not the API's request rate.
+    unpaced: true,
+  })
+  if (response.status !== 200) {
+    const error = TokenError.safeParse(response.json).data
+    const known = error ? TOKEN_ERRORS[error.error] : undefined
+    if (error && known) {
+      throw new ConnectorError({
+        code: `token_${error.error}`,
+        message: known.message,
+        retryable: known.retryable,
+        httpStatus: response.status,
+        details: { exchangeId: response.exchangeId, description: error.error_description },
+      })
+    }
+    expectOk(response, 'token')
+  }
+  const token = parseBody(TokenResponse, response, 'token')
+  return { token: token.access_token, expiresAt: new Date(ctx.now().getTime() + token.expires_in * 1000) }
+}
+
+function trimSlash(url: string): string {
+  return url.endsWith('/') ? url.slice(0, -1) : url
+}

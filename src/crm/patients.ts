@@ -1,0 +1,193 @@
+import { randomUUID } from 'node:crypto'
+import { z } from 'zod'
+import type { Selectable } from 'kysely'
+import type { DbOrTx } from '../db/database.js'
+import type { PatientsTable } from '../db/schema.js'
+import { applyCursor, toPage, type Page } from '../db/cursor.js'
+import { Address, CustomFields, Email, IsoDate, Phone, Text } from './fields.js'
+import { BirthSex, Ethnicity, Gender, MaritalStatus, PaymentMethod, Race } from './vocabulary.js'
+
+/** A patient's demographics as the CRM holds them (F1). Field names are the public API's. */
+const PatientFields = {
+  firstName: Text(100).min(1, 'firstName is required'),
+  middleName: Text(100).nullish(),
+  lastName: Text(100).min(1, 'lastName is required'),
+  preferredName: Text(100).nullish(),
+  dob: IsoDate.nullish(),
+  gender: Gender.nullish(),
+  maritalStatus: MaritalStatus.nullish(),
+  phone: Phone.nullish(),
+  alternatePhone: Phone.nullish(),
+  email: Email.nullish(),
+  address: Address.nullish(),
+  language: Text(60).nullish(),
+  race: Race.nullish(),
+  ethnicity: Ethnicity.nullish(),
+  birthSex: BirthSex.nullish(),
+  admissionDate: IsoDate.nullish(),
+  dischargeDate: IsoDate.nullish(),
+  programId: Text(100).nullish(),
+  locationId: Text(100).nullish(),
+  referrerName: Text(200).nullish(),
+  firstContactName: Text(200).nullish(),
+  paymentMethod: PaymentMethod.nullish(),
+  accountId: z.string().uuid('accountId must be the id of a parent account').nullish(),
+  customFields: CustomFields,
+}
+
+export const PatientInput = z.object({ ...PatientFields, customFields: CustomFields.default({}) }).strict()
+/** No defaults here: a field left out of a PATCH must stay as it is. */
+export const PatientPatch = z
+  .object(PatientFields)
+  .partial()
+  .strict()
+  .refine((p) => Object.keys(p).length > 0, 'send at least one field to change')
+
+export type PatientInputT = z.output<typeof PatientInput>
+export type PatientPatchT = z.output<typeof PatientPatch>
+
+export interface Patient {
+  id: string
+  firstName: string
+  middleName: string | null
+  lastName: string
+  preferredName: string | null
+  dob: string | null
+  gender: z.infer<typeof Gender> | null
+  maritalStatus: z.infer<typeof MaritalStatus> | null
+  phone: string | null
+  alternatePhone: string | null
+  email: string | null
+  address: z.infer<typeof Address> | null
+  language: string | null
+  race: z.infer<typeof Race> | null
+  ethnicity: z.infer<typeof Ethnicity> | null
+  birthSex: z.infer<typeof BirthSex> | null
+  admissionDate: string | null
+  dischargeDate: string | null
+  programId: string | null
+  locationId: string | null
+  referrerName: string | null
+  firstContactName: string | null
+  paymentMethod: z.infer<typeof PaymentMethod> | null
+  accountId: string | null
+  customFields: Record<string, string | number | boolean | null>
+  version: number
+  createdAt: string
+  updatedAt: string
+}
+
+/** API field → column. One list, used for inserts, updates and reads. */
+const COLUMNS = {
+  firstName: 'first_name',
+  middleName: 'middle_name',
+  lastName: 'last_name',
+  preferredName: 'preferred_name',
+  dob: 'dob',
+  gender: 'gender',
+  maritalStatus: 'marital_status',
+  phone: 'phone',
+  alternatePhone: 'alternate_phone',
+  email: 'email',
+  address: 'address',
+  language: 'language',
+  race: 'race',
+  ethnicity: 'ethnicity',
+  birthSex: 'birth_sex',
+  admissionDate: 'admission_date',
+  dischargeDate: 'discharge_date',
+  programId: 'program_id',
+  locationId: 'location_id',
+  referrerName: 'referrer_name',
+  firstContactName: 'first_contact_name',
+  paymentMethod: 'payment_method',
+  accountId: 'account_id',
+  customFields: 'custom_fields',
+} as const satisfies Record<keyof typeof PatientFields, keyof PatientsTable>
+
+const JSON_COLUMNS = new Set(['address', 'custom_fields'])
+
+export async function createPatient(db: DbOrTx, organizationId: string, input: PatientInputT): Promise<Patient> {
+  const values: Record<string, unknown> = { id: randomUUID(), organization_id: organizationId }
+  for (const [field, column] of Object.entries(COLUMNS)) {
+    values[column] = toColumn(column, (input as Record<string, unknown>)[field])
+  }
+  const row = await db
+    .insertInto('patients')
+    .values(values as never)
+    .returningAll()
+    .executeTakeFirstOrThrow()
+  return toPatient(row)
+}
+
+export async function getPatient(db: DbOrTx, organizationId: string, id: string): Promise<Patient | null> {
+  const row = await db
+    .selectFrom('patients')
+    .selectAll()
+    .where('id', '=', id)
+    .where('organization_id', '=', organizationId)
+    .executeTakeFirst()
+  return row ? toPatient(row) : null
+}
+
+/** Applies a partial update and bumps the version; `customFields` merges key by key (null removes a key). */
+export async function updatePatient(db: DbOrTx, organizationId: string, id: string, patch: PatientPatchT): Promise<Patient | null> {
+  const current = await getPatient(db, organizationId, id)
+  if (!current) return null
+  const set: Record<string, unknown> = {}
+  for (const [field, column] of Object.entries(COLUMNS)) {
+    if (!(field in patch)) continue
+    let value = (patch as Record<string, unknown>)[field]
+    if (field === 'customFields') {
+      value = Object.fromEntries(
+        Object.entries({ ...current.customFields, ...(value as Record<string, unknown>) }).filter(([, v]) => v !== null),
+      )
+    }
+    set[column] = toColumn(column, value)
+  }
+  const row = await db
+    .updateTable('patients')
+    .set((eb) => ({ ...(set as Record<string, never>), version: eb('version', '+', 1), updated_at: new Date() }))
+    .where('id', '=', id)
+    .where('organization_id', '=', organizationId)
+    .returningAll()
+    .executeTakeFirstOrThrow()
+  return toPatient(row)
+}
+
+export async function listPatients(
+  db: DbOrTx,
+  organizationId: string,
+  options: { cursor?: string; limit: number; accountId?: string },
+): Promise<Page<Patient>> {
+  let query = db.selectFrom('patients').selectAll().where('organization_id', '=', organizationId)
+  if (options.accountId) query = query.where('account_id', '=', options.accountId)
+  const rows = await applyCursor(query, { cursor: options.cursor, limit: options.limit, timeColumn: 'created_at' }).execute()
+  return toPage(rows, options.limit, (r) => ({ at: r.created_at, id: r.id }), toPatient)
+}
+
+export async function patientIdsOfAccount(db: DbOrTx, organizationId: string, accountId: string): Promise<string[]> {
+  const rows = await db
+    .selectFrom('patients')
+    .select('id')
+    .where('organization_id', '=', organizationId)
+    .where('account_id', '=', accountId)
+    .execute()
+  return rows.map((r) => r.id)
+}
+
+function toColumn(column: string, value: unknown): unknown {
+  if (value === undefined) return null
+  if (JSON_COLUMNS.has(column)) return value === null ? null : JSON.stringify(value)
+  return value
+}
+
+function toPatient(row: Selectable<PatientsTable>): Patient {
+  const patient: Record<string, unknown> = { id: row.id }
+  for (const [field, column] of Object.entries(COLUMNS)) patient[field] = row[column] ?? null
+  patient.customFields = row.custom_fields ?? {}
+  patient.version = row.version
+  patient.createdAt = row.created_at.toISOString()
+  patient.updatedAt = row.updated_at.toISOString()
+  return patient as unknown as Patient
+}

@@ -1,0 +1,69 @@
+import { Kysely, Migrator, PostgresDialect, type Migration, type MigrationProvider, type Transaction } from 'kysely'
+import pg from 'pg'
+import * as initial from './migrations/0001_initial.js'
+import type { Database } from './schema.js'
+import { startEmbeddedPostgres } from './embedded.js'
+
+export type Db = Kysely<Database>
+export type DbOrTx = Kysely<Database> | Transaction<Database>
+
+export interface DatabaseHandle {
+  db: Db
+  pool: pg.Pool
+  /** The connection string in use (the embedded server's loopback address in embedded mode). */
+  connectionString: string
+  embedded: boolean
+  close(): Promise<void>
+}
+
+// DATE columns stay 'YYYY-MM-DD' strings: a JS Date would shift them by the local time zone.
+pg.types.setTypeParser(1082, (value) => value)
+// bigint counts (count(*)) fit in a JS number for everything this hub counts.
+pg.types.setTypeParser(20, (value) => Number.parseInt(value, 10))
+
+/** Opens PostgreSQL at `databaseUrl`, or the embedded PGlite under `dataDir`, and migrates it. */
+export async function openDatabase(options: { databaseUrl?: string; dataDir: string; poolSize?: number }): Promise<DatabaseHandle> {
+  const embedded = options.databaseUrl ? null : await startEmbeddedPostgres(options.dataDir)
+  const connectionString = options.databaseUrl ?? embedded!.connectionString
+  const pool = new pg.Pool({ connectionString, max: options.poolSize ?? 10 })
+  pool.on('error', () => {
+    // An idle client lost its server (e.g. during shutdown); the pool replaces it on next use.
+  })
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
+  try {
+    await migrate(db)
+  } catch (err) {
+    await db.destroy()
+    await embedded?.stop()
+    throw err
+  }
+  return {
+    db,
+    pool,
+    connectionString,
+    embedded: embedded !== null,
+    async close() {
+      await db.destroy()
+      await embedded?.stop()
+    },
+  }
+}
+
+const migrations: Record<string, Migration> = {
+  '0001_initial': initial,
+}
+
+class StaticMigrationProvider implements MigrationProvider {
+  async getMigrations(): Promise<Record<string, Migration>> {
+    return migrations
+  }
+}
+
+export async function migrate(db: Db): Promise<void> {
+  const migrator = new Migrator({ db, provider: new StaticMigrationProvider() })
+  const { error, results } = await migrator.migrateToLatest()
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error')
+    throw new Error(`Database migration ${failed?.migrationName ?? ''} failed`, { cause: error })
+  }
+}

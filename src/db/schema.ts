@@ -1,0 +1,147 @@
+import type { ColumnType, Generated, JSONColumnType } from 'kysely'
+
+/** Typed view of the tables created by the migrations (src/db/migrations). */
+export interface Database {
+  organizations: { id: string; name: string; created_at: Generated<Date> }
+  api_keys: {
+    id: string
+    organization_id: string
+    name: string
+    role: 'admin' | 'staff'
+    key_hash: string
+    created_at: Generated<Date>
+    revoked_at: Date | null
+  }
+  accounts: {
+    id: string
+    organization_id: string
+    name: string
+    email: string | null
+    phone: string | null
+    insurances: JSONColumnType<unknown[]>
+    version: Generated<number>
+    created_at: Generated<Date>
+    updated_at: ColumnType<Date, Date | undefined, Date>
+  }
+  patients: PatientsTable
+  connections: {
+    id: string
+    organization_id: string
+    connector: string
+    name: string
+    base_url: string
+    enabled: Generated<boolean>
+    settings: JSONColumnType<Record<string, unknown>>
+    secrets: string | null
+    field_map: JSONColumnType<unknown[] | null, string | null, string | null>
+    value_maps: JSONColumnType<Record<string, Record<string, string>>>
+    created_at: Generated<Date>
+    updated_at: ColumnType<Date, Date | undefined, Date>
+  }
+  connection_tokens: { connection_id: string; token: string | null; expires_at: Date | null; mint_lease_until: Date | null }
+  links: {
+    id: string
+    organization_id: string
+    record_type: string
+    record_id: string
+    connection_id: string
+    connector: string
+    external_id: string | null
+    external_mrn: string | null
+    state: LinkState
+    message: string | null
+    synced_version: number | null
+    last_synced_at: Date | null
+    created_at: Generated<Date>
+    updated_at: ColumnType<Date, Date | undefined, Date>
+  }
+  sync_jobs: {
+    id: string
+    organization_id: string
+    connection_id: string
+    kind: string
+    record_type: string | null
+    record_id: string | null
+    state: SyncJobState
+    attempts: Generated<number>
+    next_attempt_at: ColumnType<Date, Date | undefined, Date>
+    lease_until: Date | null
+    steps: JSONColumnType<Record<string, unknown>>
+    progress: JSONColumnType<Record<string, unknown> | null, string | null, string | null>
+    last_error: JSONColumnType<{ code: string; message: string; httpStatus?: number } | null, string | null, string | null>
+    replay_of: string | null
+    created_at: Generated<Date>
+    updated_at: ColumnType<Date, Date | undefined, Date>
+    finished_at: Date | null
+  }
+  exchanges: {
+    id: string
+    organization_id: string
+    connection_id: string | null
+    connector: string
+    sync_job_id: string | null
+    record_type: string | null
+    record_id: string | null
+    direction: 'outbound' | 'inbound'
+    operation: string
+    status: 'ok' | 'error'
+    http_status: number | null
+    message: string | null
+    method: string | null
+    url: string | null
+    request_body: string | null
+    response_body: string | null
+    details: JSONColumnType<Record<string, unknown> | null, string | null, string | null>
+    attempt: number
+    started_at: Date
+    duration_ms: number
+    bodies_pruned_at: Date | null
+  }
+  audit_events: {
+    id: string
+    organization_id: string
+    actor_key_id: string | null
+    actor_name: string
+    action: string
+    target_type: string
+    target_id: string | null
+    details: JSONColumnType<Record<string, unknown> | null, string | null, string | null>
+    at: Generated<Date>
+  }
+  rate_limits: { key: string; tokens: number; updated_at: Date }
+}
+
+export type LinkState = 'pending' | 'partial' | 'linked' | 'failed' | 'needs_attention'
+export type SyncJobState = 'queued' | 'running' | 'retrying' | 'succeeded' | 'failed' | 'needs_attention'
+
+export interface PatientsTable {
+  id: string
+  organization_id: string
+  account_id: string | null
+  first_name: string
+  middle_name: string | null
+  last_name: string
+  preferred_name: string | null
+  dob: string | null
+  gender: string | null
+  marital_status: string | null
+  phone: string | null
+  alternate_phone: string | null
+  email: string | null
+  address: JSONColumnType<Record<string, string | null> | null, string | null, string | null>
+  language: string | null
+  race: string | null
+  ethnicity: string | null
+  birth_sex: string | null
+  admission_date: string | null
+  discharge_date: string | null
+  program_id: string | null
+  location_id: string | null
+  referrer_name: string | null
+  first_contact_name: string | null
+  payment_method: string | null
+  custom_fields: JSONColumnType<Record<string, unknown>>
+  version: Generated<number>
+  created_at: Generated<Date>
+  updated_at: ColumnType<Date, Date | undefined, Date>
+}

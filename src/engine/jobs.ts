@@ -1,0 +1,218 @@
+import { randomUUID } from 'node:crypto'
+import { sql, type Selectable } from 'kysely'
+import type { DbOrTx } from '../db/database.js'
+import type { Database, SyncJobState } from '../db/schema.js'
+import { QUEUES, inTransaction, type Queue } from '../db/queue.js'
+import type { FlowProgress } from '../connectors/connector.js'
+
+export type SyncJobRow = Selectable<Database['sync_jobs']>
+export type JobKind = 'push_patient'
+
+/**
+ * Sync jobs: the engine's record of each piece of work (state, attempts, step progress, last
+ * error). The queue carries only job ids; this table is the truth, so a retry or a crash never
+ * loses what a job had already done.
+ */
+export async function enqueueJob(
+  trx: DbOrTx,
+  queue: Queue,
+  job: { organizationId: string; connectionId: string; kind: JobKind; recordType: string | null; recordId: string | null; replayOf?: string },
+): Promise<{ id: string; coalesced: boolean }> {
+  if (job.recordId && !job.replayOf) {
+    // A queued push reads the record when it runs, so one waiting job serves every later change.
+    const waiting = await trx
+      .selectFrom('sync_jobs')
+      .select('id')
+      .where('connection_id', '=', job.connectionId)
+      .where('record_id', '=', job.recordId)
+      .where('kind', '=', job.kind)
+      .where('state', '=', 'queued')
+      .executeTakeFirst()
+    if (waiting) return { id: waiting.id, coalesced: true }
+  }
+  const id = randomUUID()
+  await trx
+    .insertInto('sync_jobs')
+    .values({
+      id,
+      organization_id: job.organizationId,
+      connection_id: job.connectionId,
+      kind: job.kind,
+      record_type: job.recordType,
+      record_id: job.recordId,
+      state: 'queued',
+      steps: JSON.stringify(emptyProgress()),
+      replay_of: job.replayOf ?? null,
+    })
+    .execute()
+  await queue.send(QUEUES.sync, { jobId: id }, inTransaction(trx))
+  return { id, coalesced: false }
+}
+
+export type ClaimResult =
+  | { claimed: true; job: SyncJobRow }
+  | { claimed: false; reason: 'finished' | 'held' | 'not_due' | 'busy_record' | 'missing' }
+
+/**
+ * Takes a job for this worker until the lease runs out. Jobs of one record on one connection
+ * run one at a time (two concurrent creates would make two patients), hence the record lock.
+ */
+export async function claimJob(db: DbOrTx, jobId: string, leaseSeconds: number): Promise<ClaimResult> {
+  return db.transaction().execute(async (trx) => {
+    const job = await trx.selectFrom('sync_jobs').selectAll().where('id', '=', jobId).executeTakeFirst()
+    if (!job) return { claimed: false, reason: 'missing' } as const
+    if (job.record_id) await sql`select pg_advisory_xact_lock(hashtext(${`${job.connection_id}:${job.record_id}`}))`.execute(trx)
+    const claimed = await trx
+      .updateTable('sync_jobs')
+      .set({
+        state: 'running',
+        attempts: sql`attempts + 1`,
+        lease_until: sql`now() + make_interval(secs => ${leaseSeconds})`,
+        updated_at: new Date(),
+      })
+      .where('id', '=', jobId)
+      .where((eb) =>
+        eb.or([eb('state', 'in', ['queued', 'retrying']), eb.and([eb('state', '=', 'running'), eb('lease_until', '<', sql<Date>`now()`)])]),
+      )
+      .where('next_attempt_at', '<=', sql<Date>`now() + interval '1 second'`)
+      .where(({ not, exists, selectFrom }) =>
+        not(
+          exists(
+            selectFrom('sync_jobs as other')
+              .select('other.id')
+              .where('other.connection_id', '=', job.connection_id)
+              .where('other.record_id', '=', job.record_id)
+              .where('other.id', '<>', job.id)
+              .where('other.state', '=', 'running')
+              .where('other.lease_until', '>', sql<Date>`now()`),
+          ),
+        ),
+      )
+      .returningAll()
+      .executeTakeFirst()
+    if (claimed) return { claimed: true, job: claimed } as const
+    if (['succeeded', 'failed', 'needs_attention'].includes(job.state)) return { claimed: false, reason: 'finished' } as const
+    if (job.state === 'running' && job.lease_until && job.lease_until > new Date()) return { claimed: false, reason: 'held' } as const
+    if (job.next_attempt_at.getTime() > Date.now() + 1000) return { claimed: false, reason: 'not_due' } as const
+    return { claimed: false, reason: 'busy_record' } as const
+  })
+}
+
+export async function saveProgress(db: DbOrTx, jobId: string, progress: FlowProgress): Promise<void> {
+  await db.updateTable('sync_jobs').set({ steps: JSON.stringify(progress), updated_at: new Date() }).where('id', '=', jobId).execute()
+}
+
+export async function saveJobProgressInfo(db: DbOrTx, jobId: string, info: Record<string, unknown>): Promise<void> {
+  await db.updateTable('sync_jobs').set({ progress: JSON.stringify(info), updated_at: new Date() }).where('id', '=', jobId).execute()
+}
+
+export async function renewLease(db: DbOrTx, jobId: string, leaseSeconds: number): Promise<void> {
+  await db
+    .updateTable('sync_jobs')
+    .set({ lease_until: sql`now() + make_interval(secs => ${leaseSeconds})` })
+    .where('id', '=', jobId)
+    .where('state', '=', 'running')
+    .execute()
+}
+
+export async function finishJob(db: DbOrTx, jobId: string, state: Extract<SyncJobState, 'succeeded' | 'failed' | 'needs_attention'>, error?: JobError): Promise<void> {
+  await db
+    .updateTable('sync_jobs')
+    .set({
+      state,
+      lease_until: null,
+      last_error: error ? JSON.stringify(error) : null,
+      finished_at: new Date(),
+      updated_at: new Date(),
+    })
+    .where('id', '=', jobId)
+    .execute()
+}
+
+/** Puts the job back for a later attempt and sends its queue message in the same transaction. */
+export async function scheduleRetry(trx: DbOrTx, queue: Queue, jobId: string, delayMs: number, error: JobError): Promise<void> {
+  const at = new Date(Date.now() + delayMs)
+  await trx
+    .updateTable('sync_jobs')
+    .set({ state: 'retrying', lease_until: null, next_attempt_at: at, last_error: JSON.stringify(error), updated_at: new Date() })
+    .where('id', '=', jobId)
+    .execute()
+  await queue.send(QUEUES.sync, { jobId }, { ...inTransaction(trx), startAfter: at })
+}
+
+/** Re-sends a job whose message should run again soon (e.g. its record was busy). */
+export async function redispatch(queue: Queue, jobId: string, delaySeconds: number): Promise<void> {
+  await queue.send(QUEUES.sync, { jobId }, { startAfter: delaySeconds })
+}
+
+/**
+ * Jobs whose worker vanished (lease over while running) or whose message was lost are sent
+ * again. Cheap: it touches only jobs overdue by `graceSeconds`.
+ */
+export async function redispatchOrphans(db: DbOrTx, queue: Queue, graceSeconds: number): Promise<number> {
+  const rows = await db
+    .selectFrom('sync_jobs')
+    .select('id')
+    .where((eb) =>
+      eb.or([
+        eb.and([eb('state', '=', 'running'), eb('lease_until', '<', sql<Date>`now()`)]),
+        eb.and([eb('state', 'in', ['queued', 'retrying']), eb('next_attempt_at', '<', sql<Date>`now() - make_interval(secs => ${graceSeconds})`)]),
+      ]),
+    )
+    .limit(500)
+    .execute()
+  for (const row of rows) await queue.send(QUEUES.sync, { jobId: row.id }, { singletonKey: `orphan:${row.id}`, singletonSeconds: graceSeconds })
+  return rows.length
+}
+
+export interface JobError {
+  code: string
+  message: string
+  httpStatus?: number
+  exchangeId?: string
+}
+
+export function emptyProgress(): FlowProgress {
+  return { done: {}, started: {} }
+}
+
+export interface JobView {
+  id: string
+  connectionId: string
+  kind: string
+  recordType: string | null
+  recordId: string | null
+  state: SyncJobState
+  attempts: number
+  nextAttemptAt: string | null
+  steps: FlowProgress
+  progress: Record<string, unknown> | null
+  lastError: JobError | null
+  replayOf: string | null
+  createdAt: string
+  finishedAt: string | null
+}
+
+export async function getJob(db: DbOrTx, organizationId: string, id: string): Promise<JobView | null> {
+  const row = await db.selectFrom('sync_jobs').selectAll().where('id', '=', id).where('organization_id', '=', organizationId).executeTakeFirst()
+  return row ? toJobView(row) : null
+}
+
+export function toJobView(row: SyncJobRow): JobView {
+  return {
+    id: row.id,
+    connectionId: row.connection_id,
+    kind: row.kind,
+    recordType: row.record_type,
+    recordId: row.record_id,
+    state: row.state,
+    attempts: row.attempts,
+    nextAttemptAt: row.state === 'retrying' || row.state === 'queued' ? row.next_attempt_at.toISOString() : null,
+    steps: row.steps as unknown as FlowProgress,
+    progress: row.progress,
+    lastError: row.last_error as JobError | null,
+    replayOf: row.replay_of,
+    createdAt: row.created_at.toISOString(),
+    finishedAt: row.finished_at?.toISOString() ?? null,
+  }
+}

@@ -1,0 +1,71 @@
+import { randomUUID } from 'node:crypto'
+import type { Selectable } from 'kysely'
+import type { DbOrTx } from '../db/database.js'
+import type { Database, LinkState } from '../db/schema.js'
+
+type LinkRow = Selectable<Database['links']>
+
+/** A CRM record's identity in one external system (F5), as the API shows it. */
+export interface LinkView {
+  connector: string
+  connectionId: string
+  externalId: string | null
+  mrn: string | null
+  state: LinkState
+  message: string | null
+  lastSyncedAt: string | null
+  syncedVersion: number | null
+}
+
+export async function ensureLink(db: DbOrTx, options: { organizationId: string; recordType: string; recordId: string; connectionId: string; connector: string }): Promise<LinkRow> {
+  await db
+    .insertInto('links')
+    .values({
+      id: randomUUID(),
+      organization_id: options.organizationId,
+      record_type: options.recordType,
+      record_id: options.recordId,
+      connection_id: options.connectionId,
+      connector: options.connector,
+      state: 'pending',
+    })
+    .onConflict((oc) => oc.columns(['record_type', 'record_id', 'connection_id']).doNothing())
+    .execute()
+  return getLink(db, options.recordType, options.recordId, options.connectionId) as Promise<LinkRow>
+}
+
+export async function getLink(db: DbOrTx, recordType: string, recordId: string, connectionId: string): Promise<LinkRow | undefined> {
+  return db
+    .selectFrom('links')
+    .selectAll()
+    .where('record_type', '=', recordType)
+    .where('record_id', '=', recordId)
+    .where('connection_id', '=', connectionId)
+    .executeTakeFirst()
+}
+
+export async function updateLink(
+  db: DbOrTx,
+  id: string,
+  change: Partial<{ external_id: string | null; external_mrn: string | null; state: LinkState; message: string | null; synced_version: number; last_synced_at: Date }>,
+): Promise<void> {
+  await db.updateTable('links').set({ ...change, updated_at: new Date() }).where('id', '=', id).execute()
+}
+
+export async function linksOf(db: DbOrTx, recordType: string, recordId: string): Promise<LinkView[]> {
+  const rows = await db.selectFrom('links').selectAll().where('record_type', '=', recordType).where('record_id', '=', recordId).orderBy('created_at').execute()
+  return rows.map(toLinkView)
+}
+
+export function toLinkView(row: LinkRow): LinkView {
+  return {
+    connector: row.connector,
+    connectionId: row.connection_id,
+    externalId: row.external_id,
+    mrn: row.external_mrn,
+    state: row.state,
+    message: row.message,
+    lastSyncedAt: row.last_synced_at?.toISOString() ?? null,
+    syncedVersion: row.synced_version,
+  }
+}

@@ -1,0 +1,58 @@
+import { sql } from 'kysely'
+import type { Db } from '../db/database.js'
+import type { RateLimitPolicy } from '../connectors/connector.js'
+import type { Pacer } from '../exchanges/recorder.js'
+
+/**
+ * Pacing held in the database, so every worker process of a connection draws from one budget.
+ * Times come from the database clock, which all workers share.
+ */
+export function createPacer(db: Db, key: string, policy: RateLimitPolicy, sleep = defaultSleep): Pacer {
+  return policy.kind === 'bucket' ? bucketPacer(db, key, policy, sleep) : windowPacer(db, key, policy, sleep)
+}
+
+/**
+ * Token bucket by reservation: each call takes a token even when the bucket is empty, driving
+ * it negative; the caller then waits until its reserved token has refilled. Callers are served
+ * in the order they reserved, with one statement each.
+ */
+function bucketPacer(db: Db, key: string, policy: { capacity: number; refillPerSecond: number }, sleep: Sleep): Pacer {
+  const bucketKey = `bucket:${key}`
+  return {
+    async take() {
+      const { rows } = await sql<{ tokens: number }>`
+        insert into rate_limits (key, tokens, updated_at) values (${bucketKey}, ${policy.capacity - 1}, now())
+        on conflict (key) do update set
+          tokens = least(${policy.capacity}::float8,
+                         rate_limits.tokens + extract(epoch from (now() - rate_limits.updated_at)) * ${policy.refillPerSecond}::float8) - 1,
+          updated_at = now()
+        returning tokens`.execute(db)
+      const tokens = Number(rows[0]?.tokens ?? 0)
+      if (tokens < 0) await sleep((-tokens / policy.refillPerSecond) * 1000)
+    },
+  }
+}
+
+/** Fixed window (e.g. 250 per clock minute): beyond the limit, wait for the next window. */
+function windowPacer(db: Db, key: string, policy: { limit: number; windowSeconds: number }, sleep: Sleep): Pacer {
+  return {
+    async take() {
+      for (;;) {
+        const { rows } = await sql<{ used: number; remaining_ms: number }>`
+          with w as (select floor(extract(epoch from now()) / ${policy.windowSeconds}::float8)::bigint as n,
+                            extract(epoch from now()) as t)
+          insert into rate_limits (key, tokens, updated_at)
+            select ${`window:${key}:`} || w.n, 1, now() from w
+          on conflict (key) do update set tokens = rate_limits.tokens + 1, updated_at = now()
+          returning tokens as used,
+            ((select (w.n + 1) * ${policy.windowSeconds}::float8 - w.t from w) * 1000)::float8 as remaining_ms`.execute(db)
+        const row = rows[0]
+        if (!row || Number(row.used) <= policy.limit) return
+        await sleep(Number(row.remaining_ms) + 50)
+      }
+    },
+  }
+}
+
+type Sleep = (ms: number) => Promise<void>
+const defaultSleep: Sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))

@@ -1,0 +1,157 @@
+import type { Db } from '../db/database.js'
+import type { Queue } from '../db/queue.js'
+import type { FlowProgress, LinkSnapshot, PatientPushInput, StepContext } from '../connectors/connector.js'
+import { ConnectorError, isConnectorError } from '../connectors/errors.js'
+import { loadRunnableConnection, type RunnableConnection } from '../connections/connections.js'
+import { getAccount } from '../crm/accounts.js'
+import { getPatient } from '../crm/patients.js'
+import { jobRetries, jobsFinished } from '../observability/metrics.js'
+import type { SecretBox } from '../security/secrets.js'
+import { claimJob, emptyProgress, finishJob, redispatch, renewLease, saveProgress, scheduleRetry, type JobError, type SyncJobRow } from './jobs.js'
+import { buildConnectorContext } from './context.js'
+import { ensureLink, updateLink } from './links.js'
+import { retryDelayMs, type RetryPolicy } from './retry.js'
+
+export interface EngineDeps {
+  db: Db
+  queue: Queue
+  box: SecretBox
+  retry: RetryPolicy
+  leaseSeconds: number
+  httpTimeoutMs: number
+  log: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void }
+}
+
+/**
+ * Runs one sync job: claim it, run its flow step by step (recording each step's outcome so a
+ * retry resumes where it stopped), then settle the job and the link. Every failure ends in one
+ * of three places: a scheduled retry, `needs_attention` (a person must fix something), or
+ * `failed` (retries exhausted) — each with its reason on the job, the link and the exchange.
+ */
+export async function runJob(deps: EngineDeps, jobId: string): Promise<void> {
+  const claim = await claimJob(deps.db, jobId, deps.leaseSeconds)
+  if (!claim.claimed) {
+    // Another job of the same record is running: come back shortly rather than run beside it.
+    if (claim.reason === 'busy_record') await redispatch(deps.queue, jobId, 1)
+    return
+  }
+  const job = claim.job
+  const heartbeat = setInterval(
+    () => void renewLease(deps.db, job.id, deps.leaseSeconds).catch(() => undefined),
+    Math.max(1000, (deps.leaseSeconds * 1000) / 3),
+  )
+  let connection: RunnableConnection | null = null
+  try {
+    connection = await loadRunnableConnection(deps.db, deps.box, job.connection_id)
+    switch (job.kind) {
+      case 'push_patient':
+        await runPushPatient(deps, job, connection)
+        break
+      default:
+        throw new ConnectorError({ code: 'unknown_job', message: `No flow runs jobs of kind "${job.kind}"`, retryable: false })
+    }
+    await finishJob(deps.db, job.id, 'succeeded')
+    jobsFinished.inc({ connector: connection.row.connector, kind: job.kind, state: 'succeeded' })
+  } catch (err) {
+    await settleFailure(deps, job, connection?.row.connector ?? 'unknown', err)
+  } finally {
+    clearInterval(heartbeat)
+  }
+}
+
+async function runPushPatient(deps: EngineDeps, job: SyncJobRow, connection: RunnableConnection): Promise<void> {
+  const { connector } = connection
+  const flow = connector.flows.pushPatient
+  const capability = connector.capabilities.patient?.push
+  if (!flow || !capability?.supported) {
+    const reason = capability && !capability.supported ? capability.reason : 'this connector has no patient push flow'
+    throw new ConnectorError({ code: 'unsupported', message: `${connector.title} cannot receive patients: ${reason}`, retryable: false })
+  }
+  const organizationId = job.organization_id
+  const patient = await getPatient(deps.db, organizationId, job.record_id!)
+  if (!patient) {
+    throw new ConnectorError({ code: 'record_missing', message: 'The patient no longer exists in the CRM', retryable: false })
+  }
+  const account = patient.accountId ? await getAccount(deps.db, organizationId, patient.accountId) : null
+  const input: PatientPushInput = { patient, account, mapping: connection.mapping }
+  const link = await ensureLink(deps.db, {
+    organizationId,
+    recordType: 'patient',
+    recordId: patient.id,
+    connectionId: connection.row.id,
+    connector: connector.kind,
+  })
+
+  const progress: FlowProgress = { ...emptyProgress(), ...(job.steps as unknown as FlowProgress) }
+  // Steps see progress as earlier attempts left it, not the markers this attempt sets.
+  const earlier: FlowProgress = structuredClone(progress)
+  const snapshot: LinkSnapshot = { externalId: link.external_id, externalMrn: link.external_mrn }
+  const ctx: StepContext<unknown, unknown> = {
+    ...buildConnectorContext(deps, connection, { organizationId, syncJobId: job.id, recordType: 'patient', recordId: patient.id, attempt: job.attempts }),
+    link: snapshot,
+    progress: earlier,
+  }
+
+  for (const step of flow.steps) {
+    if (progress.done[step.name]) continue
+    if (step.skip?.(input, ctx)) continue
+    // Recorded before the call: if the answer is lost, the next attempt knows this step may have happened.
+    progress.started[step.name] = { at: new Date().toISOString(), attempt: job.attempts }
+    await saveProgress(deps.db, job.id, progress)
+    const result = await step.run(input, ctx)
+    if (result.link) {
+      if (result.link.externalId !== undefined) snapshot.externalId = result.link.externalId
+      if (result.link.externalMrn !== undefined) snapshot.externalMrn = result.link.externalMrn
+      await updateLink(deps.db, link.id, {
+        external_id: snapshot.externalId,
+        external_mrn: snapshot.externalMrn,
+        ...(result.link.state ? { state: result.link.state } : {}),
+        message: null,
+      })
+    }
+    delete progress.started[step.name]
+    progress.done[step.name] = { at: new Date().toISOString(), ...(result.output ? { output: result.output } : {}) }
+    await saveProgress(deps.db, job.id, progress)
+  }
+  await updateLink(deps.db, link.id, { state: 'linked', message: null, synced_version: patient.version, last_synced_at: new Date() })
+}
+
+async function settleFailure(deps: EngineDeps, job: SyncJobRow, connector: string, err: unknown): Promise<void> {
+  const failure = asConnectorError(err)
+  if (!isConnectorError(err)) deps.log.error({ err, jobId: job.id }, 'sync job failed unexpectedly')
+  const error: JobError = {
+    code: failure.code,
+    message: failure.message,
+    ...(failure.httpStatus ? { httpStatus: failure.httpStatus } : {}),
+    ...(typeof failure.details?.exchangeId === 'string' ? { exchangeId: failure.details.exchangeId } : {}),
+  }
+  const link = job.record_id
+    ? await deps.db.selectFrom('links').selectAll().where('record_id', '=', job.record_id).where('connection_id', '=', job.connection_id).executeTakeFirst()
+    : undefined
+
+  if (failure.retryable && job.attempts < deps.retry.maxAttempts) {
+    const delay = retryDelayMs(deps.retry, job.attempts, failure.retryAfterMs)
+    await deps.db.transaction().execute(async (trx) => {
+      await scheduleRetry(trx, deps.queue, job.id, delay, error)
+      if (link) await updateLink(trx, link.id, { message: `retry ${job.attempts + 1} of ${deps.retry.maxAttempts} in ${Math.round(delay / 1000)} s: ${failure.message}` })
+    })
+    jobRetries.inc({ connector })
+    return
+  }
+  const state = failure.retryable ? 'failed' : 'needs_attention'
+  const reason = failure.retryable ? `gave up after ${job.attempts} attempts: ${failure.message}` : failure.message
+  await finishJob(deps.db, job.id, state, { ...error, message: reason })
+  if (link) await updateLink(deps.db, link.id, { state, message: reason })
+  jobsFinished.inc({ connector, kind: job.kind, state })
+}
+
+function asConnectorError(err: unknown): ConnectorError {
+  if (isConnectorError(err)) return err
+  // Not the external system's doing (e.g. the database was briefly unavailable): worth another try.
+  return new ConnectorError({
+    code: 'internal',
+    message: `Internal error: ${err instanceof Error ? err.message : String(err)}`,
+    retryable: true,
+    cause: err,
+  })
+}

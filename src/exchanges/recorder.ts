@@ -1,0 +1,170 @@
+import { randomUUID } from 'node:crypto'
+import type { Db } from '../db/database.js'
+import type { ConnectorHttp, HttpRequest, HttpResponse } from '../connectors/http.js'
+import { ConnectorError } from '../connectors/errors.js'
+import { redactCredentials, redactUrl } from '../security/redact.js'
+import { exchangeDuration, exchangesTotal } from '../observability/metrics.js'
+import { summarizeFailure } from './summary.js'
+
+export interface ExchangeScope {
+  organizationId: string
+  connectionId: string
+  connector: string
+  syncJobId: string | null
+  recordType: string | null
+  recordId: string | null
+  attempt: number
+}
+
+export interface Pacer {
+  take(): Promise<void>
+}
+
+/** Bodies above this are cut in the log (the exchange notes it) so one huge page cannot bloat it. */
+const MAX_STORED_BODY = 256 * 1024
+
+/**
+ * The engine's implementation of a connector's HTTP door: paces by the connection's limiter,
+ * applies the timeout, and stores every call (success, HTTP error, timeout, refused connection)
+ * as an exchange with credentials removed.
+ */
+export function createRecordingHttp(options: { db: Db; scope: ExchangeScope; pacer?: Pacer; timeoutMs: number }): ConnectorHttp {
+  const { db, scope } = options
+  return {
+    async request(request: HttpRequest): Promise<HttpResponse> {
+      if (!request.unpaced && options.pacer) await options.pacer.take()
+      const { body, contentType, storedRequest } = encodeBody(request)
+      const headers: Record<string, string> = { ...request.headers }
+      if (contentType) headers['content-type'] = contentType
+      const startedAt = new Date()
+      const started = performance.now()
+      const exchangeId = randomUUID()
+      let response: Response
+      let text: string
+      try {
+        response = await fetch(request.url, {
+          method: request.method,
+          headers,
+          body,
+          signal: AbortSignal.timeout(options.timeoutMs),
+        })
+        text = await response.text()
+      } catch (err) {
+        const durationMs = Math.round(performance.now() - started)
+        const message = describeNetworkError(err, options.timeoutMs)
+        await store({
+          id: exchangeId,
+          request,
+          storedRequest,
+          startedAt,
+          durationMs,
+          status: 'error',
+          httpStatus: null,
+          message,
+          responseBody: null,
+        })
+        throw new ConnectorError({
+          code: isTimeout(err) ? 'timeout' : 'network',
+          message: `${request.operation}: ${message}`,
+          retryable: true,
+          details: { exchangeId },
+          cause: err,
+        })
+      }
+      const durationMs = Math.round(performance.now() - started)
+      const json = parseJson(text)
+      const ok = response.status >= 200 && response.status < 300
+      await store({
+        id: exchangeId,
+        request,
+        storedRequest,
+        startedAt,
+        durationMs,
+        status: ok ? 'ok' : 'error',
+        httpStatus: response.status,
+        message: ok ? (request.note ?? null) : summarizeFailure(response.status, json, text, request.note),
+        responseBody: json !== undefined ? JSON.stringify(redactCredentials(json)) : text,
+      })
+      return { status: response.status, headers: response.headers, text, json, exchangeId }
+    },
+  }
+
+  async function store(entry: {
+    id: string
+    request: HttpRequest
+    storedRequest: string | null
+    startedAt: Date
+    durationMs: number
+    status: 'ok' | 'error'
+    httpStatus: number | null
+    message: string | null
+    responseBody: string | null
+  }): Promise<void> {
+    exchangesTotal.inc({ connector: scope.connector, operation: entry.request.operation, outcome: entry.status })
+    exchangeDuration.observe({ connector: scope.connector, operation: entry.request.operation }, entry.durationMs / 1000)
+    await db
+      .insertInto('exchanges')
+      .values({
+        id: entry.id,
+        organization_id: scope.organizationId,
+        connection_id: scope.connectionId,
+        connector: scope.connector,
+        sync_job_id: scope.syncJobId,
+        record_type: scope.recordType,
+        record_id: scope.recordId,
+        direction: 'outbound',
+        operation: entry.request.operation,
+        status: entry.status,
+        http_status: entry.httpStatus,
+        message: entry.message,
+        method: entry.request.method,
+        url: redactUrl(entry.request.url),
+        request_body: truncate(entry.storedRequest),
+        response_body: truncate(entry.responseBody),
+        details: entry.request.details ? JSON.stringify(entry.request.details) : null,
+        attempt: scope.attempt,
+        started_at: entry.startedAt,
+        duration_ms: entry.durationMs,
+      })
+      .execute()
+  }
+}
+
+function encodeBody(request: HttpRequest): { body: string | undefined; contentType: string | null; storedRequest: string | null } {
+  if (request.json !== undefined) {
+    return { body: JSON.stringify(request.json), contentType: 'application/json', storedRequest: JSON.stringify(redactCredentials(request.json)) }
+  }
+  if (request.form) {
+    return {
+      body: new URLSearchParams(request.form).toString(),
+      contentType: 'application/x-www-form-urlencoded',
+      storedRequest: JSON.stringify(redactCredentials(request.form)),
+    }
+  }
+  return { body: undefined, contentType: null, storedRequest: null }
+}
+
+function parseJson(text: string): unknown {
+  if (!text) return undefined
+  try {
+    return JSON.parse(text)
+  } catch {
+    return undefined
+  }
+}
+
+function truncate(body: string | null): string | null {
+  if (body === null || body.length <= MAX_STORED_BODY) return body
+  return `${body.slice(0, MAX_STORED_BODY)}… [cut: ${body.length} characters in all]`
+}
+
+function isTimeout(err: unknown): boolean {
+  return err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError')
+}
+
+function describeNetworkError(err: unknown, timeoutMs: number): string {
+  if (isTimeout(err)) return `no answer within ${timeoutMs} ms (timeout)`
+  const cause = (err as { cause?: { code?: string; message?: string } })?.cause
+  if (cause?.code) return `network error: ${cause.code}${cause.message ? ` (${cause.message})` : ''}`
+  return `network error: ${err instanceof Error ? err.message : String(err)}`
+}

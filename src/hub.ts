@@ -1,0 +1,16 @@
+import type { Config } from './config.js'
+import type { Db } from './db/database.js'
+import type { Queue } from './db/queue.js'
+import type { Engine } from './engine/engine.js'
+import type { SecretBox } from './security/secrets.js'
+
+/** What the API routes are given: the running hub's parts. */
+export interface Hub {
+  config: Config
+  db: Db
+  queue: Queue
+  engine: Engine
+  box: SecretBox
+  /** True once migrations ran and (in this process's role) workers are running. */
+  ready(): boolean
+}

@@ -1,0 +1,107 @@
+import { mkdirSync } from 'node:fs'
+import { randomUUID } from 'node:crypto'
+import pino from 'pino'
+import { loadConfig } from './config.js'
+import { openDatabase } from './db/database.js'
+import { startQueue } from './db/queue.js'
+import { Engine } from './engine/engine.js'
+import { buildApi } from './api/app.js'
+import { createApiKey } from './security/apiKeys.js'
+import { SecretBox, resolveSecretKey } from './security/secrets.js'
+import { ensureDemoData, startDemoSimulators, type DemoSimulators } from './demo/demo.js'
+import type { Db } from './db/database.js'
+
+const PHI_SAFE_REDACT = ['req.headers.authorization', '*.clientSecret', '*.client_secret', '*.access_token']
+
+async function main(): Promise<void> {
+  const config = loadConfig()
+  const log = pino({ level: config.logLevel, redact: PHI_SAFE_REDACT })
+  mkdirSync(config.dataDir, { recursive: true })
+  const { key } = resolveSecretKey({ secretKey: config.secretKey, demo: config.demo, dataDir: config.dataDir })
+  const box = new SecretBox(key)
+
+  let ready = false
+  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 10 + config.workerConcurrency })
+  const queue = await startQueue({ connectionString: database.connectionString, pollSeconds: config.queuePollSeconds, schedule: config.role !== 'api' })
+  const engine = new Engine({
+    db: database.db,
+    queue,
+    box,
+    retry: { maxAttempts: config.maxAttempts, baseMs: config.retryBaseMs, maxMs: config.retryMaxMs },
+    leaseSeconds: config.jobLeaseSeconds,
+    httpTimeoutMs: config.httpTimeoutMs,
+    log,
+    concurrency: config.workerConcurrency,
+    pollSeconds: config.queuePollSeconds,
+    bodyRetentionDays: config.exchangeBodyRetentionDays,
+  })
+
+  const organizationId = await ensureOrganization(database.db, config.demo)
+  const adminKey = await ensureAdminKey(database.db, organizationId, config)
+
+  let simulators: DemoSimulators | null = null
+  if (config.demo) {
+    simulators = await startDemoSimulators()
+    await ensureDemoData(database.db, box, engine, organizationId, simulators.urls)
+  }
+
+  const api = config.role === 'worker' ? null : await buildApi({ config, db: database.db, queue, engine, box, ready: () => ready }, { logger: false })
+  if (config.role !== 'api') await engine.startWorkers()
+  let address: string | null = null
+  if (api) address = await api.listen({ port: config.port, host: config.host })
+  ready = true
+
+  const lines = [
+    `carebridge is running (${config.role === 'all' ? 'API and workers' : config.role}, ${database.embedded ? `embedded database in ${config.dataDir}` : 'PostgreSQL'})`,
+    ...(address ? [`  API:         ${address}/api  (OpenAPI: ${address}/api/openapi.json, health: ${address}/health)`, `  UI:          ${address}/`] : []),
+    ...(adminKey ? [`  Admin key:   ${adminKey}`] : []),
+    ...Object.entries(simulators?.urls ?? {}).map(([name, url]) => `  Simulator:   ${name.padEnd(8)} ${url}`),
+  ]
+  process.stdout.write(`${lines.join('\n')}\n`)
+
+  let stopping = false
+  const stop = async (signal: string) => {
+    if (stopping) return
+    stopping = true
+    log.info({ signal }, 'stopping')
+    ready = false
+    await api?.close()
+    await engine.stop()
+    await queue.stop({ graceful: true, timeout: 5000, wait: true } as never).catch(() => undefined)
+    await simulators?.close()
+    await database.close()
+    process.exit(0)
+  }
+  process.on('SIGINT', () => void stop('SIGINT'))
+  process.on('SIGTERM', () => void stop('SIGTERM'))
+}
+
+/** One organization per installation for now; demo mode names it so. */
+async function ensureOrganization(db: Db, demo: boolean): Promise<string> {
+  const existing = await db.selectFrom('organizations').select('id').orderBy('created_at').executeTakeFirst()
+  if (existing) return existing.id
+  const id = randomUUID()
+  await db.insertInto('organizations').values({ id, name: demo ? 'Demo treatment center' : 'My treatment center' }).execute()
+  return id
+}
+
+/**
+ * The admin key: CAREBRIDGE_ADMIN_KEY (demo default `demo-admin-key`) is always accepted. Outside
+ * demo mode without that variable, a random key is made on the very first start and printed once.
+ */
+async function ensureAdminKey(db: Db, organizationId: string, config: ReturnType<typeof loadConfig>): Promise<string | null> {
+  if (config.demo || process.env.CAREBRIDGE_ADMIN_KEY) {
+    await createApiKey(db, { organizationId, name: 'admin (from CAREBRIDGE_ADMIN_KEY)', role: 'admin', key: config.adminKey })
+    return config.adminKey
+  }
+  const any = await db.selectFrom('api_keys').select('id').where('organization_id', '=', organizationId).executeTakeFirst()
+  if (any) return null
+  const created = await createApiKey(db, { organizationId, name: 'first admin', role: 'admin' })
+  return `${created.key}  (shown once: keep it)`
+}
+
+main().catch((err) => {
+  process.stderr.write(`carebridge failed to start: ${err instanceof Error ? err.message : String(err)}\n`)
+  if (err instanceof Error && err.cause) process.stderr.write(`  cause: ${String((err.cause as Error).message ?? err.cause)}\n`)
+  process.exit(1)
+})

@@ -1,0 +1,41 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+
+/** Prometheus metrics (F29): one registry for the process, served at /metrics. */
+export const registry = new Registry()
+collectDefaultMetrics({ register: registry })
+
+export const exchangesTotal = new Counter({
+  name: 'carebridge_exchanges_total',
+  help: 'HTTP exchanges with external systems, by connector, operation and outcome',
+  labelNames: ['connector', 'operation', 'outcome'] as const,
+  registers: [registry],
+})
+
+export const exchangeDuration = new Histogram({
+  name: 'carebridge_exchange_duration_seconds',
+  help: 'Duration of HTTP exchanges with external systems',
+  labelNames: ['connector', 'operation'] as const,
+  buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+  registers: [registry],
+})
+
+export const jobsFinished = new Counter({
+  name: 'carebridge_jobs_finished_total',
+  help: 'Sync jobs that reached an end state, by connector, kind and state',
+  labelNames: ['connector', 'kind', 'state'] as const,
+  registers: [registry],
+})
+
+export const jobRetries = new Counter({
+  name: 'carebridge_job_retries_total',
+  help: 'Sync job attempts scheduled for retry, by connector',
+  labelNames: ['connector'] as const,
+  registers: [registry],
+})
+
+export const queueDepth = new Gauge({
+  name: 'carebridge_queue_depth',
+  help: 'Sync jobs waiting or running, by state',
+  labelNames: ['state'] as const,
+  registers: [registry],
+})

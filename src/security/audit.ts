@@ -1,0 +1,29 @@
+import { randomUUID } from 'node:crypto'
+import type { DbOrTx } from '../db/database.js'
+import type { Actor } from './apiKeys.js'
+
+/**
+ * The audit trail (F26): who changed settings and who viewed PHI. Details never hold secret
+ * values — for credentials only the names of the keys that changed.
+ */
+export async function audit(
+  db: DbOrTx,
+  actor: Actor,
+  action: string,
+  target: { type: string; id?: string | null },
+  details?: Record<string, unknown>,
+): Promise<void> {
+  await db
+    .insertInto('audit_events')
+    .values({
+      id: randomUUID(),
+      organization_id: actor.organizationId,
+      actor_key_id: actor.keyId,
+      actor_name: actor.name,
+      action,
+      target_type: target.type,
+      target_id: target.id ?? null,
+      details: details ? JSON.stringify(details) : null,
+    })
+    .execute()
+}

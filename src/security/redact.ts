@@ -1,0 +1,81 @@
+/**
+ * Redaction of exchange bodies. Credentials are removed before anything is stored; PHI is removed
+ * from what non-admins are shown. Matching is by key name, at any depth, so it covers every
+ * connector's payloads (Ritten JSON, FHIR resources, KIPU documents) without a list per system.
+ */
+const CREDENTIAL_KEYS = new Set([
+  'client_secret',
+  'clientsecret',
+  'secret',
+  'secret_key',
+  'secretkey',
+  'access_token',
+  'accesstoken',
+  'refresh_token',
+  'id_token',
+  'client_assertion',
+  'password',
+  'authorization',
+  'apikey',
+  'api_key',
+])
+
+const PHI_KEYS = new Set([
+  // names
+  'first', 'middle', 'last', 'chosenname', 'firstname', 'middlename', 'lastname', 'preferredname', 'first_name',
+  'middle_name', 'last_name', 'given', 'family', 'name', 'text', 'full_name', 'subscriber',
+  // dates of birth
+  'dob', 'birthdate', 'birth_date', 'subscriberdob',
+  // contact
+  'phone', 'phones', 'alternatephone', 'phone_home', 'phone_alt', 'email', 'emails', 'telecom', 'value',
+  'address', 'addresses', 'line', 'line1', 'line2', 'city', 'postalcode', 'postal_code', 'street',
+  // identifiers
+  'ssn', 'memberid', 'memberidentifier', 'member_id', 'policy_no', 'groupnumber', 'group_number', 'mrn', 'mr_number',
+  'identifier', 'subscriberphonenumber',
+])
+
+export const REDACTED = '[redacted]'
+
+/** Removes credentials from a JSON value (used before an exchange is stored). */
+export function redactCredentials<T>(value: T): T {
+  return redactKeys(value, CREDENTIAL_KEYS) as T
+}
+
+/** Removes PHI from a JSON value (used when a non-admin reads an exchange). */
+export function redactPhi<T>(value: T): T {
+  return redactKeys(value, PHI_KEYS) as T
+}
+
+/** Same, for a stored body that may or may not be JSON; non-JSON text is withheld whole. */
+export function redactPhiText(body: string | null): string | null {
+  if (body === null || body === '') return body
+  try {
+    return JSON.stringify(redactPhi(JSON.parse(body)))
+  } catch {
+    return REDACTED
+  }
+}
+
+function redactKeys(value: unknown, keys: Set<string>): unknown {
+  if (Array.isArray(value)) return value.map((v) => redactKeys(v, keys))
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [k, keys.has(k.toLowerCase()) && v !== null && v !== undefined ? REDACTED : redactKeys(v, keys)]),
+    )
+  }
+  return value
+}
+
+/** Credentials in a URL's query string (e.g. a token passed as a parameter) never reach the log. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url)
+    for (const key of [...parsed.searchParams.keys()]) {
+      if (CREDENTIAL_KEYS.has(key.toLowerCase())) parsed.searchParams.set(key, REDACTED)
+    }
+    if (parsed.password) parsed.password = REDACTED
+    return parsed.toString()
+  } catch {
+    return url
+  }
+}

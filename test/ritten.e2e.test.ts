@@ -1,0 +1,346 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { createRittenSimulator, DEMO_RITTEN, RITTEN_SEEDED_PAYERS, type RittenSimulator } from '../simulators/ritten/server.js'
+import { createTestDatabase, startHub, waitFor, type RunningHub } from './harness.js'
+
+/**
+ * The hub and the Ritten simulator as separate servers on loopback: patients created through
+ * the API arrive in Ritten by the two-step flow, with faults injected on the simulator's side.
+ */
+let sim: RittenSimulator
+let simUrl: string
+let hub: RunningHub
+let connectionId: string
+let database: Awaited<ReturnType<typeof createTestDatabase>>
+const AETNA = RITTEN_SEEDED_PAYERS.find((p) => p.payerIdentifier === '60054')!
+
+beforeAll(async () => {
+  sim = createRittenSimulator()
+  simUrl = await sim.listen(0)
+  database = await createTestDatabase()
+  hub = await startHub({ databaseUrl: database?.url })
+  const created = await hub.api('POST', '/api/connections', {
+    connector: 'ritten',
+    name: 'Ritten test clinic',
+    baseUrl: simUrl,
+    settings: { clientId: DEMO_RITTEN.clientId, tenant: DEMO_RITTEN.tenant },
+    credentials: { clientSecret: DEMO_RITTEN.clientSecret },
+  })
+  expect(created.status).toBe(201)
+  connectionId = created.body.id
+})
+
+afterAll(async () => {
+  await hub?.stop()
+  await sim?.close()
+  await database?.drop()
+})
+
+beforeEach(async () => {
+  await simControl('DELETE', '/_sim/faults')
+})
+
+const origin = () => new URL(simUrl).origin
+async function simControl(method: string, path: string, body?: unknown): Promise<any> {
+  const res = await fetch(`${origin()}${path}`, { method, headers: body ? { 'content-type': 'application/json' } : {}, body: body ? JSON.stringify(body) : undefined })
+  return res.json()
+}
+async function simPatients(externalId: string): Promise<any[]> {
+  const records = await simControl('GET', '/_sim/records')
+  return records.patients.filter((p: { externalId?: string }) => p.externalId === externalId)
+}
+async function simRequests(pattern: RegExp): Promise<any[]> {
+  const { items } = await simControl('GET', '/_sim/requests')
+  return items.filter((r: { method: string; path: string }) => pattern.test(`${r.method} ${r.path}`))
+}
+async function linkOf(patientId: string) {
+  const { body } = await hub.api('GET', `/api/patients/${patientId}`)
+  return body.links.find((l: { connectionId: string }) => l.connectionId === connectionId)
+}
+async function waitForLink(patientId: string, state: string) {
+  return waitFor(`link ${state}`, async () => {
+    const link = await linkOf(patientId)
+    return link?.state === state ? link : undefined
+  })
+}
+async function exchangesOf(patientId: string): Promise<any[]> {
+  const { body } = await hub.api('GET', `/api/exchanges?patientId=${patientId}&limit=100`)
+  return body.items.reverse()
+}
+
+let counter = 0
+function newPatient(extra: Record<string, unknown> = {}) {
+  counter += 1
+  return {
+    firstName: 'Dana',
+    middleName: 'Q',
+    lastName: `Rivers${counter}`,
+    preferredName: 'Dee',
+    dob: '1990-02-23',
+    gender: 'female',
+    birthSex: 'female',
+    maritalStatus: 'married',
+    phone: '913-555-2003',
+    alternatePhone: '913-555-2004',
+    email: `dana${counter}@example.com`,
+    address: { line1: '2222 Home Street', line2: 'Apt 4', city: 'Lawrence', state: 'KS', postalCode: '66044', country: 'US' },
+    language: 'English',
+    race: 'white',
+    ethnicity: 'not_hispanic_or_latino',
+    ...extra,
+  }
+}
+
+async function accountWithAetna() {
+  const { status, body } = await hub.api('POST', '/api/accounts', {
+    name: 'Rivers family',
+    insurances: [{ payerCode: 'AET01', payerName: 'Aetna', memberId: 'W123456789', groupNumber: 'G-77', priority: 'primary' }],
+  })
+  expect(status).toBe(201)
+  return body
+}
+
+describe('Ritten push', () => {
+  it('creates the patient in two steps with the exact fields, and caches the token', async () => {
+    const { status, body: patient } = await hub.api('POST', '/api/patients', newPatient())
+    expect(status).toBe(201)
+    expect(patient.links).toEqual([expect.objectContaining({ connector: 'ritten', connectionId, state: 'pending' })])
+    const link = await waitForLink(patient.id, 'linked')
+
+    const [remote] = await simPatients(patient.id)
+    expect(remote).toMatchObject({
+      id: link.externalId,
+      mrn: link.mrn,
+      externalId: patient.id,
+      name: { first: 'Dana', middle: 'Q', last: patient.lastName, chosenName: 'Dee' },
+      dob: '1990-02-23',
+      phones: ['+19135552003', '+19135552004'],
+      emails: [patient.email],
+      demographics: {
+        sex: 'Female',
+        gender: ['Female'],
+        maritalStatus: 'Married',
+        race: ['White'],
+        ethnicity: ['Not Hispanic or Latino'],
+        preferredLanguage: 'English',
+      },
+      addresses: [expect.objectContaining({ use: 'HOME', line: '2222 Home Street', line2: 'Apt 4', city: 'Lawrence', region: 'KS', postalCode: '66044', country: 'US' })],
+    })
+
+    const exchanges = await exchangesOf(patient.id)
+    const create = exchanges.find((e) => e.operation === 'create')
+    const patch = exchanges.find((e) => e.operation === 'patch')
+    expect(create).toMatchObject({ status: 'ok', httpStatus: 200, direction: 'outbound', connector: 'ritten', attempts: 1 })
+    const createDetail = (await hub.api('GET', `/api/exchanges/${create.id}`)).body
+    expect(createDetail.requestBody).toEqual({ name: { first: 'Dana', middle: 'Q', last: patient.lastName, chosenName: 'Dee' }, dob: '1990-02-23', externalId: patient.id })
+    expect(createDetail).toMatchObject({ method: 'POST', url: `${simUrl}/patients` })
+    expect(patch.message).toBe('insurance left out: the patient has no parent account')
+
+    // A second patient reuses the cached token: still one mint at Ritten.
+    const second = (await hub.api('POST', '/api/patients', newPatient())).body
+    await waitForLink(second.id, 'linked')
+    const records = await simControl('GET', '/_sim/records')
+    expect(records.tokens.mints).toBe(1)
+  })
+
+  it('never logs credentials or tokens', async () => {
+    const { body } = await hub.api('GET', `/api/exchanges?connectionId=${connectionId}&operation=token&limit=5`)
+    expect(body.items.length).toBeGreaterThan(0)
+    const token = (await hub.api('GET', `/api/exchanges/${body.items[0].id}`)).body
+    expect(token.requestBody.client_secret).toBe('[redacted]')
+    expect(token.responseBody.access_token).toBe('[redacted]')
+    expect(JSON.stringify(token)).not.toContain(DEMO_RITTEN.clientSecret)
+    const connection = (await hub.api('GET', `/api/connections/${connectionId}`)).body
+    expect(connection.credentials).toEqual({ clientSecret: 'set' })
+    expect(JSON.stringify(connection)).not.toContain(DEMO_RITTEN.clientSecret)
+  })
+
+  it('gates insurance: left out while the payer code is unmapped, sent once it is mapped', async () => {
+    const account = await accountWithAetna()
+    const { body: patient } = await hub.api('POST', '/api/patients', newPatient({ accountId: account.id }))
+    await waitForLink(patient.id, 'linked')
+    let [remote] = await simPatients(patient.id)
+    expect(remote.insurance ?? []).toEqual([])
+    const firstPatch = (await exchangesOf(patient.id)).find((e) => e.operation === 'patch')
+    expect(firstPatch.message).toBe('insurance left out: payer code AET01 is not mapped for this connection')
+
+    const mapped = await hub.api('PUT', `/api/connections/${connectionId}/mappings`, { valueMaps: { payerCode: { AET01: AETNA.id } } })
+    expect(mapped.status).toBe(200)
+    expect(mapped.body.valueMaps.payerCode).toEqual({ AET01: AETNA.id })
+    // Touching the account pushes its patients again, now with the insurance.
+    const touched = await hub.api('PATCH', `/api/accounts/${account.id}`, { phone: '913-555-0100' })
+    expect(touched.body.insurances).toHaveLength(1)
+    await waitFor('insurance in Ritten', async () => ((await simPatients(patient.id))[0]?.insurance?.length ?? 0) > 0)
+    ;[remote] = await simPatients(patient.id)
+    expect(remote.insurance).toEqual([
+      expect.objectContaining({ payerId: AETNA.id, memberIdentifier: 'W123456789', groupNumber: 'G-77', orderNumber: 1, relationship: 'Self', notSubscriber: false }),
+    ])
+    expect(await simPatients(patient.id)).toHaveLength(1)
+  })
+
+  it('sends an update as a PATCH, never a second create', async () => {
+    const { body: patient } = await hub.api('POST', '/api/patients', newPatient())
+    const link = await waitForLink(patient.id, 'linked')
+    const updated = await hub.api('PATCH', `/api/patients/${patient.id}`, { phone: '(816) 555-0199', preferredName: 'D' })
+    expect(updated.status).toBe(200)
+    await waitFor('the PATCH with the new phone', async () => (await simPatients(patient.id))[0]?.phones?.[0] === '+18165550199')
+    const remote = await simPatients(patient.id)
+    expect(remote).toHaveLength(1)
+    expect(remote[0]).toMatchObject({ id: link.externalId, name: { chosenName: 'D' } })
+    const operations = (await exchangesOf(patient.id)).map((e) => e.operation)
+    expect(operations.filter((o) => o === 'create')).toHaveLength(1)
+    expect(operations.filter((o) => o === 'patch')).toHaveLength(2)
+    await waitFor('synced version 2', async () => (await linkOf(patient.id)).syncedVersion === 2)
+  })
+
+  it('retries an injected 500 and makes exactly one Ritten patient', async () => {
+    await simControl('POST', '/_sim/faults', { errorRate: 1, status: 500, count: 1, match: '^POST /v1/patients$' })
+    const { body: patient } = await hub.api('POST', '/api/patients', newPatient())
+    await waitForLink(patient.id, 'linked')
+    expect(await simPatients(patient.id)).toHaveLength(1)
+    const exchanges = await exchangesOf(patient.id)
+    expect(exchanges[0]).toMatchObject({ operation: 'create', status: 'error', httpStatus: 500, attempts: 1 })
+    expect(exchanges.filter((e) => e.operation === 'create' && e.status === 'ok')).toHaveLength(1)
+    // The retry first asked Ritten whether the failed create had happened after all.
+    expect(exchanges.find((e) => e.operation === 'lookup')).toMatchObject({ httpStatus: 404, attempts: 2 })
+  })
+
+  it('honours Retry-After on a 429', async () => {
+    await simControl('POST', '/_sim/faults', { errorRate: 1, status: 429, retryAfter: 1, count: 1, match: '^PATCH /v1/patients/' })
+    const { body: patient } = await hub.api('POST', '/api/patients', newPatient())
+    await waitForLink(patient.id, 'linked')
+    const patches = (await exchangesOf(patient.id)).filter((e) => e.operation === 'patch')
+    expect(patches.map((e) => e.httpStatus)).toEqual([429, 200])
+    const waited = Date.parse(patches[1].startedAt) - Date.parse(patches[0].startedAt)
+    expect(waited).toBeGreaterThanOrEqual(1000)
+  })
+
+  it('resolves a lost create response by the externalId lookup instead of creating twice', async () => {
+    await simControl('POST', '/_sim/faults', { dropResponseRate: 1, count: 1, match: '^POST /v1/patients$' })
+    const { body: patient } = await hub.api('POST', '/api/patients', newPatient())
+    const link = await waitForLink(patient.id, 'linked')
+    const remote = await simPatients(patient.id)
+    expect(remote).toHaveLength(1)
+    expect(remote[0].id).toBe(link.externalId)
+    const exchanges = await exchangesOf(patient.id)
+    expect(exchanges[0]).toMatchObject({ operation: 'create', status: 'error', httpStatus: null })
+    expect(exchanges[0].message).toMatch(/network error/)
+    expect(exchanges.find((e) => e.operation === 'lookup')).toMatchObject({ status: 'ok', httpStatus: 200 })
+    expect(exchanges.filter((e) => e.operation === 'create')).toHaveLength(1)
+  })
+
+  it('surfaces a 400 with Ritten\u2019s message, waits for a person, and replays after the fix', async () => {
+    // A wrong value map: Ritten knows no "Single" marital status.
+    await hub.api('PUT', `/api/connections/${connectionId}/mappings`, { valueMaps: { payerCode: { AET01: AETNA.id }, maritalStatus: { single: 'Single' } } })
+    const { body: patient } = await hub.api('POST', '/api/patients', newPatient({ maritalStatus: 'single' }))
+    const link = await waitForLink(patient.id, 'needs_attention')
+    expect(link.externalId).toBeTruthy()
+    expect(link.message).toMatch(/Ritten patch failed \(400\).*demographics\.maritalStatus/)
+    const patch = (await exchangesOf(patient.id)).find((e) => e.operation === 'patch')
+    expect(patch).toMatchObject({ status: 'error', httpStatus: 400 })
+    expect(patch.message).toMatch(/demographics\.maritalStatus/)
+    // No retry for a validation error.
+    expect((await exchangesOf(patient.id)).filter((e) => e.operation === 'patch')).toHaveLength(1)
+
+    await hub.api('PUT', `/api/connections/${connectionId}/mappings`, { valueMaps: { payerCode: { AET01: AETNA.id } } })
+    const replay = await hub.api('POST', `/api/exchanges/${patch.id}/replay`)
+    expect(replay.status).toBe(202)
+    await waitForLink(patient.id, 'linked')
+    const remote = await simPatients(patient.id)
+    expect(remote).toHaveLength(1)
+    expect(remote[0].demographics.maritalStatus).toBe('Unmarried')
+    const job = (await hub.api('GET', `/api/jobs/${replay.body.jobId}`)).body
+    expect(job).toMatchObject({ state: 'succeeded', replayOf: patch.jobId })
+    expect(Object.keys(job.steps.done)).toEqual(['patch'])
+  })
+
+  it('leaves a failed PATCH partial and resumes at the PATCH', async () => {
+    await simControl('POST', '/_sim/faults', { errorRate: 1, status: 503, count: 2, match: '^PATCH /v1/patients/' })
+    const { body: patient } = await hub.api('POST', '/api/patients', newPatient())
+    const partial = await waitForLink(patient.id, 'partial')
+    expect(partial.externalId).toBeTruthy()
+    await waitForLink(patient.id, 'linked')
+    const operations = (await exchangesOf(patient.id)).map((e) => `${e.operation}:${e.httpStatus}`)
+    expect(operations).toEqual(['create:200', 'patch:503', 'patch:503', 'patch:200'])
+  })
+})
+
+describe('the API', () => {
+  it('answers 400 naming the field, and writes nothing', async () => {
+    const before = (await hub.api('GET', '/api/patients?limit=500')).body.items.length
+    const cases: [unknown, string][] = [
+      [{ ...newPatient(), dob: '1990-02-31' }, 'dob'],
+      [{ ...newPatient(), gender: 'mail' }, 'gender'],
+      [{ ...newPatient(), shoeSize: 44 }, 'unknown field'],
+      [{ lastName: 'X' }, 'firstName'],
+      [{ ...newPatient(), email: 'not-an-email' }, 'email'],
+      [{ ...newPatient(), accountId: '00000000-0000-4000-8000-000000000000' }, 'accountId'],
+    ]
+    for (const [body, field] of cases) {
+      const res = await hub.api('POST', '/api/patients', body)
+      expect(res.status, JSON.stringify(res.body)).toBe(400)
+      expect(res.body.error).toBeTruthy()
+      expect(res.body.message).toContain(field)
+    }
+    const malformed = await fetch(`${hub.url}/api/patients`, { method: 'POST', headers: { authorization: 'Bearer test-admin-key-0123456789', 'content-type': 'application/json' }, body: '{"firstName": ' })
+    expect(malformed.status).toBe(400)
+    expect((await hub.api('GET', '/api/patients/not-a-uuid')).status).toBe(400)
+    expect((await hub.api('GET', '/api/patients/00000000-0000-4000-8000-000000000000')).status).toBe(404)
+    expect((await hub.api('PUT', `/api/connections/${connectionId}/mappings`, { fieldMap: [{ crm: 'firstName', emr: 'name.nickname' }] })).body.message).toMatch(
+      /name\.nickname/,
+    )
+    expect((await hub.api('POST', '/api/connections', { connector: 'ritten', name: 'x', baseUrl: simUrl, settings: {}, credentials: {} })).body.field).toBe('settings.clientId')
+    expect((await hub.api('GET', '/api/patients?limit=500')).body.items.length).toBe(before)
+  })
+
+  it('requires a key and checks roles; staff see redacted bodies', async () => {
+    expect((await hub.api('GET', '/api/patients', undefined, '')).status).toBe(401)
+    expect((await hub.api('GET', '/api/patients', undefined, 'wrong-key')).status).toBe(401)
+    const staff = await hub.api('POST', '/api/keys', { name: 'intake desk', role: 'staff' })
+    expect(staff.status).toBe(201)
+    const key = staff.body.key as string
+    expect((await hub.api('GET', '/api/patients', undefined, key)).status).toBe(200)
+    expect((await hub.api('POST', '/api/connections', { connector: 'ritten', name: 'x', baseUrl: simUrl }, key)).status).toBe(403)
+    const { body } = await hub.api('GET', `/api/exchanges?connectionId=${connectionId}&operation=create&limit=1`, undefined, key)
+    const detail = (await hub.api('GET', `/api/exchanges/${body.items[0].id}`, undefined, key)).body
+    expect(detail.redacted).toBe(true)
+    expect(detail.requestBody.name).toBe('[redacted]')
+    expect(detail.requestBody.dob).toBe('[redacted]')
+  })
+
+  it('audits settings changes and PHI views', async () => {
+    const { body } = await hub.api('GET', '/api/audit?limit=500')
+    const actions = new Set(body.items.map((e: { action: string }) => e.action))
+    for (const action of ['connection.create', 'mappings.update', 'patient.view', 'exchange.view', 'exchange.replay', 'api_key.create']) expect(actions).toContain(action)
+    expect(JSON.stringify(body)).not.toContain(DEMO_RITTEN.clientSecret)
+  })
+
+  it('tests a connection with the exact cause of failure', async () => {
+    expect((await hub.api('POST', `/api/connections/${connectionId}/test`)).body).toMatchObject({ ok: true, message: expect.stringContaining('democlinic') })
+    const bad = await hub.api('POST', '/api/connections', {
+      connector: 'ritten',
+      name: 'Ritten wrong secret',
+      baseUrl: simUrl,
+      enabled: false,
+      settings: { clientId: DEMO_RITTEN.clientId, tenant: DEMO_RITTEN.tenant },
+      credentials: { clientSecret: 'wrong' },
+    })
+    expect((await hub.api('POST', `/api/connections/${bad.body.id}/test`)).body).toMatchObject({ ok: false, code: 'token_invalid_client', message: expect.stringContaining('client secret') })
+    await hub.api('PATCH', `/api/connections/${bad.body.id}`, { credentials: { clientSecret: DEMO_RITTEN.clientSecret }, settings: { tenant: 'otherclinic' } })
+    expect((await hub.api('POST', `/api/connections/${bad.body.id}/test`)).body).toMatchObject({ ok: false, code: 'tenant_refused' })
+  })
+
+  it('serves health, metrics, OpenAPI and the capability matrix', async () => {
+    expect((await hub.api('GET', '/health', undefined, '')).body).toEqual({ status: 'ok' })
+    const metrics = await (await fetch(`${hub.url}/metrics`)).text()
+    expect(metrics).toMatch(/carebridge_exchanges_total\{connector="ritten",operation="create",outcome="ok"\} \d+/)
+    expect(metrics).toContain('carebridge_queue_depth')
+    const openapi = (await hub.api('GET', '/api/openapi.json', undefined, '')).body
+    expect(openapi.openapi).toMatch(/^3\./)
+    for (const path of ['/api/patients', '/api/patients/{id}', '/api/accounts', '/api/connections/{id}/mappings', '/api/exchanges/{id}/replay']) expect(openapi.paths).toHaveProperty([path])
+    const capabilities = (await hub.api('GET', `/api/connections/${connectionId}/capabilities`)).body
+    expect(capabilities.items).toContainEqual(expect.objectContaining({ dataType: 'patient', direction: 'push', supported: true }))
+    const pull = await hub.api('POST', `/api/connections/${connectionId}/pull`)
+    expect(pull.status).toBe(422)
+    expect(pull.body.message).toMatch(/cannot pull/)
+  })
+})
