@@ -49,7 +49,7 @@ export interface EcwSimulatorOptions {
   now?: () => number
   /** JWKS fetcher. Default: HTTP GET of the registered URL on every token request. */
   fetchJwks?: (url: string) => Promise<unknown>
-  /** Seed every practice with its demo data at start and on /_sim/reset. Default true. */
+  /** Seed every configured practice with its demo data at start (and again on /_sim/reset). Default true. */
   demo?: boolean
 }
 
@@ -90,6 +90,8 @@ interface Practice {
   rate: { window: number; count: number }
   writes: unknown[]
   writeErrors: unknown[]
+  /** Holds the demo seed: /_sim/reset restores it (else the practice is emptied). */
+  demo: boolean
 }
 
 export function createEcwSimulator(options: EcwSimulatorOptions = {}): EcwSimulator {
@@ -112,6 +114,7 @@ export function createEcwSimulator(options: EcwSimulatorOptions = {}): EcwSimula
       rate: { window: -1, count: 0 },
       writes: [],
       writeErrors: [],
+      demo: false,
     }
     practices.set(code, practice)
     return practice
@@ -158,7 +161,10 @@ export function createEcwSimulator(options: EcwSimulatorOptions = {}): EcwSimula
     await generateInto(practice, data.generatePatients ?? 0)
   }
 
-  const seedDemo = (code: string = DEFAULT_PRACTICE): Promise<void> => seed(code, demoSeedData(code))
+  const seedDemo = async (code: string = DEFAULT_PRACTICE): Promise<void> => {
+    await seed(code, demoSeedData(code))
+    ensurePractice(code).demo = true
+  }
 
   const counts = async (practice: Practice): Promise<Record<string, number>> => {
     const out: Record<string, number> = {}
@@ -172,6 +178,8 @@ export function createEcwSimulator(options: EcwSimulatorOptions = {}): EcwSimula
     if (seedOptions.replace) {
       practice.store.clear()
       practice.seq = 0
+      const reference = demoReferenceData(practice.code)
+      await practice.store.seed([...reference.organizations, ...reference.locations, ...reference.practitioners])
     }
     const before = await counts(practice)
     await generateInto(practice, count)
@@ -198,7 +206,7 @@ export function createEcwSimulator(options: EcwSimulatorOptions = {}): EcwSimula
       practice.rate = { window: -1, count: 0 }
       practice.writes = []
       practice.writeErrors = []
-      if (demo) await seedDemo(practice.code)
+      if (practice.demo) await seedDemo(practice.code)
     }
   }
 
