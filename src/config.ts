@@ -7,6 +7,8 @@ const flag = z
 const ConfigSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   HOST: z.string().default('127.0.0.1'),
+  /** How external systems reach this hub (e.g. ECW fetching the JWKS); defaults to the local address. */
+  CAREBRIDGE_PUBLIC_URL: z.string().url().optional(),
   CAREBRIDGE_DATA_DIR: z.string().default('./data'),
   DATABASE_URL: z.string().url().optional(),
   CAREBRIDGE_DEMO: flag.default(true),
@@ -30,6 +32,7 @@ const ConfigSchema = z.object({
 export type Config = {
   port: number
   host: string
+  publicUrl: string
   dataDir: string
   databaseUrl: string | undefined
   demo: boolean
@@ -60,6 +63,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     port: c.PORT,
     host: c.HOST,
+    publicUrl: (c.CAREBRIDGE_PUBLIC_URL ?? `http://${c.HOST === '0.0.0.0' ? '127.0.0.1' : c.HOST}:${c.PORT}`).replace(/\/$/, ''),
     dataDir: c.CAREBRIDGE_DATA_DIR,
     databaseUrl: c.DATABASE_URL,
     demo: c.CAREBRIDGE_DEMO,

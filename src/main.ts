@@ -42,7 +42,7 @@ async function main(): Promise<void> {
   let simulators: DemoSimulators | null = null
   if (config.demo) {
     simulators = await startDemoSimulators()
-    await ensureDemoData(database.db, box, engine, organizationId, simulators.urls)
+    await ensureDemoData(database.db, box, engine, organizationId, simulators, config.publicUrl)
   }
 
   const api = config.role === 'worker' ? null : await buildApi({ config, db: database.db, queue, engine, box, ready: () => ready }, { logger: false })

@@ -139,7 +139,7 @@ export function generatePatients(options: GenerateOptions): Resource[] {
       },
       communication: [
         {
-          language: { coding: [{ system: 'urn:ietf:bcp:47', code: 'en', display: 'English' }], text: 'English' },
+          language: { coding: [{ system: 'urn:ietf:bcp:47', code: 'ENG', display: 'English' }], text: 'English' },
           preferred: true,
         },
       ],

@@ -3,6 +3,8 @@ import swagger from '@fastify/swagger'
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod'
 import type { Hub } from '../hub.js'
 import { registry } from '../observability/metrics.js'
+import { loadRunnableConnection } from '../connections/connections.js'
+import { z } from 'zod'
 import { authenticate } from './auth.js'
 import { errorHandler } from './errors.js'
 import { adminRoutes } from './routes/admin.js'
@@ -45,6 +47,17 @@ export async function buildApi(hub: Hub, options: { logger: boolean | object }):
   app.get('/metrics', { config: { role: 'public' }, schema: { hide: true } }, async (_request, reply) => {
     return reply.type(registry.contentType).send(await registry.metrics())
   })
+
+  app.get(
+    '/jwks/:connectionId',
+    { config: { role: 'public' }, schema: { hide: true, params: z.object({ connectionId: z.string().uuid() }) } },
+    async (request, reply) => {
+      // Public by design: the EMR fetches the hub's public keys from here (SMART Backend Services).
+      const connection = await loadRunnableConnection(hub.db, hub.box, request.params.connectionId).catch(() => null)
+      if (!connection?.connector.publicKeys) return reply.code(404).send({ error: 'not_found', message: 'No public keys for this connection' })
+      return reply.header('cache-control', 'max-age=300').send(connection.connector.publicKeys(connection.secrets))
+    },
+  )
 
   await app.register(
     async (api) => {

@@ -7,7 +7,9 @@ import type { Connector, FieldMapping, ResolvedMapping, ValueMaps } from '../con
 import { getConnector, listConnectors } from '../connectors/registry.js'
 import { InputError, NotFoundError } from '../errors.js'
 import { checkFieldMap, checkValueMaps, resolveMapping } from '../mapping/mapping.js'
+import { isCrmPatientField } from '../mapping/crmFields.js'
 import type { SecretBox } from '../security/secrets.js'
+import type { Ownership } from '../mapping/reconcile.js'
 
 type ConnectionRow = Selectable<Database['connections']>
 
@@ -24,10 +26,13 @@ export const ConnectionInput = z
 
 export const ConnectionPatch = ConnectionInput.omit({ connector: true }).partial().strict()
 
+const OwnershipRule = z.enum(['crm', 'emr', 'newest'])
 export const MappingInput = z
   .object({
     fieldMap: z.array(z.object({ crm: z.string().min(1), emr: z.string().min(1) }).strict()).nullable().optional(),
     valueMaps: z.record(z.string(), z.record(z.string(), z.string())).optional(),
+    /** Who wins a field changed on both sides (F16): CRM, EMR, or the newest change. */
+    ownership: z.object({ default: OwnershipRule, fields: z.record(z.string(), OwnershipRule).default({}) }).strict().nullable().optional(),
   })
   .strict()
 
@@ -40,6 +45,8 @@ export interface ConnectionView {
   settings: Record<string, unknown>
   /** Which credentials are set; their values are never returned. */
   credentials: Record<string, 'set'>
+  /** Where the external system fetches this connection's public keys (path on the hub), if it uses any. */
+  jwksPath: string | null
   createdAt: string
   updatedAt: string
 }
@@ -55,7 +62,8 @@ export interface RunnableConnection {
 export async function createConnection(db: DbOrTx, box: SecretBox, organizationId: string, input: z.output<typeof ConnectionInput>): Promise<ConnectionView> {
   const connector = requireConnector(input.connector)
   const settings = parseWith(connector.settingsSchema, input.settings, 'settings')
-  const secrets = parseWith(connector.secretsSchema, input.credentials, 'credentials')
+  const generated = connector.generateSecrets ? await connector.generateSecrets() : {}
+  const secrets = parseWith(connector.secretsSchema, { ...generated, ...input.credentials }, 'credentials')
   const row = await db
     .insertInto('connections')
     .values({
@@ -141,7 +149,7 @@ export async function loadRunnableConnection(db: DbOrTx, box: SecretBox, id: str
     connector,
     settings: connector.settingsSchema.parse(row.settings),
     secrets: connector.secretsSchema.parse(row.secrets ? box.openJson(row.secrets) : {}),
-    mapping: resolveMapping(connector.defaults, { fieldMap: row.field_map as FieldMapping[] | null, valueMaps: row.value_maps }),
+    mapping: resolveMapping(connector.defaults, { fieldMap: row.field_map as FieldMapping[] | null, valueMaps: row.value_maps, ownership: row.ownership }),
   }
 }
 
@@ -154,13 +162,21 @@ export interface MappingView {
   valueMaps: ValueMaps
   /** The connection's own value-map entries, as stored. */
   overrides: ValueMaps
+  ownership: Ownership
 }
 
 export async function getMappings(db: DbOrTx, organizationId: string, id: string): Promise<MappingView> {
   const row = await getRow(db, organizationId, id)
   const connector = requireConnector(row.connector)
-  const resolved = resolveMapping(connector.defaults, { fieldMap: row.field_map as FieldMapping[] | null, valueMaps: row.value_maps })
-  return { connectionId: id, fieldMap: resolved.fieldMap, custom: row.field_map !== null, valueMaps: resolved.valueMaps, overrides: row.value_maps }
+  const resolved = resolveMapping(connector.defaults, { fieldMap: row.field_map as FieldMapping[] | null, valueMaps: row.value_maps, ownership: row.ownership })
+  return {
+    connectionId: id,
+    fieldMap: resolved.fieldMap,
+    custom: row.field_map !== null,
+    valueMaps: resolved.valueMaps,
+    overrides: row.value_maps,
+    ownership: resolved.ownership,
+  }
 }
 
 /**
@@ -173,6 +189,9 @@ export async function putMappings(db: DbOrTx, organizationId: string, id: string
   const problems = [
     ...(input.fieldMap ? checkFieldMap(input.fieldMap, connector.fields) : []),
     ...(input.valueMaps ? checkValueMaps(input.valueMaps, connector.defaults, connector.fields) : []),
+    ...Object.keys(input.ownership?.fields ?? {})
+      .filter((field) => !isCrmPatientField(field))
+      .map((field) => ({ field: `ownership.fields.${field}`, message: 'is not a CRM patient field' })),
   ]
   const [first, ...others] = problems
   if (first) throw new InputError(first.field, [first.message, ...others.map((p) => `${p.field}: ${p.message}`)].join('; '))
@@ -182,6 +201,7 @@ export async function putMappings(db: DbOrTx, organizationId: string, id: string
     .set({
       ...(input.fieldMap !== undefined ? { field_map: input.fieldMap === null ? null : JSON.stringify(input.fieldMap) } : {}),
       ...(input.valueMaps !== undefined ? { value_maps: JSON.stringify(input.valueMaps) } : {}),
+      ...(input.ownership !== undefined ? { ownership: input.ownership === null ? null : JSON.stringify(input.ownership) } : {}),
       updated_at: new Date(),
     })
     .where('id', '=', id)
@@ -223,6 +243,7 @@ function toView(row: ConnectionRow, box: SecretBox): ConnectionView {
     enabled: row.enabled,
     settings: row.settings,
     credentials: Object.fromEntries(Object.keys(secrets).map((k) => [k, 'set' as const])),
+    jwksPath: getConnector(row.connector)?.publicKeys ? `/jwks/${row.id}` : null,
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
   }

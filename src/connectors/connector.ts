@@ -2,6 +2,7 @@ import type { z } from 'zod'
 import type { Account } from '../crm/accounts.js'
 import type { Patient } from '../crm/patients.js'
 import type { ConnectorHttp } from './http.js'
+import type { FieldConflict, Ownership } from '../mapping/reconcile.js'
 
 /**
  * The contract every connector implements. A connector knows one external system: how to
@@ -19,12 +20,19 @@ export interface Connector<Settings = unknown, Secrets = unknown> {
   capabilities: CapabilityMatrix
   fields: FieldCatalog
   defaults: MappingDefaults
-  /** Outbound pacing for this system, enforced per connection across every worker. */
-  rateLimit?: RateLimitPolicy
+  /** Outbound pacing for this system, enforced per connection across every worker (may depend on settings). */
+  rateLimit?: RateLimitPolicy | ((settings: Settings) => RateLimitPolicy)
   /** Checks credentials and reachability; on failure the message names the exact cause. */
   test(ctx: ConnectorContext<Settings, Secrets>): Promise<TestResult>
+  /** Credentials the hub makes itself when a connection is added (e.g. a key pair). */
+  generateSecrets?(): Promise<Record<string, unknown>>
+  /** Public keys the external system fetches from the hub (served at /jwks/{connectionId}). */
+  publicKeys?(secrets: Secrets): Record<string, unknown>
+  /** Default pull schedule (cron) for connections that can pull. */
+  defaultPullSchedule?: string
   flows: {
     pushPatient?: PushPatientFlow<Settings, Secrets>
+    pull?: PullFlow<Settings, Secrets>
   }
 }
 
@@ -71,6 +79,8 @@ export interface MappingDefaults {
 export interface ResolvedMapping {
   fieldMap: FieldMapping[]
   valueMaps: ValueMaps
+  /** Who owns each demographic field when both sides changed it (F16). */
+  ownership: Ownership
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -124,6 +134,8 @@ export interface PatientPushInput {
 export interface LinkSnapshot {
   externalId: string | null
   externalMrn: string | null
+  /** The demographics both sides held at the last sync (CRM field → value), for conflict detection. */
+  syncedValues?: Record<string, unknown> | null
 }
 
 /** Progress of one job across attempts: which steps finished, which started without a known result. */
@@ -135,13 +147,26 @@ export interface FlowProgress {
 
 export interface StepContext<Settings, Secrets> extends ConnectorContext<Settings, Secrets> {
   link: LinkSnapshot
+  /** Progress as earlier attempts left it (a step `started` here may have happened). */
   progress: FlowProgress
+  /** Steps finished so far, this attempt included, with their outputs. */
+  done: FlowProgress['done']
 }
 
 export interface StepResult {
   /** Changes to the link: the external id once known, the MRN, the state the link reaches. */
   link?: Partial<LinkSnapshot> & { state?: 'partial' | 'linked' }
   output?: Record<string, unknown>
+  /** The new common ground after a bidirectional sync, and the conflicts settled on the way. */
+  sync?: SyncOutcome
+}
+
+export interface SyncOutcome {
+  values: Record<string, unknown>
+  emrUpdatedAt: string | null
+  conflicts: FieldConflict[]
+  /** CRM fields the EMR won, to be written to the CRM record. */
+  crmChanges: Record<string, unknown>
 }
 
 /** A named step of a flow; it must be safe to run again after a crash or a lost answer. */
@@ -155,7 +180,7 @@ export interface FlowStep<Input, Settings, Secrets> {
 export interface PushPatientFlow<Settings, Secrets> {
   steps: FlowStep<PatientPushInput, Settings, Secrets>[]
   /** Exactly what each step would send now, and what is left out and why (F10). */
-  preview(input: PatientPushInput, link: LinkSnapshot): PushPreview
+  preview(input: PatientPushInput, link: LinkSnapshot, settings: Settings): PushPreview
 }
 
 export interface PushPreview {
@@ -167,3 +192,33 @@ export interface DroppedField {
   field: string
   reason: string
 }
+
+/** Reading from the system (F14): resources in order, page by page, so memory stays flat. */
+export interface PullFlow<Settings, Secrets> {
+  /** What to pull, in order; may follow the connection's settings (e.g. the modules an admin selected). */
+  resources: readonly PullResource[] | ((settings: Settings) => readonly PullResource[])
+  fetchPage(ctx: ConnectorContext<Settings, Secrets>, resource: PullResource, cursor: string | null, mapping: ResolvedMapping): Promise<PulledPage>
+}
+
+export type PullResource = 'practitioner' | 'location' | 'patient' | 'insurance' | 'encounter'
+
+export interface PulledPage {
+  items: PulledItem[]
+  /** Where the next page starts (e.g. the Bundle's next link); null on the last page. */
+  next: string | null
+  total?: number
+}
+
+export type PulledItem =
+  | { type: 'reference'; kind: 'practitioner' | 'location' | 'program'; externalId: string; label: string; data: Record<string, unknown> }
+  | {
+      type: 'patient'
+      externalId: string
+      /** Our CRM id when the EMR record carries it (e.g. an identifier we sent). */
+      crmId: string | null
+      /** Demographics in CRM terms (CRM field → value), through the inverse value maps. */
+      fields: Record<string, unknown>
+      emrUpdatedAt: string | null
+      unmapped: DroppedField[]
+    }
+  | { type: 'insurance' | 'encounter'; externalId: string; patientExternalId: string; data: Record<string, unknown> }

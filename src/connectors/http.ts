@@ -6,6 +6,11 @@ export interface ConnectorHttp {
    * to interpret.
    */
   request(request: HttpRequest): Promise<HttpResponse>
+  /**
+   * Records an outcome that never reached the wire — e.g. a payload refused by local validation —
+   * so the log still says what was wrong. Returns the exchange id.
+   */
+  recordRefusal(entry: { operation: string; method: HttpRequest['method']; url: string; body: unknown; message: string; details?: Record<string, unknown> }): Promise<string>
 }
 
 export interface HttpRequest {

@@ -1,9 +1,11 @@
 import type { Connector, ConnectorKind } from './connector.js'
 import { rittenConnector } from './ritten/connector.js'
+import { ecwConnector } from './ecw/connector.js'
 
 /** Every connector the hub can run. Adding one = a folder under src/connectors and a line here. */
 const connectors: Partial<Record<ConnectorKind, Connector<any, any>>> = {
   ritten: rittenConnector,
+  ecw: ecwConnector,
 }
 
 export function getConnector(kind: string): Connector<unknown, unknown> | undefined {

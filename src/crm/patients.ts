@@ -120,6 +120,28 @@ export async function createPatient(db: DbOrTx, organizationId: string, input: P
   return toPatient(row)
 }
 
+/** Inserts many patients in one statement (pulls bring them by the page). */
+export async function createPatients(db: DbOrTx, organizationId: string, inputs: PatientInputT[]): Promise<Patient[]> {
+  if (inputs.length === 0) return []
+  const rows = inputs.map((input) => {
+    const values: Record<string, unknown> = { id: randomUUID(), organization_id: organizationId }
+    for (const [field, column] of Object.entries(COLUMNS)) values[column] = toColumn(column, (input as Record<string, unknown>)[field])
+    return values
+  })
+  const inserted = await db
+    .insertInto('patients')
+    .values(rows as never)
+    .returningAll()
+    .execute()
+  return inserted.map(toPatient)
+}
+
+export async function getPatients(db: DbOrTx, organizationId: string, ids: string[]): Promise<Patient[]> {
+  if (ids.length === 0) return []
+  const rows = await db.selectFrom('patients').selectAll().where('organization_id', '=', organizationId).where('id', 'in', ids).execute()
+  return rows.map(toPatient)
+}
+
 export async function getPatient(db: DbOrTx, organizationId: string, id: string): Promise<Patient | null> {
   const row = await db
     .selectFrom('patients')

@@ -1,6 +1,7 @@
 import { Kysely, Migrator, PostgresDialect, type Migration, type MigrationProvider, type Transaction } from 'kysely'
 import pg from 'pg'
 import * as initial from './migrations/0001_initial.js'
+import * as pullAndConflicts from './migrations/0002_pull_and_conflicts.js'
 import type { Database } from './schema.js'
 import { startEmbeddedPostgres } from './embedded.js'
 
@@ -51,6 +52,7 @@ export async function openDatabase(options: { databaseUrl?: string; dataDir: str
 
 const migrations: Record<string, Migration> = {
   '0001_initial': initial,
+  '0002_pull_and_conflicts': pullAndConflicts,
 }
 
 class StaticMigrationProvider implements MigrationProvider {

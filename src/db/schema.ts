@@ -35,6 +35,8 @@ export interface Database {
     secrets: string | null
     field_map: JSONColumnType<unknown[] | null, string | null, string | null>
     value_maps: JSONColumnType<Record<string, Record<string, string>>>
+    pull_scheduled_at: Date | null
+    ownership: JSONColumnType<{ default: 'crm' | 'emr' | 'newest'; fields: Record<string, 'crm' | 'emr' | 'newest'> } | null, string | null, string | null>
     created_at: Generated<Date>
     updated_at: ColumnType<Date, Date | undefined, Date>
   }
@@ -52,6 +54,8 @@ export interface Database {
     message: string | null
     synced_version: number | null
     last_synced_at: Date | null
+    synced_values: JSONColumnType<Record<string, unknown> | null, string | null, string | null>
+    emr_updated_at: Date | null
     created_at: Generated<Date>
     updated_at: ColumnType<Date, Date | undefined, Date>
   }
@@ -109,6 +113,40 @@ export interface Database {
     at: Generated<Date>
   }
   rate_limits: { key: string; tokens: number; updated_at: Date }
+  reference_values: {
+    connection_id: string
+    kind: string
+    external_id: string
+    label: string
+    data: JSONColumnType<Record<string, unknown>>
+    updated_at: ColumnType<Date, Date | undefined, Date>
+  }
+  emr_insurances: EmrRecordTable
+  emr_encounters: EmrRecordTable
+  conflicts: {
+    id: string
+    organization_id: string
+    connection_id: string
+    patient_id: string
+    field: string
+    crm_value: ColumnType<unknown, string | null, string | null>
+    emr_value: ColumnType<unknown, string | null, string | null>
+    base_value: ColumnType<unknown, string | null, string | null>
+    rule: string
+    winner: 'crm' | 'emr'
+    sync_job_id: string | null
+    detected_at: Generated<Date>
+    reviewed_at: Date | null
+  }
+}
+
+export interface EmrRecordTable {
+  connection_id: string
+  external_id: string
+  patient_id: string | null
+  patient_external_id: string
+  data: JSONColumnType<Record<string, unknown>>
+  updated_at: ColumnType<Date, Date | undefined, Date>
 }
 
 export type LinkState = 'pending' | 'partial' | 'linked' | 'failed' | 'needs_attention'

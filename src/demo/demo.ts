@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto'
 import type { Db } from '../db/database.js'
 import type { Engine } from '../engine/engine.js'
 import { createConnection, updateConnection } from '../connections/connections.js'
@@ -6,20 +5,34 @@ import { createAccount } from '../crm/accounts.js'
 import { createPatient } from '../crm/patients.js'
 import type { SecretBox } from '../security/secrets.js'
 import { createRittenSimulator, DEMO_RITTEN, RITTEN_SEEDED_PAYERS } from '../../simulators/ritten/server.js'
+import { createEcwSimulator } from '../../simulators/ecw/server.js'
+import { DEFAULT_ECW_SCOPES } from '../connectors/ecw/client.js'
 
 export interface DemoSimulators {
   urls: Record<string, string>
+  /** Allow-lists the hub's JWKS URL for a client at the ECW simulator (done by ECW's staff for real). */
+  allowListEcwClient(clientId: string, jwksUrl: string): void
   close(): Promise<void>
 }
+
+const DEMO_ECW_PRACTICE = 'FFBJCD'
+const DEMO_ECW_CLIENT_ID = 'carebridge-demo'
 
 /** Demo mode: the simulators on loopback ports, each with a connection of the demo organization. */
 export async function startDemoSimulators(): Promise<DemoSimulators> {
   const ritten = createRittenSimulator()
   const rittenUrl = await ritten.listen(0)
+  const ecw = createEcwSimulator({ practices: [{ code: DEMO_ECW_PRACTICE, clients: [] }] })
+  await ecw.listen(0)
+  await ecw.ready
   return {
-    urls: { ritten: rittenUrl },
+    urls: { ritten: rittenUrl, ecw: ecw.baseUrl(DEMO_ECW_PRACTICE) },
+    allowListEcwClient(clientId, jwksUrl) {
+      ecw.registerClient(DEMO_ECW_PRACTICE, { clientId, jwksUrl, scopes: DEFAULT_ECW_SCOPES.split(' ') })
+    },
     async close() {
       await ritten.close()
+      await ecw.close()
     },
   }
 }
@@ -31,7 +44,15 @@ const DEMO_PAYER_CODES: Record<string, string> = { AET01: '60054', CIG01: '62308
  * Creates the demo connections (or points them at this run's simulator ports) and, on the first
  * start only, a few demo records that are pushed through the real flow.
  */
-export async function ensureDemoData(db: Db, box: SecretBox, engine: Engine, organizationId: string, urls: Record<string, string>): Promise<void> {
+export async function ensureDemoData(
+  db: Db,
+  box: SecretBox,
+  engine: Engine,
+  organizationId: string,
+  simulators: DemoSimulators,
+  publicUrl: string,
+): Promise<void> {
+  const urls = simulators.urls
   const existing = await db.selectFrom('connections').select(['id', 'connector']).where('organization_id', '=', organizationId).execute()
   const ritten = existing.find((c) => c.connector === 'ritten')
   if (ritten) {
@@ -54,6 +75,31 @@ export async function ensureDemoData(db: Db, box: SecretBox, engine: Engine, org
     await db.updateTable('connections').set({ value_maps: JSON.stringify({ payerCode }) }).where('id', '=', created.id).execute()
   }
 
+  let ecwId = existing.find((c) => c.connector === 'ecw')?.id
+  if (ecwId) {
+    await updateConnection(db, box, organizationId, ecwId, { baseUrl: urls.ecw })
+  } else {
+    const created = await createConnection(db, box, organizationId, {
+      connector: 'ecw',
+      name: 'eClinicalWorks (demo simulator)',
+      baseUrl: urls.ecw!,
+      enabled: true,
+      settings: { clientId: DEMO_ECW_CLIENT_ID },
+      credentials: {},
+    })
+    ecwId = created.id
+    // CRM locations and programs of the demo data → the ECW simulator's facilities (seed 001 step 5).
+    const valueMaps = {
+      location: { 'lawrence-main': 'Lt2IFR5Ah76n4d8TFP5gBCYrEVzcfmSY9rj1Q7MpBZg', topeka: `LocTopeka${DEMO_ECW_PRACTICE}`, olathe: `LocOlathe${DEMO_ECW_PRACTICE}` },
+      program: { residential: 'RES', php: 'PHP', iop: 'IOP' },
+    }
+    await db.updateTable('connections').set({ value_maps: JSON.stringify(valueMaps) }).where('id', '=', ecwId).execute()
+  }
+  simulators.allowListEcwClient(DEMO_ECW_CLIENT_ID, `${publicUrl}/jwks/${ecwId}`)
+  await relinkToFreshSimulators(db, engine, organizationId)
+  // Show ECW's practitioners, locations and patients at once rather than at the first scheduled pull.
+  await engine.startPull(organizationId, ecwId)
+
   const hasPatients = await db.selectFrom('patients').select('id').where('organization_id', '=', organizationId).limit(1).executeTakeFirst()
   if (hasPatients) return
   await db.transaction().execute(async (trx) => {
@@ -64,8 +110,8 @@ export async function ensureDemoData(db: Db, box: SecretBox, engine: Engine, org
       insurances: [{ payerCode: 'AET01', payerName: 'Aetna', memberId: 'W123456789', groupNumber: 'G-77', priority: 'primary', subscriber: { relationship: 'parent', firstName: 'Pat', lastName: 'Rivers', dob: '1968-04-01' } }],
     })
     const patients = [
-      { firstName: 'Dana', lastName: 'Rivers', dob: '2001-05-27', gender: 'female', birthSex: 'female', maritalStatus: 'single', phone: '913-555-2003', email: 'dana.rivers@example.com', race: 'white', ethnicity: 'not_hispanic_or_latino', language: 'English', address: { line1: '2222 Home Street', city: 'Lawrence', state: 'KS', postalCode: '66044', country: 'US' }, accountId: account.id },
-      { firstName: 'Luis', lastName: 'Ortega', dob: '1994-11-02', gender: 'male', birthSex: 'male', maritalStatus: 'married', phone: '816-555-0142', language: 'Spanish', ethnicity: 'hispanic_or_latino', race: 'declined' },
+      { firstName: 'Dana', lastName: 'Rivers', dob: '2001-05-27', gender: 'female', birthSex: 'female', maritalStatus: 'single', phone: '913-555-2003', email: 'dana.rivers@example.com', race: 'white', ethnicity: 'not_hispanic_or_latino', language: 'English', address: { line1: '2222 Home Street', city: 'Lawrence', state: 'KS', postalCode: '66044', country: 'US' }, locationId: 'lawrence-main', programId: 'residential', accountId: account.id },
+      { firstName: 'Luis', lastName: 'Ortega', dob: '1994-11-02', gender: 'male', birthSex: 'male', maritalStatus: 'married', phone: '816-555-0142', language: 'Spanish', ethnicity: 'hispanic_or_latino', race: 'declined', locationId: 'topeka', programId: 'iop' },
     ] as const
     for (const p of patients) {
       const patient = await createPatient(trx, organizationId, { ...p, customFields: {} })
@@ -74,6 +120,20 @@ export async function ensureDemoData(db: Db, box: SecretBox, engine: Engine, org
   })
 }
 
-export function newOrganizationId(): string {
-  return randomUUID()
+/**
+ * The demo simulators keep their records in memory, so after a restart they no longer know the
+ * ids the hub linked. Every link to them is reset and its patient pushed again through the real
+ * flow, which recreates (or, for ECW's seeded patients, re-finds) each record.
+ */
+async function relinkToFreshSimulators(db: Db, engine: Engine, organizationId: string): Promise<void> {
+  const links = await db.selectFrom('links').select(['id', 'record_id']).where('organization_id', '=', organizationId).where('record_type', '=', 'patient').execute()
+  if (links.length === 0) return
+  await db.transaction().execute(async (trx) => {
+    await trx
+      .updateTable('links')
+      .set({ external_id: null, external_mrn: null, state: 'pending', synced_values: null, message: 'demo simulators restarted: pushing again' })
+      .where('organization_id', '=', organizationId)
+      .execute()
+    for (const patientId of new Set(links.map((l) => l.record_id))) await engine.patientChanged(trx, organizationId, patientId)
+  })
 }

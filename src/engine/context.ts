@@ -13,12 +13,13 @@ export function buildConnectorContext(
   scope: { organizationId: string; syncJobId: string | null; recordType: string | null; recordId: string | null; attempt: number },
 ): ConnectorContext<unknown, unknown> {
   const { row, connector } = connection
+  const policy = typeof connector.rateLimit === 'function' ? connector.rateLimit(connection.settings) : connector.rateLimit
   return {
     connection: { id: row.id, name: row.name, baseUrl: row.base_url, settings: connection.settings, secrets: connection.secrets },
     http: createRecordingHttp({
       db: deps.db,
       scope: { ...scope, connectionId: row.id, connector: connector.kind },
-      pacer: connector.rateLimit ? createPacer(deps.db, row.id, connector.rateLimit) : undefined,
+      pacer: policy ? createPacer(deps.db, row.id, policy) : undefined,
       timeoutMs: deps.httpTimeoutMs,
     }),
     tokens: createTokenStore(deps.db, deps.box, row.id),

@@ -2,7 +2,10 @@ import type { Db, DbOrTx } from '../db/database.js'
 import { QUEUES, type Queue } from '../db/queue.js'
 import { pushTargets } from '../connections/connections.js'
 import { patientIdsOfAccount } from '../crm/patients.js'
-import { ConflictError, NotFoundError } from '../errors.js'
+import { ConflictError, NotFoundError, UnsupportedError } from '../errors.js'
+import { getConnector } from '../connectors/registry.js'
+import { lastFireTime } from './schedule.js'
+import { sql } from 'kysely'
 import { queueDepth } from '../observability/metrics.js'
 import { enqueueJob, redispatchOrphans } from './jobs.js'
 import { ensureLink, updateLink } from './links.js'
@@ -15,13 +18,20 @@ import { runJob, type EngineDeps } from './runner.js'
 export class Engine {
   private workerIds: string[] = []
   private housekeeping: NodeJS.Timeout | null = null
+  private readonly deps: EngineDeps & EngineOptions
 
-  constructor(private readonly deps: EngineDeps & { concurrency: number; pollSeconds: number; bodyRetentionDays: number }) {}
+  constructor(deps: Omit<EngineDeps, 'patientChanged'> & EngineOptions) {
+    this.deps = { ...deps, patientChanged: (trx, organizationId, patientId, except) => this.patientChanged(trx, organizationId, patientId, except) }
+  }
 
-  /** F11: one push job per enabled connection that can receive patients. Call inside the change's transaction. */
-  async patientChanged(trx: DbOrTx, organizationId: string, patientId: string): Promise<string[]> {
+  /**
+   * F11: one push job per enabled connection that can receive patients. Call inside the change's
+   * transaction. `except` leaves out the connection the change came from (a pulled change).
+   */
+  async patientChanged(trx: DbOrTx, organizationId: string, patientId: string, except?: string): Promise<string[]> {
     const ids: string[] = []
     for (const target of await pushTargets(trx, organizationId, 'patient')) {
+      if (target.id === except) continue
       await ensureLink(trx, { organizationId, recordType: 'patient', recordId: patientId, connectionId: target.id, connector: target.connector })
       const job = await enqueueJob(trx, this.deps.queue, {
         organizationId,
@@ -33,6 +43,14 @@ export class Engine {
       ids.push(job.id)
     }
     return ids
+  }
+
+  /** One push of a patient to one connection (an explicit "push now"). */
+  async pushPatientTo(trx: DbOrTx, organizationId: string, patientId: string, connectionId: string): Promise<string> {
+    const connection = await trx.selectFrom('connections').select(['connector']).where('id', '=', connectionId).executeTakeFirstOrThrow()
+    await ensureLink(trx, { organizationId, recordType: 'patient', recordId: patientId, connectionId, connector: connection.connector })
+    const job = await enqueueJob(trx, this.deps.queue, { organizationId, connectionId, kind: 'push_patient', recordType: 'patient', recordId: patientId })
+    return job.id
   }
 
   /** An account's insurance travels with its patients (Ritten's PATCH), so each of them is pushed again. */
@@ -72,13 +90,67 @@ export class Engine {
       const job = await enqueueJob(trx, this.deps.queue, {
         organizationId,
         connectionId: original.connection_id,
-        kind: original.kind as 'push_patient',
+        kind: original.kind as 'push_patient' | 'pull',
         recordType: original.record_type,
         recordId: original.record_id,
         replayOf: original.id,
       })
       return { jobId: job.id }
     }).finally(() => this.nudge())
+  }
+
+  /**
+   * Starts a pull of a connection (F14) unless one is already waiting or running, in which case
+   * that one is returned: two pulls of one EMR at once would only race each other.
+   */
+  async startPull(organizationId: string, connectionId: string): Promise<{ jobId: string; alreadyRunning: boolean }> {
+    const result = await this.deps.db.transaction().execute(async (trx) => {
+      await sql`select pg_advisory_xact_lock(hashtext(${`pull:${connectionId}`}))`.execute(trx)
+      const connection = await trx.selectFrom('connections').select(['connector']).where('id', '=', connectionId).where('organization_id', '=', organizationId).executeTakeFirst()
+      if (!connection) throw new NotFoundError('Connection')
+      const connector = getConnector(connection.connector)
+      if (!connector?.flows.pull) {
+        const capability = connector?.capabilities.patient?.pull
+        throw new UnsupportedError(`${connector?.title ?? connection.connector} cannot pull: ${capability && !capability.supported ? capability.reason : 'this connector has no pull flow'}`)
+      }
+      const active = await trx
+        .selectFrom('sync_jobs')
+        .select('id')
+        .where('connection_id', '=', connectionId)
+        .where('kind', '=', 'pull')
+        .where('state', 'in', ['queued', 'running', 'retrying'])
+        .executeTakeFirst()
+      if (active) return { jobId: active.id, alreadyRunning: true }
+      const job = await enqueueJob(trx, this.deps.queue, { organizationId, connectionId, kind: 'pull', recordType: null, recordId: null })
+      return { jobId: job.id, alreadyRunning: false }
+    })
+    this.nudge()
+    return result
+  }
+
+  /** Starts the pulls whose cron schedule came due since their last run; several workers agree through the row update. */
+  async startDuePulls(now = new Date()): Promise<void> {
+    const rows = await this.deps.db
+      .selectFrom('connections')
+      .select(['id', 'organization_id', 'connector', 'settings', 'pull_scheduled_at', 'created_at'])
+      .where('enabled', '=', true)
+      .execute()
+    for (const row of rows) {
+      const connector = getConnector(row.connector)
+      if (!connector?.flows.pull) continue
+      const schedule = typeof row.settings.pullSchedule === 'string' ? row.settings.pullSchedule : connector.defaultPullSchedule
+      if (!schedule) continue
+      const due = lastFireTime(schedule, now)
+      const since = row.pull_scheduled_at ?? row.created_at
+      if (!due || due <= since) continue
+      const taken = await this.deps.db
+        .updateTable('connections')
+        .set({ pull_scheduled_at: now })
+        .where('id', '=', row.id)
+        .where((eb) => (row.pull_scheduled_at ? eb('pull_scheduled_at', '=', row.pull_scheduled_at) : eb('pull_scheduled_at', 'is', null)))
+        .executeTakeFirst()
+      if (Number(taken.numUpdatedRows) === 1) await this.startPull(row.organization_id, row.id)
+    }
   }
 
   /** Wakes idle local workers after a commit, instead of waiting for their next poll. */
@@ -116,6 +188,7 @@ export class Engine {
   private async runHousekeeping(): Promise<void> {
     try {
       await redispatchOrphans(this.deps.db, this.deps.queue, 30)
+      await this.startDuePulls()
       await pruneExchangeBodies(this.deps.db, this.deps.bodyRetentionDays)
       await this.deps.db.deleteFrom('rate_limits').where('updated_at', '<', new Date(Date.now() - 24 * 3600_000)).execute()
       await refreshQueueDepth(this.deps.db)
@@ -123,6 +196,12 @@ export class Engine {
       this.deps.log.warn({ err }, 'housekeeping failed; it runs again shortly')
     }
   }
+}
+
+interface EngineOptions {
+  concurrency: number
+  pollSeconds: number
+  bodyRetentionDays: number
 }
 
 /** Keeps metadata forever but request/response bodies only for the retention period (no unbounded growth). */

@@ -1,4 +1,4 @@
-import type { Db } from '../db/database.js'
+import type { Db, DbOrTx } from '../db/database.js'
 import type { Queue } from '../db/queue.js'
 import type { FlowProgress, LinkSnapshot, PatientPushInput, StepContext } from '../connectors/connector.js'
 import { ConnectorError, isConnectorError } from '../connectors/errors.js'
@@ -9,12 +9,16 @@ import { jobRetries, jobsFinished } from '../observability/metrics.js'
 import type { SecretBox } from '../security/secrets.js'
 import { claimJob, emptyProgress, finishJob, redispatch, renewLease, saveProgress, scheduleRetry, type JobError, type SyncJobRow } from './jobs.js'
 import { buildConnectorContext } from './context.js'
+import { runPull } from './pull.js'
+import { recordSync } from './sync.js'
 import { ensureLink, updateLink } from './links.js'
 import { retryDelayMs, type RetryPolicy } from './retry.js'
 
 export interface EngineDeps {
   db: Db
   queue: Queue
+  /** Enqueues pushes of a changed patient to every enabled connection except `except` (inside `trx`). */
+  patientChanged(trx: DbOrTx, organizationId: string, patientId: string, except?: string): Promise<unknown>
   box: SecretBox
   retry: RetryPolicy
   leaseSeconds: number
@@ -46,6 +50,9 @@ export async function runJob(deps: EngineDeps, jobId: string): Promise<void> {
     switch (job.kind) {
       case 'push_patient':
         await runPushPatient(deps, job, connection)
+        break
+      case 'pull':
+        await runPull(deps, job, connection)
         break
       default:
         throw new ConnectorError({ code: 'unknown_job', message: `No flow runs jobs of kind "${job.kind}"`, retryable: false })
@@ -85,11 +92,12 @@ async function runPushPatient(deps: EngineDeps, job: SyncJobRow, connection: Run
   const progress: FlowProgress = { ...emptyProgress(), ...(job.steps as unknown as FlowProgress) }
   // Steps see progress as earlier attempts left it, not the markers this attempt sets.
   const earlier: FlowProgress = structuredClone(progress)
-  const snapshot: LinkSnapshot = { externalId: link.external_id, externalMrn: link.external_mrn }
+  const snapshot: LinkSnapshot = { externalId: link.external_id, externalMrn: link.external_mrn, syncedValues: link.synced_values }
   const ctx: StepContext<unknown, unknown> = {
     ...buildConnectorContext(deps, connection, { organizationId, syncJobId: job.id, recordType: 'patient', recordId: patient.id, attempt: job.attempts }),
     link: snapshot,
     progress: earlier,
+    done: progress.done,
   }
 
   for (const step of flow.steps) {
@@ -109,6 +117,7 @@ async function runPushPatient(deps: EngineDeps, job: SyncJobRow, connection: Run
         message: null,
       })
     }
+    if (result.sync) await recordSync(deps, { job, connectionId: connection.row.id, linkId: link.id, patientId: patient.id, sync: result.sync })
     delete progress.started[step.name]
     progress.done[step.name] = { at: new Date().toISOString(), ...(result.output ? { output: result.output } : {}) }
     await saveProgress(deps.db, job.id, progress)

@@ -35,7 +35,7 @@ export function createRecordingHttp(options: { db: Db; scope: ExchangeScope; pac
       if (!request.unpaced && options.pacer) await options.pacer.take()
       const { body, contentType, storedRequest } = encodeBody(request)
       const headers: Record<string, string> = { ...request.headers }
-      if (contentType) headers['content-type'] = contentType
+      if (contentType && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) headers['content-type'] = contentType
       const startedAt = new Date()
       const started = performance.now()
       const exchangeId = randomUUID()
@@ -86,6 +86,22 @@ export function createRecordingHttp(options: { db: Db; scope: ExchangeScope; pac
         responseBody: json !== undefined ? JSON.stringify(redactCredentials(json)) : text,
       })
       return { status: response.status, headers: response.headers, text, json, exchangeId }
+    },
+
+    async recordRefusal(entry) {
+      const id = randomUUID()
+      await store({
+        id,
+        request: { operation: entry.operation, method: entry.method, url: entry.url, details: entry.details },
+        storedRequest: JSON.stringify(redactCredentials(entry.body)),
+        startedAt: new Date(),
+        durationMs: 0,
+        status: 'error',
+        httpStatus: null,
+        message: entry.message,
+        responseBody: null,
+      })
+      return id
     },
   }
 

@@ -1,14 +1,18 @@
 import type { DroppedField, FieldCatalog, FieldMapping, FieldSpec, MappingDefaults, ResolvedMapping, ValueMaps } from '../connectors/connector.js'
 import { isCrmPatientField } from './crmFields.js'
+import { DEFAULT_OWNERSHIP, type Ownership } from './reconcile.js'
 import { getPath, parsePath } from './paths.js'
 
 /** The mapping in force: the connection's field map if it has one (else the connector's), value maps overlaid key by key. */
-export function resolveMapping(defaults: MappingDefaults, stored: { fieldMap: FieldMapping[] | null; valueMaps: ValueMaps }): ResolvedMapping {
+export function resolveMapping(
+  defaults: MappingDefaults,
+  stored: { fieldMap: FieldMapping[] | null; valueMaps: ValueMaps; ownership?: Ownership | null },
+): ResolvedMapping {
   const valueMaps: ValueMaps = {}
   for (const name of new Set([...Object.keys(defaults.valueMaps), ...Object.keys(stored.valueMaps)])) {
     valueMaps[name] = { ...defaults.valueMaps[name], ...stored.valueMaps[name] }
   }
-  return { fieldMap: stored.fieldMap ?? defaults.fieldMap, valueMaps }
+  return { fieldMap: stored.fieldMap ?? defaults.fieldMap, valueMaps, ownership: stored.ownership ?? DEFAULT_OWNERSHIP }
 }
 
 export interface MappedValues {

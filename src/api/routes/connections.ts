@@ -16,7 +16,7 @@ import {
 import { listConnectors } from '../../connectors/registry.js'
 import type { CapabilityMatrix } from '../../connectors/connector.js'
 import { buildConnectorContext } from '../../engine/context.js'
-import { NotFoundError, UnsupportedError } from '../../errors.js'
+import { NotFoundError } from '../../errors.js'
 import { audit } from '../../security/audit.js'
 import type { Hub } from '../../hub.js'
 import { IdParams } from './common.js'
@@ -104,12 +104,34 @@ export function connectionRoutes(hub: Hub): FastifyPluginAsyncZod {
       return { connectionId: view.id, connector: connector.kind, items: capabilityList(connector.capabilities) }
     })
 
-    app.post('/connections/:id/pull', { config: { role: 'admin' }, schema: { tags: ['connections'], summary: 'Start a pull from the EMR; returns the job to follow', params: IdParams } }, async (request) => {
-      const view = await getConnectionView(hub.db, hub.box, request.actor.organizationId, request.params.id)
-      const connector = requireConnector(view.connector)
-      const pull = connector.capabilities.patient?.pull
-      throw new UnsupportedError(`${connector.title} cannot pull: ${pull && !pull.supported ? pull.reason : 'this connector has no pull flow'}`)
-    })
+    app.post(
+      '/connections/:id/pull',
+      { config: { role: 'admin' }, schema: { tags: ['connections'], summary: 'Pull now: start a pull from the EMR; follow it at GET /api/jobs/{jobId}', params: IdParams } },
+      async (request, reply) => {
+        const result = await hub.engine.startPull(request.actor.organizationId, request.params.id)
+        await audit(hub.db, request.actor, 'connection.pull', { type: 'connection', id: request.params.id }, result)
+        return reply.code(202).send(result)
+      },
+    )
+
+    app.get(
+      '/connections/:id/reference-values',
+      {
+        schema: {
+          tags: ['connections'],
+          summary: 'Values pulled from the EMR that CRM fields offer as dropdowns (practitioners, locations)',
+          params: IdParams,
+          querystring: z.object({ kind: z.enum(['practitioner', 'location', 'program']).optional() }).strict(),
+        },
+      },
+      async (request) => {
+        await getConnectionView(hub.db, hub.box, request.actor.organizationId, request.params.id)
+        let query = hub.db.selectFrom('reference_values').selectAll().where('connection_id', '=', request.params.id)
+        if (request.query.kind) query = query.where('kind', '=', request.query.kind)
+        const rows = await query.orderBy('kind').orderBy('label').execute()
+        return { items: rows.map((r) => ({ kind: r.kind, value: r.external_id, label: r.label, data: r.data })), next: null }
+      },
+    )
 
     app.get('/connections/:id/mappings', { schema: { tags: ['mappings'], summary: 'Field and value maps in force (defaults overlaid by this connection)', params: IdParams } }, async (request) =>
       getMappings(hub.db, request.actor.organizationId, request.params.id),

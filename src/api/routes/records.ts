@@ -8,6 +8,7 @@ import { loadRunnableConnection } from '../../connections/connections.js'
 import { audit } from '../../security/audit.js'
 import type { DbOrTx } from '../../db/database.js'
 import type { Hub } from '../../hub.js'
+import { applyCursor, toPage } from '../../db/cursor.js'
 import { IdParams, ListQuery } from './common.js'
 
 /** CRM records (F1, F2): parent accounts with insurance, patients with their EMR links. */
@@ -90,6 +91,72 @@ export function recordRoutes(hub: Hub): FastifyPluginAsyncZod {
       },
     )
 
+    app.post(
+      '/patients/:id/push',
+      {
+        config: { role: 'admin' },
+        schema: {
+          tags: ['patients'],
+          summary: 'Push a patient (and optionally its insurance or encounters) to one connection now; refused with the reason when the connector cannot (F9)',
+          params: IdParams,
+          body: z
+            .object({
+              connectionId: z.string().uuid(),
+              dataTypes: z.array(z.enum(['patient', 'insurance', 'encounter', 'preAssessment'])).min(1).default(['patient']),
+            })
+            .strict(),
+        },
+      },
+      async (request, reply) => {
+        const organizationId = request.actor.organizationId
+        const connection = await loadRunnableConnection(hub.db, hub.box, request.body.connectionId)
+        if (connection.row.organization_id !== organizationId) throw new NotFoundError('Connection')
+        for (const dataType of request.body.dataTypes) {
+          const capability = connection.connector.capabilities[dataType]?.push
+          if (!capability?.supported) {
+            const reason = capability && !capability.supported ? capability.reason : 'not offered by this connector'
+            throw new UnsupportedError(`${connection.connector.title} cannot receive ${dataType}: ${reason}`)
+          }
+        }
+        const patient = await getPatient(hub.db, organizationId, request.params.id)
+        if (!patient) throw new NotFoundError('Patient')
+        const jobId = await hub.db.transaction().execute((trx) => hub.engine.pushPatientTo(trx, organizationId, patient.id, connection.row.id))
+        hub.engine.nudge()
+        return reply.code(202).send({ jobId })
+      },
+    )
+
+    app.get(
+      '/conflicts',
+      {
+        schema: {
+          tags: ['patients'],
+          summary: 'Fields changed on both sides and how each was settled (F16), newest first',
+          querystring: ListQuery.extend({ patientId: z.string().uuid().optional(), connectionId: z.string().uuid().optional() }),
+        },
+      },
+      async (request) => {
+        let query = hub.db.selectFrom('conflicts').selectAll().where('organization_id', '=', request.actor.organizationId)
+        if (request.query.patientId) query = query.where('patient_id', '=', request.query.patientId)
+        if (request.query.connectionId) query = query.where('connection_id', '=', request.query.connectionId)
+        const rows = await applyCursor(query, { cursor: request.query.cursor, limit: request.query.limit, timeColumn: 'detected_at' }).execute()
+        await audit(hub.db, request.actor, 'conflict.list', { type: 'patient', id: request.query.patientId ?? null })
+        return toPage(rows, request.query.limit, (r) => ({ at: r.detected_at, id: r.id }), (r) => ({
+          id: r.id,
+          patientId: r.patient_id,
+          connectionId: r.connection_id,
+          field: r.field,
+          crmValue: r.crm_value,
+          emrValue: r.emr_value,
+          baseValue: r.base_value,
+          rule: r.rule,
+          winner: r.winner,
+          jobId: r.sync_job_id,
+          detectedAt: r.detected_at.toISOString(),
+        }))
+      },
+    )
+
     app.get(
       '/patients/:id/preview',
       {
@@ -112,7 +179,7 @@ export function recordRoutes(hub: Hub): FastifyPluginAsyncZod {
         const account = patient.accountId ? await getAccount(hub.db, organizationId, patient.accountId) : null
         const link = (await linksOf(hub.db, 'patient', patient.id)).find((l) => l.connectionId === connection.row.id)
         await audit(hub.db, request.actor, 'patient.preview', { type: 'patient', id: patient.id }, { connectionId: connection.row.id })
-        return flow.preview({ patient, account, mapping: connection.mapping }, { externalId: link?.externalId ?? null, externalMrn: link?.mrn ?? null })
+        return flow.preview({ patient, account, mapping: connection.mapping }, { externalId: link?.externalId ?? null, externalMrn: link?.mrn ?? null }, connection.settings)
       },
     )
   }
@@ -123,6 +190,14 @@ async function requireAccount(db: DbOrTx, organizationId: string, accountId: str
   if (!(await getAccount(db, organizationId, accountId))) throw new InputError('accountId', 'no parent account has this id')
 }
 
+/** A patient as the API shows it: with its EMR links and, read-only, what EMRs hold (insurance, encounters). */
 async function withLinks(db: DbOrTx, patient: Patient) {
-  return { ...patient, links: await linksOf(db, 'patient', patient.id) }
+  const [links, insurance, encounters] = await Promise.all([
+    linksOf(db, 'patient', patient.id),
+    db.selectFrom('emr_insurances').select(['connection_id', 'external_id', 'data']).where('patient_id', '=', patient.id).execute(),
+    db.selectFrom('emr_encounters').select(['connection_id', 'external_id', 'data']).where('patient_id', '=', patient.id).execute(),
+  ])
+  const readOnly = (rows: { connection_id: string; external_id: string; data: Record<string, unknown> }[]) =>
+    rows.map((r) => ({ connectionId: r.connection_id, externalId: r.external_id, ...r.data }))
+  return { ...patient, links, emrInsurance: readOnly(insurance), encounters: readOnly(encounters) }
 }

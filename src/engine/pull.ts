@@ -1,0 +1,300 @@
+import { randomUUID } from 'node:crypto'
+import { sql } from 'kysely'
+import type { PulledItem, PulledPage, PullResource } from '../connectors/connector.js'
+import { ConnectorError } from '../connectors/errors.js'
+import { pushTargets, type RunnableConnection } from '../connections/connections.js'
+import { PatientInput, createPatients, getPatients, type Patient } from '../crm/patients.js'
+import { getPath } from '../mapping/paths.js'
+import { reconcile } from '../mapping/reconcile.js'
+import { buildConnectorContext } from './context.js'
+import { enqueueJob, saveJobProgressInfo, type SyncJobRow } from './jobs.js'
+import type { EngineDeps } from './runner.js'
+import { recordSync } from './sync.js'
+
+/** What `GET /api/jobs/:id` shows while a pull runs, and where a retried pull resumes. */
+export interface PullProgress {
+  resources: Partial<Record<PullResource, ResourceProgress>>
+  current: PullResource | null
+  /** Where the current resource continues (the next page's address). */
+  cursor: string | null
+  /** Records that could not be taken, with why (the first 100). */
+  problems: { resource: PullResource; externalId: string; message: string }[]
+}
+
+interface ResourceProgress {
+  pages: number
+  records: number
+  total: number | null
+  created: number
+  updated: number
+  unchanged: number
+  done: boolean
+}
+
+const MAX_PROBLEMS = 100
+
+/**
+ * A pull (F14): each resource the connector offers, page by page. After every page the progress
+ * and the next page's address are saved, so memory stays flat and a retried pull resumes at the
+ * page it had reached.
+ */
+export async function runPull(deps: EngineDeps, job: SyncJobRow, connection: RunnableConnection): Promise<void> {
+  const { connector } = connection
+  const flow = connector.flows.pull
+  if (!flow) throw new ConnectorError({ code: 'unsupported', message: `${connector.title} cannot pull: this connector has no pull flow`, retryable: false })
+  const progress: PullProgress = (job.progress as unknown as PullProgress | null) ?? { resources: {}, current: null, cursor: null, problems: [] }
+  const ctx = buildConnectorContext(deps, connection, { organizationId: job.organization_id, syncJobId: job.id, recordType: null, recordId: null, attempt: job.attempts })
+  const otherTargets = (await pushTargets(deps.db, job.organization_id, 'patient')).filter((t) => t.id !== connection.row.id)
+
+  const resources = typeof flow.resources === 'function' ? flow.resources(connection.settings) : flow.resources
+  for (const resource of resources) {
+    const state = (progress.resources[resource] ??= { pages: 0, records: 0, total: null, created: 0, updated: 0, unchanged: 0, done: false })
+    if (state.done) continue
+    let cursor = progress.current === resource ? progress.cursor : null
+    for (;;) {
+      const page = await flow.fetchPage(ctx, resource, cursor, connection.mapping)
+      await storePage(deps, job, connection, resource, page, state, progress, otherTargets.length > 0)
+      state.pages += 1
+      state.records += page.items.length
+      if (page.total !== undefined) state.total = page.total
+      cursor = page.next
+      progress.current = resource
+      progress.cursor = cursor
+      if (!cursor) state.done = true
+      await saveJobProgressInfo(deps.db, job.id, progress as unknown as Record<string, unknown>)
+      if (!cursor) break
+    }
+  }
+  await deps.db.updateTable('connections').set({ updated_at: new Date() }).where('id', '=', connection.row.id).execute()
+}
+
+async function storePage(
+  deps: EngineDeps,
+  job: SyncJobRow,
+  connection: RunnableConnection,
+  resource: PullResource,
+  page: PulledPage,
+  state: ResourceProgress,
+  progress: PullProgress,
+  pushElsewhere: boolean,
+): Promise<void> {
+  const connectionId = connection.row.id
+  const references = page.items.filter((i): i is Extract<PulledItem, { type: 'reference' }> => i.type === 'reference')
+  if (references.length > 0) {
+    await deps.db
+      .insertInto('reference_values')
+      .values(references.map((r) => ({ connection_id: connectionId, kind: r.kind, external_id: r.externalId, label: r.label, data: JSON.stringify(r.data) })))
+      .onConflict((oc) =>
+        oc.columns(['connection_id', 'kind', 'external_id']).doUpdateSet({ label: sql`excluded.label`, data: sql`excluded.data`, updated_at: new Date() }),
+      )
+      .execute()
+    state.updated += references.length
+  }
+
+  for (const type of ['insurance', 'encounter'] as const) {
+    const items = page.items.filter((i): i is Extract<PulledItem, { type: 'insurance' | 'encounter' }> => i.type === type)
+    if (items.length === 0) continue
+    const patientIds = await patientsByExternalId(deps, connectionId, items.map((i) => i.patientExternalId))
+    const table = type === 'insurance' ? 'emr_insurances' : 'emr_encounters'
+    await deps.db
+      .insertInto(table)
+      .values(
+        items.map((i) => ({
+          connection_id: connectionId,
+          external_id: i.externalId,
+          patient_id: patientIds.get(i.patientExternalId) ?? null,
+          patient_external_id: i.patientExternalId,
+          data: JSON.stringify(i.data),
+        })),
+      )
+      .onConflict((oc) =>
+        oc.columns(['connection_id', 'external_id']).doUpdateSet({
+          patient_id: sql`excluded.patient_id`,
+          patient_external_id: sql`excluded.patient_external_id`,
+          data: sql`excluded.data`,
+          updated_at: new Date(),
+        }),
+      )
+      .execute()
+    state.updated += items.length
+  }
+
+  const patients = page.items.filter((i): i is Extract<PulledItem, { type: 'patient' }> => i.type === 'patient')
+  if (patients.length > 0) await storePatients(deps, job, connection, patients, state, progress, resource, pushElsewhere)
+}
+
+/**
+ * Pulled patients are matched by their EMR id (F5), else by our id carried in the EMR record;
+ * matched ones are reconciled field by field (F16), unmatched ones become CRM patients.
+ */
+async function storePatients(
+  deps: EngineDeps,
+  job: SyncJobRow,
+  connection: RunnableConnection,
+  items: Extract<PulledItem, { type: 'patient' }>[],
+  state: ResourceProgress,
+  progress: PullProgress,
+  resource: PullResource,
+  pushElsewhere: boolean,
+): Promise<void> {
+  const connectionId = connection.row.id
+  const organizationId = job.organization_id
+  const byExternal = new Map(
+    (
+      await deps.db
+        .selectFrom('links')
+        .selectAll()
+        .where('connection_id', '=', connectionId)
+        .where('record_type', '=', 'patient')
+        .where('external_id', 'in', items.map((i) => i.externalId))
+        .execute()
+    ).map((l) => [l.external_id!, l]),
+  )
+  const claimedIds = items.filter((i) => !byExternal.has(i.externalId) && i.crmId).map((i) => i.crmId!)
+  const claimable = new Map((await getPatients(deps.db, organizationId, claimedIds.filter(isUuid))).map((p) => [p.id, p]))
+  const linkedPatients = new Map(
+    (await getPatients(deps.db, organizationId, [...byExternal.values()].map((l) => l.record_id))).map((p) => [p.id, p]),
+  )
+
+  const fresh: { item: (typeof items)[number]; input: ReturnType<typeof PatientInput.parse> }[] = []
+  for (const item of items) {
+    const link = byExternal.get(item.externalId)
+    const patient = link ? linkedPatients.get(link.record_id) : item.crmId ? claimable.get(item.crmId) : undefined
+    if (patient) {
+      const changed = await reconcilePulled(deps, job, connection, item, patient, link ?? null)
+      if (changed) state.updated += 1
+      else state.unchanged += 1
+      continue
+    }
+    const parsed = PatientInput.safeParse(unflatten(item.fields))
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!
+      noteProblem(progress, resource, item.externalId, `not imported: ${issue.path.join('.') || 'patient'} ${issue.message}`)
+      continue
+    }
+    fresh.push({ item, input: parsed.data })
+  }
+  if (fresh.length === 0) return
+
+  await deps.db.transaction().execute(async (trx) => {
+    const created = await createPatients(
+      trx,
+      organizationId,
+      fresh.map((f) => f.input),
+    )
+    await trx
+      .insertInto('links')
+      .values(
+        created.map((patient, i) => ({
+          id: randomUUID(),
+          organization_id: organizationId,
+          record_type: 'patient',
+          record_id: patient.id,
+          connection_id: connectionId,
+          connector: connection.connector.kind,
+          external_id: fresh[i]!.item.externalId,
+          state: 'linked' as const,
+          synced_version: patient.version,
+          last_synced_at: new Date(),
+          synced_values: JSON.stringify(fresh[i]!.item.fields),
+          emr_updated_at: fresh[i]!.item.emrUpdatedAt ? new Date(fresh[i]!.item.emrUpdatedAt!) : null,
+        })),
+      )
+      .execute()
+    if (pushElsewhere) for (const patient of created) await deps.patientChanged(trx, organizationId, patient.id, connectionId)
+  })
+  state.created += fresh.length
+}
+
+async function reconcilePulled(
+  deps: EngineDeps,
+  job: SyncJobRow,
+  connection: RunnableConnection,
+  item: Extract<PulledItem, { type: 'patient' }>,
+  patient: Patient,
+  link: { id: string; synced_values: Record<string, unknown> | null } | null,
+): Promise<boolean> {
+  const fields = [...new Set(connection.mapping.fieldMap.map((m) => m.crm))].filter((f) => f !== 'id' && f in item.fields)
+  const crm = Object.fromEntries(fields.map((f) => [f, getPath(patient, f) ?? null]))
+  const result = reconcile({
+    fields,
+    crm,
+    emr: item.fields,
+    base: link?.synced_values ?? null,
+    ownership: connection.mapping.ownership,
+    crmUpdatedAt: new Date(patient.updatedAt),
+    emrUpdatedAt: item.emrUpdatedAt ? new Date(item.emrUpdatedAt) : null,
+  })
+  const linkId =
+    link?.id ??
+    (await deps.db
+      .insertInto('links')
+      .values({
+        id: randomUUID(),
+        organization_id: job.organization_id,
+        record_type: 'patient',
+        record_id: patient.id,
+        connection_id: connection.row.id,
+        connector: connection.connector.kind,
+        external_id: item.externalId,
+        state: 'linked',
+        last_synced_at: new Date(),
+      })
+      .onConflict((oc) => oc.columns(['record_type', 'record_id', 'connection_id']).doUpdateSet({ external_id: item.externalId, state: 'linked' }))
+      .returning('id')
+      .executeTakeFirstOrThrow()).id
+  const base = link?.synced_values ?? null
+  const unchanged =
+    base !== null &&
+    Object.keys(result.toCrm).length === 0 &&
+    Object.keys(result.toEmr).length === 0 &&
+    fields.every((f) => JSON.stringify(base[f] ?? null) === JSON.stringify(result.merged[f] ?? null))
+  if (unchanged) return false
+  await recordSync(deps, {
+    job,
+    connectionId: connection.row.id,
+    linkId,
+    patientId: patient.id,
+    sync: { values: result.merged, emrUpdatedAt: item.emrUpdatedAt, conflicts: result.conflicts, crmChanges: result.toCrm },
+  })
+  if (Object.keys(result.toEmr).length > 0) {
+    // The CRM won fields the EMR holds differently: send them back.
+    await deps.db.transaction().execute((trx) =>
+      enqueueJob(trx, deps.queue, { organizationId: job.organization_id, connectionId: connection.row.id, kind: 'push_patient', recordType: 'patient', recordId: patient.id }),
+    )
+  }
+  return true
+}
+
+async function patientsByExternalId(deps: EngineDeps, connectionId: string, externalIds: string[]): Promise<Map<string, string>> {
+  const unique = [...new Set(externalIds)]
+  if (unique.length === 0) return new Map()
+  const rows = await deps.db
+    .selectFrom('links')
+    .select(['external_id', 'record_id'])
+    .where('connection_id', '=', connectionId)
+    .where('record_type', '=', 'patient')
+    .where('external_id', 'in', unique)
+    .execute()
+  return new Map(rows.map((r) => [r.external_id!, r.record_id]))
+}
+
+/** `address.city` → `{address: {city}}`, for parsing pulled fields as a CRM patient. */
+function unflatten(fields: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  for (const [key, value] of Object.entries(fields)) {
+    if (value === null || value === undefined) continue
+    const [head, tail] = key.split('.', 2) as [string, string | undefined]
+    if (tail) out[head] = { ...((out[head] as Record<string, unknown>) ?? {}), [tail]: value }
+    else out[head] = value
+  }
+  return out
+}
+
+function noteProblem(progress: PullProgress, resource: PullResource, externalId: string, message: string): void {
+  if (progress.problems.length < MAX_PROBLEMS) progress.problems.push({ resource, externalId, message })
+}
+
+function isUuid(value: string): boolean {
+  return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value)
+}

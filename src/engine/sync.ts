@@ -1,0 +1,70 @@
+import { randomUUID } from 'node:crypto'
+import type { SyncOutcome } from '../connectors/connector.js'
+import { PatientPatch, getPatient, updatePatient, type Patient } from '../crm/patients.js'
+import type { SyncJobRow } from './jobs.js'
+import type { EngineDeps } from './runner.js'
+
+/**
+ * Stores the outcome of a bidirectional sync: the new common ground on the link, each conflict
+ * for review (with the losing value), and the fields the EMR won written to the CRM record —
+ * which then flow on to the hub's other connections, not back to this one.
+ */
+export async function recordSync(
+  deps: EngineDeps,
+  options: { job: Pick<SyncJobRow, 'id' | 'organization_id'>; connectionId: string; linkId: string; patientId: string; sync: SyncOutcome },
+): Promise<void> {
+  const { job, sync } = options
+  await deps.db.transaction().execute(async (trx) => {
+    await trx
+      .updateTable('links')
+      .set({ synced_values: JSON.stringify(sync.values), emr_updated_at: sync.emrUpdatedAt ? new Date(sync.emrUpdatedAt) : null, updated_at: new Date() })
+      .where('id', '=', options.linkId)
+      .execute()
+    if (sync.conflicts.length > 0) {
+      await trx
+        .insertInto('conflicts')
+        .values(
+          sync.conflicts.map((c) => ({
+            id: randomUUID(),
+            organization_id: job.organization_id,
+            connection_id: options.connectionId,
+            patient_id: options.patientId,
+            field: c.field,
+            crm_value: JSON.stringify(c.crm ?? null),
+            emr_value: JSON.stringify(c.emr ?? null),
+            base_value: JSON.stringify(c.base ?? null),
+            rule: c.rule,
+            winner: c.winner,
+            sync_job_id: job.id,
+          })),
+        )
+        .execute()
+    }
+    const current = await getPatient(trx, job.organization_id, options.patientId)
+    const changes = current ? toPatientPatch(sync.crmChanges, current) : null
+    if (changes) {
+      await updatePatient(trx, job.organization_id, options.patientId, changes)
+      await deps.patientChanged(trx, job.organization_id, options.patientId, options.connectionId)
+    }
+  })
+}
+
+/**
+ * CRM field paths (`address.city`, `customFields.x`) → a patient PATCH. The address is replaced
+ * whole by a PATCH, so its other lines come from the current record.
+ */
+export function toPatientPatch(changes: Record<string, unknown>, current: Patient): ReturnType<typeof PatientPatch.parse> | null {
+  const patch: Record<string, unknown> = {}
+  for (const [field, value] of Object.entries(changes)) {
+    const [head, tail] = field.split('.', 2) as [string, string | undefined]
+    if (tail) {
+      const start: Record<string, unknown> = head === 'address' ? { ...(current.address ?? {}) } : {}
+      const nested = (patch[head] as Record<string, unknown> | undefined) ?? start
+      nested[tail] = value
+      patch[head] = nested
+    } else patch[head] = value
+  }
+  if (Object.keys(patch).length === 0) return null
+  const parsed = PatientPatch.safeParse(patch)
+  return parsed.success ? parsed.data : null
+}

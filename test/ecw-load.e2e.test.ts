@@ -1,0 +1,94 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createTestDatabase, startHub, waitFor, type RunningHub } from './harness.js'
+import { connectEcw, PRACTICE, startEcw, type EcwWorld } from './ecwHelpers.js'
+
+/** ECW at volume: a 10,000-patient pull with visible progress, and pushes paced under the practice limit. */
+let hub: RunningHub
+let database: Awaited<ReturnType<typeof createTestDatabase>>
+const worlds: EcwWorld[] = []
+
+beforeAll(async () => {
+  database = await createTestDatabase()
+  hub = await startHub({ databaseUrl: database?.url })
+})
+
+afterAll(async () => {
+  await hub?.stop()
+  for (const w of worlds) await w.close()
+  await database?.drop()
+})
+
+describe('ECW at volume', () => {
+  it('pulls 10,000 patients across pages, with progress while it runs', async () => {
+    const world = await startEcw({ demo: false })
+    worlds.push(world)
+    await world.sim.seedPatients(PRACTICE, 10_000, { replace: true })
+    // Patients only (seed 001 step 4 lets the admin choose the modules): 102 requests fit one minute's budget.
+    const { id } = await connectEcw(hub, world, { settings: { pullModules: ['practitioner', 'location', 'patient'] } })
+    const before = (await hub.api('GET', '/api/patients?limit=1')).body.items.length
+    expect(before).toBe(0)
+
+    const { body: started } = await hub.api('POST', `/api/connections/${id}/pull`)
+    // Pull now twice: the second answers with the pull already running.
+    expect((await hub.api('POST', `/api/connections/${id}/pull`)).body).toEqual({ jobId: started.jobId, alreadyRunning: true })
+    const seen: number[] = []
+    const job = await waitFor(
+      'the 10,000-patient pull',
+      async () => {
+        const { body } = await hub.api('GET', `/api/jobs/${started.jobId}`)
+        const patients = body.progress?.resources?.patient
+        if (patients && !patients.done) seen.push(patients.records)
+        if (body.state === 'failed' || body.state === 'needs_attention') throw new Error(JSON.stringify(body.lastError))
+        return body.state === 'succeeded' ? body : undefined
+      },
+      240_000,
+    )
+    expect(job.progress.resources.patient).toMatchObject({ done: true, records: 10_000, total: 10_000, created: 10_000 })
+    expect(job.progress.resources.patient.pages).toBe(100)
+    // Progress was visible part-way through the patients.
+    expect(seen.some((n) => n > 0 && n < 10_000)).toBe(true)
+
+    let count = 0
+    let cursor: string | null = null
+    do {
+      const { body }: { body: { items: unknown[]; next: string | null } } = await hub.api('GET', `/api/patients?limit=500${cursor ? `&cursor=${cursor}` : ''}`)
+      count += body.items.length
+      cursor = body.next
+    } while (cursor)
+    expect(count).toBe(10_000)
+
+    // A second pull matches every patient by its ECW id: nothing new is created.
+    const { body: again } = await hub.api('POST', `/api/connections/${id}/pull`)
+    const second = await waitFor('the second pull', async () => {
+      const { body } = await hub.api('GET', `/api/jobs/${again.jobId}`)
+      return body.state === 'succeeded' ? body : undefined
+    }, 240_000)
+    expect(second.progress.resources.patient).toMatchObject({ created: 0, unchanged: 10_000 })
+    await hub.api('PATCH', `/api/connections/${id}`, { enabled: false })
+  }, 300_000)
+
+  it('paces a sustained push under the per-minute limit: zero 429s', async () => {
+    const world = await startEcw({ demo: true, ratePerMinute: 20 })
+    worlds.push(world)
+    const { id } = await connectEcw(hub, world, { settings: { requestsPerMinute: 20 } })
+    const ids: string[] = []
+    for (let i = 0; i < 24; i++) {
+      const { body } = await hub.api('POST', '/api/patients', { firstName: 'Pace', lastName: `Patient${i}`, dob: '1990-01-01', gender: 'female' })
+      ids.push(body.id)
+    }
+    await waitFor(
+      'every patient in ECW',
+      async () => {
+        for (const patientId of ids) {
+          const { body } = await hub.api('GET', `/api/patients/${patientId}`)
+          if (body.links.find((l: { connectionId: string }) => l.connectionId === id)?.state !== 'linked') return false
+        }
+        return true
+      },
+      150_000,
+    )
+    const { items } = await (await fetch(`${new URL(world.base).origin}/_sim/requests`)).json()
+    expect(items.filter((r: { status: number }) => r.status === 429)).toEqual([])
+    expect(items.length).toBeGreaterThan(20)
+  }, 300_000)
+})

@@ -1,0 +1,250 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createTestDatabase, startHub, waitFor, type RunningHub } from './harness.js'
+import { connectEcw, PRACTICE, startEcw, type EcwWorld } from './ecwHelpers.js'
+
+/** eClinicalWorks end to end: SMART auth, US Core push, writeback errors, pull, conflicts, capabilities. */
+let world: EcwWorld
+let hub: RunningHub
+let database: Awaited<ReturnType<typeof createTestDatabase>>
+let connectionId: string
+const LAWRENCE = 'Lt2IFR5Ah76n4d8TFP5gBCYrEVzcfmSY9rj1Q7MpBZg'
+
+beforeAll(async () => {
+  world = await startEcw()
+  database = await createTestDatabase()
+  hub = await startHub({ databaseUrl: database?.url })
+  connectionId = (await connectEcw(hub, world, { clientId: 'carebridge-test' })).id
+  const mapped = await hub.api('PUT', `/api/connections/${connectionId}/mappings`, { valueMaps: { location: { 'lawrence-main': LAWRENCE }, program: { residential: 'RES' } } })
+  expect(mapped.status).toBe(200)
+})
+
+afterAll(async () => {
+  await hub?.stop()
+  await world?.close()
+  await database?.drop()
+})
+
+/** The patient of seed 001, as the CRM holds it. */
+const seedPatient = (extra: Record<string, unknown> = {}) => ({
+  firstName: 'DazEcccw',
+  lastName: `LaliTest${Math.random().toString(36).slice(2, 7)}`,
+  dob: '2001-05-27',
+  gender: 'male',
+  maritalStatus: 'married',
+  phone: '9135552003',
+  email: 'dazecccw@example.com',
+  address: { line1: '2222 HOME STREET', line2: 'Gordon Street', city: 'LAWRENCE', state: 'KS', postalCode: '66044' },
+  language: 'English',
+  race: 'declined',
+  ethnicity: 'hispanic_or_latino',
+  birthSex: 'male',
+  locationId: 'lawrence-main',
+  ...extra,
+})
+
+async function link(patientId: string) {
+  return (await hub.api('GET', `/api/patients/${patientId}`)).body.links.find((l: { connectionId: string }) => l.connectionId === connectionId)
+}
+const waitForLink = (patientId: string, state: string, timeout = 20_000) =>
+  waitFor(`ECW link ${state}`, async () => ((await link(patientId))?.state === state ? link(patientId) : undefined), timeout)
+const exchangesOf = async (patientId: string) => (await hub.api('GET', `/api/exchanges?patientId=${patientId}&connectionId=${connectionId}&limit=100`)).body.items.reverse()
+
+describe('ECW authentication (Test connection)', () => {
+  it('discovers, gets a token by SMART Backend Services and reads', async () => {
+    const result = (await hub.api('POST', `/api/connections/${connectionId}/test`)).body
+    expect(result).toMatchObject({ ok: true, message: expect.stringContaining('token obtained') })
+    const jwks = await (await fetch(`${hub.url}/jwks/${connectionId}`)).json()
+    expect(jwks.keys).toEqual([expect.objectContaining({ kty: 'RSA', alg: 'RS384', use: 'sig' })])
+    expect(jwks.keys[0].d).toBeUndefined()
+  })
+
+  it('names each cause of failure', async () => {
+    const notAllowListed = await connectEcw(hub, world, { allowList: false, clientId: 'not-allow-listed' })
+    world.sim.registerClient(PRACTICE, { clientId: 'not-allow-listed', jwksUrl: null, scopes: ['system/Patient.read'] })
+    expect((await hub.api('POST', `/api/connections/${notAllowListed.id}/test`)).body).toMatchObject({ ok: false, code: 'jwks_not_allowlisted', message: expect.stringContaining('JWKS not allow-listed') })
+
+    const badScope = await connectEcw(hub, world, { settings: { scopes: 'system/Patient.read system/Appointment.write' } })
+    expect((await hub.api('POST', `/api/connections/${badScope.id}/test`)).body).toMatchObject({ ok: false, code: 'invalid_scope', message: expect.stringContaining('invalid scope') })
+
+    const unknownClient = await connectEcw(hub, world, { allowList: false })
+    expect((await hub.api('POST', `/api/connections/${unknownClient.id}/test`)).body).toMatchObject({ ok: false, code: 'invalid_client' })
+
+    const unreachable = await connectEcw(hub, world, { allowList: false, clientId: 'jwks-unreachable' })
+    world.sim.registerClient(PRACTICE, { clientId: 'jwks-unreachable', jwksUrl: 'http://127.0.0.1:9/jwks.json', scopes: ['system/Patient.read'] })
+    expect((await hub.api('POST', `/api/connections/${unreachable.id}/test`)).body).toMatchObject({ ok: false, code: 'jwks_unreachable' })
+
+    const wrongPractice = await hub.api('POST', '/api/connections', { connector: 'ecw', name: 'ECW nowhere', baseUrl: world.base.replace(PRACTICE, 'NOPE42'), settings: { clientId: 'x' } })
+    expect((await hub.api('POST', `/api/connections/${wrongPractice.body.id}/test`)).body).toMatchObject({ ok: false, code: 'practice_not_found', message: expect.stringContaining('practice code not found') })
+    for (const id of [notAllowListed.id, badScope.id, unknownClient.id, unreachable.id, wrongPractice.body.id]) await hub.api('PATCH', `/api/connections/${id}`, { enabled: false })
+  })
+})
+
+describe('ECW push', () => {
+  it('sends seed 001\u2019s US Core Patient and links the ECW id', async () => {
+    const { body: patient } = await hub.api('POST', '/api/patients', seedPatient())
+    const linked = await waitForLink(patient.id, 'linked')
+    const { status, body: remote } = await world.fhir('GET', `/Patient/${linked.externalId}`)
+    expect(status).toBe(200)
+    expect(remote).toMatchObject({
+      resourceType: 'Patient',
+      meta: expect.objectContaining({ profile: ['http://hl7.org/fhir/us/core/StructureDefinition/us-core-patient'] }),
+      active: true,
+      name: [expect.objectContaining({ family: patient.lastName, given: ['DazEcccw'] })],
+      maritalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-MaritalStatus', code: 'M', display: 'Married' }], text: 'Married' },
+      telecom: expect.arrayContaining([
+        { system: 'phone', value: '9135552003', use: 'home' },
+        { system: 'email', value: 'dazecccw@example.com', use: 'home' },
+      ]),
+      address: [expect.objectContaining({ use: 'home', line: ['2222 HOME STREET', 'Gordon Street'], city: 'LAWRENCE', state: 'KS', postalCode: '66044' })],
+      gender: 'male',
+      birthDate: '2001-05-27',
+      communication: [{ language: { coding: [{ system: 'urn:ietf:bcp:47', code: 'ENG', display: 'English' }], text: 'English' }, preferred: true }],
+    })
+    expect(remote.identifier).toContainEqual(expect.objectContaining({ system: 'urn:oid:2.16.840.1.113883.4.391.326070', value: patient.id }))
+    const ext = (url: string) => remote.extension.find((e: { url: string }) => e.url.endsWith(url))
+    expect(ext('us-core-birthsex')).toEqual({ url: 'http://hl7.org/fhir/us/core/StructureDefinition/us-core-birthsex', valueCode: 'M' })
+    expect(ext('us-core-race').extension).toContainEqual(expect.objectContaining({ url: 'ombCategory', valueCoding: expect.objectContaining({ code: 'ASKU' }) }))
+    expect(ext('us-core-ethnicity').extension).toContainEqual(expect.objectContaining({ url: 'ombCategory', valueCoding: expect.objectContaining({ code: '2135-2' }) }))
+    expect(ext('defaultFacility')).toEqual({ url: 'http://eclinicalworks.com/supportingInfo/defaultFacility', valueReference: { reference: `Location/${LAWRENCE}` } })
+
+    // An update goes to the linked id.
+    await hub.api('PATCH', `/api/patients/${patient.id}`, { phone: '9135550000' })
+    await waitFor('the update in ECW', async () => {
+      const { body } = await world.fhir('GET', `/Patient/${linked.externalId}`)
+      return body.telecom?.some((t: { value: string }) => t.value === '9135550000')
+    })
+    const operations = (await exchangesOf(patient.id)).map((e: { operation: string; httpStatus: number }) => `${e.operation}:${e.httpStatus}`)
+    expect(operations).toEqual(expect.arrayContaining(['create:200', 'read:200', 'update:200']))
+    const searched = await world.fhir('GET', `/Patient?identifier=${encodeURIComponent(`urn:oid:2.16.840.1.113883.4.391.326070|${patient.id}`)}`)
+    expect(searched.body.total).toBe(1)
+  })
+
+  it('never sends a Patient that is not valid, and says which element is wrong', async () => {
+    await hub.api('PUT', `/api/connections/${connectionId}/mappings`, { valueMaps: { location: { 'lawrence-main': LAWRENCE }, gender: { other: 'nonbinary' } } })
+    const { body: patient } = await hub.api('POST', '/api/patients', seedPatient({ gender: 'other' }))
+    const failed = await waitForLink(patient.id, 'needs_attention')
+    expect(failed.message).toMatch(/Not sent.*Patient\.gender/)
+    const [refused] = await exchangesOf(patient.id)
+    expect(refused).toMatchObject({ operation: 'create', status: 'error', httpStatus: null })
+    expect(refused.message).toMatch(/gender/)
+    const records = await (await fetch(`${new URL(world.base).origin}/_sim/requests`)).json()
+    expect(records.items.filter((r: { method: string; path: string }) => r.method === 'POST' && r.path.endsWith(PRACTICE)).length).toBeGreaterThan(0)
+    await hub.api('PUT', `/api/connections/${connectionId}/mappings`, { valueMaps: { location: { 'lawrence-main': LAWRENCE } } })
+  })
+
+  it('links to the existing ECW patient on 202 INVALID_PATIENT_ALREADY_EXIST instead of retrying', async () => {
+    const family = `Existing${Math.random().toString(36).slice(2, 7)}`
+    const created = await world.fhir('POST', '/Patient', { resourceType: 'Patient', identifier: [{ system: 'urn:ecw:mrn', value: family }], name: [{ family, given: ['Ana'] }], gender: 'female', birthDate: '1980-03-04' })
+    expect(created.status).toBe(201)
+    const { body: patient } = await hub.api('POST', '/api/patients', seedPatient({ firstName: 'Ana', lastName: family, dob: '1980-03-04', gender: 'female' }))
+    const linked = await waitForLink(patient.id, 'linked')
+    expect(linked.externalId).toBe(created.body.id)
+    const exchanges = await exchangesOf(patient.id)
+    expect(exchanges.filter((e: { operation: string }) => e.operation === 'create')).toHaveLength(1)
+    expect(exchanges[0].message).toMatch(/202/)
+  })
+
+  it('waits for a person on 201 INVALID_MULTIPLE_PATIENT_FOUND, naming both candidates', async () => {
+    const family = `Twin${Math.random().toString(36).slice(2, 7)}`
+    const ids: string[] = []
+    for (const mrn of ['a', 'b']) {
+      const res = await world.fhir('POST', '/Patient', { resourceType: 'Patient', identifier: [{ system: 'urn:ecw:mrn', value: family + mrn }], name: [{ family, given: ['Bo'] }], gender: 'male', birthDate: '1970-01-01' })
+      // The second is itself a duplicate by name and DOB; ECW refuses it, so seed it straight into the store.
+      if (res.status === 201) ids.push(res.body.id)
+    }
+    if (ids.length < 2) {
+      await world.sim.seed(PRACTICE, { patients: [{ resourceType: 'Patient', id: `${family}c`, identifier: [{ system: 'urn:ecw:mrn', value: `${family}c` }], name: [{ family, given: ['Bo'] }], gender: 'male', birthDate: '1970-01-01' }] } as never)
+    }
+    const { body: patient } = await hub.api('POST', '/api/patients', seedPatient({ firstName: 'Bo', lastName: family, dob: '1970-01-01' }))
+    const attention = await waitForLink(patient.id, 'needs_attention')
+    expect(attention.message).toMatch(/several patients/)
+    expect((attention.message.match(/Patient\//g) ?? []).length).toBeGreaterThanOrEqual(2)
+  })
+
+  it('names the field to fix on a writeback error (107 INVALID_FACILITY)', async () => {
+    await hub.api('PUT', `/api/connections/${connectionId}/mappings`, { valueMaps: { location: { 'lawrence-main': LAWRENCE, closed: 'NoSuchFacility' } } })
+    const { body: patient } = await hub.api('POST', '/api/patients', seedPatient({ locationId: 'closed' }))
+    const attention = await waitForLink(patient.id, 'needs_attention')
+    expect(attention.message).toMatch(/107 INVALID_FACILITY.*locationId/)
+    const { body: unmapped } = await hub.api('POST', '/api/patients', seedPatient({ locationId: 'nowhere' }))
+    expect((await waitForLink(unmapped.id, 'needs_attention')).message).toMatch(/location "nowhere" is not mapped/)
+  })
+
+  it('refuses an unsupported operation with the reason, without calling ECW', async () => {
+    const { body: patient } = await hub.api('POST', '/api/patients', seedPatient())
+    const before = (await (await fetch(`${new URL(world.base).origin}/_sim/requests`)).json()).items.length
+    const refused = await hub.api('POST', `/api/patients/${patient.id}/push`, { connectionId, dataTypes: ['patient', 'insurance'] })
+    expect(refused.status).toBe(422)
+    expect(refused.body.message).toBe('eClinicalWorks cannot receive insurance: Read-only from EMR: ECW gives no API access to create or update insurance')
+    const encounter = await hub.api('POST', `/api/patients/${patient.id}/push`, { connectionId, dataTypes: ['encounter'] })
+    expect(encounter.body.message).toMatch(/API limitation/)
+    const capabilities = (await hub.api('GET', `/api/connections/${connectionId}/capabilities`)).body.items
+    expect(capabilities).toContainEqual({ dataType: 'preAssessment', direction: 'pull', supported: false, reason: 'API unavailable: no ECW API for pre-assessments' })
+    expect(capabilities).toContainEqual(expect.objectContaining({ dataType: 'encounter', direction: 'pull', supported: true }))
+    await waitForLink(patient.id, 'linked')
+    const after = (await (await fetch(`${new URL(world.base).origin}/_sim/requests`)).json()).items
+    expect(after.slice(before).filter((r: { path: string }) => /Coverage|Encounter/.test(r.path))).toEqual([])
+  })
+})
+
+describe('ECW pull and bidirectional demographics', () => {
+  it('pulls practitioners, locations, patients, coverage and encounters; a pushed patient round-trips unchanged', async () => {
+    const { body: pushed } = await hub.api('POST', '/api/patients', seedPatient())
+    const linked = await waitForLink(pushed.id, 'linked')
+    const started = await hub.api('POST', `/api/connections/${connectionId}/pull`)
+    expect(started.status).toBe(202)
+    const job = await waitFor('the pull to finish', async () => {
+      const { body } = await hub.api('GET', `/api/jobs/${started.body.jobId}`)
+      return body.state === 'succeeded' ? body : body.state === 'needs_attention' || body.state === 'failed' ? Promise.reject(new Error(JSON.stringify(body))) : undefined
+    }, 60_000)
+    for (const resource of ['practitioner', 'location', 'patient', 'insurance', 'encounter']) expect(job.progress.resources[resource]).toMatchObject({ done: true })
+    expect(job.progress.resources.patient.records).toBe(job.progress.resources.patient.total)
+
+    const after = (await hub.api('GET', `/api/patients/${pushed.id}`)).body
+    const { links, updatedAt, version, emrInsurance, encounters, ...demographics } = after
+    const { links: _l, updatedAt: _u, version: _v, emrInsurance: _i, encounters: _e, ...before } = pushed
+    expect(demographics).toEqual(before)
+    expect(links.find((l: { connectionId: string }) => l.connectionId === connectionId).externalId).toBe(linked.externalId)
+
+    const locations = (await hub.api('GET', `/api/connections/${connectionId}/reference-values?kind=location`)).body.items
+    expect(locations).toContainEqual(expect.objectContaining({ value: LAWRENCE, label: 'Lawrence Main Campus' }))
+    expect((await hub.api('GET', `/api/connections/${connectionId}/reference-values?kind=practitioner`)).body.items.length).toBeGreaterThan(0)
+
+    // A demo patient of ECW became a CRM patient with read-only insurance and encounters.
+    const imported = (await hub.api('GET', '/api/patients?limit=500')).body.items.filter((p: { firstName: string }) => p.firstName !== 'DazEcccw')
+    const withCoverage = await waitFor('an imported patient with insurance', async () => {
+      for (const p of imported) {
+        const { body } = await hub.api('GET', `/api/patients/${p.id}`)
+        if (body.emrInsurance.length > 0 && body.encounters.length > 0) return body
+      }
+      return undefined
+    })
+    expect(withCoverage.emrInsurance[0]).toMatchObject({ connectionId, memberId: expect.any(String) })
+  })
+
+  it('settles a field changed on both sides by each rule, and lists the conflict', async () => {
+    for (const [rule, expectedWinner] of [['crm', 'crm'], ['emr', 'emr'], ['newest', 'crm']] as const) {
+      await hub.api('PUT', `/api/connections/${connectionId}/mappings`, { valueMaps: { location: { 'lawrence-main': LAWRENCE } }, ownership: { default: rule, fields: {} } })
+      const { body: patient } = await hub.api('POST', '/api/patients', seedPatient())
+      const { externalId } = await waitForLink(patient.id, 'linked')
+      // Someone at ECW changes the phone…
+      const { body: remote } = await world.fhir('GET', `/Patient/${externalId}`)
+      remote.telecom = remote.telecom.map((t: { system: string }) => (t.system === 'phone' ? { ...t, value: '7855551111' } : t))
+      expect((await world.fhir('PUT', `/Patient/${externalId}`, remote)).status).toBe(200)
+      // …and then intake staff change it in the CRM.
+      await hub.api('PATCH', `/api/patients/${patient.id}`, { phone: '9135552222' })
+      const conflict = await waitFor(`the ${rule} conflict`, async () => {
+        const { body } = await hub.api('GET', `/api/conflicts?patientId=${patient.id}`)
+        return body.items[0]
+      })
+      expect(conflict).toMatchObject({ field: 'phone', crmValue: '9135552222', emrValue: '7855551111', baseValue: '9135552003', rule, winner: expectedWinner })
+      const crmPhone = () => hub.api('GET', `/api/patients/${patient.id}`).then((r) => r.body.phone)
+      const emrPhone = () => world.fhir('GET', `/Patient/${externalId}`).then((r) => r.body.telecom.find((t: { system: string }) => t.system === 'phone').value)
+      const winning = expectedWinner === 'crm' ? '9135552222' : '7855551111'
+      await waitFor(`both sides to hold ${winning}`, async () => (await crmPhone()) === winning && (await emrPhone()) === winning)
+      // The losing value is kept in the exchange too.
+      const update = (await exchangesOf(patient.id)).filter((e: { operation: string }) => e.operation === 'update' || e.operation === 'read').pop()
+      expect(update).toBeTruthy()
+    }
+  })
+})

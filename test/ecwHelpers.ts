@@ -1,0 +1,65 @@
+import { createEcwSimulator, type EcwSimulator } from '../simulators/ecw/server.js'
+import { createTestKey, requestToken, serveJwks, signClientAssertion, type JwksServer } from '../simulators/ecw/testing.js'
+import { DEFAULT_ECW_SCOPES } from '../src/connectors/ecw/client.js'
+import type { RunningHub } from './harness.js'
+
+export const PRACTICE = 'FFBJCD'
+
+/** The ECW simulator plus a direct FHIR client of its own, to look and change things "inside ECW". */
+export interface EcwWorld {
+  sim: EcwSimulator
+  base: string
+  /** Calls the practice's FHIR API as a separate ECW user (not the hub). */
+  fhir(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }>
+  close(): Promise<void>
+}
+
+export async function startEcw(options: { ratePerMinute?: number; demo?: boolean } = {}): Promise<EcwWorld> {
+  const sim = createEcwSimulator({ practices: [{ code: PRACTICE, clients: [] }], demo: options.demo ?? true, ...(options.ratePerMinute ? { ratePerMinute: options.ratePerMinute } : {}) })
+  await sim.listen(0)
+  await sim.ready
+  const base = sim.baseUrl(PRACTICE)
+  const key = await createTestKey()
+  const jwks: JwksServer = await serveJwks([key.publicJwk])
+  sim.registerClient(PRACTICE, { clientId: 'ecw-staff', jwksUrl: jwks.url, scopes: ['system/Patient.read', 'system/Patient.write'] })
+  let token: string | null = null
+  const tokenUrl = `${base}/oauth/oauth2/token`
+  return {
+    sim,
+    base,
+    async fhir(method, path, body) {
+      if (!token) {
+        const assertion = await signClientAssertion({ key, clientId: 'ecw-staff', aud: tokenUrl })
+        const res = await requestToken(tokenUrl, assertion, 'system/Patient.read system/Patient.write')
+        if (res.status !== 200) throw new Error(`test client token: ${JSON.stringify(res.body)}`)
+        token = String(res.body.access_token)
+      }
+      const res = await fetch(`${base}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${token}`, accept: 'application/fhir+json', ...(body ? { 'content-type': 'application/fhir+json' } : {}) },
+        body: body ? JSON.stringify(body) : undefined,
+      })
+      return { status: res.status, body: await res.json().catch(() => null) }
+    },
+    async close() {
+      await sim.close()
+      await jwks.close()
+    },
+  }
+}
+
+/** Adds an ECW connection through the API and allow-lists the hub's JWKS URL at the simulator, as ECW's staff would. */
+export async function connectEcw(hub: RunningHub, world: EcwWorld, options: { clientId?: string; settings?: Record<string, unknown>; allowList?: boolean } = {}) {
+  const clientId = options.clientId ?? `hub-${Math.random().toString(36).slice(2, 8)}`
+  const created = await hub.api('POST', '/api/connections', {
+    connector: 'ecw',
+    name: `ECW ${clientId}`,
+    baseUrl: world.base,
+    settings: { clientId, ...options.settings },
+  })
+  if (created.status !== 201) throw new Error(`connection: ${JSON.stringify(created.body)}`)
+  if (options.allowList !== false) {
+    world.sim.registerClient(PRACTICE, { clientId, jwksUrl: `${hub.url}${created.body.jwksPath}`, scopes: DEFAULT_ECW_SCOPES.split(' ') })
+  }
+  return created.body as { id: string; jwksPath: string }
+}
