@@ -251,7 +251,11 @@ export function createEcwSimulator(options: EcwSimulatorOptions = {}): EcwSimula
     done(null, new URLSearchParams(body as string))
   })
 
-  installSimControl(app, { records, reset })
+  // Injected errors answer as ECW does: an OperationOutcome (429: throttled, no Retry-After).
+  installSimControl(app, { records, reset }, {
+    faultBody: (status, message) =>
+      operationOutcome(status === 429 ? 'throttled' : status >= 500 ? 'exception' : 'invalid', message ?? `Injected fault (${status})`),
+  })
 
   app.get('/_sim/clients', async () => {
     const out: Record<string, EcwClient[]> = {}

@@ -23,7 +23,12 @@ const HANG_LIMIT_MS = 5 * 60_000
  * Installs the `/_sim` control surface (records, faults, reset, request log) and applies the
  * fault plan to every other route. Call before registering the simulator's own routes.
  */
-export function installSimControl(app: FastifyInstance, store: SimulatorStore): { faults: FaultPlan; requests: RequestLogEntry[] } {
+export function installSimControl(
+  app: FastifyInstance,
+  store: SimulatorStore,
+  options: { faultBody?: (status: number, message: string | undefined) => unknown } = {},
+): { faults: FaultPlan; requests: RequestLogEntry[] } {
+  const bodyOf = options.faultBody ?? faultBody
   const faults = new FaultPlan()
   const requests: RequestLogEntry[] = []
   const hung = new Set<FastifyRequest['raw']['socket']>()
@@ -50,7 +55,7 @@ export function installSimControl(app: FastifyInstance, store: SimulatorStore): 
     if (decision.kind === 'error') {
       entry.fault = `status ${decision.status}`
       if (decision.retryAfter !== undefined) void reply.header('retry-after', String(decision.retryAfter))
-      return reply.code(decision.status).send(faultBody(decision.status, decision.message))
+      return reply.code(decision.status).send(bodyOf(decision.status, decision.message))
     }
     if (decision.kind === 'drop') {
       entry.fault = 'response dropped'
@@ -99,6 +104,7 @@ export function installSimControl(app: FastifyInstance, store: SimulatorStore): 
   return { faults, requests }
 }
 
+/** The default body of an injected error; each simulator may answer in its system's own shape instead. */
 function faultBody(status: number, message?: string): Record<string, string> {
   if (status === 429) return { error: 'rate_limit_exceeded', error_description: message ?? 'Too Many Requests' }
   return { error: status >= 500 ? 'server_error' : 'bad_request', message: message ?? `Injected fault (${status})` }

@@ -55,7 +55,8 @@ export function createRittenSimulator(options: RittenSimulatorOptions = {}): Rit
   const app = Fastify({ logger: false })
   acceptFormBodies(app)
   answerErrorsAsRitten(app)
-  installSimControl(app, store)
+  // Injected errors answer in Ritten's API shape ({message}), like its real 429 and 5xx.
+  installSimControl(app, store, { faultBody: (status, message) => ({ message: message ?? (status === 429 ? 'Too Many Requests' : `Injected fault (${status})`) }) })
   registerRittenRoutes(app, store, { tenant: options.tenant ?? DEMO_RITTEN.tenant })
 
   return {
