@@ -12,6 +12,7 @@ import pg from 'pg'
  */
 export interface RunningHub {
   url: string
+  pid: number
   dataDir: string
   databaseUrl: string | undefined
   output(): string
@@ -77,6 +78,7 @@ export async function startHub(options: HubOptions = {}): Promise<RunningHub> {
 
   return {
     url,
+    pid: child.pid!,
     dataDir,
     databaseUrl,
     output: () => output,
