@@ -6,7 +6,8 @@
  *   BENCH_DATABASE_URL (run on PostgreSQL instead of the embedded database).
  */
 import { readFileSync } from 'node:fs'
-import { createRittenSimulator, DEMO_RITTEN } from '../simulators/ritten/server.js'
+import { createRittenSimulator } from '../simulators/ritten/server.js'
+import { connectRitten } from '../test/rittenHelpers.js'
 import { createTestDatabase, startHub, sleep, type RunningHub } from '../test/harness.js'
 import { connectEcw, PRACTICE, startEcw } from '../test/ecwHelpers.js'
 
@@ -32,14 +33,7 @@ async function rittenPush(hub: RunningHub): Promise<void> {
   const sim = createRittenSimulator()
   const simUrl = await sim.listen(0)
   try {
-    const connection = await hub.api('POST', '/api/connections', {
-      connector: 'ritten',
-      name: 'Ritten bench',
-      baseUrl: simUrl,
-      settings: { clientId: DEMO_RITTEN.clientId, tenant: DEMO_RITTEN.tenant },
-      credentials: { clientSecret: DEMO_RITTEN.clientSecret },
-    })
-    if (connection.status !== 201) throw new Error(`connection: ${JSON.stringify(connection.body)}`)
+    const connection = await connectRitten(hub, simUrl, 'Ritten bench')
     const patient = (i: number) => ({ firstName: 'Bench', lastName: `Patient${i}`, dob: '1990-01-01', gender: 'female', phone: '913-555-0000', email: `b${i}@example.com` })
 
     // Latency: API create → linked in Ritten (both steps), one patient at a time.
@@ -79,7 +73,7 @@ async function rittenPush(hub: RunningHub): Promise<void> {
     line(`Ritten: API creates accepted (${PATIENTS}, ${CONCURRENCY} callers)`, `${(PATIENTS / (accepted / 1000)).toFixed(0)} patients/s`)
     line('Ritten: pushed end to end (create + PATCH each)', `${(PATIENTS / (total / 1000)).toFixed(1)} patients/s (${(total / 1000).toFixed(1)} s)`)
     line('Ritten: token mints for the run', String((await (await fetch(`${new URL(simUrl).origin}/_sim/records`)).json()).tokens.mints))
-    await hub.api('PATCH', `/api/connections/${connection.body.id}`, { enabled: false })
+    await hub.api('PATCH', `/api/connections/${connection.id}`, { enabled: false })
   } finally {
     await sim.close()
   }

@@ -67,7 +67,7 @@ async function main(): Promise<void> {
     ready = false
     await api?.close()
     await engine.stop()
-    await queue.stop({ graceful: true, timeout: 5000, wait: true } as never).catch(() => undefined)
+    await queue.stop({ graceful: true, timeout: 5000, wait: true }).catch(() => undefined)
     await simulators?.close()
     await database.close()
     process.exit(0)

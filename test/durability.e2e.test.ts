@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import pg from 'pg'
 import { createRittenSimulator, DEMO_RITTEN, type RittenSimulator } from '../simulators/ritten/server.js'
 import { createTestDatabase, startHub, waitFor, type RunningHub } from './harness.js'
+import { connectRitten } from './rittenHelpers.js'
 
 /** What survives a crash and a restart: queued work, step progress, records, links, the log. */
 let sim: RittenSimulator
@@ -20,14 +21,8 @@ beforeAll(async () => {
   simUrl = await sim.listen(0)
   database = await createTestDatabase()
   hub = await startHub({ databaseUrl: database?.url })
-  const created = await hub.api('POST', '/api/connections', {
-    connector: 'ritten',
-    name: 'Ritten',
-    baseUrl: simUrl,
-    settings: { clientId: DEMO_RITTEN.clientId, tenant: DEMO_RITTEN.tenant },
-    credentials: { clientSecret: DEMO_RITTEN.clientSecret },
-  })
-  expect(created.status).toBe(201)
+  await connectRitten(hub, simUrl)
+
 })
 
 afterAll(async () => {

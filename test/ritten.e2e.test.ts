@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { createRittenSimulator, DEMO_RITTEN, RITTEN_SEEDED_PAYERS, type RittenSimulator } from '../simulators/ritten/server.js'
 import { createTestDatabase, startHub, waitFor, type RunningHub } from './harness.js'
+import { connectRitten } from './rittenHelpers.js'
 
 /**
  * The hub and the Ritten simulator as separate servers on loopback: patients created through
@@ -18,15 +19,8 @@ beforeAll(async () => {
   simUrl = await sim.listen(0)
   database = await createTestDatabase()
   hub = await startHub({ databaseUrl: database?.url })
-  const created = await hub.api('POST', '/api/connections', {
-    connector: 'ritten',
-    name: 'Ritten test clinic',
-    baseUrl: simUrl,
-    settings: { clientId: DEMO_RITTEN.clientId, tenant: DEMO_RITTEN.tenant },
-    credentials: { clientSecret: DEMO_RITTEN.clientSecret },
-  })
-  expect(created.status).toBe(201)
-  connectionId = created.body.id
+  connectionId = (await connectRitten(hub, simUrl)).id
+
 })
 
 afterAll(async () => {

@@ -27,6 +27,8 @@ export async function enqueueJob(
       .where('record_id', '=', job.recordId)
       .where('kind', '=', job.kind)
       .where('state', '=', 'queued')
+      // Locked until this change commits: a worker cannot claim the job and read the record before it.
+      .forUpdate()
       .executeTakeFirst()
     if (waiting) return { id: waiting.id, coalesced: true }
   }
