@@ -91,4 +91,43 @@ describe('ECW at volume', () => {
     expect(items.filter((r: { status: number }) => r.status === 429)).toEqual([])
     expect(items.length).toBeGreaterThan(20)
   }, 300_000)
+
+  it('starts a pull when its schedule comes due, and waits for the next minute after a 429', async () => {
+    const world = await startEcw({ demo: true })
+    worlds.push(world)
+    const limited = await connectEcw(hub, world, { settings: { pullModules: ['location'] } })
+    // ECW's 429 carries no Retry-After and holds for the rest of the clock minute.
+    await fetch(`${new URL(world.base).origin}/_sim/faults`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ errorRate: 1, status: 429, count: 1, match: `^POST /fhir/r4/${PRACTICE}$` }),
+    })
+    const { body: patient } = await hub.api('POST', '/api/patients', { firstName: 'Rate', lastName: 'Limited', dob: '1991-02-03', gender: 'male' })
+    const scheduled = await connectEcw(hub, world, { settings: { pullSchedule: '* * * * *', pullModules: ['location'] } })
+
+    const pulls = await waitFor(
+      'the scheduled pull',
+      async () => {
+        const { body } = await hub.api('GET', `/api/jobs?connectionId=${scheduled.id}&kind=pull`)
+        return body.items.find((j: { state: string }) => j.state === 'succeeded') ? body.items : undefined
+      },
+      100_000,
+    )
+    expect(pulls.length).toBeGreaterThanOrEqual(1)
+    expect((await hub.api('GET', `/api/connections/${scheduled.id}/reference-values?kind=location`)).body.items.length).toBe(3)
+    // The unscheduled connection (default: every 2 hours) has not pulled.
+    expect((await hub.api('GET', `/api/jobs?connectionId=${limited.id}&kind=pull`)).body.items).toEqual([])
+
+    const creates = await waitFor(
+      'the create after the 429',
+      async () => {
+        const { body } = await hub.api('GET', `/api/exchanges?patientId=${patient.id}&connectionId=${limited.id}&operation=create&limit=20`)
+        return body.items.some((e: { httpStatus: number }) => e.httpStatus === 200) ? body.items.reverse() : undefined
+      },
+      100_000,
+    )
+    expect(creates.map((e: { httpStatus: number }) => e.httpStatus)).toEqual([429, 200])
+    // The retry waited for the next clock minute.
+    expect(Math.floor(Date.parse(creates[1].startedAt) / 60_000)).toBeGreaterThan(Math.floor(Date.parse(creates[0].startedAt) / 60_000))
+  }, 300_000)
 })

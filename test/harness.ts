@@ -30,6 +30,8 @@ export interface HubOptions {
   dataDir?: string
   databaseUrl?: string
   env?: Record<string, string>
+  /** `worker` processes serve no HTTP: they are ready once they say they are running. */
+  role?: 'all' | 'api' | 'worker'
 }
 
 export async function startHub(options: HubOptions = {}): Promise<RunningHub> {
@@ -49,6 +51,7 @@ export async function startHub(options: HubOptions = {}): Promise<RunningHub> {
     CAREBRIDGE_JOB_LEASE_SECONDS: '3',
     CAREBRIDGE_HTTP_TIMEOUT_MS: '3000',
     LOG_LEVEL: 'warn',
+    CAREBRIDGE_ROLE: options.role ?? 'all',
     ...options.env,
   }
   delete env.DATABASE_URL
@@ -63,11 +66,15 @@ export async function startHub(options: HubOptions = {}): Promise<RunningHub> {
   const deadline = Date.now() + 90_000
   for (;;) {
     if (child.exitCode !== null) throw new Error(`The hub exited during start-up:\n${output}`)
-    try {
-      const res = await fetch(`${url}/health`)
-      if (res.status === 200) break
-    } catch {
-      // not listening yet
+    if (options.role === 'worker') {
+      if (output.includes('carebridge is running')) break
+    } else {
+      try {
+        const res = await fetch(`${url}/health`)
+        if (res.status === 200) break
+      } catch {
+        // not listening yet
+      }
     }
     if (Date.now() > deadline) {
       child.kill('SIGKILL')

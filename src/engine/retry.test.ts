@@ -15,8 +15,9 @@ describe('retryDelayMs', () => {
     expect(retryDelayMs(policy, 30, undefined, () => 1)).toBe(60_000)
   })
 
-  it('honours Retry-After, capped', () => {
+  it('honours Retry-After beyond its own backoff cap, up to an hour', () => {
     expect(retryDelayMs(policy, 1, 7000, () => 0)).toBe(7000)
-    expect(retryDelayMs(policy, 1, 3_600_000, () => 0)).toBe(60_000)
+    expect(retryDelayMs(policy, 1, 90_000, () => 0)).toBe(90_000)
+    expect(retryDelayMs(policy, 1, 7_200_000, () => 0)).toBe(3_600_000)
   })
 })

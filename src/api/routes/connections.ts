@@ -12,6 +12,7 @@ import {
   putMappings,
   requireConnector,
   updateConnection,
+  type ConnectionView,
 } from '../../connections/connections.js'
 import { listConnectors } from '../../connectors/registry.js'
 import type { CapabilityMatrix } from '../../connectors/connector.js'
@@ -23,6 +24,11 @@ import { IdParams } from './common.js'
 
 /** EMR connections (F6), their mappings (F7, F8) and capabilities (F9). */
 export function connectionRoutes(hub: Hub): FastifyPluginAsyncZod {
+  /** Adds the full URL the external system fetches the connection's public keys from (to allow-list at ECW). */
+  const publicView = (view: ConnectionView): ConnectionView & { jwksUrl: string | null } => ({
+    ...view,
+    jwksUrl: view.jwksPath ? `${hub.config.publicUrl}${view.jwksPath}` : null,
+  })
   return async (app) => {
     app.get('/connectors', { schema: { tags: ['connections'], summary: 'Available connectors: settings schema, capabilities, field catalog, default mappings' } }, async () => ({
       items: listConnectors().map((c) => ({
@@ -38,7 +44,7 @@ export function connectionRoutes(hub: Hub): FastifyPluginAsyncZod {
     }))
 
     app.get('/connections', { schema: { tags: ['connections'], summary: 'List connections (credentials never returned)' } }, async (request) => ({
-      items: await listConnections(hub.db, hub.box, request.actor.organizationId),
+      items: (await listConnections(hub.db, hub.box, request.actor.organizationId)).map(publicView),
       next: null,
     }))
 
@@ -57,12 +63,12 @@ export function connectionRoutes(hub: Hub): FastifyPluginAsyncZod {
           })
           return created
         })
-        return reply.code(201).send(connection)
+        return reply.code(201).send(publicView(connection))
       },
     )
 
     app.get('/connections/:id', { schema: { tags: ['connections'], summary: 'Read a connection', params: IdParams } }, async (request) =>
-      getConnectionView(hub.db, hub.box, request.actor.organizationId, request.params.id),
+      publicView(await getConnectionView(hub.db, hub.box, request.actor.organizationId, request.params.id)),
     )
 
     app.patch(
@@ -76,7 +82,7 @@ export function connectionRoutes(hub: Hub): FastifyPluginAsyncZod {
             after: { name: after.name, baseUrl: after.baseUrl, enabled: after.enabled, settings: after.settings },
             credentialsChanged: Object.keys(request.body.credentials ?? {}),
           })
-          return after
+          return publicView(after)
         }),
     )
 

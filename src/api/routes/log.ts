@@ -1,10 +1,12 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { ExchangeFilter, getExchange, listExchanges } from '../../exchanges/log.js'
-import { getJob } from '../../engine/jobs.js'
+import { getJob, toJobView } from '../../engine/jobs.js'
+import { applyCursor, toPage } from '../../db/cursor.js'
+import { z } from 'zod'
 import { NotFoundError } from '../../errors.js'
 import { audit } from '../../security/audit.js'
 import type { Hub } from '../../hub.js'
-import { IdParams } from './common.js'
+import { IdParams, ListQuery } from './common.js'
 
 /** The integration log (F18), replay (F17) and job progress. */
 export function logRoutes(hub: Hub): FastifyPluginAsyncZod {
@@ -32,6 +34,29 @@ export function logRoutes(hub: Hub): FastifyPluginAsyncZod {
         const { jobId } = await hub.engine.replayExchange(request.actor.organizationId, request.params.id)
         await audit(hub.db, request.actor, 'exchange.replay', { type: 'exchange', id: request.params.id }, { jobId })
         return reply.code(202).send({ jobId })
+      },
+    )
+
+    app.get(
+      '/jobs',
+      {
+        schema: {
+          tags: ['log'],
+          summary: 'Sync jobs, newest first (e.g. the pulls of a connection)',
+          querystring: ListQuery.extend({
+            connectionId: z.string().uuid().optional(),
+            kind: z.enum(['push_patient', 'pull']).optional(),
+            state: z.enum(['queued', 'running', 'retrying', 'succeeded', 'failed', 'needs_attention']).optional(),
+          }),
+        },
+      },
+      async (request) => {
+        let query = hub.db.selectFrom('sync_jobs').selectAll().where('organization_id', '=', request.actor.organizationId)
+        if (request.query.connectionId) query = query.where('connection_id', '=', request.query.connectionId)
+        if (request.query.kind) query = query.where('kind', '=', request.query.kind)
+        if (request.query.state) query = query.where('state', '=', request.query.state)
+        const rows = await applyCursor(query, { cursor: request.query.cursor, limit: request.query.limit, timeColumn: 'created_at' }).execute()
+        return toPage(rows, request.query.limit, (r) => ({ at: r.created_at, id: r.id }), toJobView)
       },
     )
 
