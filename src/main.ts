@@ -45,7 +45,7 @@ async function main(): Promise<void> {
     await ensureDemoData(database.db, box, engine, organizationId, simulators, config.publicUrl)
   }
 
-  const api = config.role === 'worker' ? null : await buildApi({ config, db: database.db, queue, engine, box, ready: () => ready }, { logger: false })
+  const api = config.role === 'worker' ? null : await buildApi({ config, db: database.db, queue, engine, box, ready: () => ready }, { logger: log })
   if (config.role !== 'api') await engine.startWorkers()
   let address: string | null = null
   if (api) address = await api.listen({ port: config.port, host: config.host })

@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance } from 'fastify'
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import swagger from '@fastify/swagger'
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod'
 import type { Hub } from '../hub.js'
@@ -13,9 +13,11 @@ import { logRoutes } from './routes/log.js'
 import { recordRoutes } from './routes/records.js'
 
 /** Builds the HTTP API (not listening); tests may use it with `inject`. */
-export async function buildApi(hub: Hub, options: { logger: boolean | object }): Promise<FastifyInstance> {
+export async function buildApi(hub: Hub, options: { logger?: FastifyBaseLogger }): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: options.logger,
+    ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
+    // Our own faults are logged by the error handler; per-request lines are not (URLs carry ids, bodies PHI).
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 5 * 1024 * 1024,
   }).withTypeProvider<ZodTypeProvider>()
   app.setValidatorCompiler(validatorCompiler)
