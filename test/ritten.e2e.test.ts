@@ -299,12 +299,15 @@ describe('the API', () => {
     expect(detail.redacted).toBe(true)
     expect(detail.requestBody.name).toBe('[redacted]')
     expect(detail.requestBody.dob).toBe('[redacted]')
+
+    expect((await hub.api('DELETE', `/api/keys/${staff.body.id}`)).status).toBe(204)
+    expect((await hub.api('GET', '/api/patients', undefined, key)).status).toBe(401)
   })
 
   it('audits settings changes and PHI views', async () => {
     const { body } = await hub.api('GET', '/api/audit?limit=500')
     const actions = new Set(body.items.map((e: { action: string }) => e.action))
-    for (const action of ['connection.create', 'mappings.update', 'patient.view', 'exchange.view', 'exchange.replay', 'api_key.create']) expect(actions).toContain(action)
+    for (const action of ['connection.create', 'mappings.update', 'patient.view', 'exchange.view', 'exchange.replay', 'api_key.create', 'api_key.revoke']) expect(actions).toContain(action)
     expect(JSON.stringify(body)).not.toContain(DEMO_RITTEN.clientSecret)
   })
 

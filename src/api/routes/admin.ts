@@ -4,7 +4,8 @@ import { applyCursor, toPage } from '../../db/cursor.js'
 import { createApiKey } from '../../security/apiKeys.js'
 import { audit } from '../../security/audit.js'
 import type { Hub } from '../../hub.js'
-import { ListQuery } from './common.js'
+import { IdParams, ListQuery } from './common.js'
+import { ConflictError, NotFoundError } from '../../errors.js'
 
 /** API keys and the audit trail (F26); admins only. */
 export function adminRoutes(hub: Hub): FastifyPluginAsyncZod {
@@ -26,6 +27,28 @@ export function adminRoutes(hub: Hub): FastifyPluginAsyncZod {
           return key
         })
         return reply.code(201).send({ id: created.id, name: request.body.name, role: request.body.role, key: created.key })
+      },
+    )
+
+    app.delete(
+      '/keys/:id',
+      { config: { role: 'admin' }, schema: { tags: ['admin'], summary: 'Revoke an API key (it stops working at once)', params: IdParams } },
+      async (request, reply) => {
+        if (request.params.id === request.actor.keyId) throw new ConflictError('An admin cannot revoke the key it is using; use another admin key')
+        const revoked = await hub.db.transaction().execute(async (trx) => {
+          const row = await trx
+            .updateTable('api_keys')
+            .set({ revoked_at: new Date() })
+            .where('id', '=', request.params.id)
+            .where('organization_id', '=', request.actor.organizationId)
+            .where('revoked_at', 'is', null)
+            .returning(['id', 'name'])
+            .executeTakeFirst()
+          if (row) await audit(trx, request.actor, 'api_key.revoke', { type: 'api_key', id: row.id }, { name: row.name })
+          return row
+        })
+        if (!revoked) throw new NotFoundError('Active API key')
+        return reply.code(204).send()
       },
     )
 
