@@ -4,7 +4,7 @@ import type { PulledItem, PulledPage, PullResource } from '../connectors/connect
 import { ConnectorError } from '../connectors/errors.js'
 import { pushTargets, type RunnableConnection } from '../connections/connections.js'
 import { PatientInput, createPatients, getPatients, type Patient } from '../crm/patients.js'
-import { getPath } from '../mapping/paths.js'
+import { getPath, setPath } from '../mapping/paths.js'
 import { reconcile } from '../mapping/reconcile.js'
 import { buildConnectorContext } from './context.js'
 import { enqueueJob, saveJobProgressInfo, type SyncJobRow } from './jobs.js'
@@ -282,12 +282,7 @@ async function patientsByExternalId(deps: EngineDeps, connectionId: string, exte
 /** `address.city` → `{address: {city}}`, for parsing pulled fields as a CRM patient. */
 function unflatten(fields: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {}
-  for (const [key, value] of Object.entries(fields)) {
-    if (value === null || value === undefined) continue
-    const [head, tail] = key.split('.', 2) as [string, string | undefined]
-    if (tail) out[head] = { ...((out[head] as Record<string, unknown>) ?? {}), [tail]: value }
-    else out[head] = value
-  }
+  for (const [key, value] of Object.entries(fields)) if (value !== null && value !== undefined) setPath(out, key, value)
   return out
 }
 

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { SyncOutcome } from '../connectors/connector.js'
 import { PatientPatch, getPatient, updatePatient, type Patient } from '../crm/patients.js'
+import { setPath } from '../mapping/paths.js'
 import type { SyncJobRow } from './jobs.js'
 import type { EngineDeps } from './runner.js'
 
@@ -56,13 +57,8 @@ export async function recordSync(
 export function toPatientPatch(changes: Record<string, unknown>, current: Patient): ReturnType<typeof PatientPatch.parse> | null {
   const patch: Record<string, unknown> = {}
   for (const [field, value] of Object.entries(changes)) {
-    const [head, tail] = field.split('.', 2) as [string, string | undefined]
-    if (tail) {
-      const start: Record<string, unknown> = head === 'address' ? { ...(current.address ?? {}) } : {}
-      const nested = (patch[head] as Record<string, unknown> | undefined) ?? start
-      nested[tail] = value
-      patch[head] = nested
-    } else patch[head] = value
+    if (field.startsWith('address.') && patch.address === undefined) patch.address = { ...(current.address ?? {}) }
+    setPath(patch, field, value)
   }
   if (Object.keys(patch).length === 0) return null
   const parsed = PatientPatch.safeParse(patch)

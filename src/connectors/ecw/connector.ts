@@ -2,7 +2,7 @@ import type { Bundle, BundleEntry, Coverage, Encounter, Location, Patient, Pract
 import type { Connector, FlowStep, PatientPushInput, PulledItem, PullResource, StepContext } from '../connector.js'
 import { ConnectorError } from '../errors.js'
 import type { HttpResponse } from '../http.js'
-import { getPath } from '../../mapping/paths.js'
+import { getPath, setPath } from '../../mapping/paths.js'
 import { reconcile } from '../../mapping/reconcile.js'
 import { EcwSecrets, EcwSettings, ecwCall, failure, generateEcwKeys, publicJwks, trimSlash, discoverTokenUrl } from './client.js'
 import type { EcwContext, EcwSecretsT, EcwSettingsT } from './client.js'
@@ -276,10 +276,6 @@ function lastModified(response: HttpResponse): string | null {
 /** The CRM patient with the settled values written over it (CRM field paths). */
 function overlay<T extends object>(patient: T, values: Record<string, unknown>): T {
   const copy = structuredClone(patient) as Record<string, unknown>
-  for (const [field, value] of Object.entries(values)) {
-    const [head, tail] = field.split('.', 2) as [string, string | undefined]
-    if (tail) copy[head] = { ...((copy[head] as Record<string, unknown>) ?? {}), [tail]: value }
-    else copy[head] = value
-  }
+  for (const [field, value] of Object.entries(values)) setPath(copy, field, value)
   return copy as T
 }
