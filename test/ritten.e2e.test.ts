@@ -334,6 +334,10 @@ describe('the API', () => {
     const openapi = (await hub.api('GET', '/api/openapi.json', undefined, '')).body
     expect(openapi.openapi).toMatch(/^3\./)
     for (const path of ['/api/patients', '/api/patients/{id}', '/api/accounts', '/api/connections/{id}/mappings', '/api/exchanges/{id}/replay']) expect(openapi.paths).toHaveProperty([path])
+    // Answers are described too: a patient with its links, and the error shape every route shares.
+    const patientAnswer = openapi.paths['/api/patients/{id}'].get.responses
+    expect(patientAnswer['200'].content['application/json'].schema.properties.links.items.properties.state.enum).toContain('needs_attention')
+    expect(patientAnswer['4XX'] ?? patientAnswer['4xx']).toBeDefined()
     const capabilities = (await hub.api('GET', `/api/connections/${connectionId}/capabilities`)).body
     expect(capabilities.items).toContainEqual(expect.objectContaining({ dataType: 'patient', direction: 'push', supported: true }))
     const pull = await hub.api('POST', `/api/connections/${connectionId}/pull`)

@@ -4,6 +4,7 @@ import { applyCursor, toPage } from '../../db/cursor.js'
 import { createApiKey } from '../../security/apiKeys.js'
 import { audit } from '../../security/audit.js'
 import type { Hub } from '../../hub.js'
+import { ApiKey, AuditEvent, CreatedApiKey, errorResponses, listOf } from './responses.js'
 import { IdParams, ListQuery } from './common.js'
 import { ConflictError, NotFoundError } from '../../errors.js'
 
@@ -18,6 +19,7 @@ export function adminRoutes(hub: Hub): FastifyPluginAsyncZod {
           tags: ['admin'],
           summary: 'Create an API key; the key is shown once in the answer',
           body: z.object({ name: z.string().trim().min(1).max(100), role: z.enum(['admin', 'staff']) }).strict(),
+          response: { 201: CreatedApiKey, ...errorResponses },
         },
       },
       async (request, reply) => {
@@ -32,7 +34,7 @@ export function adminRoutes(hub: Hub): FastifyPluginAsyncZod {
 
     app.delete(
       '/keys/:id',
-      { config: { role: 'admin' }, schema: { tags: ['admin'], summary: 'Revoke an API key (it stops working at once)', params: IdParams } },
+      { config: { role: 'admin' }, schema: { tags: ['admin'], summary: 'Revoke an API key (it stops working at once)', params: IdParams, response: { 204: z.void().describe('revoked'), ...errorResponses } } },
       async (request, reply) => {
         if (request.params.id === request.actor.keyId) throw new ConflictError('An admin cannot revoke the key it is using; use another admin key')
         const revoked = await hub.db.transaction().execute(async (trx) => {
@@ -52,7 +54,7 @@ export function adminRoutes(hub: Hub): FastifyPluginAsyncZod {
       },
     )
 
-    app.get('/keys', { config: { role: 'admin' }, schema: { tags: ['admin'], summary: 'List API keys (never the keys themselves)' } }, async (request) => ({
+    app.get('/keys', { config: { role: 'admin' }, schema: { tags: ['admin'], summary: 'List API keys (never the keys themselves)', response: { 200: listOf(ApiKey), ...errorResponses } } }, async (request) => ({
       items: (
         await hub.db
           .selectFrom('api_keys')
@@ -66,7 +68,7 @@ export function adminRoutes(hub: Hub): FastifyPluginAsyncZod {
 
     app.get(
       '/audit',
-      { config: { role: 'admin' }, schema: { tags: ['admin'], summary: 'Audit trail: settings changes and PHI views, newest first', querystring: ListQuery.extend({ action: z.string().max(60).optional() }) } },
+      { config: { role: 'admin' }, schema: { tags: ['admin'], summary: 'Audit trail: settings changes and PHI views, newest first', querystring: ListQuery.extend({ action: z.string().max(60).optional() }), response: { 200: listOf(AuditEvent), ...errorResponses } } },
       async (request) => {
         let query = hub.db.selectFrom('audit_events').selectAll().where('organization_id', '=', request.actor.organizationId)
         if (request.query.action) query = query.where('action', '=', request.query.action)

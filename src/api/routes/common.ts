@@ -7,10 +7,3 @@ export const ListQuery = z
     limit: z.coerce.number().int().min(1).max(500).default(50),
   })
   .strict()
-
-/** Response envelope of list routes (CONTRACT: `{items, next}`). */
-export function listOf<T extends z.ZodTypeAny>(item: T) {
-  return z.object({ items: z.array(item), next: z.string().nullable() })
-}
-
-export const ErrorBody = z.object({ error: z.string(), message: z.string(), field: z.string().optional() })

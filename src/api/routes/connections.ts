@@ -20,6 +20,7 @@ import { buildConnectorContext } from '../../engine/context.js'
 import { NotFoundError } from '../../errors.js'
 import { audit } from '../../security/audit.js'
 import type { Hub } from '../../hub.js'
+import { Capabilities, Connection, ConnectorInfo, Mappings, PullStarted, ReferenceValue, TestResult, errorResponses, listOf } from './responses.js'
 import { IdParams } from './common.js'
 
 /** EMR connections (F6), their mappings (F7, F8) and capabilities (F9). */
@@ -30,7 +31,7 @@ export function connectionRoutes(hub: Hub): FastifyPluginAsyncZod {
     jwksUrl: view.jwksPath ? `${hub.config.publicUrl}${view.jwksPath}` : null,
   })
   return async (app) => {
-    app.get('/connectors', { schema: { tags: ['connections'], summary: 'Available connectors: settings schema, capabilities, field catalog, default mappings' } }, async () => ({
+    app.get('/connectors', { schema: { tags: ['connections'], summary: 'Available connectors: settings schema, capabilities, field catalog, default mappings', response: { 200: listOf(ConnectorInfo), ...errorResponses } } }, async () => ({
       items: listConnectors().map((c) => ({
         kind: c.kind,
         title: c.title,
@@ -43,14 +44,14 @@ export function connectionRoutes(hub: Hub): FastifyPluginAsyncZod {
       next: null,
     }))
 
-    app.get('/connections', { schema: { tags: ['connections'], summary: 'List connections (credentials never returned)' } }, async (request) => ({
+    app.get('/connections', { schema: { tags: ['connections'], summary: 'List connections (credentials never returned)', response: { 200: listOf(Connection), ...errorResponses } } }, async (request) => ({
       items: (await listConnections(hub.db, hub.box, request.actor.organizationId)).map(publicView),
       next: null,
     }))
 
     app.post(
       '/connections',
-      { config: { role: 'admin' }, schema: { tags: ['connections'], summary: 'Add a connection; credentials are stored encrypted', body: ConnectionInput } },
+      { config: { role: 'admin' }, schema: { tags: ['connections'], summary: 'Add a connection; credentials are stored encrypted', body: ConnectionInput, response: { 201: Connection, ...errorResponses } } },
       async (request, reply) => {
         const connection = await hub.db.transaction().execute(async (trx) => {
           const created = await createConnection(trx, hub.box, request.actor.organizationId, request.body)
@@ -67,13 +68,13 @@ export function connectionRoutes(hub: Hub): FastifyPluginAsyncZod {
       },
     )
 
-    app.get('/connections/:id', { schema: { tags: ['connections'], summary: 'Read a connection', params: IdParams } }, async (request) =>
+    app.get('/connections/:id', { schema: { tags: ['connections'], summary: 'Read a connection', params: IdParams, response: { 200: Connection, ...errorResponses } } }, async (request) =>
       publicView(await getConnectionView(hub.db, hub.box, request.actor.organizationId, request.params.id)),
     )
 
     app.patch(
       '/connections/:id',
-      { config: { role: 'admin' }, schema: { tags: ['connections'], summary: 'Change a connection; credentials replace only the keys sent', params: IdParams, body: ConnectionPatch } },
+      { config: { role: 'admin' }, schema: { tags: ['connections'], summary: 'Change a connection; credentials replace only the keys sent', params: IdParams, body: ConnectionPatch, response: { 200: Connection, ...errorResponses } } },
       async (request) =>
         hub.db.transaction().execute(async (trx) => {
           const { before, after } = await updateConnection(trx, hub.box, request.actor.organizationId, request.params.id, request.body)
@@ -88,7 +89,7 @@ export function connectionRoutes(hub: Hub): FastifyPluginAsyncZod {
 
     app.post(
       '/connections/:id/test',
-      { config: { role: 'admin' }, schema: { tags: ['connections'], summary: 'Test a connection: authenticate and read; the result names the exact cause', params: IdParams } },
+      { config: { role: 'admin' }, schema: { tags: ['connections'], summary: 'Test a connection: authenticate and read; the result names the exact cause', params: IdParams, response: { 200: TestResult, ...errorResponses } } },
       async (request) => {
         const connection = await loadOwnConnection(hub, request.actor.organizationId, request.params.id)
         const ctx = buildConnectorContext({ db: hub.db, box: hub.box, httpTimeoutMs: hub.config.httpTimeoutMs }, connection, {
@@ -104,7 +105,7 @@ export function connectionRoutes(hub: Hub): FastifyPluginAsyncZod {
       },
     )
 
-    app.get('/connections/:id/capabilities', { schema: { tags: ['connections'], summary: 'What this connection can push and pull, with reasons (F9)', params: IdParams } }, async (request) => {
+    app.get('/connections/:id/capabilities', { schema: { tags: ['connections'], summary: 'What this connection can push and pull, with reasons (F9)', params: IdParams, response: { 200: Capabilities, ...errorResponses } } }, async (request) => {
       const view = await getConnectionView(hub.db, hub.box, request.actor.organizationId, request.params.id)
       const connector = requireConnector(view.connector)
       return { connectionId: view.id, connector: connector.kind, items: capabilityList(connector.capabilities) }
@@ -112,7 +113,7 @@ export function connectionRoutes(hub: Hub): FastifyPluginAsyncZod {
 
     app.post(
       '/connections/:id/pull',
-      { config: { role: 'admin' }, schema: { tags: ['connections'], summary: 'Pull now: start a pull from the EMR; follow it at GET /api/jobs/{jobId}', params: IdParams } },
+      { config: { role: 'admin' }, schema: { tags: ['connections'], summary: 'Pull now: start a pull from the EMR; follow it at GET /api/jobs/{jobId}', params: IdParams, response: { 202: PullStarted, ...errorResponses } } },
       async (request, reply) => {
         const result = await hub.engine.startPull(request.actor.organizationId, request.params.id)
         await audit(hub.db, request.actor, 'connection.pull', { type: 'connection', id: request.params.id }, result)
@@ -128,6 +129,7 @@ export function connectionRoutes(hub: Hub): FastifyPluginAsyncZod {
           summary: 'Values pulled from the EMR that CRM fields offer as dropdowns (practitioners, locations)',
           params: IdParams,
           querystring: z.object({ kind: z.enum(['practitioner', 'location', 'program']).optional() }).strict(),
+          response: { 200: listOf(ReferenceValue), ...errorResponses },
         },
       },
       async (request) => {
@@ -139,7 +141,7 @@ export function connectionRoutes(hub: Hub): FastifyPluginAsyncZod {
       },
     )
 
-    app.get('/connections/:id/mappings', { schema: { tags: ['mappings'], summary: 'Field and value maps in force (defaults overlaid by this connection)', params: IdParams } }, async (request) =>
+    app.get('/connections/:id/mappings', { schema: { tags: ['mappings'], summary: 'Field and value maps in force (defaults overlaid by this connection)', params: IdParams, response: { 200: Mappings, ...errorResponses } } }, async (request) =>
       getMappings(hub.db, request.actor.organizationId, request.params.id),
     )
 
@@ -152,6 +154,7 @@ export function connectionRoutes(hub: Hub): FastifyPluginAsyncZod {
           summary: 'Replace field map and/or value maps (payer codes, programs, locations…); checked against the connector catalog',
           params: IdParams,
           body: MappingInput,
+          response: { 200: Mappings, ...errorResponses },
         },
       },
       async (request) =>

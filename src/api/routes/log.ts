@@ -6,18 +6,19 @@ import { z } from 'zod'
 import { NotFoundError } from '../../errors.js'
 import { audit } from '../../security/audit.js'
 import type { Hub } from '../../hub.js'
+import { ExchangeDetail, ExchangeSummary, Job, JobStarted, errorResponses, listOf } from './responses.js'
 import { IdParams, ListQuery } from './common.js'
 
 /** The integration log (F18), replay (F17) and job progress. */
 export function logRoutes(hub: Hub): FastifyPluginAsyncZod {
   return async (app) => {
-    app.get('/exchanges', { schema: { tags: ['log'], summary: 'Exchanges with external systems, newest first', querystring: ExchangeFilter } }, async (request) =>
+    app.get('/exchanges', { schema: { tags: ['log'], summary: 'Exchanges with external systems, newest first', querystring: ExchangeFilter, response: { 200: listOf(ExchangeSummary), ...errorResponses } } }, async (request) =>
       listExchanges(hub.db, request.actor.organizationId, request.query),
     )
 
     app.get(
       '/exchanges/:id',
-      { schema: { tags: ['log'], summary: 'One exchange with request and response bodies (PHI redacted for non-admins)', params: IdParams } },
+      { schema: { tags: ['log'], summary: 'One exchange with request and response bodies (PHI redacted for non-admins)', params: IdParams, response: { 200: ExchangeDetail, ...errorResponses } } },
       async (request) => {
         const showPhi = request.actor.role === 'admin'
         const exchange = await getExchange(hub.db, request.actor.organizationId, request.params.id, { showPhi })
@@ -29,7 +30,7 @@ export function logRoutes(hub: Hub): FastifyPluginAsyncZod {
 
     app.post(
       '/exchanges/:id/replay',
-      { config: { role: 'admin' }, schema: { tags: ['log'], summary: 'Run the job of this exchange again (after fixing data or mapping)', params: IdParams } },
+      { config: { role: 'admin' }, schema: { tags: ['log'], summary: 'Run the job of this exchange again (after fixing data or mapping)', params: IdParams, response: { 202: JobStarted, ...errorResponses } } },
       async (request, reply) => {
         const { jobId } = await hub.engine.replayExchange(request.actor.organizationId, request.params.id)
         await audit(hub.db, request.actor, 'exchange.replay', { type: 'exchange', id: request.params.id }, { jobId })
@@ -48,6 +49,7 @@ export function logRoutes(hub: Hub): FastifyPluginAsyncZod {
             kind: z.enum(['push_patient', 'pull']).optional(),
             state: z.enum(['queued', 'running', 'retrying', 'succeeded', 'failed', 'needs_attention']).optional(),
           }),
+          response: { 200: listOf(Job), ...errorResponses },
         },
       },
       async (request) => {
@@ -60,7 +62,7 @@ export function logRoutes(hub: Hub): FastifyPluginAsyncZod {
       },
     )
 
-    app.get('/jobs/:id', { schema: { tags: ['log'], summary: 'A sync job: state, attempts, steps done, progress, last error', params: IdParams } }, async (request) => {
+    app.get('/jobs/:id', { schema: { tags: ['log'], summary: 'A sync job: state, attempts, steps done, progress, last error', params: IdParams, response: { 200: Job, ...errorResponses } } }, async (request) => {
       const job = await getJob(hub.db, request.actor.organizationId, request.params.id)
       if (!job) throw new NotFoundError('Job')
       return job

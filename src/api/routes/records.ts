@@ -9,21 +9,22 @@ import { audit } from '../../security/audit.js'
 import type { DbOrTx } from '../../db/database.js'
 import type { Hub } from '../../hub.js'
 import { applyCursor, toPage } from '../../db/cursor.js'
+import { Account, Conflict, JobStarted, Patient as PatientBody, PatientWithLinks, PushPreview, errorResponses, listOf } from './responses.js'
 import { IdParams, ListQuery } from './common.js'
 
 /** CRM records (F1, F2): parent accounts with insurance, patients with their EMR links. */
 export function recordRoutes(hub: Hub): FastifyPluginAsyncZod {
   return async (app) => {
-    app.post('/accounts', { schema: { tags: ['accounts'], summary: 'Create a parent account with insurance', body: AccountInput } }, async (request, reply) => {
+    app.post('/accounts', { schema: { tags: ['accounts'], summary: 'Create a parent account with insurance', body: AccountInput, response: { 201: Account, ...errorResponses } } }, async (request, reply) => {
       const account = await hub.db.transaction().execute((trx) => createAccount(trx, request.actor.organizationId, request.body))
       return reply.code(201).send(account)
     })
 
-    app.get('/accounts', { schema: { tags: ['accounts'], summary: 'List parent accounts', querystring: ListQuery } }, async (request) => {
+    app.get('/accounts', { schema: { tags: ['accounts'], summary: 'List parent accounts', querystring: ListQuery, response: { 200: listOf(Account), ...errorResponses } } }, async (request) => {
       return listAccounts(hub.db, request.actor.organizationId, request.query)
     })
 
-    app.get('/accounts/:id', { schema: { tags: ['accounts'], summary: 'Read a parent account', params: IdParams } }, async (request) => {
+    app.get('/accounts/:id', { schema: { tags: ['accounts'], summary: 'Read a parent account', params: IdParams, response: { 200: Account, ...errorResponses } } }, async (request) => {
       const account = await getAccount(hub.db, request.actor.organizationId, request.params.id)
       if (!account) throw new NotFoundError('Account')
       await audit(hub.db, request.actor, 'account.view', { type: 'account', id: account.id })
@@ -32,7 +33,7 @@ export function recordRoutes(hub: Hub): FastifyPluginAsyncZod {
 
     app.patch(
       '/accounts/:id',
-      { schema: { tags: ['accounts'], summary: 'Update a parent account; its patients are pushed again', params: IdParams, body: AccountPatch } },
+      { schema: { tags: ['accounts'], summary: 'Update a parent account; its patients are pushed again', params: IdParams, body: AccountPatch, response: { 200: Account, ...errorResponses } } },
       async (request) => {
         const account = await hub.db.transaction().execute(async (trx) => {
           const updated = await updateAccount(trx, request.actor.organizationId, request.params.id, request.body)
@@ -45,7 +46,7 @@ export function recordRoutes(hub: Hub): FastifyPluginAsyncZod {
       },
     )
 
-    app.post('/patients', { schema: { tags: ['patients'], summary: 'Create a patient; it is pushed to every enabled EMR', body: PatientInput } }, async (request, reply) => {
+    app.post('/patients', { schema: { tags: ['patients'], summary: 'Create a patient; it is pushed to every enabled EMR', body: PatientInput, response: { 201: PatientWithLinks, ...errorResponses } } }, async (request, reply) => {
       const organizationId = request.actor.organizationId
       const patient = await hub.db.transaction().execute(async (trx) => {
         await requireAccount(trx, organizationId, request.body.accountId)
@@ -59,7 +60,7 @@ export function recordRoutes(hub: Hub): FastifyPluginAsyncZod {
 
     app.get(
       '/patients',
-      { schema: { tags: ['patients'], summary: 'List patients', querystring: ListQuery.extend({ accountId: z.string().uuid().optional() }) } },
+      { schema: { tags: ['patients'], summary: 'List patients', querystring: ListQuery.extend({ accountId: z.string().uuid().optional() }), response: { 200: listOf(PatientBody), ...errorResponses } } },
       async (request) => {
         const page = await listPatients(hub.db, request.actor.organizationId, request.query)
         await audit(hub.db, request.actor, 'patient.list', { type: 'patient' }, { count: page.items.length })
@@ -67,7 +68,7 @@ export function recordRoutes(hub: Hub): FastifyPluginAsyncZod {
       },
     )
 
-    app.get('/patients/:id', { schema: { tags: ['patients'], summary: 'Read a patient with its EMR links', params: IdParams } }, async (request) => {
+    app.get('/patients/:id', { schema: { tags: ['patients'], summary: 'Read a patient with its EMR links', params: IdParams, response: { 200: PatientWithLinks, ...errorResponses } } }, async (request) => {
       const patient = await getPatient(hub.db, request.actor.organizationId, request.params.id)
       if (!patient) throw new NotFoundError('Patient')
       await audit(hub.db, request.actor, 'patient.view', { type: 'patient', id: patient.id })
@@ -76,7 +77,7 @@ export function recordRoutes(hub: Hub): FastifyPluginAsyncZod {
 
     app.patch(
       '/patients/:id',
-      { schema: { tags: ['patients'], summary: 'Update a patient; the change is pushed (PATCH, never a second create)', params: IdParams, body: PatientPatch } },
+      { schema: { tags: ['patients'], summary: 'Update a patient; the change is pushed (PATCH, never a second create)', params: IdParams, body: PatientPatch, response: { 200: PatientWithLinks, ...errorResponses } } },
       async (request) => {
         const organizationId = request.actor.organizationId
         const patient = await hub.db.transaction().execute(async (trx) => {
@@ -105,6 +106,7 @@ export function recordRoutes(hub: Hub): FastifyPluginAsyncZod {
               dataTypes: z.array(z.enum(['patient', 'insurance', 'encounter', 'preAssessment'])).min(1).default(['patient']),
             })
             .strict(),
+          response: { 202: JobStarted, ...errorResponses },
         },
       },
       async (request, reply) => {
@@ -133,6 +135,7 @@ export function recordRoutes(hub: Hub): FastifyPluginAsyncZod {
           tags: ['patients'],
           summary: 'Fields changed on both sides and how each was settled (F16), newest first',
           querystring: ListQuery.extend({ patientId: z.string().uuid().optional(), connectionId: z.string().uuid().optional() }),
+          response: { 200: listOf(Conflict), ...errorResponses },
         },
       },
       async (request) => {
@@ -166,6 +169,7 @@ export function recordRoutes(hub: Hub): FastifyPluginAsyncZod {
           summary: 'What a push would send to a connection now: each step body, and what is left out and why (F10)',
           params: IdParams,
           querystring: z.object({ connectionId: z.string().uuid() }).strict(),
+          response: { 200: PushPreview, ...errorResponses },
         },
       },
       async (request) => {

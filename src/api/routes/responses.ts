@@ -1,0 +1,239 @@
+import { z } from 'zod'
+import { BirthSex, Ethnicity, Gender, MaritalStatus, PaymentMethod, Race } from '../../crm/vocabulary.js'
+
+/**
+ * What the API answers, for the OpenAPI document and as a check on every answer (see
+ * `checkedSerializer`: an answer is checked against these, then sent as it is, so a field a view
+ * gains is never silently cut). Text is plain string: data pulled from an EMR is shown as stored,
+ * so an answer never fails on a value's format.
+ */
+
+const Id = z.string().describe('UUID')
+const Timestamp = z.string().describe('ISO 8601 date-time')
+const Text = z.string().nullable()
+const oneOf = (vocabulary: { options: readonly string[] }) => Text.describe(`one of: ${vocabulary.options.join(', ')}`)
+const Json = z.record(z.string(), z.unknown())
+
+export const ErrorBody = z.object({
+  error: z.string().describe('a stable code, e.g. invalid_input, not_found, unsupported'),
+  message: z.string().describe('what to fix'),
+  field: z.string().optional().describe('the input field at fault'),
+})
+
+/** Every route may answer these; validation errors name the field. */
+export const errorResponses = { '4xx': ErrorBody }
+
+/** List routes answer `{items, next}` (CONTRACT.md); `next` is the cursor of the following page. */
+export function listOf<T extends z.ZodType>(item: T) {
+  return z.object({ items: z.array(item), next: z.string().nullable().describe('pass as ?cursor= for the next page') })
+}
+
+export const JobStarted = z.object({ jobId: Id })
+
+const Address = z.object({ line1: Text.optional(), line2: Text.optional(), city: Text.optional(), state: Text.optional(), postalCode: Text.optional(), country: Text.optional() })
+
+export const Insurance = z.object({
+  id: Id,
+  payerCode: z.string(),
+  payerName: Text.optional(),
+  memberId: z.string(),
+  groupNumber: Text.optional(),
+  priority: z.string().describe('primary, secondary or tertiary'),
+  startDate: Text.optional(),
+  endDate: Text.optional(),
+  subscriber: z.object({ relationship: z.string() }).nullable().optional(),
+})
+
+export const Account = z.object({
+  id: Id,
+  name: z.string(),
+  email: Text,
+  phone: Text,
+  insurances: z.array(Insurance),
+  version: z.number().int(),
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+})
+
+export const Link = z.object({
+  connector: z.string(),
+  connectionId: Id,
+  externalId: Text.describe("the record's id in the EMR"),
+  mrn: Text,
+  state: z.enum(['pending', 'partial', 'linked', 'failed', 'needs_attention']),
+  message: Text.describe('why the link needs attention or failed'),
+  lastSyncedAt: Timestamp.nullable(),
+  syncedVersion: z.number().int().nullable(),
+})
+
+const EmrHeld = z.object({ connectionId: Id, externalId: z.string() }).describe('read-only, as the EMR holds it')
+
+export const Patient = z.object({
+  id: Id,
+  firstName: z.string(),
+  middleName: Text,
+  lastName: z.string(),
+  preferredName: Text,
+  dob: Text.describe('YYYY-MM-DD'),
+  gender: oneOf(Gender),
+  maritalStatus: oneOf(MaritalStatus),
+  phone: Text,
+  alternatePhone: Text,
+  email: Text,
+  address: Address.nullable(),
+  language: Text,
+  race: oneOf(Race),
+  ethnicity: oneOf(Ethnicity),
+  birthSex: oneOf(BirthSex),
+  admissionDate: Text,
+  dischargeDate: Text,
+  programId: Text,
+  locationId: Text,
+  referrerName: Text,
+  firstContactName: Text,
+  paymentMethod: oneOf(PaymentMethod),
+  accountId: Id.nullable(),
+  customFields: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])),
+  version: z.number().int(),
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+})
+
+export const PatientWithLinks = Patient.extend({
+  links: z.array(Link),
+  emrInsurance: z.array(EmrHeld),
+  encounters: z.array(EmrHeld),
+})
+
+export const Conflict = z.object({
+  id: Id,
+  patientId: Id,
+  connectionId: Id,
+  field: z.string(),
+  crmValue: z.unknown(),
+  emrValue: z.unknown(),
+  baseValue: z.unknown().describe('the value both sides last agreed on'),
+  rule: z.string().describe('crm, emr or newest'),
+  winner: z.string().describe('crm or emr'),
+  jobId: Id.nullable(),
+  detectedAt: Timestamp,
+})
+
+export const PushPreview = z.object({
+  steps: z.array(z.object({ step: z.string(), method: z.string(), path: z.string(), body: z.unknown(), skipped: z.string().optional() })),
+  dropped: z.array(z.object({ field: z.string(), reason: z.string() })).describe('CRM fields left out, and why'),
+})
+
+export const Capability = z.object({
+  dataType: z.string(),
+  direction: z.string().describe('push or pull'),
+  supported: z.boolean(),
+  reason: z.string().optional().describe('why not, when unsupported'),
+  note: z.string().optional(),
+})
+
+export const ConnectorInfo = z.object({
+  kind: z.string(),
+  title: z.string(),
+  settingsSchema: Json.describe('JSON Schema of `settings`'),
+  credentialsSchema: Json.describe('JSON Schema of `credentials`'),
+  capabilities: z.array(Capability),
+  fields: z.array(z.object({ path: z.string(), label: z.string(), type: z.string() })).describe('the EMR fields a field map may target'),
+  defaults: z.object({ fieldMap: z.array(z.object({ crm: z.string(), emr: z.string() })), valueMaps: Json }),
+})
+
+export const Connection = z.object({
+  id: Id,
+  connector: z.string(),
+  name: z.string(),
+  baseUrl: z.string(),
+  enabled: z.boolean(),
+  settings: Json,
+  credentials: z.record(z.string(), z.literal('set')).describe('which credentials are set; values are never returned'),
+  jwksPath: Text,
+  jwksUrl: Text.describe('where the EMR fetches the public keys (allow-list it there)'),
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+})
+
+export const TestResult = z.object({
+  ok: z.boolean(),
+  message: z.string().describe('success, or the exact cause of failure'),
+  code: z.string().optional(),
+  details: Json.optional(),
+})
+
+export const Capabilities = z.object({ connectionId: Id, connector: z.string(), items: z.array(Capability) })
+
+export const PullStarted = JobStarted.extend({ alreadyRunning: z.boolean().describe('a pull of this connection was already running; this is its job') })
+
+export const ReferenceValue = z.object({ kind: z.string(), value: z.string(), label: z.string(), data: z.unknown() })
+
+const OwnershipRule = z.string().describe('crm, emr or newest')
+export const Mappings = z.object({
+  connectionId: Id,
+  fieldMap: z.array(z.object({ crm: z.string(), emr: z.string() })),
+  custom: z.boolean().describe("whether the field map is the connection's own or the connector's default"),
+  valueMaps: z.record(z.string(), z.record(z.string(), z.string())),
+  overrides: z.record(z.string(), z.record(z.string(), z.string())).nullable(),
+  ownership: z.object({ default: OwnershipRule, fields: z.record(z.string(), OwnershipRule) }),
+})
+
+export const ExchangeSummary = z.object({
+  id: Id,
+  connectionId: Id.nullable(),
+  connector: z.string(),
+  direction: z.enum(['outbound', 'inbound']),
+  operation: z.string(),
+  status: z.enum(['ok', 'error']),
+  httpStatus: z.number().int().nullable(),
+  message: Text,
+  attempts: z.number().int(),
+  recordType: Text,
+  recordId: Id.nullable(),
+  jobId: Id.nullable(),
+  startedAt: Timestamp,
+  durationMs: z.number(),
+})
+
+export const ExchangeDetail = ExchangeSummary.extend({
+  method: Text,
+  url: Text,
+  requestBody: z.unknown(),
+  responseBody: z.unknown(),
+  details: Json.nullable(),
+  replayOf: Id.nullable(),
+  bodiesPrunedAt: Timestamp.nullable(),
+  redacted: z.boolean().describe('PHI masked (non-admin keys)'),
+})
+
+export const Job = z.object({
+  id: Id,
+  connectionId: Id,
+  kind: z.string().describe('push_patient or pull'),
+  recordType: Text,
+  recordId: Id.nullable(),
+  state: z.enum(['queued', 'running', 'retrying', 'succeeded', 'failed', 'needs_attention']),
+  attempts: z.number().int(),
+  nextAttemptAt: Timestamp.nullable(),
+  steps: z.object({ done: Json, started: Json }).describe('flow steps finished, and begun with an unknown outcome'),
+  progress: Json.nullable().describe('a pull: per resource, pages and records done'),
+  lastError: z.object({ code: z.string(), message: z.string(), httpStatus: z.number().optional(), exchangeId: z.string().optional() }).nullable(),
+  replayOf: Id.nullable(),
+  createdAt: Timestamp,
+  finishedAt: Timestamp.nullable(),
+})
+
+export const ApiKey = z.object({ id: Id, name: z.string(), role: z.enum(['admin', 'staff']), createdAt: Timestamp, revokedAt: Timestamp.nullable() })
+export const CreatedApiKey = z.object({ id: Id, name: z.string(), role: z.enum(['admin', 'staff']), key: z.string().describe('shown once; store it') })
+
+export const AuditEvent = z.object({
+  id: Id,
+  at: Timestamp,
+  actor: z.string(),
+  actorKeyId: Id.nullable(),
+  action: z.string(),
+  targetType: z.string(),
+  targetId: Text,
+  details: z.unknown(),
+})
