@@ -259,6 +259,27 @@ describe('Ritten push', () => {
 })
 
 describe('the API', () => {
+  it('keeps every patient field of F1, custom fields included, and changes only what a PATCH sends', async () => {
+    const all = {
+      ...newPatient(),
+      admissionDate: '2026-11-02',
+      dischargeDate: '2026-12-01',
+      programId: 'residential',
+      levelOfCare: 'Residential',
+      locationId: 'lawrence-main',
+      referrerName: 'Dr. Ada Hale',
+      firstContactName: 'Jo Intake',
+      paymentMethod: 'insurance',
+      customFields: { intakeSource: 'web', bedsRequested: 1, returning: false },
+    }
+    const created = await hub.api('POST', '/api/patients', all)
+    expect(created.status, JSON.stringify(created.body)).toBe(201)
+    const read = (await hub.api('GET', `/api/patients/${created.body.id}`)).body
+    expect(read).toMatchObject(all)
+    const patched = (await hub.api('PATCH', `/api/patients/${created.body.id}`, { levelOfCare: 'IOP' })).body
+    expect(patched).toMatchObject({ ...all, levelOfCare: 'IOP', version: read.version + 1 })
+  })
+
   it('answers 400 naming the field, and writes nothing', async () => {
     const before = (await hub.api('GET', '/api/patients?limit=500')).body.items.length
     const cases: [unknown, string][] = [

@@ -27,6 +27,7 @@ const PatientFields = {
   admissionDate: IsoDate.nullish(),
   dischargeDate: IsoDate.nullish(),
   programId: Text(100).nullish(),
+  levelOfCare: Text(100).nullish(),
   locationId: Text(100).nullish(),
   referrerName: Text(200).nullish(),
   firstContactName: Text(200).nullish(),
@@ -66,6 +67,7 @@ export interface Patient {
   admissionDate: string | null
   dischargeDate: string | null
   programId: string | null
+  levelOfCare: string | null
   locationId: string | null
   referrerName: string | null
   firstContactName: string | null
@@ -97,6 +99,7 @@ const COLUMNS = {
   admissionDate: 'admission_date',
   dischargeDate: 'discharge_date',
   programId: 'program_id',
+  levelOfCare: 'level_of_care',
   locationId: 'location_id',
   referrerName: 'referrer_name',
   firstContactName: 'first_contact_name',

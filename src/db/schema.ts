@@ -174,6 +174,7 @@ export interface PatientsTable {
   admission_date: string | null
   discharge_date: string | null
   program_id: string | null
+  level_of_care: string | null
   location_id: string | null
   referrer_name: string | null
   first_contact_name: string | null

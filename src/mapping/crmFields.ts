@@ -24,6 +24,7 @@ export const CRM_PATIENT_FIELDS = [
   'admissionDate',
   'dischargeDate',
   'programId',
+  'levelOfCare',
   'locationId',
   'referrerName',
   'firstContactName',

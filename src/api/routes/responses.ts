@@ -88,6 +88,7 @@ export const Patient = z.object({
   admissionDate: Text,
   dischargeDate: Text,
   programId: Text,
+  levelOfCare: Text.describe('e.g. Residential, IOP'),
   locationId: Text,
   referrerName: Text,
   firstContactName: Text,

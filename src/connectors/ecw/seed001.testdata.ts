@@ -184,6 +184,7 @@ export const SEED_001_CRM_PATIENT: Patient = {
   dischargeDate: null,
   programId: null,
   locationId: 'crm-loc-lawrence',
+  levelOfCare: null,
   referrerName: null,
   firstContactName: null,
   paymentMethod: null,

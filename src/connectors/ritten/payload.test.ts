@@ -26,6 +26,7 @@ const patient: Patient = {
   dischargeDate: null,
   programId: null,
   locationId: null,
+  levelOfCare: null,
   referrerName: null,
   firstContactName: null,
   paymentMethod: 'insurance',
