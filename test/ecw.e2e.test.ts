@@ -158,7 +158,16 @@ describe('ECW push', () => {
     const { body: patient } = await hub.api('POST', '/api/patients', seedPatient({ firstName: 'Bo', lastName: family, dob: '1970-01-01' }))
     const attention = await waitForLink(patient.id, 'needs_attention')
     expect(attention.message).toMatch(/several patients/)
-    expect((attention.message.match(/Patient\//g) ?? []).length).toBeGreaterThanOrEqual(2)
+    const candidates = [...attention.message.matchAll(/Patient\/([^,)\s]+)/g)].map((m) => m[1]!)
+    expect(candidates.length).toBeGreaterThanOrEqual(2)
+
+    // A person picks the right one: the link is set and the push updates that record.
+    const chosen = candidates[0]!
+    const settled = await hub.api('PUT', `/api/patients/${patient.id}/links/${connectionId}`, { externalId: chosen })
+    expect(settled.status, JSON.stringify(settled.body)).toBe(200)
+    expect((await waitForLink(patient.id, 'linked')).externalId).toBe(chosen)
+    const exchanges = await exchangesOf(patient.id)
+    expect(exchanges.at(-1)).toMatchObject({ operation: 'update', status: 'ok' })
   })
 
   it('names the field to fix on a writeback error (107 INVALID_FACILITY)', async () => {

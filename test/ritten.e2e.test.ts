@@ -256,6 +256,35 @@ describe('Ritten push', () => {
     const operations = (await exchangesOf(patient.id)).map((e) => `${e.operation}:${e.httpStatus}`)
     expect(operations).toEqual(['create:200', 'patch:503', 'patch:503', 'patch:200'])
   })
+
+  it('detects a stale link and lets a person settle it by hand, never making a second Ritten patient', async () => {
+    const { body: patient } = await hub.api('POST', '/api/patients', newPatient())
+    const { body: other } = await hub.api('POST', '/api/patients', newPatient())
+    const original = (await waitForLink(patient.id, 'linked')).externalId
+    await waitForLink(other.id, 'linked')
+
+    // Two CRM patients never share one Ritten record.
+    const taken = await hub.api('PUT', `/api/patients/${other.id}/links/${connectionId}`, { externalId: original })
+    expect(taken.status).toBe(409)
+    expect(taken.body.message).toContain(patient.id)
+
+    // Linked to a record Ritten does not have: the push says so and waits for a person.
+    const gone = '00000000-0000-4000-8000-00000000dead'
+    const pointed = await hub.api('PUT', `/api/patients/${patient.id}/links/${connectionId}`, { externalId: gone })
+    expect(pointed.status, JSON.stringify(pointed.body)).toBe(200)
+    expect(pointed.body.link).toMatchObject({ externalId: gone, state: 'partial' })
+    expect((await waitForLink(patient.id, 'needs_attention')).message).toMatch(new RegExp(`Ritten patient ${gone} no longer exists`))
+
+    // Cleared: Ritten may still hold a patient made for this one, so the hub looks before creating.
+    const cleared = await hub.api('PUT', `/api/patients/${patient.id}/links/${connectionId}`, { externalId: null })
+    expect(cleared.body.link).toMatchObject({ externalId: null, state: 'pending' })
+    expect((await waitForLink(patient.id, 'linked')).externalId).toBe(original)
+    expect(await simPatients(patient.id)).toHaveLength(1)
+    const operations = (await exchangesOf(patient.id)).map((e) => `${e.operation}:${e.httpStatus}`)
+    expect(operations.slice(-3)).toEqual(['patch:404', 'lookup:200', 'patch:200'])
+    const audit = (await hub.api('GET', '/api/audit?action=link.update')).body.items
+    expect(audit[0]).toMatchObject({ targetId: patient.id, details: { connectionId, before: gone, after: null } })
+  })
 })
 
 describe('the API', () => {

@@ -163,6 +163,16 @@ describe('ECW simulator: FHIR reads, searches and writeback', () => {
       expect(ids).toEqual(expect.arrayContaining(['Patient/twin-a', 'Patient/twin-b']))
     })
 
+    it('lets look-alikes that already coexist be updated, and refuses an update that makes a new duplicate', async () => {
+      const twinA = (await fhir<Patient>('GET', '/Patient/twin-a')).body
+      const kept = await fhir<Patient>('PUT', '/Patient/twin-a', { ...twinA, telecom: [{ system: 'phone', value: '9135550100' }] })
+      expect(kept.status).toBe(200)
+      const { body: other } = await fhir<Patient>('POST', '/Patient', newPatient('Solo', 'Sam', '1991-04-04', { identifier: [] }))
+      const renamed = await fhir<OperationOutcome>('PUT', `/Patient/${other.id}`, { ...other, name: [{ family: 'Twin', given: ['Alex'] }], birthDate: '1985-03-03' })
+      expect(renamed.status).toBe(422)
+      expect(ecwCode(renamed.body)?.code).toBe('201')
+    })
+
     it('refuses invalid gender (117), name (118) and DOB (119) at the offending element', async () => {
       const gender = await fhir<OperationOutcome>('POST', '', transaction(newPatient('Gender', 'Bad', '1990-01-01', { gender: 'M' as Patient['gender'] })))
       expect(gender.status).toBe(400)

@@ -151,7 +151,8 @@ export function writebackHttpStatus(code: number): number {
 }
 
 /**
- * Duplicate detection before a Patient create (and update, excluding itself). [I]
+ * Duplicate detection before a Patient create, and before an update for the patients it would
+ * newly match (itself and look-alikes it already had are left out, so they stay editable). [I]
  * A candidate is an existing patient that shares any identifier (system + value, exact), or
  * the same family name + first given name (case-insensitive, trimmed) + birthDate.
  * 1 candidate → 202 INVALID_PATIENT_ALREADY_EXIST; 2+ → 201 INVALID_MULTIPLE_PATIENT_FOUND.

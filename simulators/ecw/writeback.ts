@@ -190,8 +190,12 @@ async function checkPatientUpdate(id: string, body: unknown, ctx: WritebackConte
   const existing = (await ctx.store.read('Patient', id)) as Patient | undefined
   if (!existing) throw writebackError(207, `Patient/${id} does not exist`, { expression: `${path}.id` })
   await checkPatient(patient, ctx, path)
+  // Only an update that makes the patient match someone new is refused: records that already
+  // coexist as look-alikes stay editable (else neither of two duplicates could ever be updated).
+  const before = await ctx.store.findPatientMatches(existing, id)
+  const isNew = (candidate: string) => !before.byIdentifier.includes(candidate) && !before.byDemographics.includes(candidate)
   const matches = await ctx.store.findPatientMatches(patient, id)
-  rejectDuplicates(matches.byIdentifier, matches.byDemographics, path)
+  rejectDuplicates(matches.byIdentifier.filter(isNew), matches.byDemographics.filter(isNew), path)
   // ECW keeps its own account number on an update that leaves it out.
   const account = existing.identifier?.find((i) => i.system === ACCOUNT_NUMBER_SYSTEM)
   if (account && !patient.identifier?.some((i) => i.system === ACCOUNT_NUMBER_SYSTEM)) {

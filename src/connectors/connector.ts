@@ -136,6 +136,8 @@ export interface LinkSnapshot {
   externalMrn: string | null
   /** The demographics both sides held at the last sync (CRM field → value), for conflict detection. */
   syncedValues?: Record<string, unknown> | null
+  /** A person cleared this link: the system may still hold a record made for this patient, so look before creating. */
+  clearedByHand?: boolean
 }
 
 /** Progress of one job across attempts: which steps finished, which started without a known result. */

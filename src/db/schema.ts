@@ -56,6 +56,7 @@ export interface Database {
     last_synced_at: Date | null
     synced_values: JSONColumnType<Record<string, unknown> | null, string | null, string | null>
     emr_updated_at: Date | null
+    cleared_at: Date | null
     created_at: Generated<Date>
     updated_at: ColumnType<Date, Date | undefined, Date>
   }

@@ -10,6 +10,7 @@ import { queueDepth } from '../observability/metrics.js'
 import { enqueueJob, redispatchOrphans } from './jobs.js'
 import { ensureLink, updateLink } from './links.js'
 import { runJob, type EngineDeps } from './runner.js'
+import { setPatientLink, type LinkChange, type LinkTarget } from './relink.js'
 
 /**
  * The sync engine's entry points. Changes enqueue jobs inside the caller's transaction (the
@@ -97,6 +98,13 @@ export class Engine {
       })
       return { jobId: job.id }
     }).finally(() => this.nudge())
+  }
+
+  /** F5: links a patient to an EMR record by hand, or clears a stale link; a push follows. */
+  async setPatientLink(organizationId: string, patientId: string, connectionId: string, target: LinkTarget): Promise<LinkChange> {
+    const change = await setPatientLink(this.deps.db, this.deps.queue, { organizationId, patientId, connectionId, target })
+    this.nudge()
+    return change
   }
 
   /**

@@ -92,7 +92,7 @@ async function runPushPatient(deps: EngineDeps, job: SyncJobRow, connection: Run
   const progress: FlowProgress = { ...emptyProgress(), ...(job.steps as unknown as FlowProgress) }
   // Steps see progress as earlier attempts left it, not the markers this attempt sets.
   const earlier: FlowProgress = structuredClone(progress)
-  const snapshot: LinkSnapshot = { externalId: link.external_id, externalMrn: link.external_mrn, syncedValues: link.synced_values }
+  const snapshot: LinkSnapshot = { externalId: link.external_id, externalMrn: link.external_mrn, syncedValues: link.synced_values, clearedByHand: link.cleared_at !== null }
   const ctx: StepContext<unknown, unknown> = {
     ...buildConnectorContext(deps, connection, { organizationId, syncJobId: job.id, recordType: 'patient', recordId: patient.id, attempt: job.attempts }),
     link: snapshot,
@@ -113,6 +113,7 @@ async function runPushPatient(deps: EngineDeps, job: SyncJobRow, connection: Run
       await updateLink(deps.db, link.id, {
         external_id: snapshot.externalId,
         external_mrn: snapshot.externalMrn,
+        ...(snapshot.externalId !== null ? { cleared_at: null } : {}),
         ...(result.link.state ? { state: result.link.state } : {}),
         message: null,
       })

@@ -9,7 +9,7 @@ import { audit } from '../../security/audit.js'
 import type { DbOrTx } from '../../db/database.js'
 import type { Hub } from '../../hub.js'
 import { applyCursor, toPage } from '../../db/cursor.js'
-import { Account, Conflict, JobStarted, Patient as PatientBody, PatientWithLinks, PushPreview, errorResponses, listOf } from './responses.js'
+import { Account, Conflict, JobStarted, LinkChanged, Patient as PatientBody, PatientWithLinks, PushPreview, errorResponses, listOf } from './responses.js'
 import { IdParams, ListQuery } from './common.js'
 
 /** CRM records (F1, F2): parent accounts with insurance, patients with their EMR links. */
@@ -125,6 +125,32 @@ export function recordRoutes(hub: Hub): FastifyPluginAsyncZod {
         const jobId = await hub.db.transaction().execute((trx) => hub.engine.pushPatientTo(trx, organizationId, patient.id, connection.row.id))
         hub.engine.nudge()
         return reply.code(202).send({ jobId })
+      },
+    )
+
+    app.put(
+      '/patients/:id/links/:connectionId',
+      {
+        config: { role: 'admin' },
+        schema: {
+          tags: ['patients'],
+          summary:
+            'Settle a link by hand (F5): link the patient to a record the EMR already holds (e.g. a candidate named on needs_attention), or clear a stale link with externalId null so the push creates the patient again. A push follows.',
+          params: z.object({ id: z.string().uuid('must be a UUID'), connectionId: z.string().uuid('must be a UUID') }),
+          body: z
+            .object({
+              externalId: z.string().trim().min(1, "externalId is the EMR's id of the patient, or null to clear the link").max(200).nullable(),
+              mrn: z.string().trim().min(1).max(200).nullish(),
+            })
+            .strict(),
+          response: { 200: LinkChanged, ...errorResponses },
+        },
+      },
+      async (request) => {
+        const { id, connectionId } = request.params
+        const change = await hub.engine.setPatientLink(request.actor.organizationId, id, connectionId, request.body)
+        await audit(hub.db, request.actor, 'link.update', { type: 'patient', id }, { connectionId, before: change.before?.externalId ?? null, after: change.after.externalId })
+        return { link: change.after, jobId: change.jobId }
       },
     )
 

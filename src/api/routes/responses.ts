@@ -66,6 +66,8 @@ export const Link = z.object({
   syncedVersion: z.number().int().nullable(),
 })
 
+export const LinkChanged = z.object({ link: Link, jobId: Id.describe('the push that follows') })
+
 const EmrHeld = z.object({ connectionId: Id, externalId: z.string() }).describe('read-only, as the EMR holds it')
 
 export const Patient = z.object({

@@ -64,7 +64,7 @@ const updateStep: Step = {
     if (!id) throw new ConnectorError({ code: 'no_external_id', message: 'The ECW patient id is unknown; the create step must run first', retryable: false })
     const read = await ecwCall(ctx, { operation: 'read', method: 'GET', path: `/Patient/${encodeURIComponent(id)}` })
     if (read.status === 404) {
-      throw new ConnectorError({ code: 'stale_link', message: `The linked ECW patient ${id} no longer exists (404): relink or clear the link, then replay`, retryable: false, httpStatus: 404 })
+      throw new ConnectorError({ code: 'stale_link', message: `The linked ECW patient ${id} no longer exists (404): link the patient to its current record, or clear the link to create it again (PUT /api/patients/{id}/links/{connectionId})`, retryable: false, httpStatus: 404 })
     }
     if (read.status !== 200) throw failure(read, 'read')
     const current = read.json as Patient
@@ -245,7 +245,7 @@ function writebackFailure(response: HttpResponse, operation: string): ConnectorE
   if (writeback.code === '201') {
     return new ConnectorError({
       code: 'multiple_patients_found',
-      message: `ECW found several patients matching this one (${writeback.existing.map((id) => `Patient/${id}`).join(', ')}): merge them or link one in ECW, then replay`,
+      message: `ECW found several patients matching this one (${writeback.existing.map((id) => `Patient/${id}`).join(', ')}): link the right one (PUT /api/patients/{id}/links/{connectionId} with its id), or merge them in ECW and replay`,
       retryable: false,
       httpStatus: response.status,
       details: { exchangeId: response.exchangeId, candidates: writeback.existing },

@@ -10,13 +10,14 @@ type Step = FlowStep<PatientPushInput, RittenSettingsT, RittenSecretsT>
 /**
  * Step 1 of seed 000: create with the mandatory fields and our id as `externalId`. Ritten's
  * create is not idempotent, so when an earlier attempt started a create whose answer never came
- * back, the patient is first looked up by externalId and adopted if it exists.
+ * back, or a person cleared the link, the patient is first looked up by externalId and adopted if
+ * it exists.
  */
 const createStep: Step = {
   name: 'create',
   skip: (_input, ctx) => ctx.link.externalId !== null,
   async run(input, ctx) {
-    if (ctx.progress.started.create) {
+    if (ctx.progress.started.create || ctx.link.clearedByHand) {
       const found = await lookupByExternalId(ctx, input.patient.id)
       if (found) return { link: { externalId: found.id, externalMrn: found.mrn ?? null, state: 'partial' }, output: { adopted: true } }
     }
@@ -45,7 +46,7 @@ const patchStep: Step = {
     if (response.status === 404) {
       throw new ConnectorError({
         code: 'stale_link',
-        message: `The linked Ritten patient ${id} no longer exists (404): relink or clear the link, then replay`,
+        message: `The linked Ritten patient ${id} no longer exists (404): link the patient to its current record, or clear the link to create it again (PUT /api/patients/{id}/links/{connectionId})`,
         retryable: false,
         httpStatus: 404,
         details: { exchangeId: response.exchangeId },
