@@ -140,8 +140,15 @@ describe('ECW push', () => {
     const linked = await waitForLink(patient.id, 'linked')
     expect(linked.externalId).toBe(created.body.id)
     const exchanges = await exchangesOf(patient.id)
-    expect(exchanges.filter((e: { operation: string }) => e.operation === 'create')).toHaveLength(1)
-    expect(exchanges[0].message).toMatch(/202/)
+    const creates = exchanges.filter((e: { operation: string }) => e.operation === 'create')
+    expect(creates).toHaveLength(1)
+    expect(creates[0].message).toMatch(/202/)
+
+    // The same person entered twice in the CRM: ECW names the record the first already holds.
+    const { body: twice } = await hub.api('POST', '/api/patients', seedPatient({ firstName: 'Ana', lastName: family, dob: '1980-03-04', gender: 'female' }))
+    const duplicate = await waitForLink(twice.id, 'needs_attention')
+    expect(duplicate.externalId).toBeNull()
+    expect(duplicate.message).toContain(`already linked to CRM patient ${patient.id}`)
   })
 
   it('waits for a person on 201 INVALID_MULTIPLE_PATIENT_FOUND, naming both candidates', async () => {

@@ -52,6 +52,19 @@ export async function updateLink(
   await db.updateTable('links').set({ ...change, updated_at: new Date() }).where('id', '=', id).execute()
 }
 
+/** The CRM record, other than `exceptRecordId`, already linked to this external record (F5: two never share one). */
+export async function holderOf(db: DbOrTx, options: { connectionId: string; recordType: string; externalId: string; exceptRecordId: string }): Promise<string | null> {
+  const row = await db
+    .selectFrom('links')
+    .select('record_id')
+    .where('connection_id', '=', options.connectionId)
+    .where('record_type', '=', options.recordType)
+    .where('external_id', '=', options.externalId)
+    .where('record_id', '<>', options.exceptRecordId)
+    .executeTakeFirst()
+  return row?.record_id ?? null
+}
+
 export async function linksOf(db: DbOrTx, recordType: string, recordId: string): Promise<LinkView[]> {
   const rows = await db.selectFrom('links').selectAll().where('record_type', '=', recordType).where('record_id', '=', recordId).orderBy('created_at').execute()
   return rows.map(toLinkView)

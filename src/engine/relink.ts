@@ -4,7 +4,7 @@ import type { Queue } from '../db/queue.js'
 import { getConnector } from '../connectors/registry.js'
 import { ConflictError, NotFoundError, UnsupportedError } from '../errors.js'
 import { enqueueJob } from './jobs.js'
-import { ensureLink, getLink, toLinkView, type LinkView } from './links.js'
+import { ensureLink, getLink, holderOf, toLinkView, type LinkView } from './links.js'
 
 export interface LinkTarget {
   /** The record the EMR holds for this patient; null clears the link so the next push creates one. */
@@ -53,15 +53,8 @@ export async function setPatientLink(
     if (running) throw new ConflictError(`A push of this patient to ${connector.title} is running (job ${running.id}); change the link when it has finished`)
 
     if (target.externalId !== null) {
-      const holder = await trx
-        .selectFrom('links')
-        .select('record_id')
-        .where('connection_id', '=', connectionId)
-        .where('record_type', '=', 'patient')
-        .where('external_id', '=', target.externalId)
-        .where('record_id', '<>', patientId)
-        .executeTakeFirst()
-      if (holder) throw new ConflictError(`${connector.title} record ${target.externalId} is already linked to patient ${holder.record_id}`)
+      const holder = await holderOf(trx, { connectionId, recordType: 'patient', externalId: target.externalId, exceptRecordId: patientId })
+      if (holder) throw new ConflictError(`${connector.title} record ${target.externalId} is already linked to patient ${holder}`)
     }
 
     const existing = await getLink(trx, 'patient', patientId, connectionId)

@@ -11,7 +11,7 @@ import { claimJob, emptyProgress, finishJob, redispatch, renewLease, saveProgres
 import { buildConnectorContext } from './context.js'
 import { runPull } from './pull.js'
 import { recordSync } from './sync.js'
-import { ensureLink, updateLink } from './links.js'
+import { ensureLink, holderOf, updateLink } from './links.js'
 import { retryDelayMs, type RetryPolicy } from './retry.js'
 
 export interface EngineDeps {
@@ -107,6 +107,7 @@ async function runPushPatient(deps: EngineDeps, job: SyncJobRow, connection: Run
     progress.started[step.name] = { at: new Date().toISOString(), attempt: job.attempts }
     await saveProgress(deps.db, job.id, progress)
     const result = await step.run(input, ctx)
+    if (result.link?.externalId) await refuseSharedRecord(deps.db, connection, patient.id, result.link.externalId)
     if (result.link) {
       if (result.link.externalId !== undefined) snapshot.externalId = result.link.externalId
       if (result.link.externalMrn !== undefined) snapshot.externalMrn = result.link.externalMrn
@@ -124,6 +125,21 @@ async function runPushPatient(deps: EngineDeps, job: SyncJobRow, connection: Run
     await saveProgress(deps.db, job.id, progress)
   }
   await updateLink(deps.db, link.id, { state: 'linked', message: null, synced_version: patient.version, last_synced_at: new Date() })
+}
+
+/**
+ * F5: a record the EMR found for this patient (e.g. ECW's 202) may already be linked to another
+ * CRM patient — the same person entered twice in the CRM. That is for a person to settle.
+ */
+async function refuseSharedRecord(db: DbOrTx, connection: RunnableConnection, patientId: string, externalId: string): Promise<void> {
+  const holder = await holderOf(db, { connectionId: connection.row.id, recordType: 'patient', externalId, exceptRecordId: patientId })
+  if (!holder) return
+  throw new ConnectorError({
+    code: 'duplicate_link',
+    message: `${connection.connector.title} patient ${externalId} is already linked to CRM patient ${holder}: the CRM seems to hold this person twice; merge them, or link this one to another record (PUT /api/patients/{id}/links/{connectionId})`,
+    retryable: false,
+    details: { externalId, linkedTo: holder },
+  })
 }
 
 async function settleFailure(deps: EngineDeps, job: SyncJobRow, connector: string, err: unknown): Promise<void> {
