@@ -263,6 +263,8 @@ describe('Ritten push', () => {
     const original = (await waitForLink(patient.id, 'linked')).externalId
     await waitForLink(other.id, 'linked')
 
+    const unsaid = await hub.api('PUT', `/api/patients/${patient.id}/links/${connectionId}`, {})
+    expect(unsaid).toMatchObject({ status: 400, body: { field: 'externalId', message: expect.stringContaining('null to clear the link') } })
     // Two CRM patients never share one Ritten record.
     const taken = await hub.api('PUT', `/api/patients/${other.id}/links/${connectionId}`, { externalId: original })
     expect(taken.status).toBe(409)

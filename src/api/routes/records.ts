@@ -139,7 +139,12 @@ export function recordRoutes(hub: Hub): FastifyPluginAsyncZod {
           params: z.object({ id: z.string().uuid('must be a UUID'), connectionId: z.string().uuid('must be a UUID') }),
           body: z
             .object({
-              externalId: z.string().trim().min(1, "externalId is the EMR's id of the patient, or null to clear the link").max(200).nullable(),
+              externalId: z
+                .string({ error: "send the EMR's id of the patient as a string, or null to clear the link" })
+                .trim()
+                .min(1, "send the EMR's id of the patient, or null to clear the link")
+                .max(200)
+                .nullable(),
               mrn: z.string().trim().min(1).max(200).nullish(),
             })
             .strict(),
