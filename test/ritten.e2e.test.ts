@@ -356,10 +356,16 @@ describe('the API', () => {
     expect((await hub.api('GET', '/api/patients', undefined, key)).status).toBe(401)
   })
 
-  it('audits settings changes and PHI views', async () => {
+  it('audits settings changes, record changes and PHI views, never the values', async () => {
+    await hub.api('GET', '/api/accounts')
     const { body } = await hub.api('GET', '/api/audit?limit=500')
     const actions = new Set(body.items.map((e: { action: string }) => e.action))
-    for (const action of ['connection.create', 'mappings.update', 'patient.view', 'exchange.view', 'exchange.replay', 'api_key.create', 'api_key.revoke']) expect(actions).toContain(action)
+    for (const action of ['connection.create', 'mappings.update', 'patient.create', 'patient.update', 'patient.view', 'account.create', 'account.list', 'exchange.view', 'exchange.replay', 'api_key.create', 'api_key.revoke']) {
+      expect(actions).toContain(action)
+    }
+    const update = body.items.find((e: { action: string }) => e.action === 'patient.update')
+    expect(update.details.fields.length).toBeGreaterThan(0)
+    expect(JSON.stringify(update.details)).not.toMatch(/\d{3}-\d{3}-\d{4}|\(\d{3}\)/)
     expect(JSON.stringify(body)).not.toContain(DEMO_RITTEN.clientSecret)
   })
 

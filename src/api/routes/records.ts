@@ -16,12 +16,18 @@ import { IdParams, ListQuery } from './common.js'
 export function recordRoutes(hub: Hub): FastifyPluginAsyncZod {
   return async (app) => {
     app.post('/accounts', { schema: { tags: ['accounts'], summary: 'Create a parent account with insurance', body: AccountInput, response: { 201: Account, ...errorResponses } } }, async (request, reply) => {
-      const account = await hub.db.transaction().execute((trx) => createAccount(trx, request.actor.organizationId, request.body))
+      const account = await hub.db.transaction().execute(async (trx) => {
+        const created = await createAccount(trx, request.actor.organizationId, request.body)
+        await audit(trx, request.actor, 'account.create', { type: 'account', id: created.id }, { insurances: created.insurances.length })
+        return created
+      })
       return reply.code(201).send(account)
     })
 
     app.get('/accounts', { schema: { tags: ['accounts'], summary: 'List parent accounts', querystring: ListQuery, response: { 200: listOf(Account), ...errorResponses } } }, async (request) => {
-      return listAccounts(hub.db, request.actor.organizationId, request.query)
+      const page = await listAccounts(hub.db, request.actor.organizationId, request.query)
+      await audit(hub.db, request.actor, 'account.list', { type: 'account' }, { count: page.items.length })
+      return page
     })
 
     app.get('/accounts/:id', { schema: { tags: ['accounts'], summary: 'Read a parent account', params: IdParams, response: { 200: Account, ...errorResponses } } }, async (request) => {
@@ -38,6 +44,8 @@ export function recordRoutes(hub: Hub): FastifyPluginAsyncZod {
         const account = await hub.db.transaction().execute(async (trx) => {
           const updated = await updateAccount(trx, request.actor.organizationId, request.params.id, request.body)
           if (!updated) throw new NotFoundError('Account')
+          // Which fields changed, never their values (PHI stays out of the audit trail).
+          await audit(trx, request.actor, 'account.update', { type: 'account', id: updated.id }, { fields: Object.keys(request.body) })
           await hub.engine.accountChanged(trx, request.actor.organizationId, updated.id)
           return updated
         })
@@ -51,6 +59,7 @@ export function recordRoutes(hub: Hub): FastifyPluginAsyncZod {
       const patient = await hub.db.transaction().execute(async (trx) => {
         await requireAccount(trx, organizationId, request.body.accountId)
         const created = await createPatient(trx, organizationId, request.body)
+        await audit(trx, request.actor, 'patient.create', { type: 'patient', id: created.id })
         await hub.engine.patientChanged(trx, organizationId, created.id)
         return created
       })
@@ -84,6 +93,7 @@ export function recordRoutes(hub: Hub): FastifyPluginAsyncZod {
           if (request.body.accountId) await requireAccount(trx, organizationId, request.body.accountId)
           const updated = await updatePatient(trx, organizationId, request.params.id, request.body)
           if (!updated) throw new NotFoundError('Patient')
+          await audit(trx, request.actor, 'patient.update', { type: 'patient', id: updated.id }, { fields: Object.keys(request.body) })
           await hub.engine.patientChanged(trx, organizationId, updated.id)
           return updated
         })
@@ -122,7 +132,11 @@ export function recordRoutes(hub: Hub): FastifyPluginAsyncZod {
         }
         const patient = await getPatient(hub.db, organizationId, request.params.id)
         if (!patient) throw new NotFoundError('Patient')
-        const jobId = await hub.db.transaction().execute((trx) => hub.engine.pushPatientTo(trx, organizationId, patient.id, connection.row.id))
+        const jobId = await hub.db.transaction().execute(async (trx) => {
+          const id = await hub.engine.pushPatientTo(trx, organizationId, patient.id, connection.row.id)
+          await audit(trx, request.actor, 'patient.push', { type: 'patient', id: patient.id }, { connectionId: connection.row.id, dataTypes: request.body.dataTypes, jobId: id })
+          return id
+        })
         hub.engine.nudge()
         return reply.code(202).send({ jobId })
       },
