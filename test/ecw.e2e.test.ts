@@ -236,6 +236,23 @@ describe('ECW pull and bidirectional demographics', () => {
       return undefined
     })
     expect(withCoverage.emrInsurance[0]).toMatchObject({ connectionId, memberId: expect.any(String) })
+
+    // With importNewPatients off, a pull updates linked patients and leaves new ECW patients alone.
+    expect((await hub.api('PATCH', `/api/connections/${connectionId}`, { settings: { importNewPatients: false } })).status).toBe(200)
+    const family = `Walkin${Math.random().toString(36).slice(2, 7)}`
+    expect((await world.fhir('POST', '/Patient', { resourceType: 'Patient', name: [{ family, given: ['Wes'] }], gender: 'male', birthDate: '1977-07-07' })).status).toBe(201)
+    const { body: remote } = await world.fhir('GET', `/Patient/${linked.externalId}`)
+    expect((await world.fhir('PUT', `/Patient/${linked.externalId}`, { ...remote, name: [{ ...remote.name[0], family: 'Renamedinecw' }] })).status).toBe(200)
+    const second = (await hub.api('POST', `/api/connections/${connectionId}/pull`)).body.jobId
+    const quiet = await waitFor('the second pull', async () => {
+      const { body } = await hub.api('GET', `/api/jobs/${second}`)
+      return body.state === 'succeeded' ? body : undefined
+    }, 60_000)
+    expect(quiet.progress.resources.patient).toMatchObject({ created: 0, skipped: 1 })
+    const everyone = (await hub.api('GET', '/api/patients?limit=500')).body.items
+    expect(everyone.some((p: { lastName: string }) => p.lastName === family)).toBe(false)
+    expect((await hub.api('GET', `/api/patients/${pushed.id}`)).body.lastName).toBe('Renamedinecw')
+    await hub.api('PATCH', `/api/connections/${connectionId}`, { settings: { importNewPatients: true } })
   })
 
   it('settles a field changed on both sides by each rule, and lists the conflict', async () => {

@@ -199,6 +199,8 @@ export interface DroppedField {
 export interface PullFlow<Settings, Secrets> {
   /** What to pull, in order; may follow the connection's settings (e.g. the modules an admin selected). */
   resources: readonly PullResource[] | ((settings: Settings) => readonly PullResource[])
+  /** Whether pulled patients that match no CRM patient become CRM patients (default: yes). */
+  importsUnmatched?: (settings: Settings) => boolean
   fetchPage(ctx: ConnectorContext<Settings, Secrets>, resource: PullResource, cursor: string | null, mapping: ResolvedMapping): Promise<PulledPage>
 }
 

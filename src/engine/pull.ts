@@ -28,6 +28,8 @@ interface ResourceProgress {
   created: number
   updated: number
   unchanged: number
+  /** Patients matching no CRM patient, left alone because the connection does not import new ones. */
+  skipped: number
   done: boolean
 }
 
@@ -45,15 +47,17 @@ export async function runPull(deps: EngineDeps, job: SyncJobRow, connection: Run
   const progress: PullProgress = (job.progress as unknown as PullProgress | null) ?? { resources: {}, current: null, cursor: null, problems: [] }
   const ctx = buildConnectorContext(deps, connection, { organizationId: job.organization_id, syncJobId: job.id, recordType: null, recordId: null, attempt: job.attempts })
   const otherTargets = (await pushTargets(deps.db, job.organization_id, 'patient')).filter((t) => t.id !== connection.row.id)
+  const options: StoreOptions = { pushElsewhere: otherTargets.length > 0, importUnmatched: flow.importsUnmatched?.(connection.settings) ?? true }
 
   const resources = typeof flow.resources === 'function' ? flow.resources(connection.settings) : flow.resources
   for (const resource of resources) {
-    const state = (progress.resources[resource] ??= { pages: 0, records: 0, total: null, created: 0, updated: 0, unchanged: 0, done: false })
+    const state = (progress.resources[resource] ??= { pages: 0, records: 0, total: null, created: 0, updated: 0, unchanged: 0, skipped: 0, done: false })
+    state.skipped ??= 0 // progress saved before this counter existed
     if (state.done) continue
     let cursor = progress.current === resource ? progress.cursor : null
     for (;;) {
       const page = await flow.fetchPage(ctx, resource, cursor, connection.mapping)
-      await storePage(deps, job, connection, resource, page, state, progress, otherTargets.length > 0)
+      await storePage(deps, job, connection, resource, page, state, progress, options)
       state.pages += 1
       state.records += page.items.length
       if (page.total !== undefined) state.total = page.total
@@ -68,6 +72,12 @@ export async function runPull(deps: EngineDeps, job: SyncJobRow, connection: Run
   await deps.db.updateTable('connections').set({ updated_at: new Date() }).where('id', '=', connection.row.id).execute()
 }
 
+interface StoreOptions {
+  /** Other connections take patients: new CRM patients go on to them. */
+  pushElsewhere: boolean
+  importUnmatched: boolean
+}
+
 async function storePage(
   deps: EngineDeps,
   job: SyncJobRow,
@@ -76,7 +86,7 @@ async function storePage(
   page: PulledPage,
   state: ResourceProgress,
   progress: PullProgress,
-  pushElsewhere: boolean,
+  options: StoreOptions,
 ): Promise<void> {
   const connectionId = connection.row.id
   const references = page.items.filter((i): i is Extract<PulledItem, { type: 'reference' }> => i.type === 'reference')
@@ -120,12 +130,13 @@ async function storePage(
   }
 
   const patients = page.items.filter((i): i is Extract<PulledItem, { type: 'patient' }> => i.type === 'patient')
-  if (patients.length > 0) await storePatients(deps, job, connection, patients, state, progress, resource, pushElsewhere)
+  if (patients.length > 0) await storePatients(deps, job, connection, patients, state, progress, resource, options)
 }
 
 /**
  * Pulled patients are matched by their EMR id (F5), else by our id carried in the EMR record;
- * matched ones are reconciled field by field (F16), unmatched ones become CRM patients.
+ * matched ones are reconciled field by field (F16), unmatched ones become CRM patients unless
+ * the connection says not to import new ones.
  */
 async function storePatients(
   deps: EngineDeps,
@@ -135,7 +146,7 @@ async function storePatients(
   state: ResourceProgress,
   progress: PullProgress,
   resource: PullResource,
-  pushElsewhere: boolean,
+  options: StoreOptions,
 ): Promise<void> {
   const connectionId = connection.row.id
   const organizationId = job.organization_id
@@ -164,6 +175,10 @@ async function storePatients(
       const changed = await reconcilePulled(deps, job, connection, item, patient, link ?? null)
       if (changed) state.updated += 1
       else state.unchanged += 1
+      continue
+    }
+    if (!options.importUnmatched) {
+      state.skipped += 1
       continue
     }
     const parsed = PatientInput.safeParse(unflatten(item.fields))
@@ -201,7 +216,7 @@ async function storePatients(
         })),
       )
       .execute()
-    if (pushElsewhere) for (const patient of created) await deps.patientChanged(trx, organizationId, patient.id, connectionId)
+    if (options.pushElsewhere) for (const patient of created) await deps.patientChanged(trx, organizationId, patient.id, connectionId)
   })
   state.created += fresh.length
 }

@@ -33,6 +33,10 @@ export const EcwSettings = z
       .min(1)
       .default(['practitioner', 'location', 'patient', 'insurance', 'encounter'])
       .describe('What "Pull from EMR" brings (seed 001 step 4): practitioners, locations, patient demographics, insurance, encounters'),
+    importNewPatients: z
+      .boolean()
+      .default(true)
+      .describe('Pulled ECW patients that match no CRM patient become CRM patients (and go on to the other EMRs); off: a pull only updates linked patients'),
     requestsPerMinute: z.number().int().min(1).max(250).default(250).describe('Request budget per minute for this practice (ECW allows 250, the token endpoint included)'),
   })
   .strict()

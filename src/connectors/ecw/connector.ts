@@ -172,6 +172,7 @@ export const ecwConnector: Connector<EcwSettingsT, EcwSecretsT> = {
     pull: {
       // Reference data first, then patients, then what hangs off them; in the order the admin can't break.
       resources: (settings) => PULL_ORDER.filter((r) => settings.pullModules.includes(r)),
+      importsUnmatched: (settings) => settings.importNewPatients,
       async fetchPage(ctx, resource, cursor, mapping) {
         const type = FHIR_TYPE[resource]
         const url = cursor ?? `${trimSlash(ctx.connection.baseUrl)}/${type}?_count=${ctx.connection.settings.pageSize}`
