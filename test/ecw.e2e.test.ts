@@ -149,6 +149,8 @@ describe('ECW push', () => {
     const duplicate = await waitForLink(twice.id, 'needs_attention')
     expect(duplicate.externalId).toBeNull()
     expect(duplicate.message).toContain(`already linked to CRM patient ${patient.id}`)
+    const refusal = (await exchangesOf(twice.id)).at(-1)
+    expect(refusal).toMatchObject({ operation: 'create', status: 'error', message: expect.stringContaining('already linked') })
   })
 
   it('waits for a person on 201 INVALID_MULTIPLE_PATIENT_FOUND, naming both candidates', async () => {
@@ -184,6 +186,9 @@ describe('ECW push', () => {
     expect(attention.message).toMatch(/107 INVALID_FACILITY.*locationId/)
     const { body: unmapped } = await hub.api('POST', '/api/patients', seedPatient({ locationId: 'nowhere' }))
     expect((await waitForLink(unmapped.id, 'needs_attention')).message).toMatch(/location "nowhere" is not mapped/)
+    // Never sent, yet in the log with its reason, like every failure.
+    const logged = (await exchangesOf(unmapped.id)).filter((e: { status: string }) => e.status === 'error')
+    expect(logged).toEqual([expect.objectContaining({ operation: 'create', httpStatus: null, message: expect.stringMatching(/location "nowhere" is not mapped/) })])
   })
 
   it('refuses an unsupported operation with the reason, without calling ECW', async () => {

@@ -7,6 +7,7 @@ import { getAccount } from '../crm/accounts.js'
 import { getPatient } from '../crm/patients.js'
 import { jobRetries, jobsFinished } from '../observability/metrics.js'
 import type { SecretBox } from '../security/secrets.js'
+import { recordFailure } from '../exchanges/recorder.js'
 import { claimJob, emptyProgress, finishJob, redispatch, renewLease, saveProgress, scheduleRetry, type JobError, type SyncJobRow } from './jobs.js'
 import { buildConnectorContext } from './context.js'
 import { runPull } from './pull.js'
@@ -151,6 +152,14 @@ async function settleFailure(deps: EngineDeps, job: SyncJobRow, connector: strin
     ...(failure.httpStatus ? { httpStatus: failure.httpStatus } : {}),
     ...(typeof failure.details?.exchangeId === 'string' ? { exchangeId: failure.details.exchangeId } : {}),
   }
+  // Every failure is in the log with its reason, also one that no call to the system carries.
+  if (!error.exchangeId) {
+    error.exchangeId = await recordFailure(
+      deps.db,
+      { organizationId: job.organization_id, connectionId: job.connection_id, connector, syncJobId: job.id, recordType: job.record_type, recordId: job.record_id, attempt: job.attempts },
+      { operation: await failedOperation(deps.db, job), message: failure.message, details: { code: failure.code, ...failure.details } },
+    )
+  }
   const link = job.record_id
     ? await deps.db.selectFrom('links').selectAll().where('record_id', '=', job.record_id).where('connection_id', '=', job.connection_id).executeTakeFirst()
     : undefined
@@ -169,6 +178,13 @@ async function settleFailure(deps: EngineDeps, job: SyncJobRow, connector: strin
   await finishJob(deps.db, job.id, state, { ...error, message: reason })
   if (link) await updateLink(deps.db, link.id, { state, message: reason })
   jobsFinished.inc({ connector, kind: job.kind, state })
+}
+
+/** The step that was running when the job failed (saved as started before it ran), else the job's kind. */
+async function failedOperation(db: DbOrTx, job: SyncJobRow): Promise<string> {
+  const row = await db.selectFrom('sync_jobs').select('steps').where('id', '=', job.id).executeTakeFirst()
+  const started = Object.keys((row?.steps as unknown as FlowProgress | undefined)?.started ?? {})
+  return started.at(-1) ?? (job.kind === 'pull' ? 'pull' : 'push')
 }
 
 function asConnectorError(err: unknown): ConnectorError {

@@ -30,6 +30,7 @@ const MAX_STORED_BODY = 256 * 1024
  */
 export function createRecordingHttp(options: { db: Db; scope: ExchangeScope; pacer?: Pacer; timeoutMs: number }): ConnectorHttp {
   const { db, scope } = options
+  const store = (entry: StoredExchange) => storeExchange(db, scope, entry)
   return {
     async request(request: HttpRequest): Promise<HttpResponse> {
       if (!request.unpaced && options.pacer) await options.pacer.take()
@@ -104,46 +105,69 @@ export function createRecordingHttp(options: { db: Db; scope: ExchangeScope; pac
       return id
     },
   }
+}
 
-  async function store(entry: {
-    id: string
-    request: HttpRequest
-    storedRequest: string | null
-    startedAt: Date
-    durationMs: number
-    status: 'ok' | 'error'
-    httpStatus: number | null
-    message: string | null
-    responseBody: string | null
-  }): Promise<void> {
-    exchangesTotal.inc({ connector: scope.connector, operation: entry.request.operation, outcome: entry.status })
-    exchangeDuration.observe({ connector: scope.connector, operation: entry.request.operation }, entry.durationMs / 1000)
-    await db
-      .insertInto('exchanges')
-      .values({
-        id: entry.id,
-        organization_id: scope.organizationId,
-        connection_id: scope.connectionId,
-        connector: scope.connector,
-        sync_job_id: scope.syncJobId,
-        record_type: scope.recordType,
-        record_id: scope.recordId,
-        direction: 'outbound',
-        operation: entry.request.operation,
-        status: entry.status,
-        http_status: entry.httpStatus,
-        message: entry.message,
-        method: entry.request.method,
-        url: redactUrl(entry.request.url),
-        request_body: truncate(entry.storedRequest),
-        response_body: truncate(entry.responseBody),
-        details: entry.request.details ? JSON.stringify(entry.request.details) : null,
-        attempt: scope.attempt,
-        started_at: entry.startedAt,
-        duration_ms: entry.durationMs,
-      })
-      .execute()
-  }
+interface StoredExchange {
+  id: string
+  request: Pick<HttpRequest, 'operation' | 'details'> & { method: string | null; url: string | null }
+  storedRequest: string | null
+  startedAt: Date
+  durationMs: number
+  status: 'ok' | 'error'
+  httpStatus: number | null
+  message: string | null
+  responseBody: string | null
+}
+
+async function storeExchange(db: Db, scope: ExchangeScope, entry: StoredExchange): Promise<void> {
+  exchangesTotal.inc({ connector: scope.connector, operation: entry.request.operation, outcome: entry.status })
+  exchangeDuration.observe({ connector: scope.connector, operation: entry.request.operation }, entry.durationMs / 1000)
+  await db
+    .insertInto('exchanges')
+    .values({
+      id: entry.id,
+      organization_id: scope.organizationId,
+      connection_id: scope.connectionId,
+      connector: scope.connector,
+      sync_job_id: scope.syncJobId,
+      record_type: scope.recordType,
+      record_id: scope.recordId,
+      direction: 'outbound',
+      operation: entry.request.operation,
+      status: entry.status,
+      http_status: entry.httpStatus,
+      message: entry.message,
+      method: entry.request.method,
+      url: entry.request.url === null ? null : redactUrl(entry.request.url),
+      request_body: truncate(entry.storedRequest),
+      response_body: truncate(entry.responseBody),
+      details: entry.request.details ? JSON.stringify(entry.request.details) : null,
+      attempt: scope.attempt,
+      started_at: entry.startedAt,
+      duration_ms: entry.durationMs,
+    })
+    .execute()
+}
+
+/**
+ * A sync failure that no call to the system carries (e.g. a value with no mapping, a record two
+ * CRM patients would share): stored as an exchange of its own, so the log shows every failure
+ * with its reason. Returns the exchange id.
+ */
+export async function recordFailure(db: Db, scope: ExchangeScope, failure: { operation: string; message: string; details?: Record<string, unknown> }): Promise<string> {
+  const id = randomUUID()
+  await storeExchange(db, scope, {
+    id,
+    request: { operation: failure.operation, method: null, url: null, details: failure.details },
+    storedRequest: null,
+    startedAt: new Date(),
+    durationMs: 0,
+    status: 'error',
+    httpStatus: null,
+    message: failure.message,
+    responseBody: null,
+  })
+  return id
 }
 
 function encodeBody(request: HttpRequest): { body: string | undefined; contentType: string | null; storedRequest: string | null } {
