@@ -234,9 +234,14 @@ describe('Ritten push', () => {
     expect(patch.message).toMatch(/demographics\.maritalStatus/)
     // No retry for a validation error.
     expect((await exchangesOf(patient.id)).filter((e) => e.operation === 'patch')).toHaveLength(1)
+    // It waits on the needs-attention list, with the exchange to replay.
+    const waiting = (await hub.api('GET', `/api/links?state=needs_attention&connectionId=${connectionId}&limit=500`)).body.items
+    const entry = waiting.find((l: { patientId: string }) => l.patientId === patient.id)
+    expect(entry).toMatchObject({ patientName: `${patient.firstName} ${patient.lastName}`, state: 'needs_attention', jobId: patch.jobId, exchangeId: patch.id })
+    expect((await hub.api('GET', '/api/links?cursor=not-a-cursor')).body).toMatchObject({ error: 'invalid_input', field: 'cursor' })
 
     await hub.api('PUT', `/api/connections/${connectionId}/mappings`, { valueMaps: { payerCode: { AET01: AETNA.id } } })
-    const replay = await hub.api('POST', `/api/exchanges/${patch.id}/replay`)
+    const replay = await hub.api('POST', `/api/exchanges/${entry.exchangeId}/replay`)
     expect(replay.status).toBe(202)
     await waitForLink(patient.id, 'linked')
     const remote = await simPatients(patient.id)

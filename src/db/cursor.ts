@@ -1,4 +1,5 @@
 import { sql, type SelectQueryBuilder } from 'kysely'
+import { InputError } from '../errors.js'
 
 /** Keyset pagination over (timestamp, id): stable while rows are inserted, cheap at any depth. */
 export interface Page<T> {
@@ -27,6 +28,7 @@ export function applyCursor<DB, TB extends keyof DB, O>(
   const idColumn = options.idColumn ?? 'id'
   let q = query
   const position = options.cursor ? decodeCursor(options.cursor) : null
+  if (options.cursor && !position) throw new InputError('cursor', 'is not a cursor this API gave: pass the `next` of the page before, or leave it out for the first page')
   if (position) {
     q = q.where(
       sql<boolean>`(${sql.ref(options.timeColumn)}, ${sql.ref(idColumn)}) < (${position.at}, ${position.id})`,

@@ -1,12 +1,13 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { ExchangeFilter, getExchange, listExchanges } from '../../exchanges/log.js'
-import { getJob, toJobView } from '../../engine/jobs.js'
+import { getJob, toJobView, type JobError } from '../../engine/jobs.js'
+import { toLinkView } from '../../engine/links.js'
 import { applyCursor, toPage } from '../../db/cursor.js'
 import { z } from 'zod'
 import { NotFoundError } from '../../errors.js'
 import { audit } from '../../security/audit.js'
 import type { Hub } from '../../hub.js'
-import { ExchangeDetail, ExchangeSummary, Job, JobStarted, errorResponses, listOf } from './responses.js'
+import { ExchangeDetail, ExchangeSummary, Job, JobStarted, LinkEntry, errorResponses, listOf } from './responses.js'
 import { IdParams, ListQuery } from './common.js'
 
 /** The integration log (F18), replay (F17) and job progress. */
@@ -61,6 +62,60 @@ export function logRoutes(hub: Hub): FastifyPluginAsyncZod {
         return toPage(rows, request.query.limit, (r) => ({ at: r.created_at, id: r.id }), toJobView)
       },
     )
+
+    app.get(
+      '/links',
+      {
+        schema: {
+          tags: ['log'],
+          summary: 'Patients\' EMR links, most recently changed first; `?state=needs_attention` is the list of what waits for a person (F17), each with the job and exchange to replay after the fix',
+          querystring: ListQuery.extend({
+            state: z.enum(['pending', 'partial', 'linked', 'failed', 'needs_attention']).optional(),
+            connectionId: z.string().uuid().optional(),
+          }),
+          response: { 200: listOf(LinkEntry), ...errorResponses },
+        },
+      },
+      async (request) => {
+        let query = hub.db
+          .selectFrom('links')
+          .innerJoin('patients', 'patients.id', 'links.record_id')
+          .where('links.organization_id', '=', request.actor.organizationId)
+          .where('links.record_type', '=', 'patient')
+          .selectAll('links')
+          .select(['patients.first_name', 'patients.last_name'])
+          .select((eb) =>
+            eb
+              .selectFrom('sync_jobs')
+              .select('sync_jobs.id')
+              .whereRef('sync_jobs.record_id', '=', 'links.record_id')
+              .whereRef('sync_jobs.connection_id', '=', 'links.connection_id')
+              .orderBy('sync_jobs.created_at', 'desc')
+              .limit(1)
+              .as('last_job_id'),
+          )
+        if (request.query.state) query = query.where('links.state', '=', request.query.state)
+        if (request.query.connectionId) query = query.where('links.connection_id', '=', request.query.connectionId)
+        const rows = await applyCursor(query, { cursor: request.query.cursor, limit: request.query.limit, timeColumn: 'links.updated_at', idColumn: 'links.id' }).execute()
+        const lastErrors = await lastErrorsOf(rows.map((r) => r.last_job_id).filter((id): id is string => id !== null))
+        await audit(hub.db, request.actor, 'link.list', { type: 'patient' }, { state: request.query.state ?? null, count: rows.length })
+        return toPage(rows, request.query.limit, (r) => ({ at: r.updated_at, id: r.id }), (r) => ({
+          ...toLinkView(r),
+          patientId: r.record_id,
+          patientName: `${r.first_name} ${r.last_name}`,
+          updatedAt: r.updated_at.toISOString(),
+          jobId: r.last_job_id,
+          exchangeId: (r.last_job_id && lastErrors.get(r.last_job_id)?.exchangeId) || null,
+        }))
+      },
+    )
+
+    /** The last error of each job, by id (one query for a whole page of links). */
+    async function lastErrorsOf(jobIds: string[]): Promise<Map<string, JobError>> {
+      if (jobIds.length === 0) return new Map()
+      const jobs = await hub.db.selectFrom('sync_jobs').select(['id', 'last_error']).where('id', 'in', jobIds).execute()
+      return new Map(jobs.filter((j) => j.last_error).map((j) => [j.id, j.last_error as unknown as JobError]))
+    }
 
     app.get('/jobs/:id', { schema: { tags: ['log'], summary: 'A sync job: state, attempts, steps done, progress, last error', params: IdParams, response: { 200: Job, ...errorResponses } } }, async (request) => {
       const job = await getJob(hub.db, request.actor.organizationId, request.params.id)

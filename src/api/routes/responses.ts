@@ -66,6 +66,14 @@ export const Link = z.object({
   syncedVersion: z.number().int().nullable(),
 })
 
+export const LinkEntry = Link.extend({
+  patientId: Id,
+  patientName: z.string(),
+  updatedAt: Timestamp,
+  jobId: Id.nullable().describe('the last sync job of this link'),
+  exchangeId: Id.nullable().describe("the exchange of that job's last error: POST /api/exchanges/{exchangeId}/replay after the fix"),
+})
+
 export const LinkChanged = z.object({ link: Link, jobId: Id.describe('the push that follows') })
 
 const EmrHeld = z.object({ connectionId: Id, externalId: z.string() }).describe('read-only, as the EMR holds it')
