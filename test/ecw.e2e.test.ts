@@ -283,6 +283,17 @@ describe('ECW pull and bidirectional demographics', () => {
       // The losing value is kept in the exchange too.
       const update = (await exchangesOf(patient.id)).filter((e: { operation: string }) => e.operation === 'update' || e.operation === 'read').pop()
       expect(update).toBeTruthy()
+
+      // A person reviews it: keeping the winner closes it; keeping the loser writes it back everywhere.
+      if (rule === 'emr') {
+        const reviewed = await hub.api('POST', `/api/conflicts/${conflict.id}/review`, { keep: 'crm' })
+        expect(reviewed.body).toMatchObject({ kept: 'crm', reviewedBy: expect.any(String), reviewedAt: expect.any(String) })
+        await waitFor('the kept CRM value on both sides', async () => (await crmPhone()) === '9135552222' && (await emrPhone()) === '9135552222')
+      } else {
+        expect((await hub.api('POST', `/api/conflicts/${conflict.id}/review`, {})).body).toMatchObject({ kept: expectedWinner })
+      }
+      expect((await hub.api('POST', `/api/conflicts/${conflict.id}/review`, {})).status).toBe(409)
+      expect((await hub.api('GET', `/api/conflicts?patientId=${patient.id}&open=true`)).body.items).toEqual([])
     }
   })
 })

@@ -2,7 +2,7 @@ import { Kysely, Migrator, PostgresDialect, type Migration, type MigrationProvid
 import pg from 'pg'
 import * as initial from './migrations/0001_initial.js'
 import * as pullAndConflicts from './migrations/0002_pull_and_conflicts.js'
-import * as levelOfCareAndClearedLinks from './migrations/0003_level_of_care_and_cleared_links.js'
+import * as patientLinksConflicts from './migrations/0003_patient_links_conflicts.js'
 import type { Database } from './schema.js'
 import { startEmbeddedPostgres } from './embedded.js'
 
@@ -54,7 +54,7 @@ export async function openDatabase(options: { databaseUrl?: string; dataDir: str
 const migrations: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_pull_and_conflicts': pullAndConflicts,
-  '0003_level_of_care_and_cleared_links': levelOfCareAndClearedLinks,
+  '0003_patient_links_conflicts': patientLinksConflicts,
 }
 
 class StaticMigrationProvider implements MigrationProvider {

@@ -138,6 +138,8 @@ export interface Database {
     sync_job_id: string | null
     detected_at: Generated<Date>
     reviewed_at: Date | null
+    reviewed_by: string | null
+    kept: 'crm' | 'emr' | null
   }
 }
 

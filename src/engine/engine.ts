@@ -11,6 +11,7 @@ import { enqueueJob, redispatchOrphans } from './jobs.js'
 import { ensureLink, updateLink } from './links.js'
 import { runJob, type EngineDeps } from './runner.js'
 import { setPatientLink, type LinkChange, type LinkTarget } from './relink.js'
+import { reviewConflict, type ConflictView } from './conflicts.js'
 
 /**
  * The sync engine's entry points. Changes enqueue jobs inside the caller's transaction (the
@@ -105,6 +106,13 @@ export class Engine {
     const change = await setPatientLink(this.deps.db, this.deps.queue, { organizationId, patientId, connectionId, target })
     this.nudge()
     return change
+  }
+
+  /** F16: closes a conflict, keeping the winner or writing the loser back to the CRM (then to every EMR). */
+  async reviewConflict(organizationId: string, conflictId: string, keep: 'crm' | 'emr' | undefined, reviewer: string): Promise<ConflictView> {
+    const view = await reviewConflict(this.deps.db, (trx, org, patientId) => this.patientChanged(trx, org, patientId), { organizationId, conflictId, keep, reviewer })
+    this.nudge()
+    return view
   }
 
   /**

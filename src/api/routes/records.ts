@@ -4,6 +4,7 @@ import { AccountInput, AccountPatch, createAccount, getAccount, listAccounts, up
 import { PatientInput, PatientPatch, createPatient, getPatient, listPatients, updatePatient, type Patient } from '../../crm/patients.js'
 import { InputError, NotFoundError, UnsupportedError } from '../../errors.js'
 import { linksOf } from '../../engine/links.js'
+import { toConflictView } from '../../engine/conflicts.js'
 import { loadRunnableConnection } from '../../connections/connections.js'
 import { audit } from '../../security/audit.js'
 import type { DbOrTx } from '../../db/database.js'
@@ -178,8 +179,12 @@ export function recordRoutes(hub: Hub): FastifyPluginAsyncZod {
       {
         schema: {
           tags: ['patients'],
-          summary: 'Fields changed on both sides and how each was settled (F16), newest first',
-          querystring: ListQuery.extend({ patientId: z.string().uuid().optional(), connectionId: z.string().uuid().optional() }),
+          summary: 'Fields changed on both sides and how each was settled (F16), newest first; `?open=true` for those not reviewed yet',
+          querystring: ListQuery.extend({
+            patientId: z.string().uuid().optional(),
+            connectionId: z.string().uuid().optional(),
+            open: z.enum(['true', 'false']).optional(),
+          }),
           response: { 200: listOf(Conflict), ...errorResponses },
         },
       },
@@ -187,21 +192,29 @@ export function recordRoutes(hub: Hub): FastifyPluginAsyncZod {
         let query = hub.db.selectFrom('conflicts').selectAll().where('organization_id', '=', request.actor.organizationId)
         if (request.query.patientId) query = query.where('patient_id', '=', request.query.patientId)
         if (request.query.connectionId) query = query.where('connection_id', '=', request.query.connectionId)
+        if (request.query.open) query = query.where('reviewed_at', request.query.open === 'true' ? 'is' : 'is not', null)
         const rows = await applyCursor(query, { cursor: request.query.cursor, limit: request.query.limit, timeColumn: 'detected_at' }).execute()
         await audit(hub.db, request.actor, 'conflict.list', { type: 'patient', id: request.query.patientId ?? null })
-        return toPage(rows, request.query.limit, (r) => ({ at: r.detected_at, id: r.id }), (r) => ({
-          id: r.id,
-          patientId: r.patient_id,
-          connectionId: r.connection_id,
-          field: r.field,
-          crmValue: r.crm_value,
-          emrValue: r.emr_value,
-          baseValue: r.base_value,
-          rule: r.rule,
-          winner: r.winner,
-          jobId: r.sync_job_id,
-          detectedAt: r.detected_at.toISOString(),
-        }))
+        return toPage(rows, request.query.limit, (r) => ({ at: r.detected_at, id: r.id }), toConflictView)
+      },
+    )
+
+    app.post(
+      '/conflicts/:id/review',
+      {
+        schema: {
+          tags: ['patients'],
+          summary:
+            'Review a conflict (F16): keep the winner (the default), or keep the losing value, which is written to the patient now and pushed to every EMR',
+          params: IdParams,
+          body: z.object({ keep: z.enum(['crm', 'emr']).optional().describe('whose value to keep; leave out to keep the winner') }).strict().default({}),
+          response: { 200: Conflict, ...errorResponses },
+        },
+      },
+      async (request) => {
+        const view = await hub.engine.reviewConflict(request.actor.organizationId, request.params.id, request.body.keep, request.actor.name)
+        await audit(hub.db, request.actor, 'conflict.review', { type: 'patient', id: view.patientId }, { conflictId: view.id, field: view.field, kept: view.kept })
+        return view
       },
     )
 

@@ -128,6 +128,9 @@ export const Conflict = z.object({
   winner: z.string().describe('crm or emr'),
   jobId: Id.nullable(),
   detectedAt: Timestamp,
+  reviewedAt: Timestamp.nullable(),
+  reviewedBy: Text,
+  kept: z.enum(['crm', 'emr']).nullable().describe('whose value the reviewer kept'),
 })
 
 export const PushPreview = z.object({
