@@ -65,7 +65,7 @@ export async function setPatientLink(
         external_id: target.externalId,
         external_mrn: target.externalId === null ? null : (target.mrn ?? null),
         state: target.externalId === null ? 'pending' : 'partial',
-        message: target.externalId === null ? 'link cleared by hand; the push creates the patient again' : `linked by hand to ${target.externalId}; the push updates it`,
+        message: target.externalId === null ? 'link cleared by hand; the push finds the patient in the EMR or creates it' : `linked by hand to ${target.externalId}; the push updates it`,
         // What both sides last agreed on belonged to the old record.
         synced_values: null,
         synced_version: null,
