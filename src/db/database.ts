@@ -63,9 +63,12 @@ class StaticMigrationProvider implements MigrationProvider {
   }
 }
 
+export function createMigrator(db: Db): Migrator {
+  return new Migrator({ db, provider: new StaticMigrationProvider() })
+}
+
 export async function migrate(db: Db): Promise<void> {
-  const migrator = new Migrator({ db, provider: new StaticMigrationProvider() })
-  const { error, results } = await migrator.migrateToLatest()
+  const { error, results } = await createMigrator(db).migrateToLatest()
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')
     throw new Error(`Database migration ${failed?.migrationName ?? ''} failed`, { cause: error })

@@ -181,6 +181,8 @@ async function storePatients(
       state.skipped += 1
       continue
     }
+    // One EMR record, one CRM patient, even if a page repeats it.
+    if (fresh.some((f) => f.item.externalId === item.externalId)) continue
     const parsed = PatientInput.safeParse(unflatten(item.fields))
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!
