@@ -314,6 +314,13 @@ describe('the API', () => {
     expect(read).toMatchObject(all)
     const patched = (await hub.api('PATCH', `/api/patients/${created.body.id}`, { levelOfCare: 'IOP' })).body
     expect(patched).toMatchObject({ ...all, levelOfCare: 'IOP', version: read.version + 1 })
+
+    // Intake staff find a patient by name, email or phone digits.
+    const search = async (q: string) => (await hub.api('GET', `/api/patients?q=${encodeURIComponent(q)}&limit=500`)).body.items.map((p: { id: string }) => p.id)
+    expect(await search(`dan ${all.lastName.toLowerCase()}`)).toEqual([created.body.id])
+    expect(await search(all.email.split('@')[0]!)).toContain(created.body.id)
+    expect(await search('(913) 555-2004')).toContain(created.body.id)
+    expect(await search(`${all.lastName} %`)).toEqual([])
   })
 
   it('answers 400 naming the field, and writes nothing', async () => {

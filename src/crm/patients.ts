@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto'
 import { z } from 'zod'
-import type { Selectable } from 'kysely'
+import { sql, type ExpressionBuilder, type Selectable } from 'kysely'
 import type { DbOrTx } from '../db/database.js'
-import type { PatientsTable } from '../db/schema.js'
+import type { Database, PatientsTable } from '../db/schema.js'
 import { applyCursor, toPage, type Page } from '../db/cursor.js'
 import { Address, CustomFields, Email, IsoDate, Phone, Text } from './fields.js'
 import { BirthSex, Ethnicity, Gender, MaritalStatus, PaymentMethod, Race } from './vocabulary.js'
@@ -183,10 +183,11 @@ export async function updatePatient(db: DbOrTx, organizationId: string, id: stri
 export async function listPatients(
   db: DbOrTx,
   organizationId: string,
-  options: { cursor?: string; limit: number; accountId?: string },
+  options: { cursor?: string; limit: number; accountId?: string; q?: string },
 ): Promise<Page<Patient>> {
   let query = db.selectFrom('patients').selectAll().where('organization_id', '=', organizationId)
   if (options.accountId) query = query.where('account_id', '=', options.accountId)
+  if (options.q) query = query.where((eb) => matchesSearch(eb, options.q!))
   const rows = await applyCursor(query, { cursor: options.cursor, limit: options.limit, timeColumn: 'created_at' }).execute()
   return toPage(rows, options.limit, (r) => ({ at: r.created_at, id: r.id }), toPatient)
 }
@@ -215,4 +216,34 @@ function toPatient(row: Selectable<PatientsTable>): Patient {
   patient.createdAt = row.created_at.toISOString()
   patient.updatedAt = row.updated_at.toISOString()
   return patient as unknown as Patient
+}
+
+/** `%`, `_` and `\` typed by a user are matched as themselves. */
+function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`)
+}
+
+const PHONES = sql<string>`regexp_replace(coalesce(phone, '') || ' ' || coalesce(alternate_phone, ''), '[^0-9 ]', '', 'g')`
+
+/**
+ * A search as intake staff type it: a phone number (any punctuation) matches by its digits;
+ * otherwise each word must start a name or be found in the email.
+ */
+function matchesSearch(eb: ExpressionBuilder<Database, 'patients'>, q: string) {
+  const digits = q.replace(/\D/g, '')
+  if (/^[\d\s()+.-]+$/.test(q) && digits.length >= 4) return eb(PHONES, 'like', `%${digits}%`)
+  return eb.and(
+    q
+      .split(/\s+/)
+      .filter(Boolean)
+      .map((word) => {
+        const prefix = `${escapeLike(word)}%`
+        return eb.or([
+          eb('first_name', 'ilike', prefix),
+          eb('last_name', 'ilike', prefix),
+          eb('preferred_name', 'ilike', prefix),
+          eb('email', 'ilike', `%${escapeLike(word)}%`),
+        ])
+      }),
+  )
 }

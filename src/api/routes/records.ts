@@ -70,10 +70,13 @@ export function recordRoutes(hub: Hub): FastifyPluginAsyncZod {
 
     app.get(
       '/patients',
-      { schema: { tags: ['patients'], summary: 'List patients', querystring: ListQuery.extend({ accountId: z.string().uuid().optional() }), response: { 200: listOf(PatientBody), ...errorResponses } } },
+      { schema: { tags: ['patients'], summary: 'List patients', querystring: ListQuery.extend({
+            accountId: z.string().uuid().optional(),
+            q: z.string().trim().min(1).max(100).optional().describe('search: words that start a name, or part of the email, or 4+ digits of a phone'),
+          }), response: { 200: listOf(PatientBody), ...errorResponses } } },
       async (request) => {
         const page = await listPatients(hub.db, request.actor.organizationId, request.query)
-        await audit(hub.db, request.actor, 'patient.list', { type: 'patient' }, { count: page.items.length })
+        await audit(hub.db, request.actor, 'patient.list', { type: 'patient' }, { count: page.items.length, searched: request.query.q !== undefined })
         return page
       },
     )
