@@ -226,3 +226,11 @@ export type PulledItem =
       unmapped: DroppedField[]
     }
   | { type: 'insurance' | 'encounter'; externalId: string; patientExternalId: string; data: Record<string, unknown> }
+
+/** Why this connector cannot receive patients (its capability's reason, or no push flow), or null if it can. */
+export function patientPushRefusal(connector: Connector<unknown, unknown>): string | null {
+  const capability = connector.capabilities.patient?.push
+  if (capability && !capability.supported) return `${connector.title} cannot receive patients: ${capability.reason}`
+  if (!connector.flows.pushPatient || !capability) return `${connector.title} cannot receive patients: this connector has no patient push flow`
+  return null
+}

@@ -47,7 +47,17 @@ export async function getLink(db: DbOrTx, recordType: string, recordId: string, 
 export async function updateLink(
   db: DbOrTx,
   id: string,
-  change: Partial<{ external_id: string | null; external_mrn: string | null; cleared_at: Date | null; state: LinkState; message: string | null; synced_version: number; last_synced_at: Date }>,
+  change: Partial<{
+    external_id: string | null
+    external_mrn: string | null
+    cleared_at: Date | null
+    state: LinkState
+    message: string | null
+    synced_version: number | null
+    synced_values: null
+    emr_updated_at: Date | null
+    last_synced_at: Date
+  }>,
 ): Promise<void> {
   await db.updateTable('links').set({ ...change, updated_at: new Date() }).where('id', '=', id).execute()
 }

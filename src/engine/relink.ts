@@ -2,9 +2,10 @@ import { sql } from 'kysely'
 import type { Db } from '../db/database.js'
 import type { Queue } from '../db/queue.js'
 import { getConnector } from '../connectors/registry.js'
+import { patientPushRefusal } from '../connectors/connector.js'
 import { ConflictError, NotFoundError, UnsupportedError } from '../errors.js'
 import { enqueueJob } from './jobs.js'
-import { ensureLink, getLink, holderOf, toLinkView, type LinkView } from './links.js'
+import { ensureLink, getLink, holderOf, toLinkView, updateLink, type LinkView } from './links.js'
 
 export interface LinkTarget {
   /** The record the EMR holds for this patient; null clears the link so the next push creates one. */
@@ -34,10 +35,9 @@ export async function setPatientLink(
     const connection = await trx.selectFrom('connections').select(['connector']).where('id', '=', connectionId).where('organization_id', '=', organizationId).executeTakeFirst()
     if (!connection) throw new NotFoundError('Connection')
     const connector = getConnector(connection.connector)
-    const capability = connector?.capabilities.patient?.push
-    if (!connector?.flows.pushPatient || !capability?.supported) {
-      throw new UnsupportedError(`${connector?.title ?? connection.connector} cannot receive patients${capability && !capability.supported ? `: ${capability.reason}` : ''}`)
-    }
+    if (!connector) throw new UnsupportedError(`No connector "${connection.connector}" is installed`)
+    const refusal = patientPushRefusal(connector)
+    if (refusal) throw new UnsupportedError(refusal)
     const patient = await trx.selectFrom('patients').select('id').where('id', '=', patientId).where('organization_id', '=', organizationId).executeTakeFirst()
     if (!patient) throw new NotFoundError('Patient')
 
@@ -59,22 +59,17 @@ export async function setPatientLink(
 
     const existing = await getLink(trx, 'patient', patientId, connectionId)
     const link = existing ?? (await ensureLink(trx, { organizationId, recordType: 'patient', recordId: patientId, connectionId, connector: connection.connector }))
-    await trx
-      .updateTable('links')
-      .set({
-        external_id: target.externalId,
-        external_mrn: target.externalId === null ? null : (target.mrn ?? null),
-        state: target.externalId === null ? 'pending' : 'partial',
-        message: target.externalId === null ? 'link cleared by hand; the push finds the patient in the EMR or creates it' : `linked by hand to ${target.externalId}; the push updates it`,
-        // What both sides last agreed on belonged to the old record.
-        synced_values: null,
-        synced_version: null,
-        emr_updated_at: null,
-        cleared_at: target.externalId === null ? new Date() : null,
-        updated_at: new Date(),
-      })
-      .where('id', '=', link.id)
-      .execute()
+    await updateLink(trx, link.id, {
+      external_id: target.externalId,
+      external_mrn: target.externalId === null ? null : (target.mrn ?? null),
+      state: target.externalId === null ? 'pending' : 'partial',
+      message: target.externalId === null ? 'link cleared by hand; the push finds the patient in the EMR or creates it' : `linked by hand to ${target.externalId}; the push updates it`,
+      // What both sides last agreed on belonged to the old record.
+      synced_values: null,
+      synced_version: null,
+      emr_updated_at: null,
+      cleared_at: target.externalId === null ? new Date() : null,
+    })
 
     // A push waiting to retry worked on the old record: it ends here and a fresh one replaces it.
     await trx

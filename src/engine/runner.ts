@@ -1,6 +1,6 @@
 import type { Db, DbOrTx } from '../db/database.js'
 import type { Queue } from '../db/queue.js'
-import type { FlowProgress, LinkSnapshot, PatientPushInput, StepContext } from '../connectors/connector.js'
+import { patientPushRefusal, type FlowProgress, type LinkSnapshot, type PatientPushInput, type StepContext } from '../connectors/connector.js'
 import { ConnectorError, isConnectorError } from '../connectors/errors.js'
 import { loadRunnableConnection, type RunnableConnection } from '../connections/connections.js'
 import { getAccount } from '../crm/accounts.js'
@@ -69,12 +69,9 @@ export async function runJob(deps: EngineDeps, jobId: string): Promise<void> {
 
 async function runPushPatient(deps: EngineDeps, job: SyncJobRow, connection: RunnableConnection): Promise<void> {
   const { connector } = connection
-  const flow = connector.flows.pushPatient
-  const capability = connector.capabilities.patient?.push
-  if (!flow || !capability?.supported) {
-    const reason = capability && !capability.supported ? capability.reason : 'this connector has no patient push flow'
-    throw new ConnectorError({ code: 'unsupported', message: `${connector.title} cannot receive patients: ${reason}`, retryable: false })
-  }
+  const refusal = patientPushRefusal(connector)
+  if (refusal) throw new ConnectorError({ code: 'unsupported', message: refusal, retryable: false })
+  const flow = connector.flows.pushPatient!
   const organizationId = job.organization_id
   const patient = await getPatient(deps.db, organizationId, job.record_id!)
   if (!patient) {
