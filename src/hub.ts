@@ -1,5 +1,6 @@
 import type { Config } from './config.js'
 import type { Db } from './db/database.js'
+import type { DatabaseAvailability } from './db/availability.js'
 import type { Queue } from './db/queue.js'
 import type { Engine } from './engine/engine.js'
 import type { SecretBox } from './security/secrets.js'
@@ -11,6 +12,8 @@ export interface Hub {
   queue: Queue
   engine: Engine
   box: SecretBox
+  /** Whether the database answers; while it does not, `/api` answers 503 at once. */
+  availability: DatabaseAvailability
   /** True once migrations ran and (in this process's role) workers are running. */
   ready(): boolean
 }

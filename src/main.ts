@@ -10,6 +10,7 @@ import { createApiKey } from './security/apiKeys.js'
 import { SecretBox, resolveSecretKey } from './security/secrets.js'
 import { ensureDemoData, startDemoSimulators, type DemoSimulators } from './demo/demo.js'
 import type { Db } from './db/database.js'
+import type { DatabaseAvailability } from './db/availability.js'
 
 const PHI_SAFE_REDACT = ['req.headers.authorization', '*.clientSecret', '*.client_secret', '*.access_token']
 
@@ -21,8 +22,10 @@ async function main(): Promise<void> {
   const box = new SecretBox(key)
 
   let ready = false
-  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 10 + config.workerConcurrency })
-  const queue = await startQueue({ connectionString: database.connectionString, pollSeconds: config.queuePollSeconds, schedule: config.role !== 'api' })
+  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 10 + config.workerConcurrency, log })
+  const { availability } = database
+  keepRunningThroughOutages(log, availability)
+  const queue = await startQueue({ connectionString: database.connectionString, pollSeconds: config.queuePollSeconds, schedule: config.role !== 'api', availability, log })
   const engine = new Engine({
     db: database.db,
     queue,
@@ -34,6 +37,7 @@ async function main(): Promise<void> {
     concurrency: config.workerConcurrency,
     pollSeconds: config.queuePollSeconds,
     bodyRetentionDays: config.exchangeBodyRetentionDays,
+    availability,
   })
 
   const organizationId = await ensureOrganization(database.db, config.demo)
@@ -45,7 +49,7 @@ async function main(): Promise<void> {
     await ensureDemoData(database.db, box, engine, organizationId, simulators, config.publicUrl)
   }
 
-  const api = config.role === 'worker' ? null : await buildApi({ config, db: database.db, queue, engine, box, ready: () => ready }, { logger: log })
+  const api = config.role === 'worker' ? null : await buildApi({ config, db: database.db, queue, engine, box, availability, ready: () => ready }, { logger: log })
   if (config.role !== 'api') await engine.startWorkers()
   let address: string | null = null
   if (api) address = await api.listen({ port: config.port, host: config.host })
@@ -74,6 +78,23 @@ async function main(): Promise<void> {
   }
   process.on('SIGINT', () => void stop('SIGINT'))
   process.on('SIGTERM', () => void stop('SIGTERM'))
+}
+
+/**
+ * A database outage must not end the process; a bug still must. Libraries sometimes let a broken
+ * connection's error escape as an unhandled rejection (pg-boss completes jobs without awaiting),
+ * so those are noted as the outage they are. Anything else is a fault of ours: one clear line,
+ * then exit non-zero so the supervisor (systemd, a container runtime) restarts a clean process.
+ */
+function keepRunningThroughOutages(log: pino.Logger, availability: DatabaseAvailability): void {
+  const fatal = (kind: string) => (err: unknown) => {
+    if (availability.noteFailure(err)) return
+    log.fatal({ err }, `${kind}: carebridge stops; run it under a supervisor that restarts it (README, "Running in production")`)
+    log.flush?.()
+    process.exit(1)
+  }
+  process.on('unhandledRejection', fatal('unhandled rejection'))
+  process.on('uncaughtException', fatal('uncaught exception'))
 }
 
 /** One organization per installation for now; demo mode names it so. */

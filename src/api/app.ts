@@ -1,4 +1,4 @@
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify'
 import swagger from '@fastify/swagger'
 import { jsonSchemaTransform, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod'
 import { checkedSerializer } from './checkedSerializer.js'
@@ -6,8 +6,9 @@ import type { Hub } from '../hub.js'
 import { registry } from '../observability/metrics.js'
 import { loadRunnableConnection } from '../connections/connections.js'
 import { z } from 'zod'
+import { sql } from 'kysely'
 import { authenticate } from './auth.js'
-import { errorHandler } from './errors.js'
+import { createErrorHandler, databaseUnavailable } from './errors.js'
 import { adminRoutes } from './routes/admin.js'
 import { connectionRoutes } from './routes/connections.js'
 import { logRoutes } from './routes/log.js'
@@ -23,7 +24,7 @@ export async function buildApi(hub: Hub, options: { logger?: FastifyBaseLogger }
   }).withTypeProvider<ZodTypeProvider>()
   app.setValidatorCompiler(validatorCompiler)
   app.setSerializerCompiler(checkedSerializer)
-  app.setErrorHandler(errorHandler)
+  app.setErrorHandler(createErrorHandler(hub.availability))
   app.setNotFoundHandler((request, reply) =>
     reply.code(404).send({ error: 'not_found', message: `No route ${request.method} ${request.url.split('?')[0]}` }),
   )
@@ -42,10 +43,24 @@ export async function buildApi(hub: Hub, options: { logger?: FastifyBaseLogger }
     transform: jsonSchemaTransform,
   })
 
-  app.get('/health', { config: { role: 'public' }, schema: { hide: true } }, async (_request, reply) => {
+  // Liveness: the process is up and serving (a supervisor restarts it only when this fails).
+  app.get('/health/live', { config: { role: 'public' }, schema: { hide: true } }, async () => ({ status: 'ok' }))
+  // Readiness: migrations ran, workers run, and the database answers (a load balancer sends work
+  // only while this is 200). `/health` is the same check, as the contract names it.
+  const readiness = async (_request: unknown, reply: FastifyReply) => {
     if (!hub.ready()) return reply.code(503).send({ status: 'starting' })
-    return { status: 'ok' }
-  })
+    if (hub.availability.up) {
+      try {
+        await withTimeout(sql`select 1`.execute(hub.db), 2000)
+        return { status: 'ok' }
+      } catch (err) {
+        hub.availability.noteFailure(err)
+      }
+    }
+    return reply.code(503).header('retry-after', '5').send({ status: 'database_unavailable', since: hub.availability.since?.toISOString() ?? null })
+  }
+  app.get('/health', { config: { role: 'public' }, schema: { hide: true } }, readiness)
+  app.get('/health/ready', { config: { role: 'public' }, schema: { hide: true } }, readiness)
 
   app.get('/metrics', { config: { role: 'public' }, schema: { hide: true } }, async (_request, reply) => {
     return reply.type(registry.contentType).send(await registry.metrics())
@@ -64,6 +79,11 @@ export async function buildApi(hub: Hub, options: { logger?: FastifyBaseLogger }
 
   await app.register(
     async (api) => {
+      // While the database is away every /api request is answered at once, instead of each one
+      // waiting for a connection that cannot come.
+      api.addHook('onRequest', async (_request, reply) => {
+        if (!hub.availability.up) return databaseUnavailable(reply)
+      })
       api.addHook('onRequest', authenticate(hub.db))
       api.get('/openapi.json', { config: { role: 'public' }, schema: { hide: true } }, async () => app.swagger())
       await api.register(recordRoutes(hub))
@@ -74,4 +94,13 @@ export async function buildApi(hub: Hub, options: { logger?: FastifyBaseLogger }
     { prefix: '/api' },
   )
   return app
+}
+
+/** Rejects with a connection-timeout error when `work` takes longer than `ms` (a hung database). */
+function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(Object.assign(new Error('connection timeout: the database did not answer'), { code: 'ETIMEDOUT' })), ms)
+  })
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer))
 }

@@ -1,12 +1,32 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod'
 import { ConflictError, InputError, NotFoundError, UnsupportedError } from '../errors.js'
+import type { DatabaseAvailability } from '../db/availability.js'
+
+/** Seconds a caller is asked to wait while the database is away (the probe runs every second). */
+export const DATABASE_RETRY_AFTER_SECONDS = 5
 
 /**
  * One place that turns errors into answers: `{error, message}`, 4xx for what the caller can fix
- * (naming the field), 500 only for our own faults — logged, with nothing internal in the body.
+ * (naming the field), 503 while the database is unreachable (logged once, by `availability`, not
+ * per request), 500 only for our own faults — logged, with nothing internal in the body.
  */
-export function errorHandler(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) {
+export function createErrorHandler(availability: DatabaseAvailability) {
+  return (error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) => {
+    if (availability.noteFailure(error)) return databaseUnavailable(reply)
+    return answerError(error, request, reply)
+  }
+}
+
+/** The answer while the database is unreachable: nothing was done, try again shortly. */
+export function databaseUnavailable(reply: FastifyReply) {
+  return reply
+    .code(503)
+    .header('retry-after', String(DATABASE_RETRY_AFTER_SECONDS))
+    .send({ error: 'database_unavailable', message: 'The database is unreachable right now; nothing was changed. Retry shortly.' })
+}
+
+function answerError(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) {
   if (hasZodFastifySchemaValidationErrors(error)) {
     const issue = error.validation[0]!
     const where = (error as { validationContext?: string }).validationContext ?? 'body'

@@ -3,8 +3,10 @@ import pg from 'pg'
 import * as initial from './migrations/0001_initial.js'
 import * as pullAndConflicts from './migrations/0002_pull_and_conflicts.js'
 import * as patientLinksConflicts from './migrations/0003_patient_links_conflicts.js'
+import * as jobFailuresSinceProgress from './migrations/0004_job_failures_since_progress.js'
 import type { Database } from './schema.js'
 import { startEmbeddedPostgres } from './embedded.js'
+import { DatabaseAvailability, createGuardedPool } from './availability.js'
 
 export type Db = Kysely<Database>
 export type DbOrTx = Kysely<Database> | Transaction<Database>
@@ -15,8 +17,17 @@ export interface DatabaseHandle {
   /** The connection string in use (the embedded server's loopback address in embedded mode). */
   connectionString: string
   embedded: boolean
+  /** Whether the database answers right now; every connection error of this process reports here. */
+  availability: DatabaseAvailability
   close(): Promise<void>
 }
+
+export interface DatabaseLog {
+  warn(obj: object, msg: string): void
+  info(obj: object, msg: string): void
+}
+
+const quietLog: DatabaseLog = { warn: () => undefined, info: () => undefined }
 
 // DATE columns stay 'YYYY-MM-DD' strings: a JS Date would shift them by the local time zone.
 pg.types.setTypeParser(1082, (value) => value)
@@ -24,13 +35,12 @@ pg.types.setTypeParser(1082, (value) => value)
 pg.types.setTypeParser(20, (value) => Number.parseInt(value, 10))
 
 /** Opens PostgreSQL at `databaseUrl`, or the embedded PGlite under `dataDir`, and migrates it. */
-export async function openDatabase(options: { databaseUrl?: string; dataDir: string; poolSize?: number }): Promise<DatabaseHandle> {
+export async function openDatabase(options: { databaseUrl?: string; dataDir: string; poolSize?: number; log?: DatabaseLog }): Promise<DatabaseHandle> {
   const embedded = options.databaseUrl ? null : await startEmbeddedPostgres(options.dataDir)
   const connectionString = options.databaseUrl ?? embedded!.connectionString
-  const pool = new pg.Pool({ connectionString, max: options.poolSize ?? 10 })
-  pool.on('error', () => {
-    // An idle client lost its server (e.g. during shutdown); the pool replaces it on next use.
-  })
+  let availability: DatabaseAvailability | null = null
+  const pool = createGuardedPool({ connectionString, max: options.poolSize ?? 10 }, (err) => availability?.noteFailure(err))
+  availability = new DatabaseAvailability(() => pool.query('select 1'), options.log ?? quietLog)
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
   try {
     await migrate(db)
@@ -44,7 +54,9 @@ export async function openDatabase(options: { databaseUrl?: string; dataDir: str
     pool,
     connectionString,
     embedded: embedded !== null,
+    availability,
     async close() {
+      availability.stop()
       await db.destroy()
       await embedded?.stop()
     },
@@ -55,6 +67,7 @@ const migrations: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_pull_and_conflicts': pullAndConflicts,
   '0003_patient_links_conflicts': patientLinksConflicts,
+  '0004_job_failures_since_progress': jobFailuresSinceProgress,
 }
 
 class StaticMigrationProvider implements MigrationProvider {

@@ -1,6 +1,8 @@
 import PgBoss from 'pg-boss'
+import type pg from 'pg'
 import { type DbOrTx } from './database.js'
 import { CompiledQuery } from 'kysely'
+import { createGuardedPool, type DatabaseAvailability } from './availability.js'
 
 /** The durable queue: pg-boss in the same database, so a job and the change that caused it commit together. */
 export type Queue = PgBoss
@@ -12,11 +14,24 @@ export const QUEUES = {
   housekeeping: 'carebridge.housekeeping',
 } as const
 
-export async function startQueue(options: { connectionString: string; pollSeconds: number; schedule: boolean }): Promise<Queue> {
+export interface QueueOptions {
+  connectionString: string
+  pollSeconds: number
+  schedule: boolean
+  availability: DatabaseAvailability
+  log: { warn(obj: object, msg: string): void }
+}
+
+export async function startQueue(options: QueueOptions): Promise<Queue> {
+  // pg-boss runs on a pool of ours, so its clients get the same error listeners as the hub's own
+  // (its built-in pool leaves checked-out clients without one: a restart of the database would
+  // end the process).
+  const pool = createGuardedPool({ connectionString: options.connectionString, max: 4, application_name: 'carebridge-queue' }, (err) =>
+    options.availability.noteFailure(err),
+  )
   const boss = new PgBoss({
-    connectionString: options.connectionString,
+    db: poolAdapter(pool),
     schema: 'pgboss',
-    max: 4,
     // A worker that dies mid-job leaves it active; expiry hands it to another worker.
     expireInSeconds: 15 * 60,
     retentionDays: 7,
@@ -26,15 +41,31 @@ export async function startQueue(options: { connectionString: string; pollSecond
     maintenanceIntervalSeconds: 120,
   })
   boss.on('error', (err) => {
-    // pg-boss reports background (maintenance/monitor) failures here; they must not crash the hub.
-    process.emitWarning(`queue: ${err instanceof Error ? err.message : String(err)}`)
+    // pg-boss reports background failures here (fetch loops, maintenance); they must not end the
+    // process. An outage is logged once by `availability`; anything else is logged as it comes.
+    if (options.availability.noteFailure(err)) return
+    options.log.warn({ err }, 'queue background task failed')
   })
+  const stop = boss.stop.bind(boss)
+  boss.stop = async (stopOptions) => {
+    await stop(stopOptions)
+    await pool.end().catch(() => undefined)
+  }
   await boss.start()
   for (const name of Object.values(QUEUES)) {
     // retryLimit covers crashes only: the engine schedules its own retries (with Retry-After).
     await boss.createQueue(name, { name, retryLimit: 3, retryDelay: 5 })
   }
   return boss
+}
+
+function poolAdapter(pool: pg.Pool): PgBoss.Db {
+  return {
+    async executeSql(text: string, values: unknown[]) {
+      const result = await pool.query(text, values)
+      return { rows: result.rows as unknown[] }
+    },
+  }
 }
 
 /** Lets pg-boss write a job inside our transaction (the outbox), using the same connection. */

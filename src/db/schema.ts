@@ -69,6 +69,8 @@ export interface Database {
     record_id: string | null
     state: SyncJobState
     attempts: Generated<number>
+    /** Failed attempts in a row since the job last made progress (a pull's page). */
+    failures_since_progress: Generated<number>
     next_attempt_at: ColumnType<Date, Date | undefined, Date>
     lease_until: Date | null
     steps: JSONColumnType<Record<string, unknown>>

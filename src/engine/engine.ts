@@ -209,6 +209,7 @@ export class Engine {
       await this.deps.db.deleteFrom('rate_limits').where('updated_at', '<', new Date(Date.now() - 24 * 3600_000)).execute()
       await refreshQueueDepth(this.deps.db)
     } catch (err) {
+      if (this.deps.availability.noteFailure(err)) return
       this.deps.log.warn({ err }, 'housekeeping failed; it runs again shortly')
     }
   }

@@ -100,46 +100,110 @@ export async function claimJob(db: DbOrTx, jobId: string, leaseSeconds: number):
   })
 }
 
-export async function saveProgress(db: DbOrTx, jobId: string, progress: FlowProgress): Promise<void> {
-  await db.updateTable('sync_jobs').set({ steps: JSON.stringify(progress), updated_at: new Date() }).where('id', '=', jobId).execute()
+/**
+ * What a worker holds while it runs a job: the job and the attempt number its claim made. Every
+ * claim raises `attempts`, so a worker whose lease ran out and was taken over holds an attempt
+ * number that no longer matches: its writes change nothing (the fence graphile-worker keeps with
+ * `locked_by`), and it learns that it must stop.
+ */
+export interface JobLease {
+  jobId: string
+  attempt: number
 }
 
-export async function saveJobProgressInfo(db: DbOrTx, jobId: string, info: Record<string, unknown>): Promise<void> {
-  await db.updateTable('sync_jobs').set({ progress: JSON.stringify(info), updated_at: new Date() }).where('id', '=', jobId).execute()
+export function leaseOf(job: SyncJobRow): JobLease {
+  return { jobId: job.id, attempt: job.attempts }
 }
 
-export async function renewLease(db: DbOrTx, jobId: string, leaseSeconds: number): Promise<void> {
-  await db
-    .updateTable('sync_jobs')
-    .set({ lease_until: sql`now() + make_interval(secs => ${leaseSeconds})` })
-    .where('id', '=', jobId)
-    .where('state', '=', 'running')
-    .execute()
+/** Thrown when a worker finds that its lease on a job was taken over: it stops without settling. */
+export class LeaseLostError extends Error {
+  constructor(readonly jobId: string) {
+    super(`Job ${jobId}: this worker no longer holds its lease (another worker took it over)`)
+    this.name = 'LeaseLostError'
+  }
 }
 
-export async function finishJob(db: DbOrTx, jobId: string, state: Extract<SyncJobState, 'succeeded' | 'failed' | 'needs_attention'>, error?: JobError): Promise<void> {
-  await db
-    .updateTable('sync_jobs')
-    .set({
+export function isLeaseLost(err: unknown): err is LeaseLostError {
+  return err instanceof LeaseLostError
+}
+
+export async function saveProgress(db: DbOrTx, lease: JobLease, progress: FlowProgress): Promise<void> {
+  const result = await held(db.updateTable('sync_jobs').set({ steps: JSON.stringify(progress), updated_at: new Date() }), lease).executeTakeFirst()
+  if (Number(result.numUpdatedRows) !== 1) throw new LeaseLostError(lease.jobId)
+}
+
+/** Saves what `GET /api/jobs/:id` shows; `progressed` says the job moved forward (a page was stored). */
+export async function saveJobProgressInfo(db: DbOrTx, lease: JobLease, info: Record<string, unknown>, options: { progressed?: boolean } = {}): Promise<void> {
+  const result = await held(
+    db.updateTable('sync_jobs').set({
+      progress: JSON.stringify(info),
+      updated_at: new Date(),
+      ...(options.progressed ? { failures_since_progress: 0 } : {}),
+    }),
+    lease,
+  ).executeTakeFirst()
+  if (Number(result.numUpdatedRows) !== 1) throw new LeaseLostError(lease.jobId)
+}
+
+/** Extends the lease; false when this worker no longer holds it. */
+export async function renewLease(db: DbOrTx, lease: JobLease, leaseSeconds: number): Promise<boolean> {
+  const result = await held(db.updateTable('sync_jobs').set({ lease_until: sql`now() + make_interval(secs => ${leaseSeconds})` }), lease).executeTakeFirst()
+  return Number(result.numUpdatedRows) === 1
+}
+
+/** Settles a job; false (nothing written) when this worker no longer holds its lease. */
+export async function finishJob(
+  db: DbOrTx,
+  lease: JobLease,
+  state: Extract<SyncJobState, 'succeeded' | 'failed' | 'needs_attention'>,
+  error?: JobError,
+): Promise<boolean> {
+  const result = await held(
+    db.updateTable('sync_jobs').set({
       state,
       lease_until: null,
       last_error: error ? JSON.stringify(error) : null,
       finished_at: new Date(),
       updated_at: new Date(),
-    })
-    .where('id', '=', jobId)
-    .execute()
+    }),
+    lease,
+  ).executeTakeFirst()
+  return Number(result.numUpdatedRows) === 1
 }
 
-/** Puts the job back for a later attempt and sends its queue message in the same transaction. */
-export async function scheduleRetry(trx: DbOrTx, queue: Queue, jobId: string, delayMs: number, error: JobError): Promise<void> {
+/**
+ * Puts the job back for a later attempt and sends its queue message in the same transaction;
+ * false (nothing written or sent) when this worker no longer holds its lease. `countsAsFailure`
+ * is false for a failure that was not the job's (the database went away under it).
+ */
+export async function scheduleRetry(
+  trx: DbOrTx,
+  queue: Queue,
+  lease: JobLease,
+  delayMs: number,
+  error: JobError,
+  options: { countsAsFailure?: boolean } = {},
+): Promise<boolean> {
   const at = new Date(Date.now() + delayMs)
-  await trx
-    .updateTable('sync_jobs')
-    .set({ state: 'retrying', lease_until: null, next_attempt_at: at, last_error: JSON.stringify(error), updated_at: new Date() })
-    .where('id', '=', jobId)
-    .execute()
-  await queue.send(QUEUES.sync, { jobId }, { ...inTransaction(trx), startAfter: at })
+  const result = await held(
+    trx.updateTable('sync_jobs').set({
+      state: 'retrying',
+      lease_until: null,
+      next_attempt_at: at,
+      last_error: JSON.stringify(error),
+      updated_at: new Date(),
+      ...(options.countsAsFailure === false ? {} : { failures_since_progress: sql`failures_since_progress + 1` }),
+    }),
+    lease,
+  ).executeTakeFirst()
+  if (Number(result.numUpdatedRows) !== 1) return false
+  await queue.send(QUEUES.sync, { jobId: lease.jobId }, { ...inTransaction(trx), startAfter: at })
+  return true
+}
+
+/** Limits an update to the job this lease holds, while it still holds it. */
+function held<U extends { where: (...args: any[]) => U }>(update: U, lease: JobLease): U {
+  return update.where('id', '=', lease.jobId).where('state', '=', 'running').where('attempts', '=', lease.attempt)
 }
 
 /** Re-sends a job whose message should run again soon (e.g. its record was busy). */

@@ -8,6 +8,7 @@ import { getPath, setPath } from '../mapping/paths.js'
 import { reconcile } from '../mapping/reconcile.js'
 import { buildConnectorContext } from './context.js'
 import { enqueueJob, saveJobProgressInfo, type SyncJobRow } from './jobs.js'
+import type { LeaseKeeper } from './leaseKeeper.js'
 import type { EngineDeps } from './runner.js'
 import { recordSync } from './sync.js'
 
@@ -19,6 +20,8 @@ export interface PullProgress {
   cursor: string | null
   /** Records that could not be taken, with why (the first 100). */
   problems: { resource: PullResource; externalId: string; message: string }[]
+  /** This pull took over where an earlier one gave up, instead of starting over. */
+  resumedFrom?: { jobId: string; resource: PullResource | null; cursor: string | null }
 }
 
 interface ResourceProgress {
@@ -38,13 +41,15 @@ const MAX_PROBLEMS = 100
 /**
  * A pull (F14): each resource the connector offers, page by page. After every page the progress
  * and the next page's address are saved, so memory stays flat and a retried pull resumes at the
- * page it had reached.
+ * page it had reached; a new pull after one that gave up resumes there too.
  */
-export async function runPull(deps: EngineDeps, job: SyncJobRow, connection: RunnableConnection): Promise<void> {
+export async function runPull(deps: EngineDeps, job: SyncJobRow, connection: RunnableConnection, keeper: LeaseKeeper): Promise<void> {
   const { connector } = connection
   const flow = connector.flows.pull
   if (!flow) throw new ConnectorError({ code: 'unsupported', message: `${connector.title} cannot pull: this connector has no pull flow`, retryable: false })
-  const progress: PullProgress = (job.progress as unknown as PullProgress | null) ?? { resources: {}, current: null, cursor: null, problems: [] }
+  const progress: PullProgress = (job.progress as unknown as PullProgress | null) ??
+    (await progressOfPullThatGaveUp(deps, job)) ?? { resources: {}, current: null, cursor: null, problems: [] }
+  if (progress.resumedFrom && !job.progress) await saveJobProgressInfo(deps.db, keeper.lease, progress as unknown as Record<string, unknown>)
   const ctx = buildConnectorContext(deps, connection, { organizationId: job.organization_id, syncJobId: job.id, recordType: null, recordId: null, attempt: job.attempts })
   const otherTargets = (await pushTargets(deps.db, job.organization_id, 'patient')).filter((t) => t.id !== connection.row.id)
   const options: StoreOptions = { pushElsewhere: otherTargets.length > 0, importUnmatched: flow.importsUnmatched?.(connection.settings) ?? true }
@@ -56,7 +61,9 @@ export async function runPull(deps: EngineDeps, job: SyncJobRow, connection: Run
     if (state.done) continue
     let cursor = progress.current === resource ? progress.cursor : null
     for (;;) {
+      keeper.check()
       const page = await flow.fetchPage(ctx, resource, cursor, connection.mapping)
+      keeper.check()
       await storePage(deps, job, connection, resource, page, state, progress, options)
       state.pages += 1
       state.records += page.items.length
@@ -65,11 +72,33 @@ export async function runPull(deps: EngineDeps, job: SyncJobRow, connection: Run
       progress.current = resource
       progress.cursor = cursor
       if (!cursor) state.done = true
-      await saveJobProgressInfo(deps.db, job.id, progress as unknown as Record<string, unknown>)
+      await saveJobProgressInfo(deps.db, keeper.lease, progress as unknown as Record<string, unknown>, { progressed: true })
       if (!cursor) break
     }
   }
   await deps.db.updateTable('connections').set({ updated_at: new Date() }).where('id', '=', connection.row.id).execute()
+}
+
+/**
+ * Where an earlier pull of this connection stopped, if it gave up (retries exhausted) and no pull
+ * finished since: a replay of it, Pull now or the schedule continue from its saved cursor rather
+ * than fetch again everything it had already stored.
+ */
+async function progressOfPullThatGaveUp(deps: EngineDeps, job: SyncJobRow): Promise<PullProgress | null> {
+  const earlier = await deps.db
+    .selectFrom('sync_jobs')
+    .select(['id', 'state', 'progress'])
+    .where('connection_id', '=', job.connection_id)
+    .where('kind', '=', 'pull')
+    .where('id', '<>', job.id)
+    .where('finished_at', 'is not', null)
+    .orderBy('finished_at', 'desc')
+    .limit(1)
+    .executeTakeFirst()
+  const saved = earlier?.progress as unknown as PullProgress | null | undefined
+  if (!earlier || earlier.state !== 'failed' || !saved?.resources) return null
+  if (Object.values(saved.resources).every((r) => r?.done)) return null
+  return { ...saved, problems: saved.problems ?? [], resumedFrom: { jobId: earlier.id, resource: saved.current, cursor: saved.cursor } }
 }
 
 interface StoreOptions {

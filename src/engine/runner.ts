@@ -8,7 +8,9 @@ import { getPatient } from '../crm/patients.js'
 import { jobRetries, jobsFinished } from '../observability/metrics.js'
 import type { SecretBox } from '../security/secrets.js'
 import { recordFailure } from '../exchanges/recorder.js'
-import { claimJob, emptyProgress, finishJob, redispatch, renewLease, saveProgress, scheduleRetry, type JobError, type SyncJobRow } from './jobs.js'
+import { claimJob, emptyProgress, finishJob, isLeaseLost, leaseOf, redispatch, saveProgress, scheduleRetry, type JobError, type SyncJobRow } from './jobs.js'
+import { LeaseKeeper } from './leaseKeeper.js'
+import type { DatabaseAvailability } from '../db/availability.js'
 import { buildConnectorContext } from './context.js'
 import { runPull } from './pull.js'
 import { recordSync } from './sync.js'
@@ -25,7 +27,11 @@ export interface EngineDeps {
   leaseSeconds: number
   httpTimeoutMs: number
   log: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void }
+  availability: DatabaseAvailability
 }
+
+/** How long a worker holding a job waits for the database to come back before leaving the job to its lease. */
+const OUTAGE_WAIT_MS = 60_000
 
 /**
  * Runs one sync job: claim it, run its flow step by step (recording each step's outcome so a
@@ -34,40 +40,54 @@ export interface EngineDeps {
  * `failed` (retries exhausted) — each with its reason on the job, the link and the exchange.
  */
 export async function runJob(deps: EngineDeps, jobId: string): Promise<void> {
-  const claim = await claimJob(deps.db, jobId, deps.leaseSeconds)
+  const claimedAt = Date.now()
+  const claim = await whenDatabaseAnswers(deps, () => claimJob(deps.db, jobId, deps.leaseSeconds))
   if (!claim.claimed) {
     // Another job of the same record is running: come back shortly rather than run beside it.
     if (claim.reason === 'busy_record') await redispatch(deps.queue, jobId, 1)
     return
   }
   const job = claim.job
-  const heartbeat = setInterval(
-    () => void renewLease(deps.db, job.id, deps.leaseSeconds).catch(() => undefined),
-    Math.max(1000, (deps.leaseSeconds * 1000) / 3),
-  )
+  const keeper = new LeaseKeeper(deps.db, leaseOf(job), deps.leaseSeconds, claimedAt)
   let connection: RunnableConnection | null = null
   try {
     connection = await loadRunnableConnection(deps.db, deps.box, job.connection_id)
     switch (job.kind) {
       case 'push_patient':
-        await runPushPatient(deps, job, connection)
+        await runPushPatient(deps, job, connection, keeper)
         break
       case 'pull':
-        await runPull(deps, job, connection)
+        await runPull(deps, job, connection, keeper)
         break
       default:
         throw new ConnectorError({ code: 'unknown_job', message: `No flow runs jobs of kind "${job.kind}"`, retryable: false })
     }
-    await finishJob(deps.db, job.id, 'succeeded')
-    jobsFinished.inc({ connector: connection.row.connector, kind: job.kind, state: 'succeeded' })
+    keeper.check()
+    if (await finishJob(deps.db, keeper.lease, 'succeeded')) jobsFinished.inc({ connector: connection.row.connector, kind: job.kind, state: 'succeeded' })
   } catch (err) {
-    await settleFailure(deps, job, connection?.row.connector ?? 'unknown', err)
+    await settleFailure(deps, job, keeper, connection?.row.connector ?? 'unknown', err)
   } finally {
-    clearInterval(heartbeat)
+    keeper.stop()
   }
 }
 
-async function runPushPatient(deps: EngineDeps, job: SyncJobRow, connection: RunnableConnection): Promise<void> {
+/**
+ * Runs `work`; if the database is away, waits for it (bounded) and tries again, so that a short
+ * outage delays work instead of failing it. Other errors pass through.
+ */
+async function whenDatabaseAnswers<T>(deps: EngineDeps, work: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + OUTAGE_WAIT_MS
+  for (;;) {
+    try {
+      return await work()
+    } catch (err) {
+      if (!deps.availability.noteFailure(err) || Date.now() >= deadline) throw err
+      if (!(await deps.availability.waitUntilUp(deadline - Date.now()))) throw err
+    }
+  }
+}
+
+async function runPushPatient(deps: EngineDeps, job: SyncJobRow, connection: RunnableConnection, keeper: LeaseKeeper): Promise<void> {
   const { connector } = connection
   const refusal = patientPushRefusal(connector)
   if (refusal) throw new ConnectorError({ code: 'unsupported', message: refusal, retryable: false })
@@ -101,9 +121,10 @@ async function runPushPatient(deps: EngineDeps, job: SyncJobRow, connection: Run
   for (const step of flow.steps) {
     if (progress.done[step.name]) continue
     if (step.skip?.(input, ctx)) continue
+    keeper.check()
     // Recorded before the call: if the answer is lost, the next attempt knows this step may have happened.
     progress.started[step.name] = { at: new Date().toISOString(), attempt: job.attempts }
-    await saveProgress(deps.db, job.id, progress)
+    await saveProgress(deps.db, keeper.lease, progress)
     const result = await step.run(input, ctx)
     if (result.link?.externalId) await refuseSharedRecord(deps.db, connection, patient.id, result.link.externalId)
     if (result.link) {
@@ -120,7 +141,7 @@ async function runPushPatient(deps: EngineDeps, job: SyncJobRow, connection: Run
     if (result.sync) await recordSync(deps, { job, connectionId: connection.row.id, linkId: link.id, patientId: patient.id, sync: result.sync })
     delete progress.started[step.name]
     progress.done[step.name] = { at: new Date().toISOString(), ...(result.output ? { output: result.output } : {}) }
-    await saveProgress(deps.db, job.id, progress)
+    await saveProgress(deps.db, keeper.lease, progress)
   }
   await updateLink(deps.db, link.id, { state: 'linked', message: null, synced_version: patient.version, last_synced_at: new Date() })
 }
@@ -140,7 +161,35 @@ async function refuseSharedRecord(db: DbOrTx, connection: RunnableConnection, pa
   })
 }
 
-async function settleFailure(deps: EngineDeps, job: SyncJobRow, connector: string, err: unknown): Promise<void> {
+async function settleFailure(deps: EngineDeps, job: SyncJobRow, keeper: LeaseKeeper, connector: string, err: unknown): Promise<void> {
+  // Another worker runs this job now; whatever happened here is not ours to record.
+  if (isLeaseLost(err)) return
+  try {
+    if (deps.availability.noteFailure(err)) await settleOutage(deps, job, keeper, err)
+    else await settleJobFailure(deps, job, keeper, connector, err)
+  } catch (settleError) {
+    if (isLeaseLost(settleError)) return
+    // The database went away while settling: the job stays running until its lease ends, then
+    // housekeeping sends it again and it resumes from its saved steps (a started step looks up first).
+    if (deps.availability.noteFailure(settleError)) return
+    throw settleError
+  }
+}
+
+/**
+ * The database went away under a running job. Not the job's fault and not the EMR's: once the
+ * database is back, the job is put back to run again at once, without counting a failure. Steps
+ * already recorded as started look up before repeating (the lost-answer rules), so nothing is
+ * sent to the EMR twice.
+ */
+async function settleOutage(deps: EngineDeps, job: SyncJobRow, keeper: LeaseKeeper, err: unknown): Promise<void> {
+  const remaining = Math.min(OUTAGE_WAIT_MS, Math.max(0, deps.leaseSeconds * 1000 - 1000))
+  if (!(await deps.availability.waitUntilUp(remaining)) || !keeper.held) return
+  const error: JobError = { code: 'database_unavailable', message: `The database was unreachable during this attempt (${err instanceof Error ? err.message : String(err)}); resumed when it came back` }
+  await deps.db.transaction().execute((trx) => scheduleRetry(trx, deps.queue, keeper.lease, 0, error, { countsAsFailure: false }))
+}
+
+async function settleJobFailure(deps: EngineDeps, job: SyncJobRow, keeper: LeaseKeeper, connector: string, err: unknown): Promise<void> {
   const failure = asConnectorError(err)
   if (!isConnectorError(err)) deps.log.error({ err, jobId: job.id }, 'sync job failed unexpectedly')
   const error: JobError = {
@@ -161,20 +210,32 @@ async function settleFailure(deps: EngineDeps, job: SyncJobRow, connector: strin
     ? await deps.db.selectFrom('links').selectAll().where('record_id', '=', job.record_id).where('connection_id', '=', job.connection_id).executeTakeFirst()
     : undefined
 
-  if (failure.retryable && job.attempts < deps.retry.maxAttempts) {
-    const delay = retryDelayMs(deps.retry, job.attempts, failure.retryAfterMs)
-    await deps.db.transaction().execute(async (trx) => {
-      await scheduleRetry(trx, deps.queue, job.id, delay, error)
-      if (link) await updateLink(trx, link.id, { message: `retry ${job.attempts + 1} of ${deps.retry.maxAttempts} in ${Math.round(delay / 1000)} s: ${failure.message}` })
+  // Failures are counted, not claims: an attempt cut short by a database outage does not count.
+  // A pull moves forward page by page, and a stored page resets the count: it gives up after so
+  // many failures in a row without progress, not after so many in all.
+  const failures = (await failuresSinceProgress(deps.db, job.id)) + 1
+  if (failure.retryable && failures < deps.retry.maxAttempts) {
+    const delay = retryDelayMs(deps.retry, failures, failure.retryAfterMs)
+    const scheduled = await deps.db.transaction().execute(async (trx) => {
+      if (!(await scheduleRetry(trx, deps.queue, keeper.lease, delay, error))) return false
+      if (link) await updateLink(trx, link.id, { message: `retry ${failures + 1} of ${deps.retry.maxAttempts} in ${Math.round(delay / 1000)} s: ${failure.message}` })
+      return true
     })
-    jobRetries.inc({ connector })
+    if (scheduled) jobRetries.inc({ connector })
     return
   }
   const state = failure.retryable ? 'failed' : 'needs_attention'
-  const reason = failure.retryable ? `gave up after ${job.attempts} attempts: ${failure.message}` : failure.message
-  await finishJob(deps.db, job.id, state, { ...error, message: reason })
+  const reason = failure.retryable
+    ? `gave up after ${failures} ${job.kind === 'pull' ? 'failures in a row without progress' : 'attempts'}: ${failure.message}`
+    : failure.message
+  if (!(await finishJob(deps.db, keeper.lease, state, { ...error, message: reason }))) return
   if (link) await updateLink(deps.db, link.id, { state, message: reason })
   jobsFinished.inc({ connector, kind: job.kind, state })
+}
+
+async function failuresSinceProgress(db: DbOrTx, jobId: string): Promise<number> {
+  const row = await db.selectFrom('sync_jobs').select('failures_since_progress').where('id', '=', jobId).executeTakeFirst()
+  return row?.failures_since_progress ?? 0
 }
 
 /** The step that was running when the job failed (saved as started before it ran), else the job's kind. */

@@ -1,0 +1,138 @@
+import pg from 'pg'
+
+/**
+ * Whether the database answers. A restart, a failover or a maintenance window takes it away for
+ * seconds; every process keeps running through that. This object is the one place that notices:
+ * it logs the outage once (not a stack per request or per job), probes until the database is
+ * back, logs that once, and lets the API answer 503 at once while it is away.
+ */
+export class DatabaseAvailability {
+  private downSince: Date | null = null
+  private lastCause = ''
+  private probing: NodeJS.Timeout | null = null
+  private waiters: (() => void)[] = []
+
+  constructor(
+    private readonly probe: () => Promise<unknown>,
+    private readonly log: { warn(obj: object, msg: string): void; info(obj: object, msg: string): void },
+    private readonly probeIntervalMs = 1000,
+  ) {}
+
+  get up(): boolean {
+    return this.downSince === null
+  }
+
+  /** When the current outage began (null while the database answers). */
+  get since(): Date | null {
+    return this.downSince
+  }
+
+  /** Records that a call failed because the database is unreachable; true if `err` was such a failure. */
+  noteFailure(err: unknown): boolean {
+    if (!isDatabaseUnavailable(err)) return false
+    this.lastCause = describe(err)
+    if (this.downSince) return true
+    this.downSince = new Date()
+    this.log.warn({ cause: this.lastCause }, 'database unreachable: API answers 503 and workers wait until it is back')
+    this.scheduleProbe()
+    return true
+  }
+
+  /** Resolves once the database answers again (at once if it does), or false after `timeoutMs`. */
+  async waitUntilUp(timeoutMs: number): Promise<boolean> {
+    if (this.up) return true
+    return new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== done)
+        resolve(false)
+      }, timeoutMs)
+      const done = () => {
+        clearTimeout(timer)
+        resolve(true)
+      }
+      this.waiters.push(done)
+    })
+  }
+
+  stop(): void {
+    if (this.probing) clearTimeout(this.probing)
+    this.probing = null
+  }
+
+  private scheduleProbe(): void {
+    if (this.probing) return
+    this.probing = setTimeout(() => void this.runProbe(), this.probeIntervalMs)
+    this.probing.unref()
+  }
+
+  private async runProbe(): Promise<void> {
+    this.probing = null
+    try {
+      await this.probe()
+    } catch (err) {
+      this.lastCause = describe(err)
+      this.scheduleProbe()
+      return
+    }
+    const seconds = this.downSince ? Math.round((Date.now() - this.downSince.getTime()) / 1000) : 0
+    this.downSince = null
+    this.log.info({ downForSeconds: seconds, lastCause: this.lastCause }, 'database reachable again')
+    const waiters = this.waiters
+    this.waiters = []
+    for (const w of waiters) w()
+  }
+}
+
+/**
+ * True for errors that mean "the database is not there right now" rather than a fault of the
+ * query: refused or dropped connections, the server shutting down or starting up, a connection
+ * that broke mid-query. SQL errors (constraint violations, syntax) are not outages.
+ */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const { code, message } = e as { code?: unknown; message?: unknown }
+    if (typeof code === 'string') {
+      if (NETWORK_CODES.has(code)) return true
+      // 08: connection exception; 57P01-03: admin shutdown, crash shutdown, cannot connect now.
+      if (/^08/.test(code) || code === '57P01' || code === '57P02' || code === '57P03') return true
+    }
+    if (typeof message === 'string' && BROKEN_CONNECTION_MESSAGES.some((m) => message.includes(m))) return true
+    if (e instanceof AggregateError && e.errors.some((inner) => isDatabaseUnavailable(inner))) return true
+  }
+  return false
+}
+
+/**
+ * A `pg` pool whose every client has an error listener for its whole life. node-postgres emits a
+ * connection error (e.g. 57P01 when the server restarts) on the client object; the pool listens
+ * only while a client is idle, so a client held by a transaction, a lease or a lock would throw
+ * an unhandled 'error' event and end the process. A client that saw such an error is no longer
+ * queryable, and the pool drops it when it is released.
+ */
+export function createGuardedPool(config: pg.PoolConfig, onConnectionError: (err: unknown) => void): pg.Pool {
+  const pool = new pg.Pool({
+    // A database that does not answer must not hang a request: connecting gives up in bounded time.
+    connectionTimeoutMillis: 5000,
+    ...config,
+  })
+  pool.on('connect', (client) => client.on('error', onConnectionError))
+  pool.on('error', onConnectionError)
+  return pool
+}
+
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN'])
+const BROKEN_CONNECTION_MESSAGES = [
+  'Connection terminated',
+  'connection timeout',
+  'timeout exceeded when trying to connect',
+  'Client has encountered a connection error and is not queryable',
+  'the database system is shutting down',
+  'the database system is starting up',
+  'terminating connection due to administrator command',
+]
+
+function describe(err: unknown): string {
+  const e = err as { code?: unknown; message?: unknown }
+  const message = typeof e?.message === 'string' ? e.message : String(err)
+  return typeof e?.code === 'string' ? `${e.code}: ${message}` : message
+}

@@ -1,0 +1,127 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createTestDatabase, startHub, waitFor, type RunningHub } from './harness.js'
+import { connectEcw, PRACTICE, startEcw, type EcwWorld } from './ecwHelpers.js'
+
+/**
+ * A long pull rides through a flaky EMR: failures count only in a row without progress, and a
+ * pull that did give up is resumed from its saved cursor by the next one.
+ */
+let hub: RunningHub
+let database: Awaited<ReturnType<typeof createTestDatabase>>
+const worlds: EcwWorld[] = []
+const MAX_ATTEMPTS = 4
+
+beforeAll(async () => {
+  database = await createTestDatabase()
+  hub = await startHub({ databaseUrl: database?.url, env: { CAREBRIDGE_MAX_ATTEMPTS: String(MAX_ATTEMPTS), CAREBRIDGE_RETRY_BASE_MS: '50', CAREBRIDGE_RETRY_MAX_MS: '400' } })
+})
+
+afterAll(async () => {
+  await hub?.stop()
+  for (const w of worlds) await w.close()
+  await database?.drop()
+})
+
+/** ECW's data reads (not its token endpoint): the pages of a pull. */
+const SEARCH_PAGES = '^GET /fhir/r4/[^/]+/(Patient|Practitioner|Location|Coverage|Encounter)'
+
+async function ecwWorld(patients: number): Promise<EcwWorld> {
+  const world = await startEcw({ demo: false, ratePerMinute: 100_000 })
+  worlds.push(world)
+  await world.sim.seedPatients(PRACTICE, patients, { replace: true })
+  return world
+}
+
+async function setFaults(world: EcwWorld, rules: unknown[]): Promise<void> {
+  const res = await fetch(`${new URL(world.base).origin}/_sim/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(rules) })
+  expect(res.status).toBe(200)
+}
+
+async function settledJob(jobId: string, timeoutMs: number): Promise<any> {
+  return waitFor(
+    `pull job ${jobId} to settle`,
+    async () => {
+      const { body } = await hub.api('GET', `/api/jobs/${jobId}`)
+      return ['succeeded', 'failed', 'needs_attention'].includes(body.state) ? body : undefined
+    },
+    timeoutMs,
+  )
+}
+
+/** ECW patient id → how many CRM patients link to it on this connection. */
+async function linkCounts(connectionId: string): Promise<Map<string, number>> {
+  const counts = new Map<string, number>()
+  let cursor: string | null = null
+  do {
+    const { body }: { body: { items: { externalId: string | null }[]; next: string | null } } = await hub.api(
+      'GET',
+      `/api/links?connectionId=${connectionId}&limit=500${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+    )
+    for (const l of body.items) if (l.externalId) counts.set(l.externalId, (counts.get(l.externalId) ?? 0) + 1)
+    cursor = body.next
+  } while (cursor)
+  return counts
+}
+
+async function ecwPatientTotal(world: EcwWorld): Promise<number> {
+  const records = await (await fetch(`${new URL(world.base).origin}/_sim/records`)).json()
+  return records.practices[PRACTICE].patientsTotal
+}
+
+describe('a long pull through a flaky EMR', () => {
+  it('succeeds through 20% failed pages, and links every EMR patient once', async () => {
+    const world = await ecwWorld(2500)
+    const { id } = await connectEcw(hub, world, { settings: { pullModules: ['patient'], pageSize: 50 } })
+    await setFaults(world, [{ match: SEARCH_PAGES, errorRate: 0.2, status: 500 }])
+
+    const { body: started } = await hub.api('POST', `/api/connections/${id}/pull`)
+    const job = await settledJob(started.jobId, 240_000)
+    expect(job.lastError?.message ?? null, 'the pull gave up').toBe(null)
+    expect(job.state).toBe('succeeded')
+    // 50 pages at 20% failures: many attempts in all, none of them fatal.
+    expect(job.attempts).toBeGreaterThan(MAX_ATTEMPTS)
+    expect(job.progress.resources.patient).toMatchObject({ done: true, records: 2500, created: 2500 })
+
+    // Every link names a distinct ECW patient, and there are as many as ECW holds: each one once.
+    const counts = await linkCounts(id)
+    expect(await ecwPatientTotal(world)).toBe(2500)
+    expect(counts.size).toBe(2500)
+    expect([...counts.entries()].filter(([, n]) => n !== 1)).toEqual([])
+    // Patients the next test pulls would otherwise be pushed on to this connection.
+    expect((await hub.api('PATCH', `/api/connections/${id}`, { enabled: false })).status).toBe(200)
+  }, 300_000)
+
+  it('resumes from the saved cursor after a pull gave up during a longer outage', async () => {
+    const world = await ecwWorld(1500)
+    const { id } = await connectEcw(hub, world, { settings: { pullModules: ['patient'], pageSize: 50 } })
+    // Slow pages, so that the outage begins part-way through.
+    await setFaults(world, [{ match: SEARCH_PAGES, latencyMs: 150 }])
+    const { body: first } = await hub.api('POST', `/api/connections/${id}/pull`)
+    await waitFor('a few pages stored', async () => ((await hub.api('GET', `/api/jobs/${first.jobId}`)).body.progress?.resources?.patient?.pages ?? 0) >= 5, 60_000)
+    await setFaults(world, [{ match: SEARCH_PAGES, errorRate: 1, status: 503 }])
+    const failed = await settledJob(first.jobId, 60_000)
+    expect(failed.state).toBe('failed')
+    expect(failed.lastError.message).toMatch(new RegExp(`gave up after ${MAX_ATTEMPTS} failures in a row without progress`))
+    const storedBefore = failed.progress.resources.patient.records as number
+    expect(storedBefore).toBeGreaterThan(0)
+    expect(storedBefore).toBeLessThan(1500)
+
+    await setFaults(world, [])
+    const requestsBefore = (await (await fetch(`${new URL(world.base).origin}/_sim/requests`)).json()).items.length
+    const { body: second } = await hub.api('POST', `/api/connections/${id}/pull`)
+    const resumed = await settledJob(second.jobId, 120_000)
+    expect(resumed.state).toBe('succeeded')
+    expect(resumed.progress.resumedFrom).toMatchObject({ jobId: first.jobId, resource: 'patient' })
+    expect(resumed.progress.resumedFrom.cursor).toBeTruthy()
+    expect(resumed.progress.resources.patient).toMatchObject({ done: true, records: 1500 })
+
+    // Only the pages not yet stored were fetched again (plus the token).
+    const requests: { method: string; path: string }[] = (await (await fetch(`${new URL(world.base).origin}/_sim/requests`)).json()).items.slice(requestsBefore)
+    const pages = requests.filter((r) => /\/Patient/.test(r.path) && r.method === 'GET')
+    expect(pages.length).toBe(Math.ceil((1500 - storedBefore) / 50))
+
+    const counts = await linkCounts(id)
+    expect(counts.size).toBe(1500)
+    expect([...counts.values()].every((n) => n === 1)).toBe(true)
+  }, 300_000)
+})
