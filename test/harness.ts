@@ -16,6 +16,8 @@ export interface RunningHub {
   dataDir: string
   databaseUrl: string | undefined
   output(): string
+  /** False once the process has exited, for whatever reason. */
+  running(): boolean
   api<T = any>(method: string, path: string, body?: unknown, key?: string): Promise<{ status: number; body: T }>
   /** Graceful stop (SIGTERM). */
   stop(): Promise<void>
@@ -89,6 +91,7 @@ export async function startHub(options: HubOptions = {}): Promise<RunningHub> {
     dataDir,
     databaseUrl,
     output: () => output,
+    running: () => child.exitCode === null && child.signalCode === null,
     async api(method, path, body, key = ADMIN_KEY) {
       const res = await fetch(`${url}${path}`, {
         method,

@@ -39,7 +39,7 @@ export async function openDatabase(options: { databaseUrl?: string; dataDir: str
   const embedded = options.databaseUrl ? null : await startEmbeddedPostgres(options.dataDir)
   const connectionString = options.databaseUrl ?? embedded!.connectionString
   let availability: DatabaseAvailability | null = null
-  const pool = createGuardedPool({ connectionString, max: options.poolSize ?? 10 }, (err) => availability?.noteFailure(err))
+  const pool = createGuardedPool({ connectionString, max: options.poolSize ?? 10, application_name: 'carebridge' }, (err) => availability?.noteFailure(err))
   availability = new DatabaseAvailability(() => pool.query('select 1'), options.log ?? quietLog)
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
   try {
