@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest'
+import { DatabaseAvailability, isDatabaseUnavailable } from './availability.js'
+
+describe('isDatabaseUnavailable', () => {
+  it('names outages, not query faults', () => {
+    expect(isDatabaseUnavailable(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }))).toBe(true)
+    expect(isDatabaseUnavailable(Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' }))).toBe(true)
+    expect(isDatabaseUnavailable(Object.assign(new Error('the database system is starting up'), { code: '57P03' }))).toBe(true)
+    expect(isDatabaseUnavailable(new Error('Connection terminated unexpectedly'))).toBe(true)
+    expect(isDatabaseUnavailable(new Error('wrapped', { cause: Object.assign(new Error('x'), { code: '08006' }) }))).toBe(true)
+    expect(isDatabaseUnavailable(new AggregateError([Object.assign(new Error('x'), { code: 'ECONNREFUSED' })]))).toBe(true)
+    expect(isDatabaseUnavailable(Object.assign(new Error('duplicate key value violates unique constraint'), { code: '23505' }))).toBe(false)
+    expect(isDatabaseUnavailable(Object.assign(new Error('syntax error'), { code: '42601' }))).toBe(false)
+    expect(isDatabaseUnavailable(new Error('Cannot read properties of undefined'))).toBe(false)
+    expect(isDatabaseUnavailable(undefined)).toBe(false)
+  })
+})
+
+describe('DatabaseAvailability', () => {
+  it('logs an outage once, probes until the database answers, then wakes whoever waits', async () => {
+    const lines: string[] = []
+    let answering = false
+    const availability = new DatabaseAvailability(
+      async () => {
+        if (!answering) throw Object.assign(new Error('refused'), { code: 'ECONNREFUSED' })
+      },
+      { warn: (_o, msg) => lines.push(msg), info: (_o, msg) => lines.push(msg) },
+      20,
+    )
+    const outage = Object.assign(new Error('refused'), { code: 'ECONNREFUSED' })
+    expect(availability.noteFailure(new Error('a bug'))).toBe(false)
+    expect(availability.up).toBe(true)
+    for (let i = 0; i < 5; i++) expect(availability.noteFailure(outage)).toBe(true)
+    expect(availability.up).toBe(false)
+    expect(lines).toEqual(['database unreachable: API answers 503 and workers wait until it is back'])
+
+    expect(await availability.waitUntilUp(60)).toBe(false)
+    const waiting = availability.waitUntilUp(5000)
+    answering = true
+    expect(await waiting).toBe(true)
+    expect(availability.up).toBe(true)
+    expect(lines).toHaveLength(2)
+    expect(lines[1]).toBe('database reachable again')
+    availability.stop()
+  })
+})

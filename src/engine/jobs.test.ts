@@ -1,0 +1,140 @@
+import { randomUUID } from 'node:crypto'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { sql } from 'kysely'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { openDatabase, type DatabaseHandle } from '../db/database.js'
+import { startQueue, type Queue } from '../db/queue.js'
+import { claimJob, enqueueJob, finishJob, isLeaseLost, leaseOf, saveJobProgressInfo, saveProgress, scheduleRetry, type JobLease } from './jobs.js'
+import { LeaseKeeper } from './leaseKeeper.js'
+
+/** Jobs are settled only by the claim that holds them: a worker that lost its lease writes nothing. */
+let database: DatabaseHandle
+let queue: Queue
+let dataDir: string
+let organizationId: string
+let connectionId: string
+const quiet = { warn: () => undefined, info: () => undefined }
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), 'cb-jobs-'))
+  database = await openDatabase({ databaseUrl: process.env.TEST_DATABASE_URL ? await freshDatabase() : undefined, dataDir, poolSize: 4, log: quiet })
+  queue = await startQueue({ connectionString: database.connectionString, pollSeconds: 1, schedule: false, availability: database.availability, log: quiet })
+  organizationId = randomUUID()
+  connectionId = randomUUID()
+  await database.db.insertInto('organizations').values({ id: organizationId, name: 'Lease test' }).execute()
+  await database.db.insertInto('connections').values({ id: connectionId, organization_id: organizationId, connector: 'ritten', name: 'r', base_url: 'http://127.0.0.1:9', settings: JSON.stringify({}), value_maps: JSON.stringify({}) }).execute()
+}, 120_000)
+
+afterAll(async () => {
+  await queue?.stop({ graceful: false, wait: true }).catch(() => undefined)
+  await database?.close()
+  await dropFreshDatabase()
+  rmSync(dataDir, { recursive: true, force: true })
+})
+
+async function newRunningJob(): Promise<JobLease> {
+  const { id } = await database.db.transaction().execute((trx) =>
+    enqueueJob(trx, queue, { organizationId, connectionId, kind: 'pull', recordType: null, recordId: null }),
+  )
+  const claim = await claimJob(database.db, id, 30)
+  if (!claim.claimed) throw new Error(`not claimed: ${claim.reason}`)
+  return leaseOf(claim.job)
+}
+
+/** What happens when a worker is too slow: its lease ends and another worker claims the job. */
+async function takeOver(lease: JobLease): Promise<JobLease> {
+  await database.db.updateTable('sync_jobs').set({ lease_until: sql`now() - interval '1 second'` }).where('id', '=', lease.jobId).execute()
+  const claim = await claimJob(database.db, lease.jobId, 30)
+  if (!claim.claimed) throw new Error(`not taken over: ${claim.reason}`)
+  return leaseOf(claim.job)
+}
+
+async function jobRow(id: string) {
+  return database.db.selectFrom('sync_jobs').selectAll().where('id', '=', id).executeTakeFirstOrThrow()
+}
+
+describe('job leases', () => {
+  it('lets only the current claim settle a job', async () => {
+    const stale = await newRunningJob()
+    const current = await takeOver(stale)
+    expect(current.attempt).toBe(stale.attempt + 1)
+
+    expect(await finishJob(database.db, stale, 'failed', { code: 'x', message: 'stale worker' })).toBe(false)
+    expect(await database.db.transaction().execute((trx) => scheduleRetry(trx, queue, stale, 1000, { code: 'x', message: 'stale' }))).toBe(false)
+    await expect(saveProgress(database.db, stale, { done: { create: { at: 'x' } }, started: {} })).rejects.toSatisfy(isLeaseLost)
+    await expect(saveJobProgressInfo(database.db, stale, { stale: true })).rejects.toSatisfy(isLeaseLost)
+    expect((await jobRow(stale.jobId)).state).toBe('running')
+
+    expect(await finishJob(database.db, current, 'succeeded')).toBe(true)
+    const row = await jobRow(current.jobId)
+    expect(row.state).toBe('succeeded')
+    expect(row.last_error).toBeNull()
+    expect(row.progress).toBeNull()
+  })
+
+  it('stops the job in a worker whose lease was taken over', async () => {
+    const stale = await newRunningJob()
+    const keeper = new LeaseKeeper(database.db, stale, 3, Date.now())
+    try {
+      expect(() => keeper.check()).not.toThrow()
+      await takeOver(stale)
+      // The keeper renews every second (a third of the lease): the renewal finds the lease gone.
+      await expect.poll(() => keeper.held, { timeout: 5000 }).toBe(false)
+      expect(() => keeper.check()).toThrow(/no longer holds its lease/)
+    } finally {
+      keeper.stop()
+    }
+  })
+
+  it('stops the job once its lease ran out without a renewal (the database was away)', async () => {
+    const lease = await newRunningJob()
+    const keeper = new LeaseKeeper(database.db, lease, 30, Date.now() - 31_000)
+    try {
+      expect(keeper.held).toBe(false)
+      expect(() => keeper.check()).toThrow(/no longer holds its lease/)
+    } finally {
+      keeper.stop()
+    }
+  })
+
+  it('counts failures in a row and resets them when a page is stored', async () => {
+    const lease = await newRunningJob()
+    await database.db.transaction().execute((trx) => scheduleRetry(trx, queue, lease, 0, { code: 'x', message: 'one' }))
+    const again = await claimJob(database.db, lease.jobId, 30)
+    if (!again.claimed) throw new Error(`not claimed again: ${again.reason}`)
+    const second = leaseOf(again.job)
+    expect((await jobRow(lease.jobId)).failures_since_progress).toBe(1)
+    await saveJobProgressInfo(database.db, second, { page: 1 }, { progressed: true })
+    expect((await jobRow(lease.jobId)).failures_since_progress).toBe(0)
+    // An attempt the database cut short does not count.
+    await database.db.transaction().execute((trx) => scheduleRetry(trx, queue, second, 0, { code: 'database_unavailable', message: 'x' }, { countsAsFailure: false }))
+    expect((await jobRow(lease.jobId)).failures_since_progress).toBe(0)
+  })
+})
+
+let fresh: { base: string; name: string } | null = null
+
+async function freshDatabase(): Promise<string> {
+  const pg = (await import('pg')).default
+  const base = process.env.TEST_DATABASE_URL!
+  const name = `carebridge_t_jobs_${Date.now().toString(36)}`
+  const client = new pg.Client({ connectionString: base })
+  await client.connect()
+  await client.query(`create database ${name}`)
+  await client.end()
+  fresh = { base, name }
+  const url = new URL(base)
+  url.pathname = `/${name}`
+  return url.toString()
+}
+
+async function dropFreshDatabase(): Promise<void> {
+  if (!fresh) return
+  const pg = (await import('pg')).default
+  const client = new pg.Client({ connectionString: fresh.base })
+  await client.connect()
+  await client.query(`drop database if exists ${fresh.name} with (force)`)
+  await client.end()
+}
