@@ -158,7 +158,7 @@ async function settleFailure(deps: EngineDeps, job: SyncJobRow, connector: strin
     )
   }
   const link = job.record_id
-    ? await deps.db.selectFrom('links').selectAll().where('record_id', '=', job.record_id).where('connection_id', '=', job.connection_id).executeTakeFirst()
+    ? await deps.db.selectFrom('links').selectAll().where('record_type', '=', job.record_type).where('record_id', '=', job.record_id).where('connection_id', '=', job.connection_id).executeTakeFirst()
     : undefined
 
   if (failure.retryable && job.attempts < deps.retry.maxAttempts) {
