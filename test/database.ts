@@ -3,6 +3,9 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { openDatabase, type Db } from '../src/db/database.js'
+import { startQueue, type Queue } from '../src/db/queue.js'
+import { Engine } from '../src/engine/engine.js'
+import type { EngineDeps } from '../src/engine/runner.js'
 import { SecretBox } from '../src/security/secrets.js'
 import { createTestDatabase } from './harness.js'
 
@@ -53,4 +56,21 @@ export async function insertConnection(
     })
     .execute()
   return { organizationId, connectionId }
+}
+
+/** The engine's parts over a test database: a real queue (no workers run), deps for `runJob`, the Engine for its entry points. */
+export async function startTestEngine(database: TestDatabase): Promise<{ queue: Queue; engine: Engine; deps: EngineDeps; stop(): Promise<void> }> {
+  const queue = await startQueue({ connectionString: database.connectionString, pollSeconds: 0.5, schedule: false })
+  const log = { warn: () => undefined, error: () => undefined }
+  const common = { db: database.db, queue, box: database.box, retry: { maxAttempts: 3, baseMs: 10, maxMs: 100 }, leaseSeconds: 30, httpTimeoutMs: 1000, log }
+  const engine = new Engine({ ...common, concurrency: 1, pollSeconds: 0.5, bodyRetentionDays: 30 })
+  const deps: EngineDeps = { ...common, patientChanged: (trx, organizationId, patientId, except) => engine.patientChanged(trx, organizationId, patientId, except) }
+  return {
+    queue,
+    engine,
+    deps,
+    async stop() {
+      await queue.stop({ graceful: false, wait: true }).catch(() => undefined)
+    },
+  }
 }

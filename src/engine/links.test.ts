@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { insertConnection, openTestDatabase, type TestDatabase } from '../../test/database.js'
-import { startQueue, type Queue } from '../db/queue.js'
-import { Engine } from './engine.js'
+import { insertConnection, openTestDatabase, startTestEngine, type TestDatabase } from '../../test/database.js'
+import type { Queue } from '../db/queue.js'
+import type { Engine } from './engine.js'
 import { enqueueJob } from './jobs.js'
 import { setPatientLink } from './relink.js'
 import { runJob, type EngineDeps } from './runner.js'
@@ -12,21 +12,19 @@ import { runJob, type EngineDeps } from './runner.js'
  * Referral links share the table (and could share an id): every lookup must name the type.
  */
 let database: TestDatabase
+let parts: Awaited<ReturnType<typeof startTestEngine>>
 let queue: Queue
 let engine: Engine
 let deps: EngineDeps
 
 beforeAll(async () => {
   database = await openTestDatabase()
-  queue = await startQueue({ connectionString: database.connectionString, pollSeconds: 0.5, schedule: false })
-  const log = { warn: () => undefined, error: () => undefined }
-  const common = { db: database.db, queue, box: database.box, retry: { maxAttempts: 3, baseMs: 10, maxMs: 100 }, leaseSeconds: 30, httpTimeoutMs: 1000, log }
-  engine = new Engine({ ...common, concurrency: 1, pollSeconds: 0.5, bodyRetentionDays: 30 })
-  deps = { ...common, patientChanged: (trx, organizationId, patientId, except) => engine.patientChanged(trx, organizationId, patientId, except) }
+  parts = await startTestEngine(database)
+  ;({ queue, engine, deps } = parts)
 })
 
 afterAll(async () => {
-  await queue?.stop({ graceful: false, wait: true }).catch(() => undefined)
+  await parts?.stop()
   await database?.close()
 })
 
