@@ -8,6 +8,7 @@ import { loadRunnableConnection } from '../connections/connections.js'
 import { z } from 'zod'
 import { authenticate } from './auth.js'
 import { errorHandler } from './errors.js'
+import { refuseNulCharacters } from './textInput.js'
 import { adminRoutes } from './routes/admin.js'
 import { connectionRoutes } from './routes/connections.js'
 import { logRoutes } from './routes/log.js'
@@ -24,6 +25,7 @@ export async function buildApi(hub: Hub, options: { logger?: FastifyBaseLogger }
   app.setValidatorCompiler(validatorCompiler)
   app.setSerializerCompiler(checkedSerializer)
   app.setErrorHandler(errorHandler)
+  app.addHook('preValidation', refuseNulCharacters)
   app.setNotFoundHandler((request, reply) =>
     reply.code(404).send({ error: 'not_found', message: `No route ${request.method} ${request.url.split('?')[0]}` }),
   )
