@@ -191,6 +191,22 @@ describe('ECW push', () => {
     expect(logged).toEqual([expect.objectContaining({ operation: 'create', httpStatus: null, message: expect.stringMatching(/location "nowhere" is not mapped/) })])
   })
 
+  it('previews a patient whose location or program has no mapping: the gap is listed as blocking, never a 500', async () => {
+    const preview = async (patientId: string) => hub.api('GET', `/api/patients/${patientId}/preview?connectionId=${connectionId}`)
+    const { body: nowhere } = await hub.api('POST', '/api/patients', seedPatient({ locationId: 'nowhere' }))
+    const blocked = await preview(nowhere.id)
+    expect(blocked.status, JSON.stringify(blocked.body)).toBe(200)
+    expect(blocked.body).toEqual({ steps: [], dropped: [], blocking: [{ field: 'locationId', reason: expect.stringMatching(/location "nowhere" is not mapped/) }] })
+
+    const { body: unmappedProgram } = await hub.api('POST', '/api/patients', seedPatient({ programId: 'detox' }))
+    expect((await preview(unmappedProgram.id)).body.blocking).toEqual([{ field: 'programId', reason: expect.stringMatching(/program "detox" is not mapped/) }])
+
+    const { body: mapped } = await hub.api('POST', '/api/patients', seedPatient())
+    const ready = (await preview(mapped.id)).body
+    expect(ready.blocking).toEqual([])
+    expect(ready.steps.map((s: { step: string }) => s.step)).toEqual([expect.stringMatching(/^(create|update)$/)])
+  })
+
   it('refuses an unsupported operation with the reason, without calling ECW', async () => {
     const { body: patient } = await hub.api('POST', '/api/patients', seedPatient())
     const before = (await (await fetch(`${new URL(world.base).origin}/_sim/requests`)).json()).items.length

@@ -191,6 +191,8 @@ export interface PushPatientFlow<Settings, Secrets> {
 export interface PushPreview {
   steps: { step: string; method: string; path: string; body: unknown; skipped?: string }[]
   dropped: DroppedField[]
+  /** What stops the push until a person fixes it (nothing is sent while any remain). */
+  blocking?: DroppedField[]
 }
 
 export interface DroppedField {
