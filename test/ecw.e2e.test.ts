@@ -24,7 +24,7 @@ afterAll(async () => {
   await database?.drop()
 })
 
-/** The patient of seed 001, as the CRM holds it. */
+/** The example patient of the eClinicalWorks integration guide, as the CRM holds it. */
 const seedPatient = (extra: Record<string, unknown> = {}) => ({
   firstName: 'DazEcccw',
   lastName: `LaliTest${Math.random().toString(36).slice(2, 7)}`,
@@ -80,7 +80,7 @@ describe('ECW authentication (Test connection)', () => {
 })
 
 describe('ECW push', () => {
-  it('sends seed 001\u2019s US Core Patient and links the ECW id', async () => {
+  it('sends the integration guide\u2019s US Core Patient and links the ECW id', async () => {
     const { body: patient } = await hub.api('POST', '/api/patients', seedPatient())
     const linked = await waitForLink(patient.id, 'linked')
     const { status, body: remote } = await world.fhir('GET', `/Patient/${linked.externalId}`)

@@ -23,7 +23,7 @@ export const ErrorBody = z.object({
 /** Every route may answer these; validation errors name the field. */
 export const errorResponses = { '4xx': ErrorBody }
 
-/** List routes answer `{items, next}` (CONTRACT.md); `next` is the cursor of the following page. */
+/** List routes answer `{items, next}`; `next` is the cursor of the following page. */
 export function listOf<T extends z.ZodType>(item: T) {
   return z.object({ items: z.array(item), next: z.string().nullable().describe('pass as ?cursor= for the next page') })
 }
