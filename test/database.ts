@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto'
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { openDatabase, type Db } from '../src/db/database.js'
@@ -22,7 +22,8 @@ export interface TestDatabase {
 
 export async function openTestDatabase(): Promise<TestDatabase> {
   const created = await createTestDatabase()
-  const handle = await openDatabase({ databaseUrl: created?.url, dataDir: mkdtempSync(join(tmpdir(), 'cb-unit-')), poolSize: 4 })
+  const dataDir = mkdtempSync(join(tmpdir(), 'cb-unit-'))
+  const handle = await openDatabase({ databaseUrl: created?.url, dataDir, poolSize: 4 })
   return {
     db: handle.db,
     connectionString: handle.connectionString,
@@ -30,6 +31,7 @@ export async function openTestDatabase(): Promise<TestDatabase> {
     async close() {
       await handle.close()
       await created?.drop()
+      rmSync(dataDir, { recursive: true, force: true })
     },
   }
 }
