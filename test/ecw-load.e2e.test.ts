@@ -23,7 +23,7 @@ describe('ECW at volume', () => {
     const world = await startEcw({ demo: false })
     worlds.push(world)
     await world.sim.seedPatients(PRACTICE, 10_000, { replace: true })
-    // Patients only (seed 001 step 4 lets the admin choose the modules): 102 requests fit one minute's budget.
+    // Patients only (step 4 of the eClinicalWorks integration guide lets the admin choose the modules): 102 requests fit one minute's budget.
     const { id } = await connectEcw(hub, world, { settings: { pullModules: ['practitioner', 'location', 'patient'] } })
     const before = (await hub.api('GET', '/api/patients?limit=1')).body.items.length
     expect(before).toBe(0)

@@ -24,7 +24,7 @@ afterAll(async () => {
   await database?.drop()
 })
 
-/** The patient of seed 001, as the CRM holds it. */
+/** The example patient of the eClinicalWorks integration guide, as the CRM holds it. */
 const seedPatient = (extra: Record<string, unknown> = {}) => ({
   firstName: 'DazEcccw',
   lastName: `LaliTest${Math.random().toString(36).slice(2, 7)}`,
@@ -80,7 +80,7 @@ describe('ECW authentication (Test connection)', () => {
 })
 
 describe('ECW push', () => {
-  it('sends seed 001\u2019s US Core Patient and links the ECW id', async () => {
+  it('sends the integration guide\u2019s US Core Patient and links the ECW id', async () => {
     const { body: patient } = await hub.api('POST', '/api/patients', seedPatient())
     const linked = await waitForLink(patient.id, 'linked')
     const { status, body: remote } = await world.fhir('GET', `/Patient/${linked.externalId}`)
@@ -189,6 +189,22 @@ describe('ECW push', () => {
     // Never sent, yet in the log with its reason, like every failure.
     const logged = (await exchangesOf(unmapped.id)).filter((e: { status: string }) => e.status === 'error')
     expect(logged).toEqual([expect.objectContaining({ operation: 'create', httpStatus: null, message: expect.stringMatching(/location "nowhere" is not mapped/) })])
+  })
+
+  it('previews a patient whose location or program has no mapping: the gap is listed as blocking, never a 500', async () => {
+    const preview = async (patientId: string) => hub.api('GET', `/api/patients/${patientId}/preview?connectionId=${connectionId}`)
+    const { body: nowhere } = await hub.api('POST', '/api/patients', seedPatient({ locationId: 'nowhere' }))
+    const blocked = await preview(nowhere.id)
+    expect(blocked.status, JSON.stringify(blocked.body)).toBe(200)
+    expect(blocked.body).toEqual({ steps: [], dropped: [], blocking: [{ field: 'locationId', reason: expect.stringMatching(/location "nowhere" is not mapped/) }] })
+
+    const { body: unmappedProgram } = await hub.api('POST', '/api/patients', seedPatient({ programId: 'detox' }))
+    expect((await preview(unmappedProgram.id)).body.blocking).toEqual([{ field: 'programId', reason: expect.stringMatching(/program "detox" is not mapped/) }])
+
+    const { body: mapped } = await hub.api('POST', '/api/patients', seedPatient())
+    const ready = (await preview(mapped.id)).body
+    expect(ready.blocking).toEqual([])
+    expect(ready.steps.map((s: { step: string }) => s.step)).toEqual([expect.stringMatching(/^(create|update)$/)])
   })
 
   it('refuses an unsupported operation with the reason, without calling ECW', async () => {

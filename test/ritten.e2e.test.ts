@@ -350,6 +350,23 @@ describe('the API', () => {
     expect((await hub.api('GET', '/api/patients?limit=500')).body.items.length).toBe(before)
   })
 
+  it('refuses a NUL character in any text input with a 400 naming the field, and writes nothing', async () => {
+    const before = (await hub.api('GET', '/api/patients?limit=500')).body.items.length
+    const cases: [string, string, unknown, string][] = [
+      ['GET', '/api/patients?q=%00', undefined, 'q'],
+      ['GET', '/api/exchanges?operation=create%00', undefined, 'operation'],
+      ['POST', '/api/patients', newPatient({ firstName: 'An\u0000a' }), 'firstName'],
+      ['POST', '/api/patients', newPatient({ address: { line1: '1 Main St\u0000', city: 'Lawrence' } }), 'address.line1'],
+      ['PUT', `/api/connections/${connectionId}/mappings`, { valueMaps: { payer: { 'AET\u000001': 'x' } } }, 'valueMaps.payer.AET\\u000001'],
+    ]
+    for (const [method, path, body, field] of cases) {
+      const res = await hub.api(method, path, body)
+      expect(res.status, `${method} ${path}: ${JSON.stringify(res.body)}`).toBe(400)
+      expect(res.body).toMatchObject({ error: 'invalid_input', field, message: `${field}: must not contain a NUL character (\\u0000)` })
+    }
+    expect((await hub.api('GET', '/api/patients?limit=500')).body.items.length).toBe(before)
+  })
+
   it('requires a key and checks roles; staff see redacted bodies', async () => {
     expect((await hub.api('GET', '/api/patients', undefined, '')).status).toBe(401)
     expect((await hub.api('GET', '/api/patients', undefined, 'wrong-key')).status).toBe(401)

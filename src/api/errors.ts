@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod'
+import { isConnectorError } from '../connectors/errors.js'
 import { ConflictError, InputError, NotFoundError, UnsupportedError } from '../errors.js'
 import type { DatabaseAvailability } from '../db/availability.js'
 
@@ -38,6 +39,12 @@ function answerError(error: FastifyError | Error, request: FastifyRequest, reply
   if (error instanceof NotFoundError) return reply.code(404).send({ error: error.code, message: error.message })
   if (error instanceof ConflictError) return reply.code(409).send({ error: error.code, message: error.message })
   if (error instanceof UnsupportedError) return reply.code(422).send({ error: error.code, message: error.message })
+  if (isConnectorError(error)) {
+    // A connector's own verdict (e.g. a value with no mapping, settings to fix): its message says what to do.
+    if (!error.retryable) return reply.code(422).send({ error: error.code, message: error.message })
+    if (error.retryAfterMs !== undefined) reply.header('retry-after', String(Math.ceil(error.retryAfterMs / 1000)))
+    return reply.code(503).send({ error: error.code, message: error.message })
+  }
   const status = (error as FastifyError).statusCode
   if (status && status >= 400 && status < 500) {
     const code = (error as FastifyError).code

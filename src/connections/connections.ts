@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto'
+import { isDeepStrictEqual } from 'node:util'
 import { z } from 'zod'
-import type { Selectable } from 'kysely'
+import { sql, type Selectable } from 'kysely'
 import type { Database } from '../db/schema.js'
 import type { DbOrTx } from '../db/database.js'
 import type { Connector, FieldMapping, ResolvedMapping, ValueMaps } from '../connectors/connector.js'
+import { ConnectorError } from '../connectors/errors.js'
 import { getConnector, listConnectors } from '../connectors/registry.js'
 import { InputError, NotFoundError } from '../errors.js'
 import { checkFieldMap, checkValueMaps, resolveMapping } from '../mapping/mapping.js'
@@ -92,8 +94,10 @@ export async function updateConnection(
 ): Promise<{ before: ConnectionView; after: ConnectionView }> {
   const row = await getRow(db, organizationId, id)
   const connector = requireConnector(row.connector)
-  const settings = patch.settings !== undefined ? parseWith(connector.settingsSchema, { ...row.settings, ...patch.settings }, 'settings') : row.settings
-  const currentSecrets = row.secrets ? box.openJson<Record<string, unknown>>(row.secrets) : {}
+  // Keys a newer schema dropped are left behind, or the admin could never save again (strict schemas).
+  const storedSettings = stripUnknownKeys(connector.settingsSchema, row.settings).value
+  const settings = patch.settings !== undefined ? parseWith(connector.settingsSchema, { ...storedSettings, ...patch.settings }, 'settings') : row.settings
+  const currentSecrets = row.secrets ? stripUnknownKeys(connector.secretsSchema, box.openJson<Record<string, unknown>>(row.secrets)).value : {}
   const secrets =
     patch.credentials !== undefined ? parseWith(connector.secretsSchema, { ...currentSecrets, ...patch.credentials }, 'credentials') : currentSecrets
   const updated = await db
@@ -139,18 +143,77 @@ export async function pushTargets(db: DbOrTx, organizationId: string, dataType: 
   })
 }
 
-/** Everything a job needs to run against a connection, with its secrets opened. */
+/**
+ * Everything a job needs to run against a connection, with its secrets opened. Settings and
+ * credentials stored under an older schema are migrated to the current one (keys it no longer
+ * knows dropped, new defaults filled in) and saved in that form. What cannot be migrated — a new
+ * required setting, a value the schema now refuses — is a `settings_invalid` (or
+ * `credentials_invalid`) ConnectorError naming the setting: the job and the link wait for a person
+ * instead of retrying a fault no retry can fix.
+ */
 export async function loadRunnableConnection(db: DbOrTx, box: SecretBox, id: string): Promise<RunnableConnection> {
   const row = await db.selectFrom('connections').selectAll().where('id', '=', id).executeTakeFirst()
   if (!row) throw new NotFoundError('Connection')
   const connector = requireConnector(row.connector)
+  const storedSecrets: unknown = row.secrets ? box.openJson(row.secrets) : {}
+  const settings = migrateStored(connector.settingsSchema, row.settings, 'settings', id)
+  const secrets = migrateStored(connector.secretsSchema, storedSecrets, 'credentials', id)
+  if (!isDeepStrictEqual(settings, row.settings)) {
+    // Only over the form just read: an admin's change saved meanwhile is never overwritten.
+    await db
+      .updateTable('connections')
+      .set({ settings: JSON.stringify(settings) })
+      .where('id', '=', id)
+      .where(sql<boolean>`settings = ${JSON.stringify(row.settings)}::jsonb`)
+      .execute()
+  }
+  if (row.secrets && !isDeepStrictEqual(secrets, storedSecrets)) {
+    await db.updateTable('connections').set({ secrets: box.sealJson(secrets) }).where('id', '=', id).where('secrets', '=', row.secrets).execute()
+  }
   return {
     row,
     connector,
-    settings: connector.settingsSchema.parse(row.settings),
-    secrets: connector.secretsSchema.parse(row.secrets ? box.openJson(row.secrets) : {}),
+    settings,
+    secrets,
     mapping: resolveMapping(connector.defaults, { fieldMap: row.field_map as FieldMapping[] | null, valueMaps: row.value_maps, ownership: row.ownership }),
   }
+}
+
+/** A stored value under the schema in force now; throws the ConnectorError naming what a person must set. */
+function migrateStored<T>(schema: z.ZodType<T>, stored: unknown, field: 'settings' | 'credentials', connectionId: string): T {
+  const parsed = schema.safeParse(stripUnknownKeys(schema, stored).value)
+  if (parsed.success) return parsed.data
+  const issue = parsed.error.issues[0]!
+  const path = [field, ...issue.path.map(String)].join('.')
+  throw new ConnectorError({
+    code: `${field}_invalid`,
+    message: `The connection's stored ${field} no longer fit this version of the connector: ${path}: ${issue.message}. Set it with PATCH /api/connections/${connectionId}`,
+    retryable: false,
+    details: { field: path },
+  })
+}
+
+/**
+ * `value` without the object keys `schema` refuses as unknown (at any depth), and their paths.
+ * Strict schemas name every such key in one pass per level, so a few passes reach any depth.
+ */
+export function stripUnknownKeys<V>(schema: z.ZodType, value: V): { value: V; dropped: string[] } {
+  let current = structuredClone(value)
+  const dropped: string[] = []
+  for (let pass = 0; pass < 8; pass++) {
+    const result = schema.safeParse(current)
+    const unknown = result.success ? [] : result.error.issues.filter((i) => i.code === 'unrecognized_keys')
+    if (unknown.length === 0) break
+    for (const issue of unknown) {
+      const owner = issue.path.reduce<unknown>((node, key) => (node && typeof node === 'object' ? (node as Record<PropertyKey, unknown>)[key] : undefined), current)
+      if (!owner || typeof owner !== 'object') continue
+      for (const key of issue.keys) {
+        delete (owner as Record<string, unknown>)[key]
+        dropped.push([...issue.path.map(String), key].join('.'))
+      }
+    }
+  }
+  return { value: current, dropped }
 }
 
 export interface MappingView {

@@ -110,8 +110,11 @@ export interface TokenStore {
    * even with many concurrent callers across workers) and its result cached.
    */
   get(mint: () => Promise<{ token: string; expiresAt: Date }>, minValidityMs?: number): Promise<string>
-  /** Forget the cached token (e.g. the system answered 401 to it). */
-  clear(): Promise<void>
+  /**
+   * Forget the cached token if it is still `refusedToken` (the one the system answered 401 to);
+   * a token another worker minted since is kept.
+   */
+  clear(refusedToken: string): Promise<void>
 }
 
 export type RateLimitPolicy =
@@ -188,6 +191,8 @@ export interface PushPatientFlow<Settings, Secrets> {
 export interface PushPreview {
   steps: { step: string; method: string; path: string; body: unknown; skipped?: string }[]
   dropped: DroppedField[]
+  /** What stops the push until a person fixes it (nothing is sent while any remain). */
+  blocking?: DroppedField[]
 }
 
 export interface DroppedField {

@@ -88,7 +88,7 @@ export async function ensureDemoData(
       credentials: {},
     })
     ecwId = created.id
-    // CRM locations and programs of the demo data → the ECW simulator's facilities (seed 001 step 5).
+    // CRM locations and programs of the demo data → the ECW simulator's facilities (the eClinicalWorks integration guide, step 5: map treatment programs and locations).
     const valueMaps = {
       location: { 'lawrence-main': 'Lt2IFR5Ah76n4d8TFP5gBCYrEVzcfmSY9rj1Q7MpBZg', topeka: `LocTopeka${DEMO_ECW_PRACTICE}`, olathe: `LocOlathe${DEMO_ECW_PRACTICE}` },
       program: { residential: 'RES', php: 'PHP', iop: 'IOP' },

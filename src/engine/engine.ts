@@ -8,7 +8,7 @@ import { lastFireTime } from './schedule.js'
 import { sql } from 'kysely'
 import { queueDepth } from '../observability/metrics.js'
 import { enqueueJob, redispatchOrphans } from './jobs.js'
-import { ensureLink, updateLink } from './links.js'
+import { ensureLink, getLink, updateLink } from './links.js'
 import { runJob, type EngineDeps } from './runner.js'
 import { setPatientLink, type LinkChange, type LinkTarget } from './relink.js'
 import { reviewConflict, type ConflictView } from './conflicts.js'
@@ -78,13 +78,8 @@ export class Engine {
       if (original.state === 'running' || original.state === 'queued' || original.state === 'retrying') {
         throw new ConflictError(`The job of this exchange is still ${original.state}; wait for it to finish before replaying`)
       }
-      if (original.record_id) {
-        const link = await trx
-          .selectFrom('links')
-          .selectAll()
-          .where('record_id', '=', original.record_id)
-          .where('connection_id', '=', original.connection_id)
-          .executeTakeFirst()
+      if (original.record_type && original.record_id) {
+        const link = await getLink(trx, original.record_type, original.record_id, original.connection_id)
         if (link && link.state !== 'linked') {
           await updateLink(trx, link.id, { state: link.external_id ? 'partial' : 'pending', message: 'replay queued' })
         }

@@ -47,6 +47,7 @@ export async function setPatientLink(
       .selectFrom('sync_jobs')
       .select('id')
       .where('connection_id', '=', connectionId)
+      .where('record_type', '=', 'patient')
       .where('record_id', '=', patientId)
       .where('state', '=', 'running')
       .executeTakeFirst()
@@ -82,6 +83,7 @@ export async function setPatientLink(
         last_error: JSON.stringify({ code: 'superseded', message: 'The link was changed by hand; a new push replaced this one' }),
       })
       .where('connection_id', '=', connectionId)
+      .where('record_type', '=', 'patient')
       .where('record_id', '=', patientId)
       .where('state', '=', 'retrying')
       .execute()

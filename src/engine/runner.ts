@@ -207,7 +207,7 @@ async function settleJobFailure(deps: EngineDeps, job: SyncJobRow, keeper: Lease
     )
   }
   const link = job.record_id
-    ? await deps.db.selectFrom('links').selectAll().where('record_id', '=', job.record_id).where('connection_id', '=', job.connection_id).executeTakeFirst()
+    ? await deps.db.selectFrom('links').selectAll().where('record_type', '=', job.record_type).where('record_id', '=', job.record_id).where('connection_id', '=', job.connection_id).executeTakeFirst()
     : undefined
 
   // Failures are counted, not claims: an attempt cut short by a database outage does not count.

@@ -68,8 +68,18 @@ export function createTokenStore(db: Db, box: SecretBox, connectionId: string, n
         inFlight.delete(connectionId)
       }
     },
-    async clear() {
-      await db.updateTable('connection_tokens').set({ token: null, expires_at: null }).where('connection_id', '=', connectionId).execute()
+    async clear(refusedToken) {
+      // Compare-and-clear: between the refused call and now another worker may have minted a
+      // fresh token; clearing that one would cost another mint (Ritten allows two an hour).
+      // Sealing is randomized, so compare the opened token, then clear only that exact sealed row.
+      const row = await db.selectFrom('connection_tokens').select('token').where('connection_id', '=', connectionId).executeTakeFirst()
+      if (!row?.token || box.open(row.token) !== refusedToken) return
+      await db
+        .updateTable('connection_tokens')
+        .set({ token: null, expires_at: null })
+        .where('connection_id', '=', connectionId)
+        .where('token', '=', row.token)
+        .execute()
     },
   }
 }

@@ -88,6 +88,7 @@ export function logRoutes(hub: Hub): FastifyPluginAsyncZod {
             eb
               .selectFrom('sync_jobs')
               .select('sync_jobs.id')
+              .whereRef('sync_jobs.record_type', '=', 'links.record_type')
               .whereRef('sync_jobs.record_id', '=', 'links.record_id')
               .whereRef('sync_jobs.connection_id', '=', 'links.connection_id')
               .orderBy('sync_jobs.created_at', 'desc')

@@ -4,6 +4,7 @@ import { AccountInput, AccountPatch, createAccount, getAccount, listAccounts, up
 import { PatientInput, PatientPatch, createPatient, getPatient, listPatients, updatePatient, type Patient } from '../../crm/patients.js'
 import { InputError, NotFoundError, UnsupportedError } from '../../errors.js'
 import { linksOf } from '../../engine/links.js'
+import { previewPush } from '../../mapping/preview.js'
 import { toConflictView } from '../../engine/conflicts.js'
 import { loadRunnableConnection } from '../../connections/connections.js'
 import { audit } from '../../security/audit.js'
@@ -244,7 +245,7 @@ export function recordRoutes(hub: Hub): FastifyPluginAsyncZod {
         const account = patient.accountId ? await getAccount(hub.db, organizationId, patient.accountId) : null
         const link = (await linksOf(hub.db, 'patient', patient.id)).find((l) => l.connectionId === connection.row.id)
         await audit(hub.db, request.actor, 'patient.preview', { type: 'patient', id: patient.id }, { connectionId: connection.row.id })
-        return flow.preview({ patient, account, mapping: connection.mapping }, { externalId: link?.externalId ?? null, externalMrn: link?.mrn ?? null }, connection.settings)
+        return previewPush(flow, { patient, account, mapping: connection.mapping }, { externalId: link?.externalId ?? null, externalMrn: link?.mrn ?? null }, connection.settings)
       },
     )
   }

@@ -23,7 +23,7 @@ export const ErrorBody = z.object({
 /** Every route may answer these; validation errors name the field. */
 export const errorResponses = { '4xx': ErrorBody }
 
-/** List routes answer `{items, next}` (CONTRACT.md); `next` is the cursor of the following page. */
+/** List routes answer `{items, next}`; `next` is the cursor of the following page. */
 export function listOf<T extends z.ZodType>(item: T) {
   return z.object({ items: z.array(item), next: z.string().nullable().describe('pass as ?cursor= for the next page') })
 }
@@ -136,6 +136,9 @@ export const Conflict = z.object({
 export const PushPreview = z.object({
   steps: z.array(z.object({ step: z.string(), method: z.string(), path: z.string(), body: z.unknown(), skipped: z.string().optional() })),
   dropped: z.array(z.object({ field: z.string(), reason: z.string() })).describe('CRM fields left out, and why'),
+  blocking: z
+    .array(z.object({ field: z.string(), reason: z.string() }))
+    .describe('what stops the push until it is fixed (e.g. a location with no mapping): nothing is sent while any remain'),
 })
 
 export const Capability = z.object({

@@ -147,8 +147,9 @@ function tokenFailure(response: HttpResponse, clientId: string): ConnectorError 
 /** Calls the practice's FHIR API with a cached token; a 401 renews the token once. */
 export async function ecwCall(ctx: EcwContext, request: Omit<HttpRequest, 'url' | 'headers'> & { path?: string; url?: string }): Promise<HttpResponse> {
   const url = request.url ?? `${trimSlash(ctx.connection.baseUrl)}${request.path ?? ''}`
+  let token = ''
   const send = async () => {
-    const token = await ctx.tokens.get(() => mintToken(ctx), TOKEN_MIN_VALIDITY_MS)
+    token = await ctx.tokens.get(() => mintToken(ctx), TOKEN_MIN_VALIDITY_MS)
     const { path: _path, url: _url, ...rest } = request
     return ctx.http.request({
       ...rest,
@@ -162,7 +163,7 @@ export async function ecwCall(ctx: EcwContext, request: Omit<HttpRequest, 'url' 
   }
   let response = await send()
   if (response.status === 401) {
-    await ctx.tokens.clear()
+    await ctx.tokens.clear(token)
     response = await send()
   }
   return response

@@ -42,8 +42,9 @@ const TOKEN_MIN_VALIDITY_MS = 5 * 60_000
  * token clears it and retries once with a fresh one; any other failure becomes a ConnectorError.
  */
 export async function rittenCall(ctx: RittenContext, request: Omit<HttpRequest, 'url' | 'headers'> & { path: string }): Promise<HttpResponse> {
+  let token = ''
   const send = async () => {
-    const token = await ctx.tokens.get(() => mintToken(ctx), TOKEN_MIN_VALIDITY_MS)
+    token = await ctx.tokens.get(() => mintToken(ctx), TOKEN_MIN_VALIDITY_MS)
     const { path, ...rest } = request
     return ctx.http.request({
       ...rest,
@@ -53,7 +54,7 @@ export async function rittenCall(ctx: RittenContext, request: Omit<HttpRequest, 
   }
   let response = await send()
   if (response.status === 401) {
-    await ctx.tokens.clear()
+    await ctx.tokens.clear(token)
     response = await send()
   }
   return response

@@ -1,0 +1,71 @@
+import { randomUUID } from 'node:crypto'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { insertConnection, openTestDatabase, startTestEngine, type TestDatabase } from '../../test/database.js'
+import { enqueueJob } from '../engine/jobs.js'
+import { runJob } from '../engine/runner.js'
+import { z } from 'zod'
+import { getConnectionView, loadRunnableConnection, stripUnknownKeys, updateConnection } from './connections.js'
+
+/** Settings stored under an older connector schema keep working, or name what a person must set. */
+let database: TestDatabase
+let engine: Awaited<ReturnType<typeof startTestEngine>>
+
+beforeAll(async () => {
+  database = await openTestDatabase()
+  engine = await startTestEngine(database)
+})
+
+afterAll(async () => {
+  await engine?.stop()
+  await database?.close()
+})
+
+const rittenSecrets = () => database.box.sealJson({ clientSecret: 's' })
+
+describe('stored connection settings', () => {
+  it('drops keys the schema no longer knows, fills new defaults, and saves the migrated form', async () => {
+    const { connectionId } = await insertConnection(database.db, { connector: 'ritten', settings: { clientId: 'c', tenant: 't', region: 'eu' }, secrets: database.box.sealJson({ clientSecret: 's', legacyPin: '1' }) })
+    const connection = await loadRunnableConnection(database.db, database.box, connectionId)
+    const migrated = { clientId: 'c', tenant: 't', audience: 'https://external-api.ritten.io' }
+    expect(connection.settings).toEqual(migrated)
+    expect(connection.secrets).toEqual({ clientSecret: 's' })
+    const row = await database.db.selectFrom('connections').select(['settings', 'secrets']).where('id', '=', connectionId).executeTakeFirstOrThrow()
+    expect(row.settings).toEqual(migrated)
+    expect(database.box.openJson(row.secrets!)).toEqual({ clientSecret: 's' })
+  })
+
+  it('a setting that cannot be migrated stops the job at its first attempt and names the setting on the link', async () => {
+    const { organizationId, connectionId } = await insertConnection(database.db, { connector: 'ritten', settings: { clientId: 'c' }, secrets: rittenSecrets() })
+    const patientId = randomUUID()
+    await database.db.insertInto('patients').values({ id: patientId, organization_id: organizationId, first_name: 'Ana', last_name: 'Stale', custom_fields: JSON.stringify({}) }).execute()
+    await database.db
+      .insertInto('links')
+      .values({ id: randomUUID(), organization_id: organizationId, record_type: 'patient', record_id: patientId, connection_id: connectionId, connector: 'ritten', state: 'pending' })
+      .execute()
+    const job = await database.db.transaction().execute((trx) => enqueueJob(trx, engine.queue, { organizationId, connectionId, kind: 'push_patient', recordType: 'patient', recordId: patientId }))
+    await runJob(engine.deps, job.id)
+
+    const settled = await database.db.selectFrom('sync_jobs').select(['state', 'attempts', 'last_error']).where('id', '=', job.id).executeTakeFirstOrThrow()
+    expect(settled).toMatchObject({ state: 'needs_attention', attempts: 1, last_error: expect.objectContaining({ code: 'settings_invalid' }) })
+    const link = await database.db.selectFrom('links').select(['state', 'message']).where('record_id', '=', patientId).executeTakeFirstOrThrow()
+    expect(link.state).toBe('needs_attention')
+    expect(link.message).toMatch(/settings\.tenant/)
+    expect(link.message).toContain(`PATCH /api/connections/${connectionId}`)
+  })
+
+  it('an admin can still change a connection whose stored settings hold a key the schema dropped', async () => {
+    const { organizationId, connectionId } = await insertConnection(database.db, { connector: 'ritten', settings: { clientId: 'c', tenant: 't', region: 'eu' }, secrets: rittenSecrets() })
+    const { after } = await updateConnection(database.db, database.box, organizationId, connectionId, { settings: { tenant: 't2' } })
+    expect(after.settings).toEqual({ clientId: 'c', tenant: 't2', audience: 'https://external-api.ritten.io' })
+    // The admin's own unknown keys are still refused.
+    await expect(updateConnection(database.db, database.box, organizationId, connectionId, { settings: { tenantt: 'x' } })).rejects.toThrow(/settings: Unrecognized key/)
+    expect((await getConnectionView(database.db, database.box, organizationId, connectionId)).settings).toEqual(after.settings)
+  })
+
+  it('strips unknown keys at any depth and reports their paths', () => {
+    const schema = z.object({ a: z.string(), inner: z.object({ b: z.number() }).strict() }).strict()
+    const stored = { a: 'x', old: 1, inner: { b: 2, gone: true } }
+    expect(stripUnknownKeys(schema, stored)).toEqual({ value: { a: 'x', inner: { b: 2 } }, dropped: ['inner.gone', 'old'] })
+    expect(stored).toEqual({ a: 'x', old: 1, inner: { b: 2, gone: true } })
+  })
+})

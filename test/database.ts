@@ -1,0 +1,81 @@
+import { randomBytes, randomUUID } from 'node:crypto'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { openDatabase, type Db } from '../src/db/database.js'
+import type { DatabaseAvailability } from '../src/db/availability.js'
+import { startQueue, type Queue } from '../src/db/queue.js'
+import { Engine } from '../src/engine/engine.js'
+import type { EngineDeps } from '../src/engine/runner.js'
+import { SecretBox } from '../src/security/secrets.js'
+import { createTestDatabase } from './harness.js'
+
+/**
+ * A migrated database for unit tests that need one: the embedded PGlite in a fresh directory, or
+ * — with TEST_DATABASE_URL set — a fresh PostgreSQL database created from it and dropped on close.
+ */
+export interface TestDatabase {
+  db: Db
+  connectionString: string
+  availability: DatabaseAvailability
+  box: SecretBox
+  close(): Promise<void>
+}
+
+export async function openTestDatabase(): Promise<TestDatabase> {
+  const created = await createTestDatabase()
+  const dataDir = mkdtempSync(join(tmpdir(), 'cb-unit-'))
+  const handle = await openDatabase({ databaseUrl: created?.url, dataDir, poolSize: 4 })
+  return {
+    db: handle.db,
+    connectionString: handle.connectionString,
+    availability: handle.availability,
+    box: new SecretBox(randomBytes(32)),
+    async close() {
+      await handle.close()
+      await created?.drop()
+      rmSync(dataDir, { recursive: true, force: true })
+    },
+  }
+}
+
+/** An organization with one connection row of `connector` (settings stored as given, no secrets unless sealed ones are passed). */
+export async function insertConnection(
+  db: Db,
+  options: { connector: string; settings?: Record<string, unknown>; secrets?: string | null; organizationId?: string },
+): Promise<{ organizationId: string; connectionId: string }> {
+  const organizationId = options.organizationId ?? randomUUID()
+  if (!options.organizationId) await db.insertInto('organizations').values({ id: organizationId, name: 'Clinic' }).execute()
+  const connectionId = randomUUID()
+  await db
+    .insertInto('connections')
+    .values({
+      id: connectionId,
+      organization_id: organizationId,
+      connector: options.connector,
+      name: `${options.connector} test`,
+      base_url: 'http://127.0.0.1:9',
+      settings: JSON.stringify(options.settings ?? {}),
+      secrets: options.secrets ?? null,
+      value_maps: JSON.stringify({}),
+    })
+    .execute()
+  return { organizationId, connectionId }
+}
+
+/** The engine's parts over a test database: a real queue (no workers run), deps for `runJob`, the Engine for its entry points. */
+export async function startTestEngine(database: TestDatabase): Promise<{ queue: Queue; engine: Engine; deps: EngineDeps; stop(): Promise<void> }> {
+  const log = { warn: () => undefined, error: () => undefined, info: () => undefined }
+  const queue = await startQueue({ connectionString: database.connectionString, pollSeconds: 0.5, schedule: false, availability: database.availability, log })
+  const common = { db: database.db, queue, box: database.box, retry: { maxAttempts: 3, baseMs: 10, maxMs: 100 }, leaseSeconds: 30, httpTimeoutMs: 1000, log, availability: database.availability }
+  const engine = new Engine({ ...common, concurrency: 1, pollSeconds: 0.5, bodyRetentionDays: 30 })
+  const deps: EngineDeps = { ...common, patientChanged: (trx, organizationId, patientId, except) => engine.patientChanged(trx, organizationId, patientId, except) }
+  return {
+    queue,
+    engine,
+    deps,
+    async stop() {
+      await queue.stop({ graceful: false, wait: true }).catch(() => undefined)
+    },
+  }
+}
