@@ -110,8 +110,11 @@ export interface TokenStore {
    * even with many concurrent callers across workers) and its result cached.
    */
   get(mint: () => Promise<{ token: string; expiresAt: Date }>, minValidityMs?: number): Promise<string>
-  /** Forget the cached token (e.g. the system answered 401 to it). */
-  clear(): Promise<void>
+  /**
+   * Forget the cached token (e.g. the system answered 401 to it). With `ifToken`, only while the
+   * cache still holds that token: another worker may have just stored a newer one.
+   */
+  clear(ifToken?: string): Promise<void>
 }
 
 export type RateLimitPolicy =

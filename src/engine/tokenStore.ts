@@ -68,8 +68,15 @@ export function createTokenStore(db: Db, box: SecretBox, connectionId: string, n
         inFlight.delete(connectionId)
       }
     },
-    async clear() {
-      await db.updateTable('connection_tokens').set({ token: null, expires_at: null }).where('connection_id', '=', connectionId).execute()
+    async clear(ifToken) {
+      let clear = db.updateTable('connection_tokens').set({ token: null, expires_at: null }).where('connection_id', '=', connectionId)
+      if (ifToken !== undefined) {
+        // Compare and clear: only the token that was refused, never one another worker has just minted.
+        const row = await db.selectFrom('connection_tokens').select('token').where('connection_id', '=', connectionId).executeTakeFirst()
+        if (!row?.token || box.open(row.token) !== ifToken) return
+        clear = clear.where('token', '=', row.token)
+      }
+      await clear.execute()
     },
   }
 }
