@@ -13,6 +13,7 @@ let hub: RunningHub
 let connectionId: string
 let database: Awaited<ReturnType<typeof createTestDatabase>>
 const AETNA = RITTEN_SEEDED_PAYERS.find((p) => p.payerIdentifier === '60054')!
+const CIGNA = RITTEN_SEEDED_PAYERS.find((p) => p.payerIdentifier === '62308')!
 
 beforeAll(async () => {
   sim = createRittenSimulator()
@@ -259,7 +260,10 @@ describe('Ritten push', () => {
     expect(partial.externalId).toBeTruthy()
     await waitForLink(patient.id, 'linked')
     const operations = (await exchangesOf(patient.id)).map((e) => `${e.operation}:${e.httpStatus}`)
-    expect(operations).toEqual(['create:200', 'patch:503', 'patch:503', 'patch:200'])
+    // Before each retry the hub reads the patient: had the PATCH landed after all, its address
+    // would be there to update rather than to add again.
+    expect(operations).toEqual(['create:200', 'patch:503', 'read:200', 'patch:503', 'read:200', 'patch:200'])
+    expect((await simPatients(patient.id))[0].addresses).toHaveLength(1)
   })
 
   it('detects a stale link and lets a person settle it by hand, never making a second Ritten patient', async () => {
@@ -286,11 +290,114 @@ describe('Ritten push', () => {
     const cleared = await hub.api('PUT', `/api/patients/${patient.id}/links/${connectionId}`, { externalId: null })
     expect(cleared.body.link).toMatchObject({ externalId: null, state: 'pending' })
     expect((await waitForLink(patient.id, 'linked')).externalId).toBe(original)
-    expect(await simPatients(patient.id)).toHaveLength(1)
+    const remote = await simPatients(patient.id)
+    expect(remote).toHaveLength(1)
+    // The adopted record's address is updated, not added again: its id was found by reading it.
+    expect(remote[0].addresses).toHaveLength(1)
     const operations = (await exchangesOf(patient.id)).map((e) => `${e.operation}:${e.httpStatus}`)
-    expect(operations.slice(-3)).toEqual(['patch:404', 'lookup:200', 'patch:200'])
+    expect(operations.slice(-4)).toEqual(['read:404', 'lookup:200', 'read:200', 'patch:200'])
     const audit = (await hub.api('GET', '/api/audit?action=link.update')).body.items
     expect(audit[0]).toMatchObject({ targetId: patient.id, details: { connectionId, before: gone, after: null } })
+  })
+})
+
+describe('Ritten entries and patient rules', () => {
+  async function patchBodies(patientId: string): Promise<any[]> {
+    const patches = (await exchangesOf(patientId)).filter((e) => e.operation === 'patch' && e.status === 'ok')
+    return Promise.all(patches.map(async (e) => (await hub.api('GET', `/api/exchanges/${e.id}`)).body))
+  }
+
+  it('updates the address and insurance Ritten holds by their ids on every push, never adding a second one', async () => {
+    await hub.api('PUT', `/api/connections/${connectionId}/mappings`, { valueMaps: { payerCode: { AET01: AETNA.id, CIG01: CIGNA.id } } })
+    const account = await accountWithAetna()
+    const { body: patient } = await hub.api('POST', '/api/patients', newPatient({ accountId: account.id }))
+    await waitForLink(patient.id, 'linked')
+    const [first] = await simPatients(patient.id)
+    expect(first.addresses).toHaveLength(1)
+    expect(first.insurance).toHaveLength(1)
+
+    // The preview shows the ids the next PATCH will carry.
+    const preview = (await hub.api('GET', `/api/patients/${patient.id}/preview?connectionId=${connectionId}`)).body
+    const previewPatch = preview.steps.find((s: { step: string }) => s.step === 'patch').body
+    expect(previewPatch.addresses[0].id).toBe(first.addresses[0].id)
+    expect(previewPatch.insurance[0].id).toBe(first.insurance[0].id)
+
+    await hub.api('PATCH', `/api/patients/${patient.id}`, { address: { ...patient.address, line1: '9 Elm Street' } })
+    await waitFor('the new street in Ritten', async () => (await simPatients(patient.id))[0]?.addresses?.[0]?.line === '9 Elm Street')
+    const [second] = await simPatients(patient.id)
+    expect(second.addresses).toEqual([{ ...first.addresses[0], line: '9 Elm Street' }])
+    expect(second.insurance).toEqual(first.insurance)
+    const sent = (await patchBodies(patient.id)).at(-1)
+    expect(sent.requestBody.addresses[0].id).toBe(first.addresses[0].id)
+    expect(sent.requestBody.insurance[0].id).toBe(first.insurance[0].id)
+
+    // A second policy is added next to the first, which keeps its id.
+    const twoPolicies = await hub.api('PATCH', `/api/accounts/${account.id}`, {
+      insurances: [...account.insurances, { payerCode: 'CIG01', payerName: 'Cigna', memberId: 'C-555', priority: 'secondary' }],
+    })
+    expect(twoPolicies.status, JSON.stringify(twoPolicies.body)).toBe(200)
+    await waitFor('two policies in Ritten', async () => (await simPatients(patient.id))[0]?.insurance?.length === 2)
+    const [third] = await simPatients(patient.id)
+    expect(third.insurance[0]).toEqual(first.insurance[0])
+    expect(third.insurance[1]).toMatchObject({ payerId: CIGNA.id, memberIdentifier: 'C-555', orderNumber: 2 })
+    expect(third.addresses).toHaveLength(1)
+
+    // Removing a policy in the CRM cannot remove it in Ritten: the push says so.
+    const cignaOnly = twoPolicies.body.insurances.filter((i: { payerCode: string }) => i.payerCode === 'CIG01')
+    await hub.api('PATCH', `/api/accounts/${account.id}`, { insurances: cignaOnly })
+    const reported = await waitFor('the PATCH that reports the policy left in Ritten', async () =>
+      (await exchangesOf(patient.id)).find((e) => e.operation === 'patch' && /stays in Ritten/.test(e.message ?? '')),
+    )
+    expect(reported.message).toBe(
+      "insurance AET01 W123456789 is no longer in the CRM (or no longer mapped), but stays in Ritten: Ritten's API cannot remove an insurance record; remove it in Ritten if it should go",
+    )
+    await waitForLink(patient.id, 'linked')
+    const [fourth] = await simPatients(patient.id)
+    expect(fourth.insurance).toEqual([first.insurance[0], { ...third.insurance[1], orderNumber: 1 }])
+    expect(await simPatients(patient.id)).toHaveLength(1)
+  })
+
+  it('after a lost PATCH answer reads the patient and updates what the PATCH made instead of adding copies', async () => {
+    await hub.api('PUT', `/api/connections/${connectionId}/mappings`, { valueMaps: { payerCode: { AET01: AETNA.id } } })
+    const account = await accountWithAetna()
+    await simControl('POST', '/_sim/faults', { dropResponseRate: 1, count: 1, match: '^PATCH /v1/patients/' })
+    const { body: patient } = await hub.api('POST', '/api/patients', newPatient({ accountId: account.id }))
+    await waitForLink(patient.id, 'linked')
+    const [remote] = await simPatients(patient.id)
+    expect(remote.addresses).toHaveLength(1)
+    expect(remote.insurance).toHaveLength(1)
+    const operations = (await exchangesOf(patient.id)).map((e) => `${e.operation}:${e.httpStatus}`)
+    expect(operations).toEqual(['create:200', 'patch:null', 'read:200', 'patch:200'])
+    const [retry] = await patchBodies(patient.id)
+    expect(retry.requestBody.addresses[0].id).toBe(remote.addresses[0].id)
+    expect(retry.requestBody.insurance[0].id).toBe(remote.insurance[0].id)
+  })
+
+  it('a birth date in the future: Ritten refuses the create, nothing is made, and a person is asked', async () => {
+    const { body: patient } = await hub.api('POST', '/api/patients', newPatient({ dob: '2999-01-01' }))
+    expect(patient.id).toBeTruthy()
+    const link = await waitForLink(patient.id, 'needs_attention')
+    expect(link.message).toMatch(/Ritten create failed \(400\).*dob: must not be in the future/)
+    expect(link.externalId).toBeNull()
+    expect(await simPatients(patient.id)).toHaveLength(0)
+    const creates = (await exchangesOf(patient.id)).filter((e) => e.operation === 'create')
+    expect(creates).toMatchObject([{ status: 'error', httpStatus: 400 }])
+  })
+
+  it('a mapping that sends no first or last name: the hub names the fix and sends no create', async () => {
+    const mapped = await hub.api('PUT', `/api/connections/${connectionId}/mappings`, { fieldMap: [{ crm: 'dob', emr: 'dob' }, { crm: 'preferredName', emr: 'name.chosenName' }] })
+    expect(mapped.status, JSON.stringify(mapped.body)).toBe(200)
+    try {
+      const { body: patient } = await hub.api('POST', '/api/patients', newPatient())
+      const preview = (await hub.api('GET', `/api/patients/${patient.id}/preview?connectionId=${connectionId}`)).body
+      expect(preview.dropped).toContainEqual({ field: 'name', reason: expect.stringMatching(/first or a last name/) })
+      const link = await waitForLink(patient.id, 'needs_attention')
+      expect(link.message).toMatch(/Ritten needs a first or a last name.*map firstName to name\.first/)
+      expect(await simPatients(patient.id)).toHaveLength(0)
+      expect((await exchangesOf(patient.id)).filter((e) => e.operation === 'create' && e.httpStatus !== null)).toEqual([])
+    } finally {
+      await hub.api('PUT', `/api/connections/${connectionId}/mappings`, { fieldMap: null })
+    }
   })
 })
 
@@ -430,5 +537,46 @@ describe('the API', () => {
     const pull = await hub.api('POST', `/api/connections/${connectionId}/pull`)
     expect(pull.status).toBe(422)
     expect(pull.body.message).toMatch(/cannot pull/)
+  })
+})
+
+describe('Ritten tokens', () => {
+  it('uses a token to its end without asking before each call, and after Ritten expires it asks once', async () => {
+    // A clinic whose tokens last 2 minutes and whose clock the test moves. Tokens this short sit
+    // inside any "refresh early" margin: a hub asking before every call would show it here.
+    let offset = 0
+    const shortSim = createRittenSimulator({ tokenTtlSeconds: 120, now: () => Date.now() + offset })
+    const shortUrl = await shortSim.listen(0)
+    const shortControl = async (method: string, path: string) => (await fetch(`${new URL(shortUrl).origin}${path}`, { method })).json()
+    const short = await connectRitten(hub, shortUrl, 'Ritten short tokens')
+    const linkTo = async (patientId: string, state: string) =>
+      waitFor(`link ${state} at the short-token clinic`, async () => {
+        const { body } = await hub.api('GET', `/api/patients/${patientId}`)
+        const link = body.links.find((l: { connectionId: string }) => l.connectionId === short.id)
+        return link?.state === state ? link : undefined
+      })
+    try {
+      for (let i = 0; i < 3; i += 1) {
+        const { body: patient } = await hub.api('POST', '/api/patients', newPatient())
+        await linkTo(patient.id, 'linked')
+      }
+      let records = await shortControl('GET', '/_sim/records')
+      expect(records.patients).toHaveLength(3)
+      // Six calls or more, one token request: the token is used to its end.
+      expect(records.tokens).toEqual({ requests: 1, mints: 1 })
+
+      // Ritten's clock passes the token's end before the hub's: the next call meets a 401, which
+      // forgets that token and asks for the next one, once.
+      offset = 121_000
+      const { body: late } = await hub.api('POST', '/api/patients', newPatient())
+      await linkTo(late.id, 'linked')
+      records = await shortControl('GET', '/_sim/records')
+      expect(records.tokens).toEqual({ requests: 2, mints: 2 })
+      const calls = (await hub.api('GET', `/api/exchanges?patientId=${late.id}&connectionId=${short.id}&limit=20`)).body.items.reverse()
+      expect(calls.map((e: { operation: string; httpStatus: number }) => `${e.operation}:${e.httpStatus}`)).toEqual(['create:401', 'token:200', 'create:200', 'patch:200'])
+    } finally {
+      await hub.api('PATCH', `/api/connections/${short.id}`, { enabled: false })
+      await shortSim.close()
+    }
   })
 })

@@ -1,7 +1,9 @@
 /**
- * Every behaviour of this simulator that Ritten does not publish — tagged [I] (inferred) or [P]
- * (our proposal) in /work/shared/EXTERNAL-APIS.md. Everything else follows the vendor's OpenAPI
- * (`/work/shared/specs/ritten/openapi.yaml`) and rate limits (`rate-limits.yml`).
+ * Every behaviour of this simulator that Ritten does not publish, tagged [I] (inferred from what
+ * Ritten does publish, or from common sense) or [P] (nothing public: our proposal). Everything
+ * else follows Ritten's published "External API 1.0.0" OpenAPI document
+ * (https://docs.ritten.io/swagger/openapi.yaml, rendered at https://docs.ritten.io/), including
+ * the rate limits in its "Rate Limiting" section.
  *
  * Kept in this one file so that, when the real answer is learnt (a sandbox, a support ticket),
  * it is corrected here and nowhere else.
@@ -53,9 +55,19 @@ export const API_GUARD_ORDER = ['token', 'rateLimit', 'tenant'] as const
  * [I] The rate-limit bucket is kept per client (the token's client id). The docs say "per-app /
  * per-IP"; with one client per simulator the two are the same.
  * [I] No Retry-After or RateLimit-* headers are sent: none are documented.
- * [I] The token endpoint has its own per-IP limit whose figures are unpublished: not simulated.
  */
 export const RATE_LIMIT_KEY = 'client' as const
+
+/**
+ * The token endpoint's own request limit. The OpenAPI's 429 on POST /oauth/token names "the
+ * per-IP request rate limit on this endpoint" besides the mint quota, without figures.
+ * [I] Its figures: a bucket of 10 requests refilling at one every 6 seconds (10 a minute), per
+ * caller IP address. Every request counts, also one refused for its credentials, and also one
+ * answered from the token cache: it is a request limit, checked before anything else.
+ * [I] Its answer: 429 `{"error": "rate_limit_exceeded", "error_description": …}` (the spec's
+ * OAuthErrorResponse, with the code it lists), without Retry-After.
+ */
+export const TOKEN_REQUEST_LIMIT = { capacity: 10, refillPerSecond: 1 / 6, key: 'ip' as const }
 
 /**
  * [I] The cached token endpoint answers `expires_in` with the cached token's REMAINING lifetime,
@@ -86,21 +98,51 @@ export const LIST_LIMIT = { default: 20, min: 1, max: 20 } as const
 export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
 /**
- * [I] PATCH details the spec leaves open:
- * - `demographics` is merged field by field like `name`; its arrays are replaced wholesale.
- * - top-level arrays (phones, emails, addresses, referrals, insurance) are replaced wholesale.
- * - an address/referral/insurance entry carrying an `id` replaces that entry completely (fields
- *   it omits are gone) and keeps the id; an `id` the patient does not have is a 400.
- * - unknown fields anywhere, and `null` values, are a 400 (the create is strict too).
- * - `insurance[].payerId` is required and must name an existing payer.
- * - an address without `country` is treated as a US address for the `region` check.
- * - `ssn` must be 9 digits, with or without dashes (123-45-6789 or 123456789).
+ * PATCH of `addresses`, `referrals` and `insurance`. The spec says of each: "To update an existing
+ * address [referral, insurance record], include the address ID": an entry with an id updates that
+ * entry, an entry without one is a new entry. The details it leaves open:
+ * - [I] entries the PATCH does not mention stay: the spec publishes no way to remove an entry
+ *   (no DELETE route, no flag), so no PATCH ever removes one; `[]` changes nothing.
+ * - [I] new entries are appended after the existing ones, in the order sent, each with a fresh id.
+ * - [I] an entry carrying an `id` replaces that entry completely (fields it omits are gone) and
+ *   keeps the id; an `id` the patient does not have is a 400, and so is one id twice in a PATCH.
+ * Other PATCH details the spec leaves open:
+ * - [I] `demographics` is merged field by field like `name`; its arrays are replaced wholesale.
+ * - [I] `phones` and `emails` (plain strings, no ids) are replaced wholesale.
+ * - [I] unknown fields anywhere, and `null` values, are a 400 (the create is strict too).
+ * - [I] `insurance[].payerId` is required and must name an existing payer.
+ * - [I] an address without `country` is treated as a US address for the `region` check.
+ * - [I] `ssn` must be 9 digits, with or without dashes (123-45-6789 or 123456789).
  */
 export const PATCH_RULES = {
   unknownEntryId: 'reject' as 'reject' | 'treat-as-new',
+  duplicateEntryId: 'reject' as const,
   addressDefaultCountry: 'US',
   ssnPattern: /^(\d{3}-\d{2}-\d{4}|\d{9})$/,
 } as const
+
+/**
+ * [I] What a patient must be, where the spec only types the fields (PatientName has no required
+ * member; `dob` is any string "YYYY-MM-DD"). Common sense, checked on the create and on the
+ * patient a PATCH leaves:
+ * - the name has a first or a last name that is not blank (`name: {}` makes no patient);
+ * - `dob` and an insurance subscriber's `birthDate` are not in the future: not after today
+ *   anywhere on earth (the simulator clock's date in UTC+14), so no time zone refuses a real one;
+ * - `externalId`, when sent, is not blank (GET /patients/external/{externalId} could not find it).
+ */
+export const PATIENT_RULES = {
+  latestOffsetMs: 14 * 60 * 60 * 1000,
+  messages: {
+    noName: 'must have a first or a last name',
+    futureDate: 'must not be in the future',
+    blank: 'must not be blank',
+  },
+} as const
+
+/** The latest calendar date anywhere on earth at `now` (epoch ms), as YYYY-MM-DD. */
+export function latestToday(now: number): string {
+  return new Date(now + PATIENT_RULES.latestOffsetMs).toISOString().slice(0, 10)
+}
 
 /** [I] When several patients share an externalId, GET /patients/external/{id} returns the oldest. */
 export const EXTERNAL_ID_MATCH = 'oldest' as 'oldest' | 'newest'

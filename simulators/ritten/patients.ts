@@ -3,7 +3,8 @@
  * update, lookups and the paged list. No HTTP here; routes.ts translates outcomes to answers.
  */
 import { randomUUID } from 'node:crypto'
-import { EXTERNAL_ID_MATCH, formatMrn, PATCH_RULES, type FieldError } from './inferred.js'
+import { EXTERNAL_ID_MATCH, formatMrn, PATCH_RULES, PATIENT_RULES, type FieldError } from './inferred.js'
+import { hasName } from './payload.js'
 import type {
   AddressInput,
   CreatePatientBody,
@@ -111,7 +112,9 @@ export class PatientBook {
 
   /**
    * Applies a PATCH: omitted top-level fields stay, `name` and `demographics` merge field by
-   * field, arrays are replaced wholesale. Nothing changes unless the whole patch is valid.
+   * field, `phones` and `emails` are replaced wholesale, and addresses, referrals and insurance
+   * are merged entry by entry (an entry with an id updates it, one without is added; none is
+   * removed). Nothing changes unless the whole patch is valid.
    */
   update(id: string, patch: PatchPatientBody): PatchOutcome {
     const current = this.byId.get(id)
@@ -119,16 +122,19 @@ export class PatientBook {
     const errors: FieldError[] = []
     const next: PatientRecord = { ...current }
 
-    if (patch.name !== undefined) next.name = { ...current.name, ...patch.name }
+    if (patch.name !== undefined) {
+      next.name = { ...current.name, ...patch.name }
+      if (!hasName(next.name)) errors.push({ path: 'name', message: `${PATIENT_RULES.messages.noName} (this PATCH would leave none)` })
+    }
     if (patch.dob !== undefined) next.dob = patch.dob
     if (patch.ssn !== undefined) next.ssn = patch.ssn.replace(/-/g, '')
     if (patch.externalId !== undefined) next.externalId = patch.externalId
     if (patch.demographics !== undefined) next.demographics = { ...current.demographics, ...clone(patch.demographics) }
     if (patch.phones !== undefined) next.phones = [...patch.phones]
     if (patch.emails !== undefined) next.emails = [...patch.emails]
-    if (patch.addresses !== undefined) next.addresses = keepIds('addresses', 'address', patch.addresses, current.addresses, errors)
-    if (patch.referrals !== undefined) next.referrals = keepIds('referrals', 'referral', patch.referrals, current.referrals, errors)
-    if (patch.insurance !== undefined) next.insurance = keepIds('insurance', 'insurance record', patch.insurance, current.insurance, errors)
+    if (patch.addresses !== undefined) next.addresses = mergeEntries('addresses', 'address', patch.addresses, current.addresses, errors)
+    if (patch.referrals !== undefined) next.referrals = mergeEntries('referrals', 'referral', patch.referrals, current.referrals, errors)
+    if (patch.insurance !== undefined) next.insurance = mergeEntries('insurance', 'insurance record', patch.insurance, current.insurance, errors)
 
     if (errors.length > 0) return { ok: false, reason: 'invalid', errors }
     this.byId.set(id, next)
@@ -155,25 +161,42 @@ export class PatientBook {
 }
 
 /**
- * Gives each entry its id: an entry naming one of the patient's existing ids keeps it (and
- * replaces that entry), a new entry gets a fresh id.
+ * Merges the entries a PATCH sends into the patient's list (the spec: "To update an existing
+ * address, include the address ID"). An entry naming one of the patient's ids replaces that entry
+ * in place and keeps the id; an entry without an id is appended with a fresh id; entries the PATCH
+ * does not mention stay, since the spec has no way to remove one.
  */
-function keepIds<T extends { id?: string }>(
+function mergeEntries<T extends { id?: string }>(
   field: string,
   kind: string,
   entries: T[],
-  existing: { id: string }[],
+  existing: (T & { id: string })[],
   errors: FieldError[],
 ): (T & { id: string })[] {
-  const known = new Set(existing.map((e) => e.id))
-  return entries.map((entry, index) => {
+  const merged = existing.map((entry) => clone(entry))
+  const position = new Map(merged.map((entry, index) => [entry.id, index]))
+  const named = new Set<string>()
+  entries.forEach((entry, index) => {
     const { id, ...fields } = clone(entry)
-    if (id !== undefined && known.has(id)) return { id, ...fields } as T & { id: string }
-    if (id !== undefined && PATCH_RULES.unknownEntryId === 'reject') {
-      errors.push({ path: `${field}[${index}].id`, message: `this patient has no ${kind} with id "${id}"` })
+    if (id === undefined) {
+      merged.push({ id: randomUUID(), ...fields } as T & { id: string })
+      return
     }
-    return { id: randomUUID(), ...fields } as T & { id: string }
+    if (named.has(id)) {
+      errors.push({ path: `${field}[${index}].id`, message: `the ${kind} with id "${id}" appears more than once in this request` })
+      return
+    }
+    named.add(id)
+    const at = position.get(id)
+    if (at !== undefined) {
+      merged[at] = { id, ...fields } as T & { id: string }
+    } else if (PATCH_RULES.unknownEntryId === 'reject') {
+      errors.push({ path: `${field}[${index}].id`, message: `this patient has no ${kind} with id "${id}"` })
+    } else {
+      merged.push({ id: randomUUID(), ...fields } as T & { id: string })
+    }
   })
+  return merged
 }
 
 function listView(record: PatientRecord): Patient {

@@ -6,7 +6,7 @@
  * check of address/referral/insurance entry ids needs the patient and lives in patients.ts.
  */
 import { z } from 'zod'
-import { formatPath, PATCH_RULES, type FieldError } from './inferred.js'
+import { formatPath, PATCH_RULES, PATIENT_RULES, type FieldError } from './inferred.js'
 import { isUsCountry, usRegionCode } from './us-regions.js'
 
 export const PROGRAM_STATUSES = ['prospective', 'active', 'former'] as const
@@ -52,7 +52,25 @@ export const INSURANCE_RELATIONSHIPS = [
   'Injured Party',
 ] as const
 
+/** What the body schemas need to know of the clinic: its payers and today's date. */
+export interface BodyContext {
+  /** Whether an `insurance[].payerId` names one of the clinic's payers. */
+  isPayer(id: string): boolean
+  /** The latest date that is today anywhere (YYYY-MM-DD): no birth date may come after it. */
+  today(): string
+}
+
 const calendarDate = z.string().refine(isCalendarDate, { message: 'must be a real date in YYYY-MM-DD format' })
+
+/** A birth date: a real date that is not in the future. */
+const birthDate = (context: BodyContext) =>
+  z.string().superRefine((value, ctx) => {
+    if (!isCalendarDate(value)) ctx.addIssue({ code: 'custom', message: 'must be a real date in YYYY-MM-DD format' })
+    else if (value > context.today()) ctx.addIssue({ code: 'custom', message: `${PATIENT_RULES.messages.futureDate} (today is ${context.today()} at the latest)` })
+  })
+
+/** An identifier a later lookup must find: not empty, not only spaces. */
+const identifier = z.string().refine((value) => value.trim() !== '', { message: PATIENT_RULES.messages.blank })
 
 const patientName = z.strictObject({
   first: z.string().optional(),
@@ -113,10 +131,10 @@ const referral = z.strictObject({
   isPrimary: z.boolean().optional(),
 })
 
-const insurance = (isPayer: (id: string) => boolean) =>
+const insurance = (context: BodyContext) =>
   z.strictObject({
     id: z.string().optional(),
-    payerId: z.string().refine(isPayer, {
+    payerId: z.string().refine((id) => context.isPayer(id), {
       error: (issue) => `no insurance payer with id "${String(issue.input)}" (see GET /v1/insurance/payers)`,
     }),
     orderNumber: z.number().int().optional(),
@@ -137,26 +155,32 @@ const insurance = (isPayer: (id: string) => boolean) =>
     state: z.string().optional(),
     postalCode: z.string().optional(),
     subscriberPhoneNumber: z.string().optional(),
-    birthDate: calendarDate.optional(),
+    birthDate: birthDate(context).optional(),
     sex: z.string().optional(),
     relationship: z.enum(INSURANCE_RELATIONSHIPS).optional(),
   })
 
-/** POST /patients body: only `name` is required. */
-export const createPatientBody = z.strictObject({
-  name: patientName,
-  dob: calendarDate.optional(),
-  externalId: z.string().optional(),
-})
+/** True when a name has a first or a last name that is not blank (PATIENT_RULES). */
+export function hasName(name: PatientName): boolean {
+  return [name.first, name.last].some((part) => part !== undefined && part.trim() !== '')
+}
+
+/** POST /patients body: only `name` is required, and it must name the patient. */
+export const createPatientBody = (context: BodyContext) =>
+  z.strictObject({
+    name: patientName.refine(hasName, { message: PATIENT_RULES.messages.noName }),
+    dob: birthDate(context).optional(),
+    externalId: identifier.optional(),
+  })
 
 /**
- * PATCH /patients/{id} body: every top-level field optional; omitted ones stay unchanged.
- * `isPayer` tells whether an `insurance[].payerId` names one of the clinic's payers.
+ * PATCH /patients/{id} body: every top-level field optional; omitted ones stay unchanged. Whether
+ * the merged name still names the patient needs the patient: patients.ts checks it.
  */
-export const patchPatientBody = (isPayer: (id: string) => boolean) =>
+export const patchPatientBody = (context: BodyContext) =>
   z.strictObject({
     name: patientName.optional(),
-    dob: calendarDate.optional(),
+    dob: birthDate(context).optional(),
     ssn: z
       .string()
       .regex(PATCH_RULES.ssnPattern, { message: 'must be 9 digits, with or without dashes (123-45-6789)' })
@@ -166,8 +190,8 @@ export const patchPatientBody = (isPayer: (id: string) => boolean) =>
     phones: z.array(z.string()).optional(),
     addresses: z.array(address).optional(),
     referrals: z.array(referral).optional(),
-    insurance: z.array(insurance(isPayer)).optional(),
-    externalId: z.string().optional(),
+    insurance: z.array(insurance(context)).optional(),
+    externalId: identifier.optional(),
   })
 
 export type PatientName = z.infer<typeof patientName>
@@ -175,7 +199,7 @@ export type Demographics = z.infer<typeof demographics>
 export type AddressInput = z.infer<typeof address>
 export type ReferralInput = z.infer<typeof referral>
 export type InsuranceInput = z.infer<ReturnType<typeof insurance>>
-export type CreatePatientBody = z.infer<typeof createPatientBody>
+export type CreatePatientBody = z.infer<ReturnType<typeof createPatientBody>>
 export type PatchPatientBody = z.infer<ReturnType<typeof patchPatientBody>>
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; errors: FieldError[] }

@@ -7,6 +7,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import {
   API_GUARD_ORDER,
   apiError,
+  latestToday,
   LIST_LIMIT,
   MESSAGES,
   TENANT_STATUS,
@@ -39,7 +40,7 @@ export function registerRittenRoutes(app: FastifyInstance, store: RittenStore, s
 
 function registerTokenRoute(app: FastifyInstance, store: RittenStore): void {
   app.post('/oauth/token', async (request, reply) => {
-    const answer = store.tokens.request(request.body)
+    const answer = store.tokens.request(request.body, `ip:${request.ip}`)
     if (!answer.ok) return reply.code(answer.status).send(answer.body)
     return answer.grant
   })
@@ -77,10 +78,12 @@ function apiGuard(store: RittenStore, tenant: string) {
 }
 
 function registerPatientRoutes(app: FastifyInstance, store: RittenStore): void {
-  const patchBody = patchPatientBody((payerId) => store.payers.has(payerId))
+  const context = { isPayer: (payerId: string) => store.payers.has(payerId), today: () => latestToday(store.now()) }
+  const createBody = createPatientBody(context)
+  const patchBody = patchPatientBody(context)
 
   app.post('/patients', async (request, reply) => {
-    const parsed = parseBody(createPatientBody, request.body)
+    const parsed = parseBody(createBody, request.body)
     if (!parsed.ok) return reply.code(400).send(apiError(MESSAGES.invalidCreate, parsed.errors))
     // 200, not 201: that is what the spec declares.
     return store.patients.create(parsed.value)

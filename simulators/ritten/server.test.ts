@@ -34,13 +34,14 @@ async function startRitten(options: RittenSimulatorOptions = {}) {
     expect(response.status).toBe(200)
     return ((await response.json()) as { access_token: string }).access_token
   }
-  let bearer: string | null = null
+  // One token request for any number of concurrent calls: the token endpoint has its own limit.
+  let bearer: Promise<string> | null = null
   const api = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
-    bearer ??= await token()
+    bearer ??= token()
     const response = await fetch(`${base}${path}`, {
       method,
       headers: {
-        authorization: `Bearer ${bearer}`,
+        authorization: `Bearer ${await bearer}`,
         'x-ritten-tenant': DEMO_RITTEN.tenant,
         ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
         ...headers,
@@ -148,6 +149,44 @@ describe('POST /v1/oauth/token', () => {
     ritten.advance(24 * HOUR)
     expect((await ritten.requestToken(ritten.goodTokenBody)).status).toBe(200)
     expect((await ritten.control('GET', '/_sim/records')).body.tokens).toEqual({ requests: 6, mints: 4 })
+  })
+})
+
+describe('the token endpoint\u2019s own request limit', () => {
+  it('answers 429 rate_limit_exceeded beyond 10 token requests from one address, cache hits and refused credentials included, and refills one every 6 s', async () => {
+    const ritten = await startRitten()
+    const first = await ritten.token() // the one mint
+    // Nine more: five served from the cache, four refused for their secret. All count.
+    for (let i = 0; i < 5; i += 1) expect(await ritten.token()).toBe(first)
+    for (let i = 0; i < 4; i += 1) expect((await ritten.requestToken({ ...ritten.goodTokenBody, client_secret: 'wrong' })).status).toBe(401)
+
+    const limited = await ritten.requestToken(ritten.goodTokenBody)
+    expect(limited.status).toBe(429)
+    expect(limited.headers.get('retry-after')).toBeNull()
+    expect(await limited.json()).toEqual({ error: 'rate_limit_exceeded', error_description: expect.stringMatching(/Too many token requests/) })
+    expect((await ritten.control('GET', '/_sim/records')).body.tokens).toEqual({ requests: 11, mints: 1 })
+
+    ritten.advance(5_999)
+    expect((await ritten.requestToken(ritten.goodTokenBody)).status).toBe(429)
+    ritten.advance(6_000)
+    expect(await ritten.token()).toBe(first)
+    expect((await ritten.requestToken(ritten.goodTokenBody)).status).toBe(429)
+
+    // The API's own bucket is separate: calls with the token go on.
+    const call = await fetch(`${ritten.base}/insurance/payers`, { headers: { authorization: `Bearer ${first}`, 'x-ritten-tenant': DEMO_RITTEN.tenant } })
+    expect(call.status).toBe(200)
+    // A reset empties the record of token requests too.
+    await ritten.control('POST', '/_sim/reset')
+    expect((await ritten.requestToken(ritten.goodTokenBody)).status).toBe(200)
+  })
+
+  it('takes its figures from the options', async () => {
+    const ritten = await startRitten({ tokenRequestLimit: { capacity: 2, refillPerSecond: 1 } })
+    expect((await ritten.requestToken(ritten.goodTokenBody)).status).toBe(200)
+    expect((await ritten.requestToken(ritten.goodTokenBody)).status).toBe(200)
+    expect((await ritten.requestToken(ritten.goodTokenBody)).status).toBe(429)
+    ritten.advance(1000)
+    expect((await ritten.requestToken(ritten.goodTokenBody)).status).toBe(200)
   })
 })
 
@@ -311,11 +350,11 @@ describe('patients', () => {
     expect(JSON.stringify(records)).not.toContain('123456789')
   })
 
-  it('leaves omitted fields alone, merges name and demographics, replaces arrays and keeps entry ids', async () => {
+  it('leaves omitted fields alone, merges name and demographics, replaces phones and updates entries by id', async () => {
     const ritten = await startRitten()
     const { id } = (await ritten.api('POST', '/patients', { name: { first: 'Ann', last: 'Lee' } })).body
     const first = (await ritten.api('PATCH', `/patients/${id}`, fullPatch)).body
-    const homeId: string = first.addresses[0].id
+    const [homeId, workId] = first.addresses.map((a: { id: string }) => a.id)
     const insuranceId: string = first.insurance[0].id
 
     const second = await ritten.api('PATCH', `/patients/${id}`, {
@@ -331,12 +370,79 @@ describe('patients', () => {
     expect(second.body.emails).toEqual(['jo@example.com'])
     expect(second.body.phones).toEqual(['+15555550999'])
     expect(second.body.demographics).toEqual({ ...fullPatch.demographics, maritalStatus: 'Married', race: ['Decline to Specify'] })
+    // The home address is updated in place (fields it omits are gone), the work address the PATCH
+    // did not mention stays, and the address without an id is added after them.
     expect(second.body.addresses).toEqual([
       { id: homeId, use: 'HOME', line: '2 Main St', region: 'CA' },
-      { id: expect.not.stringMatching(homeId), use: 'OTHER', city: 'Austin', region: 'TX' },
+      { ...fullPatch.addresses[1], id: workId },
+      { id: expect.not.stringMatching(new RegExp(`${homeId}|${workId}`)), use: 'OTHER', city: 'Austin', region: 'TX' },
     ])
     expect(second.body.insurance).toEqual([{ id: insuranceId, payerId: CIGNA.id, orderNumber: 2 }])
     expect(second.body.referrals).toEqual(first.referrals)
+  })
+
+  it('adds an address, referral or insurance entry sent without an id, updates one sent with its id, and never removes one', async () => {
+    const ritten = await startRitten()
+    const { id } = (await ritten.api('POST', '/patients', { name: { first: 'Ann', last: 'Lee' } })).body
+    const referral = { referralTypeId: 'type-1', organizationId: 'org-1', isPrimary: true }
+    const first = (
+      await ritten.api('PATCH', `/patients/${id}`, {
+        addresses: [{ use: 'HOME', line: '1 Main St', city: 'Albany', region: 'NY' }],
+        referrals: [referral],
+        insurance: [{ payerId: AETNA.id, orderNumber: 1, memberIdentifier: 'W1' }],
+      })
+    ).body
+    const [address] = first.addresses
+    const [savedReferral] = first.referrals
+    const [policy] = first.insurance
+
+    // The same entries again without ids are new entries: a client that never sends ids
+    // duplicates them on every PATCH.
+    const resent = (
+      await ritten.api('PATCH', `/patients/${id}`, {
+        addresses: [{ use: 'HOME', line: '1 Main St', city: 'Albany', region: 'NY' }],
+        referrals: [referral],
+        insurance: [{ payerId: AETNA.id, orderNumber: 1, memberIdentifier: 'W1' }],
+      })
+    ).body
+    expect(resent.addresses).toHaveLength(2)
+    expect(resent.referrals).toHaveLength(2)
+    expect(resent.insurance).toHaveLength(2)
+    expect(resent.addresses[0]).toEqual(address)
+    expect(new Set(resent.insurance.map((i: { id: string }) => i.id)).size).toBe(2)
+
+    // With their ids they are updated in place: no new entry.
+    const updated = (
+      await ritten.api('PATCH', `/patients/${id}`, {
+        addresses: [{ ...address, line: '9 Elm St' }],
+        referrals: [{ ...savedReferral, isPrimary: false }],
+        insurance: [{ ...policy, memberIdentifier: 'W2' }],
+      })
+    ).body
+    expect(updated.addresses).toHaveLength(2)
+    expect(updated.addresses[0]).toEqual({ ...address, line: '9 Elm St' })
+    expect(updated.referrals[0]).toEqual({ ...savedReferral, isPrimary: false })
+    expect(updated.insurance[0]).toEqual({ ...policy, memberIdentifier: 'W2' })
+    expect(updated.insurance[1]).toEqual(resent.insurance[1])
+
+    // An empty list, or leaving the field out, removes nothing: the spec has no way to remove an entry.
+    const emptied = await ritten.api('PATCH', `/patients/${id}`, { addresses: [], referrals: [], insurance: [] })
+    expect(emptied.status).toBe(200)
+    expect(emptied.body.addresses).toEqual(updated.addresses)
+    expect(emptied.body.referrals).toEqual(updated.referrals)
+    expect(emptied.body.insurance).toEqual(updated.insurance)
+
+    // An id the patient does not have, or the same id twice, is refused and changes nothing.
+    const unknown = await ritten.api('PATCH', `/patients/${id}`, { referrals: [{ id: 'gone', isPrimary: true }] })
+    expect(unknown).toMatchObject({ status: 400, body: { message: 'Invalid ID or payload supplied', errors: [{ path: 'referrals[0].id', message: expect.stringMatching(/gone/) }] } })
+    const twice = await ritten.api('PATCH', `/patients/${id}`, {
+      insurance: [
+        { id: policy.id, payerId: AETNA.id, memberIdentifier: 'W3' },
+        { id: policy.id, payerId: AETNA.id, memberIdentifier: 'W4' },
+      ],
+    })
+    expect(twice).toMatchObject({ status: 400, body: { errors: [{ path: 'insurance[1].id', message: expect.stringMatching(/more than once/) }] } })
+    expect((await ritten.api('GET', `/patients/${id}`)).body.insurance).toEqual(updated.insurance)
   })
 
   it('rejects invalid payloads with a 400 naming each bad field, and changes nothing', async () => {
@@ -409,6 +515,42 @@ describe('patients', () => {
     expect((await ritten.api('PATCH', '/patients/not-a-uuid', {})).status).toBe(400)
     expect((await ritten.api('GET', '/patients/not-a-uuid')).status).toBe(400)
     expect((await ritten.api('GET', '/patients/9b0c1b4e-0000-4000-8000-000000000000')).status).toBe(404)
+  })
+
+  it('refuses a patient without a first or last name, a birth date in the future and a blank externalId', async () => {
+    const ritten = await startRitten() // the clock stands at 2026-03-02T09:00Z
+    const invalid = async (body: unknown) => {
+      const answer = await ritten.api('POST', '/patients', body)
+      expect(answer.status, JSON.stringify(body)).toBe(400)
+      expect(answer.body.message).toBe('Invalid payload supplied')
+      return answer.body.errors
+    }
+    expect(await invalid({ name: {} })).toEqual([{ path: 'name', message: 'must have a first or a last name' }])
+    expect(await invalid({ name: { first: '  ', middle: 'Q', chosenName: 'Jo' } })).toEqual([{ path: 'name', message: 'must have a first or a last name' }])
+    // At 09:00 UTC it is 23:00 on March 2 in UTC+14, the earliest time zone: March 3 has not begun anywhere.
+    expect(await invalid({ name: { first: 'Ann' }, dob: '2026-03-03' })).toEqual([{ path: 'dob', message: expect.stringMatching(/must not be in the future/) }])
+    expect(await invalid({ name: { first: 'Ann' }, dob: '2090-01-01' })).toEqual([{ path: 'dob', message: expect.stringMatching(/future/) }])
+    expect(await invalid({ name: { first: 'Ann' }, externalId: ' ' })).toEqual([{ path: 'externalId', message: 'must not be blank' }])
+    expect((await ritten.control('GET', '/_sim/records')).body.patients).toEqual([])
+
+    // An hour later March 3 has begun in UTC+14: a baby born there today is accepted. A last name alone is a name.
+    ritten.advance(HOUR)
+    expect((await ritten.api('POST', '/patients', { name: { last: 'Lee' }, dob: '2026-03-03' })).status).toBe(200)
+    const { id } = (await ritten.api('POST', '/patients', { name: { first: 'Ann' }, dob: '1990-01-01' })).body
+
+    // A PATCH may not leave the patient without a name or give it a future birth date.
+    const unnamed = await ritten.api('PATCH', `/patients/${id}`, { name: { first: '' } })
+    expect(unnamed).toMatchObject({ status: 400, body: { message: 'Invalid ID or payload supplied', errors: [{ path: 'name', message: expect.stringMatching(/first or a last name/) }] } })
+    const future = await ritten.api('PATCH', `/patients/${id}`, {
+      dob: '2027-01-01',
+      externalId: '',
+      insurance: [{ payerId: AETNA.id, birthDate: '2030-05-05' }],
+    })
+    expect(future.status).toBe(400)
+    expect(future.body.errors.map((e: { path: string }) => e.path).sort()).toEqual(['dob', 'externalId', 'insurance[0].birthDate'])
+    expect((await ritten.api('GET', `/patients/${id}`)).body).toMatchObject({ name: { first: 'Ann' }, dob: '1990-01-01', insurance: [] })
+    // Renaming works when a name remains.
+    expect((await ritten.api('PATCH', `/patients/${id}`, { name: { first: '', last: 'Lee' } })).body.name).toEqual({ first: '', last: 'Lee' })
   })
 
   it('is not idempotent: the same externalId twice makes two patients; lookup by externalId finds one', async () => {

@@ -29,6 +29,8 @@ export interface RittenSimulatorOptions {
   audience?: string
   /** Lifetime of minted access tokens; Ritten's is 24 hours. */
   tokenTtlSeconds?: number
+  /** The token endpoint's per-IP request limit (default TOKEN_REQUEST_LIMIT: 10, then one every 6 s). */
+  tokenRequestLimit?: { capacity: number; refillPerSecond: number }
   /** The simulator clock in epoch milliseconds: token expiry, mint quota, rate limit, createdAt. */
   now?: () => number
 }
@@ -51,6 +53,7 @@ export function createRittenSimulator(options: RittenSimulatorOptions = {}): Rit
     },
     now,
     RITTEN_SEEDED_PAYERS,
+    options.tokenRequestLimit,
   )
   const app = Fastify({ logger: false })
   acceptFormBodies(app)

@@ -21,10 +21,15 @@ export class RittenStore implements SimulatorStore {
   readonly tokens: TokenAuthority
   readonly buckets: RequestBuckets
 
-  constructor(client: TokenClient, now: () => number, payers: readonly Payer[] = RITTEN_SEEDED_PAYERS) {
+  constructor(
+    client: TokenClient,
+    readonly now: () => number,
+    payers: readonly Payer[] = RITTEN_SEEDED_PAYERS,
+    tokenRequestLimit?: { capacity: number; refillPerSecond: number },
+  ) {
     this.payers = new PayerDirectory(payers)
     this.patients = new PatientBook(now)
-    this.tokens = new TokenAuthority(client, now)
+    this.tokens = new TokenAuthority(client, now, tokenRequestLimit)
     this.buckets = new RequestBuckets(now)
   }
 
@@ -32,7 +37,7 @@ export class RittenStore implements SimulatorStore {
     return { patients: this.patients.records(), payers: this.payers.list(), tokens: this.tokens.counts() }
   }
 
-  /** Back to a fresh clinic: no patients, no tokens, full buckets; the seeded payers stay. */
+  /** Back to a fresh clinic: no patients, no tokens, full buckets (API and token endpoint); the seeded payers stay. */
   reset(): void {
     this.patients.reset()
     this.tokens.reset()

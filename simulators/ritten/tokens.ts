@@ -4,7 +4,8 @@
  * beyond the status each outcome maps to.
  */
 import { randomBytes } from 'node:crypto'
-import { TOKEN_CACHE } from './inferred.js'
+import { TOKEN_CACHE, TOKEN_REQUEST_LIMIT } from './inferred.js'
+import { RequestBuckets } from './rate-limit.js'
 
 /** The one integrator client the simulated clinic has provisioned. */
 export interface TokenClient {
@@ -14,7 +15,7 @@ export interface TokenClient {
   ttlSeconds: number
 }
 
-/** Published mint quota (Auth0 layer): 2 per hour, 3 per day. */
+/** Published mint quota (Auth0 layer): 2 per hour, 3 per day, per application. */
 export const MINT_QUOTA = { perHour: 2, perDay: 3 } as const
 
 export interface TokenGrant {
@@ -45,15 +46,30 @@ export class TokenAuthority {
   private readonly issued = new Map<string, { clientId: string; expiresAt: number }>()
   /** What Ritten's proxy holds: the last minted token, served until it expires. */
   private cached: { token: string; expiresAt: number } | null = null
+  /** The token endpoint's own request limit, per caller (TOKEN_REQUEST_LIMIT). */
+  private readonly callers: RequestBuckets
 
   constructor(
     private readonly client: TokenClient,
     private readonly now: () => number,
-  ) {}
+    requestLimit: { capacity: number; refillPerSecond: number } = TOKEN_REQUEST_LIMIT,
+  ) {
+    this.callers = new RequestBuckets(now, requestLimit)
+  }
 
-  /** Answers one token request (a parsed JSON or form body). */
-  request(body: unknown): TokenAnswer {
+  /**
+   * Answers one token request (a parsed JSON or form body) from `caller` (its IP address): the
+   * endpoint's request limit first, then the body, the credentials, the cache and the mint quota.
+   */
+  request(body: unknown, caller: string): TokenAnswer {
     this.requests += 1
+    if (!this.callers.take(caller)) {
+      return reject(
+        429,
+        'rate_limit_exceeded',
+        'Too many token requests from this address: slow down. Reuse the access token you have (it lasts 24 hours); this endpoint serves the same token until it expires.',
+      )
+    }
     const fields = body && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>) : {}
     const missing = REQUIRED_FIELDS.filter((name) => typeof fields[name] !== 'string' || fields[name] === '')
     if (missing.length > 0) {
@@ -100,6 +116,7 @@ export class TokenAuthority {
     this.mintTimes = []
     this.issued.clear()
     this.cached = null
+    this.callers.reset()
   }
 
   private grant(token: { token: string; expiresAt: number }, at: number): TokenGrant {

@@ -3,7 +3,7 @@ import { z } from 'zod'
 import { AccountInput, AccountPatch, createAccount, getAccount, listAccounts, updateAccount } from '../../crm/accounts.js'
 import { PatientInput, PatientPatch, createPatient, getPatient, listPatients, updatePatient, type Patient } from '../../crm/patients.js'
 import { InputError, NotFoundError, UnsupportedError } from '../../errors.js'
-import { linksOf } from '../../engine/links.js'
+import { getLink, linksOf } from '../../engine/links.js'
 import { previewPush } from '../../mapping/preview.js'
 import { toConflictView } from '../../engine/conflicts.js'
 import { loadRunnableConnection } from '../../connections/connections.js'
@@ -243,9 +243,11 @@ export function recordRoutes(hub: Hub): FastifyPluginAsyncZod {
         const flow = connection.connector.flows.pushPatient
         if (!flow) throw new UnsupportedError(`${connection.connector.title} cannot receive patients`)
         const account = patient.accountId ? await getAccount(hub.db, organizationId, patient.accountId) : null
-        const link = (await linksOf(hub.db, 'patient', patient.id)).find((l) => l.connectionId === connection.row.id)
+        const link = await getLink(hub.db, 'patient', patient.id, connection.row.id)
         await audit(hub.db, request.actor, 'patient.preview', { type: 'patient', id: patient.id }, { connectionId: connection.row.id })
-        return previewPush(flow, { patient, account, mapping: connection.mapping }, { externalId: link?.externalId ?? null, externalMrn: link?.mrn ?? null }, connection.settings)
+        // The synced values too: a connector may keep what its next push needs there (Ritten: entry ids).
+        const snapshot = { externalId: link?.external_id ?? null, externalMrn: link?.external_mrn ?? null, syncedValues: link?.synced_values ?? null }
+        return previewPush(flow, { patient, account, mapping: connection.mapping }, snapshot, connection.settings)
       },
     )
   }

@@ -16,10 +16,15 @@ export type RittenSettingsT = z.output<typeof RittenSettings>
 export type RittenSecretsT = z.output<typeof RittenSecrets>
 export type RittenContext = ConnectorContext<RittenSettingsT, RittenSecretsT>
 
-const TokenResponse = z.object({ access_token: z.string().min(1), expires_in: z.number().positive(), token_type: z.string().optional() })
+const TokenResponse = z.object({ access_token: z.string().min(1), expires_in: z.number().nonnegative(), token_type: z.string().optional() })
 const TokenError = z.object({ error: z.string(), error_description: z.string().optional() })
+/** An address or insurance entry as Ritten answers it; one without an id cannot be updated and is ignored. */
+const Entries = z
+  .array(z.object({ id: z.string().min(1).optional() }).passthrough())
+  .nullish()
+  .transform((entries) => (entries ?? []).filter((e): e is typeof e & { id: string } => typeof e.id === 'string'))
 export const RittenPatient = z
-  .object({ id: z.string().min(1), mrn: z.string().nullish(), externalId: z.string().nullish() })
+  .object({ id: z.string().min(1), mrn: z.string().nullish(), externalId: z.string().nullish(), addresses: Entries, insurance: Entries })
   .passthrough()
 export const CreatedId = z.object({ id: z.string().min(1) })
 export const Payers = z.array(z.object({ id: z.string(), name: z.string().nullish(), payerIdentifier: z.string().nullish() }).passthrough())
@@ -34,30 +39,37 @@ const TOKEN_ERRORS: Record<string, { message: string; retryable: boolean }> = {
   bad_gateway: { message: 'Ritten could not reach its identity provider (bad_gateway); the hub will retry', retryable: true },
 }
 
-/** Ritten tokens last 24 h and minting is limited to 2 an hour: keep one and reuse it to near its end. */
-const TOKEN_MIN_VALIDITY_MS = 5 * 60_000
+/**
+ * How long before its end the hub stops using a token: never before. Ritten's token endpoint
+ * caches server-side and answers every request with the same token until that token expires
+ * ("the proxy serves all subsequent requests from the cached token"), so asking early only
+ * brings the same token back, and asking before each call near the end would run into the
+ * endpoint's own request limit (its 429). The hub uses the token to its end; a call that meets
+ * the end a moment early gets a 401, which brings the next token.
+ */
+export const TOKEN_MIN_VALIDITY_MS = 0
 
 /**
- * Calls Ritten's API with the connection's cached token and tenant header. A 401 on a cached
- * token clears it and retries once with a fresh one; any other failure becomes a ConnectorError.
+ * Calls Ritten's API with the connection's cached token and tenant header. A 401 forgets that
+ * token (only that one: another worker may have just stored a newer one) and retries once with
+ * a fresh one; any other failure becomes a ConnectorError.
  */
 export async function rittenCall(ctx: RittenContext, request: Omit<HttpRequest, 'url' | 'headers'> & { path: string }): Promise<HttpResponse> {
   let token = ''
   const send = async () => {
     token = await ctx.tokens.get(() => mintToken(ctx), TOKEN_MIN_VALIDITY_MS)
     const { path, ...rest } = request
-    return ctx.http.request({
+    const response = await ctx.http.request({
       ...rest,
       url: `${trimSlash(ctx.connection.baseUrl)}${path}`,
       headers: { authorization: `Bearer ${token}`, 'x-ritten-tenant': ctx.connection.settings.tenant, accept: 'application/json' },
     })
+    return { token, response }
   }
-  let response = await send()
-  if (response.status === 401) {
-    await ctx.tokens.clear(token)
-    response = await send()
-  }
-  return response
+  const first = await send()
+  if (first.response.status !== 401) return first.response
+  await ctx.tokens.clear(first.token)
+  return (await send()).response
 }
 
 /** Throws the ConnectorError a non-2xx answer means, carrying Ritten's own message. */
@@ -111,8 +123,8 @@ async function mintToken(ctx: RittenContext): Promise<{ token: string; expiresAt
     method: 'POST',
     url: `${trimSlash(baseUrl)}/oauth/token`,
     json: { grant_type: 'client_credentials', client_id: settings.clientId, client_secret: secrets.clientSecret, audience: settings.audience },
-    // The token endpoint is metered by its own mint quota, not the API's request rate.
-    unpaced: true,
+    // Paced like every other call: besides the mint quota, the token endpoint has its own
+    // request limit (Ritten's OpenAPI, 429 on POST /oauth/token: "the per-IP request rate limit").
   })
   if (response.status !== 200) {
     const error = TokenError.safeParse(response.json).data
@@ -129,7 +141,11 @@ async function mintToken(ctx: RittenContext): Promise<{ token: string; expiresAt
     expectOk(response, 'token')
   }
   const token = parseBody(TokenResponse, response, 'token')
-  return { token: token.access_token, expiresAt: new Date(ctx.now().getTime() + token.expires_in * 1000) }
+  // The same token may come back from Ritten's cache with little time left (expires_in is what
+  // remains of it): it is taken as it is. Even "0 s left" counts as a second, so that a token in
+  // its last second is used rather than asked for again before every call; a 401 then brings the
+  // next one.
+  return { token: token.access_token, expiresAt: new Date(ctx.now().getTime() + Math.max(token.expires_in, 1) * 1000) }
 }
 
 function trimSlash(url: string): string {

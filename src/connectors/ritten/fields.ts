@@ -100,7 +100,7 @@ export const rittenDefaults: MappingDefaults = {
       child: 'Other',
       other: 'Other',
     },
-    // CRM payer code → Ritten payer id (GET /insurance/payers). Unmapped → no insurance is sent (seed 000).
+    // CRM payer code → Ritten payer id (GET /insurance/payers). Unmapped → no insurance is sent (the help-center article "Ritten EMR Integration Data Flow and Insurance Mapping (CRM)").
     payerCode: {},
   },
 }

@@ -3,7 +3,7 @@ import type { Account } from '../../crm/accounts.js'
 import type { Patient } from '../../crm/patients.js'
 import { resolveMapping } from '../../mapping/mapping.js'
 import { rittenDefaults } from './fields.js'
-import { buildRittenPayloads, toE164 } from './payload.js'
+import { buildRittenPayloads, createProblem, patchBody, toE164 } from './payload.js'
 
 const patient: Patient = {
   id: '7d0f0b9e-3f0e-4a51-9d2c-0a8f6b2d1c11',
@@ -84,10 +84,11 @@ describe('Ritten payloads', () => {
   })
 
   it('puts demographics, contacts, address and mapped insurance in the patch', () => {
-    const { patch, insuranceNote, dropped } = buildRittenPayloads({ patient, account, mapping: mapped({ AET01: 'payer-aetna', CIG01: 'payer-cigna' }) })
+    const payloads = buildRittenPayloads({ patient, account, mapping: mapped({ AET01: 'payer-aetna', CIG01: 'payer-cigna' }) })
+    const { insuranceNote, dropped } = payloads
     expect(insuranceNote).toBeNull()
     expect(dropped).toEqual([])
-    expect(patch).toEqual({
+    expect(patchBody(payloads)).toEqual({
       name: { first: 'Dana', middle: 'Q', last: 'Rivers', chosenName: 'Dee' },
       dob: '1990-02-23',
       demographics: {
@@ -120,9 +121,34 @@ describe('Ritten payloads', () => {
     })
   })
 
+  it('keys each address and insurance entry by what it stands for in the CRM, and sends the ids it knows', () => {
+    const payloads = buildRittenPayloads({ patient, account, mapping: mapped({ AET01: 'payer-aetna' }) })
+    expect(payloads.entries.map((e) => [e.field, e.key, e.label])).toEqual([
+      ['addresses', 'address 0', 'the home address'],
+      ['insurance', 'i1', 'insurance AET01 W123456789'],
+    ])
+    // The unmapped Cigna policy is not sent, but the CRM still has it.
+    expect(payloads.present).toEqual({ addresses: new Set(['address 0']), insurance: new Set(['i2', 'i1']) })
+    payloads.entries[1]!.id = 'ritten-insurance-1'
+    const body = patchBody(payloads)
+    expect(body.addresses).toEqual([expect.not.objectContaining({ id: expect.anything() })])
+    expect(body.insurance).toEqual([{ id: 'ritten-insurance-1', ...payloads.entries[1]!.body }])
+    expect(payloads.entries[1]!.body.payerId).toBe('payer-aetna')
+    expect(Object.keys((body.insurance as object[])[0]!)[0]).toBe('id')
+    expect(buildRittenPayloads({ patient: { ...patient, address: null }, account: null, mapping: mapped({}) }).entries).toEqual([])
+  })
+
+  it('names what to fix when the mapping sends no first or last name', () => {
+    const { create } = buildRittenPayloads({ patient, account, mapping: mapped({}) })
+    expect(createProblem(create)).toBeNull()
+    expect(createProblem({ ...create, name: { last: 'Rivers' } })).toBeNull()
+    expect(createProblem({ ...create, name: { middle: 'Q', chosenName: 'Dee', first: ' ' } })).toMatch(/first or a last name.*name\.first/)
+  })
+
   it('leaves insurance out and says the payer code is not mapped', () => {
-    const { patch, insuranceNote } = buildRittenPayloads({ patient, account: { ...account, insurances: [account.insurances[1]!] }, mapping: mapped({}) })
-    expect(patch.insurance).toBeUndefined()
+    const payloads = buildRittenPayloads({ patient, account: { ...account, insurances: [account.insurances[1]!] }, mapping: mapped({}) })
+    const { insuranceNote } = payloads
+    expect(patchBody(payloads).insurance).toBeUndefined()
     expect(insuranceNote).toBe('insurance left out: payer code AET01 is not mapped for this connection')
   })
 
@@ -136,8 +162,9 @@ describe('Ritten payloads', () => {
   })
 
   it('sends the mapped policy and names the unmapped one', () => {
-    const { patch, insuranceNote } = buildRittenPayloads({ patient, account, mapping: mapped({ AET01: 'payer-aetna' }) })
-    expect((patch.insurance as unknown[]).length).toBe(1)
+    const payloads = buildRittenPayloads({ patient, account, mapping: mapped({ AET01: 'payer-aetna' }) })
+    const { insuranceNote } = payloads
+    expect((patchBody(payloads).insurance as unknown[]).length).toBe(1)
     expect(insuranceNote).toBe('insurance partly sent: payer code CIG01 is not mapped for this connection')
   })
 

@@ -2,9 +2,14 @@ import type { Account, Insurance } from '../../crm/accounts.js'
 import type { DroppedField, PatientPushInput } from '../connector.js'
 import { applyFieldMap } from '../../mapping/mapping.js'
 import { compactArrays, setPath } from '../../mapping/paths.js'
+import { entryBody, type EntryField, type SentEntry } from './entries.js'
 import { rittenFields } from './fields.js'
 
-/** The two bodies of Ritten's two-step push (seed 000), built from the CRM record and the mapping. */
+/**
+ * The two bodies of Ritten's two-step push (the help-center article "Ritten EMR Integration Data
+ * Flow and Insurance Mapping (CRM)": create with the mandatory fields, then a PATCH with the bulk),
+ * built from the CRM record and the mapping.
+ */
 export interface RittenCreateBody {
   name: Record<string, string>
   dob?: string
@@ -17,7 +22,12 @@ export interface RittenPatchBody {
 
 export interface RittenPayloads {
   create: RittenCreateBody
+  /** The PATCH without its `addresses` and `insurance`: those are `entries`, sent with their ids. */
   patch: RittenPatchBody
+  /** The address and insurance entries, each with the CRM thing it stands for. */
+  entries: SentEntry[]
+  /** The keys of the entries the CRM has, sent or not (a policy left out by the gating is still there). */
+  present: Record<EntryField, Set<string>>
   dropped: DroppedField[]
   /** Why the insurance segment was left out, when it was (F13). */
   insuranceNote: string | null
@@ -38,29 +48,63 @@ export function buildRittenPayloads(input: PatientPushInput): RittenPayloads {
     for (const address of patch.addresses as Record<string, unknown>[]) if (address) address.use = 'HOME'
   }
 
+  const { addresses, ...rest } = compactArrays(patch)
+  const entries: SentEntry[] = Array.isArray(addresses)
+    ? (addresses as Record<string, unknown>[]).map((body, index) => ({
+        field: 'addresses' as const,
+        key: `address ${index}`,
+        label: index === 0 ? 'the home address' : `address ${index + 1}`,
+        body,
+      }))
+    : []
   const insurance = buildInsuranceSegment(input.account, input.mapping.valueMaps)
-  if (insurance.segment) patch.insurance = insurance.segment
+  if (insurance.segment) entries.push(...insurance.segment)
   return {
     create: compactArrays(create) as unknown as RittenCreateBody,
-    patch: compactArrays(patch),
+    patch: rest,
+    entries,
+    present: {
+      addresses: new Set(entries.filter((e) => e.field === 'addresses').map((e) => e.key)),
+      insurance: new Set((input.account?.insurances ?? []).map((policy) => policy.id)),
+    },
     dropped: [...dropped, ...insurance.dropped],
     insuranceNote: insurance.note,
   }
 }
 
+/** The PATCH body: the fields, then the entries, each with its Ritten id when known. */
+export function patchBody(payloads: Pick<RittenPayloads, 'patch' | 'entries'>): RittenPatchBody {
+  const body: RittenPatchBody = { ...payloads.patch }
+  for (const field of ['addresses', 'insurance'] as const) {
+    const entries = payloads.entries.filter((e) => e.field === field)
+    if (entries.length > 0) body[field] = entries.map(entryBody)
+  }
+  return body
+}
+
 /**
- * Insurance gating (F13, seed 000): the segment goes only when the parent account has insurance
- * AND its payer code is mapped to a Ritten payer id; otherwise it is left out and the note says
- * which condition failed. Policies with a mapped payer go even when a sibling's payer is not.
+ * Ritten's create needs a patient with a name: its simulator, like common sense, refuses a name
+ * without a first or a last name. Null when the create can go, else what to fix.
+ */
+export function createProblem(create: RittenCreateBody): string | null {
+  const named = [create.name.first, create.name.last].some((part) => typeof part === 'string' && part.trim() !== '')
+  return named ? null : 'Ritten needs a first or a last name to create a patient, and this patient\'s mapping sends neither: map firstName to name.first or lastName to name.last'
+}
+
+/**
+ * Insurance gating (F13; the help-center article "Ritten EMR Integration Data Flow and Insurance
+ * Mapping (CRM)"): the segment goes only when the parent account has insurance AND its payer code
+ * is mapped to a Ritten payer id; otherwise it is left out and the note says which condition
+ * failed. Policies with a mapped payer go even when a sibling's payer is not.
  */
 export function buildInsuranceSegment(
   account: Account | null,
   valueMaps: Record<string, Record<string, string>>,
-): { segment: Record<string, unknown>[] | null; note: string | null; dropped: DroppedField[] } {
+): { segment: SentEntry[] | null; note: string | null; dropped: DroppedField[] } {
   if (!account) return leftOut('the patient has no parent account')
   if (account.insurances.length === 0) return leftOut('the parent account has no insurance')
   const payers = valueMaps.payerCode ?? {}
-  const sent: Record<string, unknown>[] = []
+  const sent: SentEntry[] = []
   const unmapped: string[] = []
   for (const policy of orderByPriority(account.insurances)) {
     const payerId = payers[policy.payerCode]
@@ -68,7 +112,12 @@ export function buildInsuranceSegment(
       unmapped.push(policy.payerCode)
       continue
     }
-    sent.push(toRittenInsurance(policy, payerId, sent.length + 1, valueMaps.relationship ?? {}))
+    sent.push({
+      field: 'insurance',
+      key: policy.id,
+      label: `insurance ${policy.payerCode} ${policy.memberId}`,
+      body: toRittenInsurance(policy, payerId, sent.length + 1, valueMaps.relationship ?? {}),
+    })
   }
   const unmappedText = unmapped.length === 1 ? `payer code ${unmapped[0]} is not mapped` : `payer codes ${unmapped.join(', ')} are not mapped`
   if (sent.length === 0) return leftOut(`${unmappedText} for this connection`)
