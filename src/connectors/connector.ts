@@ -211,6 +211,8 @@ export interface PulledPage {
   /** Where the next page starts (e.g. the Bundle's next link); null on the last page. */
   next: string | null
   total?: number
+  /** Records of this page that could not be read (e.g. malformed), with why: listed in the pull's problems. */
+  problems?: { externalId: string; message: string }[]
 }
 
 export type PulledItem =
