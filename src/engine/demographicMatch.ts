@@ -11,10 +11,12 @@ import { ensureLink, updateLink } from './links.js'
  * - `one`: exactly one CRM patient has the same first name, last name and birth date AND the same
  *   phone (by its digits) or email, and is not linked to another record of this system — it is
  *   the same person: link it.
- * - `uncertain`: CRM patients share the name and birth date, but none (or more than one) also
- *   shares a phone or email, or the one that does is linked to another record — a person decides;
- *   nothing is created.
- * - `none`: nobody shares the name and birth date — a new patient.
+ * - `uncertain`: a CRM patient not linked to another record shares the name and birth date but
+ *   no phone or email; or several share them all; or one linked to another record shares them
+ *   all (the EMR may hold the person twice) — a person decides; nothing is created.
+ * - `none`: nobody shares the name and birth date, or only patients already linked to other
+ *   records of this system without a shared phone or email (another person of the same name) —
+ *   a new patient.
  */
 export type DemographicMatch =
   | { kind: 'none' }
@@ -64,16 +66,22 @@ export async function matchByDemographics(db: DbOrTx, organizationId: string, co
       return { patient: p, contact, linkedElsewhere }
     })
     const sure = judged.filter((j) => j.contact && !j.linkedElsewhere)
-    if (sure.length === 1) {
+    const twiceInEmr = judged.some((j) => j.contact && j.linkedElsewhere)
+    if (sure.length === 1 && !twiceInEmr) {
       out.set(item.externalId, { kind: 'one', patient: sure[0]!.patient })
+      continue
+    }
+    const relevant = judged.filter((j) => j.contact || !j.linkedElsewhere)
+    if (relevant.length === 0) {
+      out.set(item.externalId, { kind: 'none' })
       continue
     }
     out.set(item.externalId, {
       kind: 'uncertain',
-      candidates: judged.map((j) => ({
+      candidates: relevant.map((j) => ({
         patientId: j.patient.id,
         reason: j.linkedElsewhere
-          ? `same name and birth date, but already linked to record ${String(linkedTo.get(j.patient.id))}`
+          ? `same name, birth date and ${j.contact}, but already linked to record ${String(linkedTo.get(j.patient.id))}`
           : j.contact
             ? `same name, birth date and ${j.contact}, like another CRM patient`
             : 'same name and birth date, but neither phone nor email agrees',

@@ -57,7 +57,7 @@ describe('ECW rate limit', () => {
       expect(policy.capacity + policy.refillPerSecond * 60, `limit ${limit}`).toBeLessThanOrEqual(Math.floor(limit * 0.9))
       expect(policy.refillPerSecond).toBeGreaterThan(0)
     }
-    expect(ecwPacing(250)).toEqual({ kind: 'bucket', capacity: 15, refillPerSecond: 3.5 })
+    expect(ecwPacing(250)).toEqual({ kind: 'bucket', capacity: 56, refillPerSecond: 169 / 60 })
   })
 
   it('after a 429 waits for the end of ECW’s minute by its Date header, else of ours', () => {

@@ -84,7 +84,8 @@ export const ECW_SAFETY_MARGIN = 0.1
 
 export function ecwPacing(requestsPerMinute: number): RateLimitPolicy {
   const budget = Math.max(1, Math.floor(requestsPerMinute * (1 - ECW_SAFETY_MARGIN)))
-  const capacity = Math.max(1, Math.floor(budget / 15))
+  // A quarter of the budget as burst (a 10,000-patient pull's ~100 pages barely wait), the rest spread over the minute.
+  const capacity = Math.max(1, Math.floor(budget / 4))
   // (A limit under 3 a minute cannot keep the margin: the bucket still refills, slowly.)
   return { kind: 'bucket', capacity, refillPerSecond: Math.max(budget - capacity, 0.5) / 60 }
 }

@@ -39,6 +39,10 @@ export async function fetchSearchPage(ctx: EcwContext, resource: PullResource, c
       note: `ECW answered ${response.status} to the saved paging link; resumed at record ${saved.offset + 1} (page ${page} of ${pageSize})`,
     })
   }
+  if (response.status === 403 && type === 'Coverage') {
+    // Structural, not a misconfiguration: ECW advertises no Coverage search scope (only system/Coverage.r).
+    return { items: [], next: null, problems: [{ externalId: 'Coverage', message: `not pulled: ${COVERAGE_NOT_SEARCHABLE} (ECW answered 403)` }] }
+  }
   if (response.status === 403) throw scopeRefused(response, type)
   if (response.status !== 200) throw failure(response, `pull ${type}`)
   const bundle = SearchBundle.safeParse(response.json)
@@ -76,15 +80,13 @@ function parseCursor(cursor: string): { url: string; offset: number } {
   return { url: cursor.slice(0, at), offset: Number.isSafeInteger(offset) && offset >= 0 ? offset : 0 }
 }
 
-/** ECW's scopes do not allow this search: name the scope (Coverage has none ECW advertises). */
+const COVERAGE_NOT_SEARCHABLE = 'ECW advertises system/Coverage.r (read by id) and no Coverage search scope, so insurance cannot be pulled by search'
+
+/** ECW's scopes do not allow this search: name the scope to grant. */
 function scopeRefused(response: HttpResponse, type: string): ConnectorError {
-  const why =
-    type === 'Coverage'
-      ? 'ECW advertises system/Coverage.r (read by id) and no Coverage search scope, so insurance cannot be pulled by search; leave "insurance" out of pullModules'
-      : `grant system/${type}.rs to this client in ECW and list it in the connection's scopes`
   return new ConnectorError({
     code: 'scope_refused',
-    message: `ECW refused to search ${type} with this connection's scopes (403): ${why} — ${failure(response, `pull ${type}`).message}`,
+    message: `ECW refused to search ${type} with this connection's scopes (403): grant system/${type}.rs to this client in ECW and list it in the connection's scopes — ${failure(response, `pull ${type}`).message}`,
     retryable: false,
     httpStatus: 403,
     details: { exchangeId: response.exchangeId },
