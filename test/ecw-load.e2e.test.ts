@@ -86,7 +86,7 @@ describe('ECW at volume', () => {
         }
         return true
       },
-      150_000,
+      240_000,
     )
     const { items } = await (await fetch(`${new URL(world.base).origin}/_sim/requests`)).json()
     expect(items.filter((r: { status: number }) => r.status === 429)).toEqual([])

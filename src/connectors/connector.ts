@@ -117,6 +117,8 @@ export interface TokenStore {
 export type RateLimitPolicy =
   | { kind: 'bucket'; capacity: number; refillPerSecond: number }
   | { kind: 'window'; limit: number; windowSeconds: number }
+  /** At most `limit` requests in ANY span of `windowSeconds`: holds whatever clock the system counts its windows by. */
+  | { kind: 'rolling'; limit: number; windowSeconds: number }
 
 export type TestResult = { ok: true; message: string; details?: Record<string, unknown> } | { ok: false; message: string; code: string }
 

@@ -51,13 +51,9 @@ describe('the bearer token stays on the connection’s base URL', () => {
 
 describe('ECW rate limit', () => {
   it('keeps every 60-second span 10% under the limit, whatever the clocks', () => {
-    for (const limit of [250, 100, 20, 3]) {
-      const policy = ecwPacing(limit)
-      if (policy.kind !== 'bucket') throw new Error('expected a token bucket')
-      expect(policy.capacity + policy.refillPerSecond * 60, `limit ${limit}`).toBeLessThanOrEqual(Math.floor(limit * 0.9))
-      expect(policy.refillPerSecond).toBeGreaterThan(0)
-    }
-    expect(ecwPacing(250)).toEqual({ kind: 'bucket', capacity: 56, refillPerSecond: 169 / 60 })
+    expect(ecwPacing(250)).toEqual({ kind: 'rolling', limit: 225, windowSeconds: 60 })
+    expect(ecwPacing(20)).toEqual({ kind: 'rolling', limit: 18, windowSeconds: 60 })
+    expect(ecwPacing(1)).toEqual({ kind: 'rolling', limit: 1, windowSeconds: 60 })
   })
 
   it('after a 429 waits for the end of ECW’s minute by its Date header, else of ours', () => {

@@ -76,18 +76,13 @@ export const EcwSettings = z
  * Pacing under ECW's limit. ECW counts requests per minute of ITS clock, and one request over the
  * limit blocks every request of the application (all practices) for the rest of that minute
  * (healow "FHIR Rate Limiting"). Our clock and ECW's may differ, so a window per minute of ours
- * could put up to twice the budget into one of ECW's minutes. A token bucket bounds every
- * 60-second span instead, whatever the offset: at most capacity + 60 × refill requests, held 10%
- * under the connection's limit.
+ * could put up to twice the budget into one of ECW's minutes. The hub holds every 60-second span
+ * — whichever of ECW's minutes it falls in — 10% under the connection's limit.
  */
 export const ECW_SAFETY_MARGIN = 0.1
 
 export function ecwPacing(requestsPerMinute: number): RateLimitPolicy {
-  const budget = Math.max(1, Math.floor(requestsPerMinute * (1 - ECW_SAFETY_MARGIN)))
-  // A quarter of the budget as burst (a 10,000-patient pull's ~100 pages barely wait), the rest spread over the minute.
-  const capacity = Math.max(1, Math.floor(budget / 4))
-  // (A limit under 3 a minute cannot keep the margin: the bucket still refills, slowly.)
-  return { kind: 'bucket', capacity, refillPerSecond: Math.max(budget - capacity, 0.5) / 60 }
+  return { kind: 'rolling', limit: Math.max(1, Math.floor(requestsPerMinute * (1 - ECW_SAFETY_MARGIN))), windowSeconds: 60 }
 }
 
 /** The hub's own key pair for SMART Backend Services: generated per connection, kept encrypted. */

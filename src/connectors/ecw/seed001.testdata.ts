@@ -2,8 +2,8 @@ import type { Bundle, Patient as FhirPatient } from '@medplum/fhirtypes'
 import type { Patient } from '../../crm/patients.js'
 
 /**
- * Test data: seed 001's transaction Bundle, verbatim (/work/shared/seeds/001_578a6db9f75e3ea5.txt,
- * "A. CRM → ECW (POST – Create Patient)"), and a CRM patient that says the same things.
+ * Test data: seed 001's transaction Bundle, verbatim (the Dazos CRM ↔ eClinicalWorks integration
+ * guide, "A. CRM → ECW (POST – Create Patient)"), and a CRM patient that says the same things.
  */
 export const SEED_001_BUNDLE: Bundle = {
   "resourceType": "Bundle",
