@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTestDatabase, startHub, waitFor, type RunningHub } from './harness.js'
+import { DEFAULT_ECW_SCOPES, LEGACY_DEFAULT_ECW_SCOPES } from '../src/connectors/ecw/client.js'
 import { connectEcw, PRACTICE, startEcw, type EcwWorld } from './ecwHelpers.js'
 
 /** eClinicalWorks end to end: SMART auth, US Core push, writeback errors, pull, conflicts, capabilities. */
@@ -63,8 +64,14 @@ describe('ECW authentication (Test connection)', () => {
     world.sim.registerClient(PRACTICE, { clientId: 'not-allow-listed', jwksUrl: null, scopes: ['system/Patient.read'] })
     expect((await hub.api('POST', `/api/connections/${notAllowListed.id}/test`)).body).toMatchObject({ ok: false, code: 'jwks_not_allowlisted', message: expect.stringContaining('JWKS not allow-listed') })
 
-    const badScope = await connectEcw(hub, world, { settings: { scopes: 'system/Patient.read system/Appointment.write' } })
-    expect((await hub.api('POST', `/api/connections/${badScope.id}/test`)).body).toMatchObject({ ok: false, code: 'invalid_scope', message: expect.stringContaining('invalid scope') })
+    // ECW advertises no system/*.write: a real ECW refuses it at the first token request.
+    const badScope = await connectEcw(hub, world, { clientId: 'asks-v1-write', settings: { scopes: 'system/Patient.rs system/Patient.write' } })
+    world.sim.registerClient(PRACTICE, { clientId: 'asks-v1-write', jwksUrl: `${hub.url}${badScope.jwksPath}`, scopes: ['system/Patient.rs', 'system/Patient.write'] })
+    expect((await hub.api('POST', `/api/connections/${badScope.id}/test`)).body).toMatchObject({
+      ok: false,
+      code: 'invalid_scope',
+      message: expect.stringContaining('ECW refused the scope system/Patient.write'),
+    })
 
     const unknownClient = await connectEcw(hub, world, { allowList: false })
     expect((await hub.api('POST', `/api/connections/${unknownClient.id}/test`)).body).toMatchObject({ ok: false, code: 'invalid_client' })
@@ -76,6 +83,15 @@ describe('ECW authentication (Test connection)', () => {
     const wrongPractice = await hub.api('POST', '/api/connections', { connector: 'ecw', name: 'ECW nowhere', baseUrl: world.base.replace(PRACTICE, 'NOPE42'), settings: { clientId: 'x' } })
     expect((await hub.api('POST', `/api/connections/${wrongPractice.body.id}/test`)).body).toMatchObject({ ok: false, code: 'practice_not_found', message: expect.stringContaining('practice code not found') })
     for (const id of [notAllowListed.id, badScope.id, unknownClient.id, unreachable.id, wrongPractice.body.id]) await hub.api('PATCH', `/api/connections/${id}`, { enabled: false })
+  })
+
+  it('asks for scopes ECW advertises even where a connection still holds the earlier default', async () => {
+    const legacy = await connectEcw(hub, world, { settings: { scopes: LEGACY_DEFAULT_ECW_SCOPES } })
+    expect((await hub.api('POST', `/api/connections/${legacy.id}/test`)).body).toMatchObject({ ok: true })
+    const { body } = await hub.api('GET', `/api/exchanges?connectionId=${legacy.id}&operation=token&limit=5`)
+    const token = (await hub.api('GET', `/api/exchanges/${body.items[0].id}`)).body
+    expect(token.requestBody.scope).toBe(DEFAULT_ECW_SCOPES)
+    await hub.api('PATCH', `/api/connections/${legacy.id}`, { enabled: false })
   })
 })
 
@@ -236,6 +252,9 @@ describe('ECW pull and bidirectional demographics', () => {
     }, 60_000)
     for (const resource of ['practitioner', 'location', 'patient', 'insurance', 'encounter']) expect(job.progress.resources[resource]).toMatchObject({ done: true })
     expect(job.progress.resources.patient.records).toBe(job.progress.resources.patient.total)
+    // ECW advertises system/Coverage.r only: insurance cannot be searched, and the pull says so rather than fail.
+    expect(job.progress.resources.insurance).toMatchObject({ records: 0 })
+    expect(job.progress.problems).toContainEqual({ resource: 'insurance', externalId: 'Coverage', message: expect.stringContaining('system/Coverage.r') })
 
     const after = (await hub.api('GET', `/api/patients/${pushed.id}`)).body
     const { links, updatedAt, version, emrInsurance, encounters, ...demographics } = after
@@ -247,16 +266,16 @@ describe('ECW pull and bidirectional demographics', () => {
     expect(locations).toContainEqual(expect.objectContaining({ value: LAWRENCE, label: 'Lawrence Main Campus' }))
     expect((await hub.api('GET', `/api/connections/${connectionId}/reference-values?kind=practitioner`)).body.items.length).toBeGreaterThan(0)
 
-    // A demo patient of ECW became a CRM patient with read-only insurance and encounters.
+    // A demo patient of ECW became a CRM patient with read-only encounters.
     const imported = (await hub.api('GET', '/api/patients?limit=500')).body.items.filter((p: { firstName: string }) => p.firstName !== 'DazEcccw')
-    const withCoverage = await waitFor('an imported patient with insurance', async () => {
+    const withEncounters = await waitFor('an imported patient with encounters', async () => {
       for (const p of imported) {
         const { body } = await hub.api('GET', `/api/patients/${p.id}`)
-        if (body.emrInsurance.length > 0 && body.encounters.length > 0) return body
+        if (body.encounters.length > 0) return body
       }
       return undefined
     })
-    expect(withCoverage.emrInsurance[0]).toMatchObject({ connectionId, memberId: expect.any(String) })
+    expect(withEncounters.encounters[0]).toMatchObject({ connectionId })
 
     // With importNewPatients off, a pull updates linked patients and leaves new ECW patients alone.
     expect((await hub.api('PATCH', `/api/connections/${connectionId}`, { settings: { importNewPatients: false } })).status).toBe(200)
@@ -310,6 +329,151 @@ describe('ECW pull and bidirectional demographics', () => {
       }
       expect((await hub.api('POST', `/api/conflicts/${conflict.id}/review`, {})).status).toBe(409)
       expect((await hub.api('GET', `/api/conflicts?patientId=${patient.id}&open=true`)).body.items).toEqual([])
+    }
+  })
+})
+
+describe('ECW as strict as its published behaviour', () => {
+  const control = async (path: string, body: unknown) => {
+    const res = await world.control(path, body)
+    expect(res.status, JSON.stringify(res.body)).toBe(200)
+    return res.body
+  }
+  const finished = (jobId: string) =>
+    waitFor(`job ${jobId}`, async () => {
+      const { body } = await hub.api('GET', `/api/jobs/${jobId}`)
+      return ['succeeded', 'failed', 'needs_attention'].includes(body.state) ? body : undefined
+    }, 60_000)
+  const pull = async () => finished((await hub.api('POST', `/api/connections/${connectionId}/pull`)).body.jobId)
+  const crmNamed = async (lastName: string) => (await hub.api('GET', `/api/patients?q=${lastName}&limit=50`)).body.items.filter((p: { lastName: string }) => p.lastName === lastName)
+
+  it('takes a writeback error code in the body of an HTTP 200 for that error (107 INVALID_FACILITY)', async () => {
+    await control('settings', { writebackErrorsAsHttp200: true })
+    try {
+      await hub.api('PUT', `/api/connections/${connectionId}/mappings`, { valueMaps: { location: { 'lawrence-main': LAWRENCE, closed: 'NoSuchFacility' } } })
+      const { body: patient } = await hub.api('POST', '/api/patients', seedPatient({ locationId: 'closed' }))
+      expect((await waitForLink(patient.id, 'needs_attention')).message).toMatch(/107 INVALID_FACILITY.*locationId/)
+      const [create] = await exchangesOf(patient.id)
+      expect(create).toMatchObject({ operation: 'create', status: 'error', httpStatus: 200, message: expect.stringContaining('ECW writeback error 107 INVALID_FACILITY') })
+    } finally {
+      await control('settings', { writebackErrorsAsHttp200: false })
+      await hub.api('PUT', `/api/connections/${connectionId}/mappings`, { valueMaps: { location: { 'lawrence-main': LAWRENCE } } })
+    }
+  })
+
+  it('links a create whose location is an absolute URL', async () => {
+    await control('settings', { absoluteLocations: true })
+    try {
+      const { body: patient } = await hub.api('POST', '/api/patients', seedPatient())
+      const linked = await waitForLink(patient.id, 'linked')
+      const { body: remote } = await world.fhir('GET', `/Patient/${linked.externalId}`)
+      expect(remote.name[0].family).toBe(patient.lastName)
+      const [create] = await exchangesOf(patient.id)
+      const answer = (await hub.api('GET', `/api/exchanges/${create.id}`)).body.responseBody
+      expect(answer.entry[0].response.location).toContain(`${world.base}/Patient/${linked.externalId}/_history/`)
+    } finally {
+      await control('settings', { absoluteLocations: false })
+    }
+  })
+
+  it('says "writeback is not enabled for this practice" in Test connection and on the link', async () => {
+    await control('settings', { writeback: false })
+    try {
+      expect((await hub.api('POST', `/api/connections/${connectionId}/test`)).body).toMatchObject({
+        ok: false,
+        code: 'writeback_not_enabled',
+        message: expect.stringContaining('writeback is not enabled for this practice'),
+      })
+      const before = (await world.requests()).length
+      const { body: patient } = await hub.api('POST', '/api/patients', seedPatient())
+      const refused = await waitForLink(patient.id, 'needs_attention')
+      expect(refused.message).toMatch(/^writeback is not enabled for this practice: ECW refused the create with 308 DEFAULT_WRITEBACK_USER_NOT_CONFIGURED/)
+      // Refused once, not retried.
+      expect((await world.requests()).slice(before).filter((r) => r.method === 'POST' && r.path === `/fhir/r4/${PRACTICE}`)).toHaveLength(1)
+    } finally {
+      await control('settings', { writeback: true })
+    }
+    expect((await hub.api('POST', `/api/connections/${connectionId}/test`)).body).toMatchObject({ ok: true, message: expect.stringContaining('writeback enabled') })
+  })
+
+  describe('when ECW keeps only its own identifiers', () => {
+    beforeAll(async () => {
+      await control('settings', { keepForeignIdentifiers: false })
+    })
+    afterAll(async () => {
+      await control('settings', { keepForeignIdentifiers: true })
+    })
+
+    it('a lost create answer and a pull make no second patient on either side', async () => {
+      await control('faults', { dropResponseRate: 1, count: 1, match: `^POST /fhir/r4/${PRACTICE}$` })
+      const { body: patient } = await hub.api('POST', '/api/patients', seedPatient())
+      const linked = await waitForLink(patient.id, 'linked')
+      const inEcw = await world.fhir('GET', `/Patient?family=${patient.lastName}`)
+      expect(inEcw.body.total).toBe(1)
+      expect(inEcw.body.entry[0].resource.id).toBe(linked.externalId)
+      // ECW dropped our identifier: the retry found the record by name, birth date and phone, and did not create again.
+      expect(inEcw.body.entry[0].resource.identifier.map((i: { system: string }) => i.system)).toEqual(['http://eclinicalworks.com/fhir/sid/account-number'])
+      const operations = (await exchangesOf(patient.id)).map((e: { operation: string; httpStatus: number | null }) => `${e.operation}:${e.httpStatus}`)
+      expect(operations.filter((o: string) => o.startsWith('create'))).toEqual(['create:null'])
+      expect(operations).toContain('lookup:200')
+
+      const job = await pull()
+      expect(job.state).toBe('succeeded')
+      expect(await crmNamed(patient.lastName)).toHaveLength(1)
+      expect((await link(patient.id)).externalId).toBe(linked.externalId)
+    })
+
+    it('a pull links a CRM patient by name, birth date and phone, and sends an uncertain one to a person', async () => {
+      await hub.api('PATCH', `/api/connections/${connectionId}`, { enabled: false })
+      const { body: sure } = await hub.api('POST', '/api/patients', seedPatient({ phone: '7855551234' }))
+      const { body: unsure } = await hub.api('POST', '/api/patients', seedPatient({ phone: '7855554321', email: 'someone@example.com' }))
+      await hub.api('PATCH', `/api/connections/${connectionId}`, { enabled: true })
+      // Entered at ECW by its own staff: no identifier of ours.
+      const person = (family: string, phone: string, email: string) => ({
+        resourceType: 'Patient',
+        name: [{ family, given: ['DazEcccw'] }],
+        gender: 'male',
+        birthDate: '2001-05-27',
+        telecom: [{ system: 'phone', value: phone, use: 'home' }, { system: 'email', value: email }],
+      })
+      const sureInEcw = await world.fhir('POST', '/Patient', person(sure.lastName, '(785) 555-1234', 'other@example.com'))
+      const unsureInEcw = await world.fhir('POST', '/Patient', person(unsure.lastName, '9135550000', 'nobody@example.com'))
+      expect([sureInEcw.status, unsureInEcw.status]).toEqual([201, 201])
+
+      const job = await pull()
+      expect(job.state).toBe('succeeded')
+      expect((await link(sure.id)).externalId).toBe(sureInEcw.body.id)
+      expect(await crmNamed(sure.lastName)).toHaveLength(1)
+      expect(await crmNamed(unsure.lastName)).toHaveLength(1)
+      const waiting = await link(unsure.id)
+      expect(waiting).toMatchObject({ state: 'needs_attention', externalId: null, message: expect.stringContaining(`patient ${unsureInEcw.body.id} may be this patient`) })
+      expect(job.progress.problems).toContainEqual({ resource: 'patient', externalId: unsureInEcw.body.id, message: expect.stringContaining(`may be CRM patient ${unsure.id}`) })
+    })
+  })
+
+  it('a pull resumes from its high-water mark after an expired paging link and a 401 without WWW-Authenticate', async () => {
+    await hub.api('PATCH', `/api/connections/${connectionId}`, { settings: { pageSize: 10, pullModules: ['patient'] } })
+    try {
+      // The hub holds a token (a settings change dropped the cached one), then ECW forgets it.
+      expect((await hub.api('POST', `/api/connections/${connectionId}/test`)).body.ok).toBe(true)
+      const before = (await world.requests()).length
+      await control('tokens/revoke', { practice: PRACTICE })
+      await control('paging-faults', { status: 410, count: 1 })
+      const job = await pull()
+      expect(job.state, JSON.stringify(job.lastError)).toBe('succeeded')
+      expect(job.progress.resources.patient.records).toBe(job.progress.resources.patient.total)
+      expect(job.progress.resources.patient.total).toBeGreaterThanOrEqual(20)
+      const seen = (await world.requests()).slice(before).filter((r) => r.path.endsWith('/Patient')).map((r) => r.status)
+      expect(seen[0]).toBe(401)
+      expect(seen).toContain(410)
+      expect(seen.filter((status) => status !== 200)).toEqual([401, 410])
+
+      await control('paging-faults', { status: 400, count: 1 })
+      const again = await pull()
+      expect(again.state).toBe('succeeded')
+      expect(again.progress.resources.patient).toMatchObject({ created: 0, records: job.progress.resources.patient.total })
+    } finally {
+      await hub.api('PATCH', `/api/connections/${connectionId}`, { settings: { pageSize: 100, pullModules: ['practitioner', 'location', 'patient', 'insurance', 'encounter'] } })
     }
   })
 })

@@ -11,35 +11,61 @@ export interface EcwWorld {
   base: string
   /** Calls the practice's FHIR API as a separate ECW user (not the hub). */
   fhir(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }>
+  /** POSTs to one of the simulator's /_sim controls (settings, clock, paging-faults, tokens/revoke, faults…). */
+  control(path: string, body: unknown): Promise<{ status: number; body: any }>
+  /** The simulator's request log (/_sim/requests). */
+  requests(): Promise<Array<{ method: string; path: string; status: number | null; fault?: string }>>
   close(): Promise<void>
 }
 
-export async function startEcw(options: { ratePerMinute?: number; demo?: boolean } = {}): Promise<EcwWorld> {
-  const sim = createEcwSimulator({ practices: [{ code: PRACTICE, clients: [] }], demo: options.demo ?? true, ...(options.ratePerMinute ? { ratePerMinute: options.ratePerMinute } : {}) })
+export async function startEcw(options: { ratePerMinute?: number; demo?: boolean; clockOffsetMs?: number } = {}): Promise<EcwWorld> {
+  const sim = createEcwSimulator({
+    practices: [{ code: PRACTICE, clients: [] }],
+    demo: options.demo ?? true,
+    ...(options.ratePerMinute ? { ratePerMinute: options.ratePerMinute } : {}),
+    ...(options.clockOffsetMs ? { clockOffsetMs: options.clockOffsetMs } : {}),
+  })
   await sim.listen(0)
   await sim.ready
   const base = sim.baseUrl(PRACTICE)
   const key = await createTestKey()
   const jwks: JwksServer = await serveJwks([key.publicJwk])
-  sim.registerClient(PRACTICE, { clientId: 'ecw-staff', jwksUrl: jwks.url, scopes: ['system/Patient.read', 'system/Patient.write'] })
+  const staffScopes = 'system/Patient.rs system/Patient.c system/Patient.u'
+  sim.registerClient(PRACTICE, { clientId: 'ecw-staff', jwksUrl: jwks.url, scopes: staffScopes.split(' ') })
+  const origin = new URL(base).origin
   let token: string | null = null
   const tokenUrl = `${base}/oauth/oauth2/token`
   return {
     sim,
     base,
     async fhir(method, path, body) {
-      if (!token) {
-        const assertion = await signClientAssertion({ key, clientId: 'ecw-staff', aud: tokenUrl })
-        const res = await requestToken(tokenUrl, assertion, 'system/Patient.read system/Patient.write')
-        if (res.status !== 200) throw new Error(`test client token: ${JSON.stringify(res.body)}`)
-        token = String(res.body.access_token)
+      const send = async () => {
+        if (!token) {
+          const assertion = await signClientAssertion({ key, clientId: 'ecw-staff', aud: tokenUrl })
+          const res = await requestToken(tokenUrl, assertion, staffScopes)
+          if (res.status !== 200) throw new Error(`test client token: ${JSON.stringify(res.body)}`)
+          token = String(res.body.access_token)
+        }
+        return fetch(`${base}${path}`, {
+          method,
+          headers: { authorization: `Bearer ${token}`, accept: 'application/fhir+json', ...(body ? { 'content-type': 'application/fhir+json' } : {}) },
+          body: body ? JSON.stringify(body) : undefined,
+        })
       }
-      const res = await fetch(`${base}${path}`, {
-        method,
-        headers: { authorization: `Bearer ${token}`, accept: 'application/fhir+json', ...(body ? { 'content-type': 'application/fhir+json' } : {}) },
-        body: body ? JSON.stringify(body) : undefined,
-      })
+      let res = await send()
+      if (res.status === 401) {
+        // Revoked or expired (tests revoke tokens): a fresh one.
+        token = null
+        res = await send()
+      }
       return { status: res.status, body: await res.json().catch(() => null) }
+    },
+    async control(path, body) {
+      const res = await fetch(`${origin}/_sim/${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+      return { status: res.status, body: await res.json().catch(() => null) }
+    },
+    async requests() {
+      return ((await (await fetch(`${origin}/_sim/requests`)).json()) as { items: Array<{ method: string; path: string; status: number | null; fault?: string }> }).items
     },
     async close() {
       await sim.close()

@@ -3,8 +3,8 @@ import { createEcwSimulator, type EcwSimulator } from './server.js'
 import { createTestKey, requestToken, serveJwks, signClientAssertion, type JwksServer, type TestKey } from './testing.js'
 
 const PRACTICE = 'FFBJCD'
-const READ_SCOPES = ['system/Patient.read', 'system/Patient.rs', 'system/Patient.r', 'system/Coverage.read']
-const ALL_SCOPES = [...READ_SCOPES, 'system/Patient.write']
+const READ_SCOPES = ['system/Patient.read', 'system/Patient.rs', 'system/Patient.r', 'system/Coverage.r']
+const ALL_SCOPES = [...READ_SCOPES, 'system/Patient.c', 'system/Patient.u']
 
 describe('ECW simulator: SMART backend services', () => {
   let clock = Date.UTC(2030, 0, 1, 0, 0, 5)
@@ -77,9 +77,9 @@ describe('ECW simulator: SMART backend services', () => {
   })
 
   it('issues a 5-minute bearer token without refresh token for a valid RS384 assertion', async () => {
-    const response = await token('system/Patient.read system/Coverage.read')
+    const response = await token('system/Patient.read system/Coverage.r')
     expect(response.status).toBe(200)
-    expect(response.body).toMatchObject({ token_type: 'Bearer', expires_in: 300, scope: 'system/Patient.read system/Coverage.read' })
+    expect(response.body).toMatchObject({ token_type: 'Bearer', expires_in: 300, scope: 'system/Patient.read system/Coverage.r' })
     expect(typeof response.body.access_token).toBe('string')
     expect(response.body.refresh_token).toBeUndefined()
     expect(response.headers.get('cache-control')).toBe('no-store')
@@ -192,6 +192,19 @@ describe('ECW simulator: SMART backend services', () => {
       expect(malformed.body).toMatchObject({ error: 'invalid_grant' })
     })
 
+    it('any scope ECW does not advertise, even one registered for the client (invalid_grant naming it)', async () => {
+      sim.registerClient(PRACTICE, { clientId: 'writer-v1', jwksUrl: jwks.url, scopes: ['system/Patient.read', 'system/Patient.write', 'system/Coverage.read'] })
+      for (const scope of ['system/Patient.write', 'system/Coverage.read', 'system/Coverage.rs']) {
+        const response = await requestToken(tokenUrl, await assertion({ clientId: 'writer-v1' }), `system/Patient.read ${scope}`)
+        expect(response.status).toBe(400)
+        expect(response.body).toMatchObject({ error: 'invalid_grant', error_description: expect.stringContaining(`${scope} is not supported`) })
+      }
+      // A user/ scope is advertised, but a client_credentials token acts for a system.
+      const user = await token('user/Patient.read')
+      expect(user.body).toMatchObject({ error: 'invalid_grant', error_description: expect.stringContaining('not a system/ scope') })
+      expect((await requestToken(tokenUrl, await assertion({ clientId: 'writer-v1' }), 'system/Patient.read')).status).toBe(200)
+    })
+
     it('another grant type (unsupported_grant_type) and missing parameters (invalid_request)', async () => {
       const form = async (fields: Record<string, string>) => {
         const response = await fetch(tokenUrl, {
@@ -266,15 +279,18 @@ describe('ECW simulator: SMART backend services', () => {
   })
 
   describe('rate limit', () => {
-    it('answers 429 without Retry-After after 250 requests in a clock minute, token endpoint included, per practice', async () => {
+    it('answers 429 without Retry-After after 250 requests of one application in a clock minute, token endpoint included; the block covers the whole application', async () => {
       clock = Date.UTC(2030, 0, 1, 1, 0, 0)
+      sim.registerClient('OTHRCD', { clientId: 'hub', jwksUrl: jwks.url, scopes: ALL_SCOPES })
       const first = await requestToken(tokenUrl, await assertion(), 'system/Patient.read')
       expect(first.status).toBe(200)
+      const hub = { authorization: `Bearer ${String(first.body.access_token)}` }
+      const other = { authorization: `Bearer ${String((await requestToken(tokenUrl, await assertion({ clientId: 'reader' }), 'system/Patient.r')).body.access_token)}` }
       for (let i = 2; i <= 250; i++) {
-        const response = await fetch(`${base}/metadata`)
+        const response = await fetch(`${base}/Patient?_count=1`, { headers: hub })
         expect(response.status).toBe(200)
       }
-      const limited = await fetch(`${base}/Patient`, { headers: { authorization: `Bearer ${String(first.body.access_token)}` } })
+      const limited = await fetch(`${base}/Patient`, { headers: hub })
       expect(limited.status).toBe(429)
       expect(limited.headers.get('retry-after')).toBeNull()
       expect(((await limited.json()) as { issue: Array<{ code: string }> }).issue[0]?.code).toBe('throttled')
@@ -282,10 +298,19 @@ describe('ECW simulator: SMART backend services', () => {
       const tokenLimited = await requestToken(tokenUrl, await assertion(), 'system/Patient.read')
       expect(tokenLimited.status).toBe(429)
       expect(tokenLimited.headers.get('retry-after')).toBeNull()
+      // "All requests from the application are blocked": at another practice too, whose counter is its own.
+      const elsewhere = `${origin}/fhir/r4/OTHRCD/oauth/oauth2/token`
+      expect((await requestToken(elsewhere, await assertion({ aud: elsewhere }), 'system/Patient.read')).status).toBe(429)
+      // Another application, and callers that name none, are not blocked.
+      expect((await fetch(`${base}/Patient/no-such-patient`, { headers: other })).status).toBe(404)
+      expect((await fetch(`${base}/metadata`)).status).toBe(200)
       expect((await fetch(`${origin}/fhir/r4/OTHRCD/metadata`)).status).toBe(200)
+      const records = (await (await fetch(`${origin}/_sim/records`)).json()) as { practices: Record<string, { rateLimit: { byApplication: Record<string, number>; blocked: unknown[] } }> }
+      expect(records.practices[PRACTICE]?.rateLimit.blocked).toEqual([{ application: 'client hub', exceededAt: PRACTICE }])
 
       clock = Date.UTC(2030, 0, 1, 1, 1, 0)
-      expect((await fetch(`${base}/metadata`)).status).toBe(200)
+      expect((await fetch(`${base}/Patient?_count=1`, { headers: hub })).status).toBe(200)
+      expect((await requestToken(tokenUrl, await assertion(), 'system/Patient.read')).status).toBe(200)
     })
   })
 })

@@ -77,9 +77,14 @@ export class SmartAuthority {
   private readonly tokens = new Map<string, AccessToken>()
   private readonly jtiSeen = new Map<string, { clientId: string; jti: string; exp: number }>()
 
+  /**
+   * @param advertised the scopes ECW advertises (`scopes_supported` of its SMART configuration):
+   *   any other scope is refused at the token endpoint, whatever the client's registration says.
+   */
   constructor(
     private readonly now: () => number,
     private readonly fetchJwks: (url: string) => Promise<unknown>,
+    private readonly advertised: ReadonlySet<string>,
   ) {}
 
   /** The token endpoint. Throws OAuthError. */
@@ -169,14 +174,18 @@ export class SmartAuthority {
     if (this.jtiSeen.has(jtiKey)) throw new OAuthError('invalid_grant', 'client_assertion jti was already used')
     this.jtiSeen.set(jtiKey, { clientId, jti: verified.jti, exp: verified.exp })
 
-    // Scopes.
+    // Scopes: each must be one ECW advertises, and one registered for this client.
     const scopes = scopeParam.trim().split(/\s+/)
     for (const scope of scopes) {
-      if (!IDENTITY_SCOPES.has(scope) && !parseResourceScope(scope)) {
-        throw new OAuthError('invalid_grant', `Scope ${scope} is unknown or malformed`)
+      const parsed = parseResourceScope(scope)
+      if (!parsed) throw new OAuthError('invalid_grant', `The requested scope ${scope} is malformed or not a resource scope`)
+      // SMART Backend Services: a client_credentials token acts for a system, not a user or patient [I].
+      if (parsed.context !== 'system') throw new OAuthError('invalid_grant', `The requested scope ${scope} is not a system/ scope (client_credentials grants system/ scopes only)`)
+      if (!this.advertised.has(scope)) {
+        throw new OAuthError('invalid_grant', `The requested scope ${scope} is not supported (not in scopes_supported)`)
       }
       if (!client.scopes.includes(scope)) {
-        throw new OAuthError('invalid_grant', `Scope ${scope} is not supported for this client`)
+        throw new OAuthError('invalid_grant', `The requested scope ${scope} is not granted to client ${clientId}`)
       }
     }
 
@@ -202,6 +211,24 @@ export class SmartAuthority {
     if (!token || token.practice !== practice) return { ok: false, code: 'login', message: 'The access token is invalid' }
     if (this.now() >= token.expiresAt) return { ok: false, code: 'expired', message: 'The access token has expired' }
     return { ok: true, token }
+  }
+
+  /** The client_id a bearer token was issued to (valid or not), for rate limiting; undefined when unknown. */
+  clientOf(authorization: string | undefined): string | undefined {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '')
+    return match?.[1] ? this.tokens.get(match[1])?.clientId : undefined
+  }
+
+  /** Forgets every token of `practice` (all practices when omitted): their next use answers 401. Returns how many. */
+  revoke(practice?: string): number {
+    let revoked = 0
+    for (const [key, token] of this.tokens) {
+      if (practice === undefined || token.practice === practice) {
+        this.tokens.delete(key)
+        revoked += 1
+      }
+    }
+    return revoked
   }
 
   reset(): void {
@@ -263,8 +290,6 @@ export async function fetchJwksOverHttp(url: string): Promise<unknown> {
 // ---------------------------------------------------------------------------------------------
 // Scopes
 // ---------------------------------------------------------------------------------------------
-
-const IDENTITY_SCOPES = new Set(['openid', 'profile', 'fhirUser', 'offline_access', 'launch', 'launch/patient'])
 
 export interface ResourceScope {
   context: 'patient' | 'user' | 'system'

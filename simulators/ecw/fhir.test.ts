@@ -4,10 +4,12 @@ import { createEcwSimulator, type EcwSimulator } from './server.js'
 import { createTestKey, requestToken, serveJwks, signClientAssertion, type JwksServer } from './testing.js'
 
 const PRACTICE = 'FFBJCD'
+/** Scopes ECW advertises (its SMART configuration): no system/*.write, Coverage read by id only. */
 const SCOPES = [
-  'system/Patient.read',
-  'system/Patient.write',
-  'system/Coverage.read',
+  'system/Patient.rs',
+  'system/Patient.c',
+  'system/Patient.u',
+  'system/Coverage.r',
   'system/Encounter.rs',
   'system/Encounter.c',
   'system/Location.read',
@@ -15,7 +17,14 @@ const SCOPES = [
   'system/Organization.read',
 ]
 
-/** Seed 001's Patient, verbatim (the CRM → ECW push example). */
+/** ECW's writeback envelope: a numeric code in `status` plus the error key. */
+interface Envelope {
+  status: number
+  key: string
+  message: string
+}
+
+/** The CRM–eClinicalWorks integration guide's Patient, verbatim (the CRM → ECW push example). */
 const SEED_001_PATIENT: Patient = {
   resourceType: 'Patient',
   meta: { profile: ['http://hl7.org/fhir/us/core/StructureDefinition/us-core-patient'] },
@@ -94,7 +103,6 @@ describe('ECW simulator: FHIR reads, searches and writeback', () => {
     })
     return { status: response.status, headers: response.headers, body: (await response.json()) as T }
   }
-  const ecwCode = (outcome: OperationOutcome) => outcome.issue?.[0]?.details?.coding?.[0]
 
   beforeAll(async () => {
     const key = await createTestKey()
@@ -115,7 +123,7 @@ describe('ECW simulator: FHIR reads, searches and writeback', () => {
   describe('writeback', () => {
     let createdId: string
 
-    it('creates seed 001’s patient from a transaction Bundle and reads it back', async () => {
+    it('creates the CRM–eClinicalWorks integration guide’s patient from a transaction Bundle and reads it back', async () => {
       const response = await fhir<Bundle>('POST', '', transaction(SEED_001_PATIENT))
       expect(response.status).toBe(200)
       expect(response.body.type).toBe('transaction-response')
@@ -133,34 +141,35 @@ describe('ECW simulator: FHIR reads, searches and writeback', () => {
       expect(read.headers.get('etag')).toBe(`W/"${match?.[2]}"`)
     })
 
-    it('refuses the same patient again with 202 INVALID_PATIENT_ALREADY_EXIST naming the existing id', async () => {
-      const byIdentifier = await fhir<OperationOutcome>('POST', '', transaction(SEED_001_PATIENT))
-      expect(byIdentifier.status).toBe(422)
-      expect(ecwCode(byIdentifier.body)).toMatchObject({ code: '202', display: 'INVALID_PATIENT_ALREADY_EXIST' })
-      expect(byIdentifier.body.issue?.[0]?.extension?.[0]?.valueReference?.reference).toBe(`Patient/${createdId}`)
-      expect(byIdentifier.body.issue?.[0]?.diagnostics).toContain(createdId)
+    it('refuses the same patient again with 202 INVALID_PATIENT_ALREADY_EXIST in the body of an HTTP 200, naming no patient', async () => {
+      const byIdentifier = await fhir<Envelope>('POST', '', transaction(SEED_001_PATIENT))
+      expect(byIdentifier.status).toBe(200)
+      expect(byIdentifier.headers.get('content-type')).toContain('application/json')
+      expect(byIdentifier.body).toEqual({ status: 202, key: 'INVALID_PATIENT_ALREADY_EXIST', message: expect.stringContaining('Do not retry as create') })
+      // Nothing beyond the guide's envelope: no ids, no invented coding system or extension.
+      expect(JSON.stringify(byIdentifier.body)).not.toContain(createdId)
+      expect(Object.keys(byIdentifier.body).sort()).toEqual(['key', 'message', 'status'])
 
-      const byDemographics = await fhir<OperationOutcome>(
+      const byDemographics = await fhir<Envelope>(
         'POST',
         '',
         transaction({ ...SEED_001_PATIENT, identifier: [{ system: 'urn:other', value: 'x1' }], name: [{ family: 'laliTEST', given: ['dazecccw'] }] }),
       )
-      expect(byDemographics.status).toBe(422)
-      expect(ecwCode(byDemographics.body)?.code).toBe('202')
+      expect(byDemographics.status).toBe(200)
+      expect(byDemographics.body).toMatchObject({ status: 202, key: 'INVALID_PATIENT_ALREADY_EXIST' })
     })
 
-    it('refuses a patient matching two existing ones with 201 INVALID_MULTIPLE_PATIENT_FOUND naming both', async () => {
+    it('refuses a patient matching two existing ones with 201 INVALID_MULTIPLE_PATIENT_FOUND', async () => {
       await sim.seed(PRACTICE, {
         patients: [
           { ...newPatient('Twin', 'Alex', '1985-03-03'), id: 'twin-a' },
           { ...newPatient('Twin', 'Alex', '1985-03-03'), id: 'twin-b', identifier: [{ system: 'urn:other', value: 'twin-b' }] },
         ],
       })
-      const response = await fhir<OperationOutcome>('POST', '', transaction(newPatient('Twin', 'Alex', '1985-03-03', { identifier: [] })))
-      expect(response.status).toBe(422)
-      expect(ecwCode(response.body)).toMatchObject({ code: '201', display: 'INVALID_MULTIPLE_PATIENT_FOUND' })
-      const ids = response.body.issue?.[0]?.extension?.map((e) => e.valueReference?.reference)
-      expect(ids).toEqual(expect.arrayContaining(['Patient/twin-a', 'Patient/twin-b']))
+      const response = await fhir<Envelope>('POST', '', transaction(newPatient('Twin', 'Alex', '1985-03-03', { identifier: [] })))
+      expect(response.status).toBe(200)
+      expect(response.body).toMatchObject({ status: 201, key: 'INVALID_MULTIPLE_PATIENT_FOUND' })
+      expect(JSON.stringify(response.body)).not.toMatch(/twin-a|twin-b/)
     })
 
     it('lets look-alikes that already coexist be updated, and refuses an update that makes a new duplicate', async () => {
@@ -168,36 +177,39 @@ describe('ECW simulator: FHIR reads, searches and writeback', () => {
       const kept = await fhir<Patient>('PUT', '/Patient/twin-a', { ...twinA, telecom: [{ system: 'phone', value: '9135550100' }] })
       expect(kept.status).toBe(200)
       const { body: other } = await fhir<Patient>('POST', '/Patient', newPatient('Solo', 'Sam', '1991-04-04', { identifier: [] }))
-      const renamed = await fhir<OperationOutcome>('PUT', `/Patient/${other.id}`, { ...other, name: [{ family: 'Twin', given: ['Alex'] }], birthDate: '1985-03-03' })
-      expect(renamed.status).toBe(422)
-      expect(ecwCode(renamed.body)?.code).toBe('201')
+      const renamed = await fhir<Envelope>('PUT', `/Patient/${other.id}`, { ...other, name: [{ family: 'Twin', given: ['Alex'] }], birthDate: '1985-03-03' })
+      expect(renamed.status).toBe(200)
+      expect(renamed.body.status).toBe(201)
     })
 
     it('refuses invalid gender (117), name (118) and DOB (119) at the offending element', async () => {
-      const gender = await fhir<OperationOutcome>('POST', '', transaction(newPatient('Gender', 'Bad', '1990-01-01', { gender: 'M' as Patient['gender'] })))
+      const gender = await fhir<Envelope>('POST', '', transaction(newPatient('Gender', 'Bad', '1990-01-01', { gender: 'M' as Patient['gender'] })))
       expect(gender.status).toBe(400)
-      expect(ecwCode(gender.body)).toMatchObject({ code: '117', display: 'INVALID_PATIENT_GENDER' })
-      expect(gender.body.issue?.[0]?.expression).toEqual(['Bundle.entry[0].resource.gender'])
+      expect(gender.body).toMatchObject({ status: 117, key: 'INVALID_PATIENT_GENDER', message: expect.stringContaining('Bundle.entry[0].resource.gender') })
 
-      const name = await fhir<OperationOutcome>('POST', '', transaction(newPatient('', 'NoFamily', '1990-01-01')))
+      const name = await fhir<Envelope>('POST', '', transaction(newPatient('', 'NoFamily', '1990-01-01')))
       expect(name.status).toBe(400)
-      expect(ecwCode(name.body)).toMatchObject({ code: '118', display: 'INVALID_PATIENT_NAME' })
+      expect(name.body).toMatchObject({ status: 118, key: 'INVALID_PATIENT_NAME' })
 
-      const dob = await fhir<OperationOutcome>('POST', '', transaction(newPatient('Dob', 'Bad', '2001-02-30')))
+      const dob = await fhir<Envelope>('POST', '', transaction(newPatient('Dob', 'Bad', '2001-02-30')))
       expect(dob.status).toBe(400)
-      expect(ecwCode(dob.body)).toMatchObject({ code: '119', display: 'INVALID_PATIENT_DOB' })
+      expect(dob.body).toMatchObject({ status: 119, key: 'INVALID_PATIENT_DOB' })
+
+      // Request composition: 2 FAILURE.
+      const notBundle = await fhir<Envelope>('POST', '', { resourceType: 'Patient' })
+      expect(notBundle.body).toMatchObject({ status: 2, key: 'FAILURE' })
     })
 
     it('refuses a bad Patient extension (132) and a defaultFacility that is not a Location of the practice (107)', async () => {
-      const extension = await fhir<OperationOutcome>(
+      const extension = await fhir<Envelope>(
         'POST',
         '',
         transaction(newPatient('Ext', 'Bad', '1990-01-01', { extension: [{ url: 'http://hl7.org/fhir/us/core/StructureDefinition/us-core-birthsex', valueCode: 'X' }] })),
       )
       expect(extension.status).toBe(400)
-      expect(ecwCode(extension.body)).toMatchObject({ code: '132', display: 'NOT_FOUND_OR_INVALID_EXTENSION_IN_PATIENT_RESOURCE' })
+      expect(extension.body).toMatchObject({ status: 132, key: 'NOT_FOUND_OR_INVALID_EXTENSION_IN_PATIENT_RESOURCE' })
 
-      const facility = await fhir<OperationOutcome>(
+      const facility = await fhir<Envelope>(
         'POST',
         '',
         transaction(
@@ -207,14 +219,13 @@ describe('ECW simulator: FHIR reads, searches and writeback', () => {
         ),
       )
       expect(facility.status).toBe(400)
-      expect(ecwCode(facility.body)).toMatchObject({ code: '107', display: 'INVALID_FACILITY' })
+      expect(facility.body).toMatchObject({ status: 107, key: 'INVALID_FACILITY' })
     })
 
     it('refuses a structurally invalid FHIR Patient with 203 and medplum’s validation issues', async () => {
-      const response = await fhir<OperationOutcome>('POST', '', transaction({ ...newPatient('Struct', 'Bad', '1990-01-01'), favouriteColour: 'blue' } as Patient))
+      const response = await fhir<Envelope>('POST', '', transaction({ ...newPatient('Struct', 'Bad', '1990-01-01'), favouriteColour: 'blue' } as Patient))
       expect(response.status).toBe(400)
-      expect(ecwCode(response.body)?.code).toBe('203')
-      expect((response.body.issue ?? []).length).toBeGreaterThan(1)
+      expect(response.body).toMatchObject({ status: 203, key: 'UNSUPPORTED_PATIENT_DATA', message: expect.stringContaining('favouriteColour') })
     })
 
     it('updates a patient with PUT and answers 207 PATIENT_NOT_FOUND for an unknown id', async () => {
@@ -224,9 +235,9 @@ describe('ECW simulator: FHIR reads, searches and writeback', () => {
       expect(updated.body.meta?.versionId).not.toBe(read.body.meta?.versionId)
       expect((await fhir<Patient>('GET', `/Patient/${createdId}`)).body.telecom?.[0]?.value).toBe('7855550000')
 
-      const missing = await fhir<OperationOutcome>('PUT', '/Patient/does-not-exist', { ...newPatient('Ghost', 'G', '1990-01-01'), id: 'does-not-exist' })
+      const missing = await fhir<Envelope>('PUT', '/Patient/does-not-exist', { ...newPatient('Ghost', 'G', '1990-01-01'), id: 'does-not-exist' })
       expect(missing.status).toBe(404)
-      expect(ecwCode(missing.body)).toMatchObject({ code: '207', display: 'PATIENT_NOT_FOUND' })
+      expect(missing.body).toMatchObject({ status: 207, key: 'PATIENT_NOT_FOUND' })
     })
 
     it('refuses Coverage and Encounter writes with 405, even with a create scope', async () => {
@@ -245,13 +256,13 @@ describe('ECW simulator: FHIR reads, searches and writeback', () => {
 
     it('lists writes and refused writes in /_sim/records', async () => {
       const records = (await (await fetch(`${origin}/_sim/records`)).json()) as {
-        practices: Record<string, { writes: Array<{ resource: Patient }>; writeErrors: Array<{ code: string }>; counts: Record<string, number> }>
+        practices: Record<string, { writes: Array<{ resource: Patient }>; writeErrors: Array<{ status: number }>; counts: Record<string, number> }>
         tokens: unknown[]
         jtiSeen: unknown[]
       }
       const practice = records.practices[PRACTICE]
       expect(practice?.writes.some((w) => w.resource.id === createdId)).toBe(true)
-      expect(practice?.writeErrors.map((e) => e.code)).toEqual(expect.arrayContaining(['202', '201', '117', '107']))
+      expect(practice?.writeErrors.map((e) => e.status)).toEqual(expect.arrayContaining([202, 201, 117, 107]))
       expect(records.tokens.length).toBeGreaterThan(0)
       expect(records.jtiSeen.length).toBeGreaterThan(0)
     })
@@ -313,20 +324,31 @@ describe('ECW simulator: FHIR reads, searches and writeback', () => {
       expect(response.status).toBe(400)
       expect(response.body.resourceType).toBe('OperationOutcome')
       expect((await fhir('GET', '/Patient?_sort=family')).status).toBe(400)
-      expect((await fhir('GET', '/Coverage?_include=Coverage:payor')).status).toBe(400)
+      expect((await fhir('GET', '/Encounter?_include=Encounter:service-provider')).status).toBe(400)
     })
 
-    it('finds Coverage by patient with _include=Coverage:patient', async () => {
+    it('reads Coverage by id under system/Coverage.r, and refuses to search it (ECW advertises no Coverage search scope)', async () => {
       const patient = (await fhir<Bundle>('GET', '/Patient?_count=1')).body.entry?.[0]?.resource as Patient
-      const response = await fhir<Bundle>('GET', `/Coverage?patient=${patient.id}&_include=Coverage:patient`)
+      const search = await fhir<OperationOutcome>('GET', `/Coverage?patient=${patient.id}&_include=Coverage:patient`)
+      expect(search.status).toBe(403)
+      expect(search.body.issue?.[0]?.diagnostics).toMatch(/search on Coverage/)
+      await sim.seed(PRACTICE, {
+        coverages: [{ resourceType: 'Coverage', id: 'cov-read-1', status: 'active', beneficiary: { reference: `Patient/${patient.id}` }, payor: [{ display: 'Aetna' }] }],
+      })
+      const read = await fhir<{ resourceType: string; id: string }>('GET', '/Coverage/cov-read-1')
+      expect(read.status).toBe(200)
+      expect(read.body).toMatchObject({ resourceType: 'Coverage', id: 'cov-read-1' })
+    })
+
+    it('includes a referenced resource only with read on its type (_include=Encounter:patient)', async () => {
+      const patient = (await fhir<Bundle>('GET', '/Patient?_count=1')).body.entry?.[0]?.resource as Patient
+      const response = await fhir<Bundle>('GET', `/Encounter?patient=${patient.id}&_include=Encounter:patient`)
       expect(response.status).toBe(200)
-      expect(response.body.total).toBe(1)
-      const kinds = response.body.entry?.map((e) => [e.resource?.resourceType, e.search?.mode])
-      expect(kinds).toEqual([
-        ['Coverage', 'match'],
-        ['Patient', 'include'],
-      ])
-      expect(response.body.entry?.[1]?.fullUrl).toBe(`${base}/Patient/${patient.id}`)
+      const kinds = new Set(response.body.entry?.map((e) => `${e.resource?.resourceType}:${e.search?.mode}`))
+      expect(kinds).toEqual(new Set(['Encounter:match', 'Patient:include']))
+      expect(response.body.entry?.find((e) => e.search?.mode === 'include')?.fullUrl).toBe(`${base}/Patient/${patient.id}`)
+      // Organization is readable, Coverage is not searchable: an include of an unreadable type is refused.
+      expect((await fhir('GET', `/Location?_include=Location:organization`)).status).toBe(200)
     })
 
     it('finds Encounters by patient, and reads Practitioner, Location and Organization', async () => {

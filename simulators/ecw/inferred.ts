@@ -1,12 +1,17 @@
 /**
  * Every behaviour of the ECW simulator that the vendor's material does NOT state, in one place.
  *
- * Tags as in /work/shared/EXTERNAL-APIS.md: [V] vendor spec (specs/ecw/*), [I] inferred, [P] our
- * proposal. Everything tagged [I] or [P] here is a guess made to be plausible; correct it here
- * when ECW's real behaviour is known.
+ * Tags: [V] stated by eClinicalWorks' own published material — its FHIR API documentation
+ * (https://fhir.eclinicalworks.com/ecwopendev/documentation), the Error Code Reference Guide
+ * published there, the healow "FHIR Rate Limiting" section
+ * (https://connect4.healow.com/apps/jsp/dev/r4/fhirClinicalDocumentation.jsp), the
+ * CapabilityStatement and SMART configuration each practice serves (copies beside this file) —
+ * or by the Dazos CRM ↔ eClinicalWorks integration guide ("the CRM–eClinicalWorks integration guide", its Patient example and
+ * capability table); [I] inferred; [P] our proposal. Everything tagged [I] or [P] is a guess made
+ * to be plausible; correct it here when ECW's real behaviour is known.
  */
 
-/** Default practice code (seed 001 uses FFBJCD). [V: seed] */
+/** Default practice code (the CRM–eClinicalWorks integration guide uses FFBJCD). [V: seed] */
 export const DEFAULT_PRACTICE = 'FFBJCD'
 
 /** Practice codes accepted by the simulator when registering/seeding practices. [I] */
@@ -46,8 +51,10 @@ export const JWKS_FETCH_TIMEOUT_MS = 5_000
  *   missing or not in the JWKS, bad signature, JWKS unreachable / malformed / not allow-listed,
  *   `jku` header pointing elsewhere than the registered JWKS URL.
  * - invalid_grant 400: assertion malformed (undecodable, alg != RS384 [I], aud wrong [I], exp
- *   missing, expired or > 5 min ahead, jti missing, jti replayed [I]); requested scope unknown,
- *   malformed or not registered for the client.
+ *   missing, expired or > 5 min ahead, jti missing, jti replayed [I]); a requested scope that is
+ *   malformed, not in ECW's `scopes_supported` [V: "The requested scope is not supported, invalid,
+ *   unknown, or malformed" → invalid_grant], or not registered for the client [I]. ECW's table
+ *   has no `invalid_scope` (RFC 6749's name for it): the simulator answers ECW's `invalid_grant`.
  * - unsupported_grant_type 400; invalid_request 400 (missing/repeated parameter, wrong
  *   client_assertion_type, body not form-encoded).
  */
@@ -59,16 +66,34 @@ export const OAUTH_STATUS = {
   access_denied: 500,
 } as const
 
+/**
+ * What a scope grants. [V] ECW's SMART configuration advertises `permission-v1` and
+ * `permission-v2`; SMART App Launch 2.0 defines them: v1 `.read` = read + search, `.write` =
+ * create + update + delete, `.*` = all; v2 letters `c` create, `r` read, `u` update, `d` delete,
+ * `s` search (`.rs`, `.cruds`…). ECW also advertises `.create` / `.update` (ChargeItem), read as
+ * `c` / `u`. A `?query` suffix (e.g. `Condition.rs?category=…`) is accepted as advertised and not
+ * enforced [I]. A search with `_include`/`_revinclude` also needs read (`r`) on each included
+ * type [I: SMART leaves included resources to the server].
+ */
+export const SCOPE_SEMANTICS = 'v1 read=rs write=cud *=cruds; v2 c r u d s'
+
 // ---------------------------------------------------------------------------------------------
 // Rate limit
 // ---------------------------------------------------------------------------------------------
 
 /**
- * 250 requests per clock minute per practice [V], counting every request under
- * /fhir/r4/{practice}/ (discovery, metadata and token included [V: "/token" counts; the rest by
- * "per base URL"]). The 251st and later requests of that minute get 429 without Retry-After [V].
- * The 429 body is an OperationOutcome (code "throttled") on FHIR routes and
- * {error:"rate_limit_exceeded", error_description} on the token route. [I]
+ * 250 requests per clock minute per base URL, i.e. per practice [V: healow "FHIR Rate Limiting":
+ * "250 calls per minute per base URL"; counters are not shared across practice codes], counting
+ * every request under /fhir/r4/{practice}/ (discovery, metadata and token included [V: "/token"
+ * counts; the rest by "per base URL"]). Exhaustion blocks "every request from that application
+ * for the remainder of the minute" [V]: once an application passes 250 at one practice, all its
+ * requests — at every practice — answer 429 without Retry-After [V] until the minute ends.
+ *
+ * [I] The application is the client_id: of the bearer token, or of the token request's client
+ * assertion (`iss`). A request that names no application (discovery, metadata, no or unknown
+ * token) is counted per practice and caller address, and its block stays there.
+ * [I] The 429 body is an OperationOutcome (code "throttled") on FHIR routes and
+ * {error:"rate_limit_exceeded", error_description} on the token route.
  */
 export const RATE_LIMIT_PER_MINUTE = 250
 
@@ -77,7 +102,7 @@ export const RATE_LIMIT_PER_MINUTE = 250
 // ---------------------------------------------------------------------------------------------
 
 /**
- * Resource types served. [V: capabilitystatement.json, seed 001's table] Organization is added
+ * Resource types served. [V: capabilitystatement.json, the CRM–eClinicalWorks integration guide's table] Organization is added
  * because Coverage.payor must reference one (the payer list). Other types of the capability
  * statement (Observation, …) answer 404 not-supported. [I]
  */
@@ -119,7 +144,7 @@ export const MAX_PAGE_SIZE = 100
 
 /**
  * Writes: only Patient create (transaction Bundle entry POST Patient, or POST {base}/Patient)
- * and update (PUT {base}/Patient/{id}, or a transaction entry PUT Patient/{id}). [V: seed 001]
+ * and update (PUT {base}/Patient/{id}, or a transaction entry PUT Patient/{id}). [V: the CRM–eClinicalWorks integration guide]
  * Writes of any other type (Coverage, Encounter, …) and DELETE/PATCH answer 405 with an
  * OperationOutcome "not-supported" (ECW's API has no such endpoint). [I] Auth (401) is checked
  * before that, scopes (403) after it.
@@ -127,28 +152,72 @@ export const MAX_PAGE_SIZE = 100
 export const UNSUPPORTED_WRITE_STATUS = 405
 
 /**
- * ECW writeback error envelope. [V] says writeback errors carry "a numeric error code plus an
- * error key". [I] Shape chosen: an OperationOutcome whose first issue has
- *   details.coding[0] = { system: WRITEBACK_ERROR_SYSTEM, code: "<numeric code>", display: "<KEY>" }
- *   details.text      = "<KEY>"
- *   diagnostics       = "<code> <KEY>: <action from the guide>[ — detail]"
- *   expression        = [FHIRPath of the offending element] (when known)
- *   extension         = [{ url: EXISTING_PATIENT_EXTENSION, valueReference: {reference: "Patient/<id>"} }, …]
- *                       on 202 / 201, one per existing patient.
+ * ECW's writeback envelope. [V: Error Code Reference Guide — "Writeback (create/update/delete)
+ * responses carry a numeric error code in `status` plus an error key"; read/search errors are
+ * OperationOutcomes; code 1 SUCCESS.] [I] The body of a refused writeback is that envelope alone,
+ * as `application/json`:
+ *   { "status": 202, "key": "INVALID_PATIENT_ALREADY_EXIST", "message": "<the guide's action> — <detail>" }
+ * `message` is our addition for people reading the log; nothing else is added (no ids of existing
+ * patients: the guide publishes none, so a client must find them by searching).
+ * A successful writeback answers FHIR as before (transaction-response Bundle, or the Patient).
  */
-export const WRITEBACK_ERROR_SYSTEM = 'http://eclinicalworks.com/fhir/writeback-error-code'
-export const EXISTING_PATIENT_EXTENSION = 'http://eclinicalworks.com/fhir/StructureDefinition/existing-patient'
+export const WRITEBACK_CONTENT_TYPE = 'application/json; charset=utf-8'
 
 /**
- * HTTP status of a writeback error. [I] request-validation codes (1xx) and structural FHIR
- * failures (203) → 400; duplicate / multiple matches (202, 201) → 422 (FHIR: business rule);
- * patient not found on update (207) → 404.
+ * HTTP status of a refused writeback. [I] The guide carries the error in the body, not in the
+ * HTTP status, and clients must read the body whatever the status. Chosen here:
+ * request composition (2 FAILURE), validation (1xx, 203) and id mismatch (165) → 400; patient
+ * not found on update (207) → 404; writeback not enabled (308) → 403; duplicate and multiple
+ * matches (202, 201) → **200**: ECW processed the request and reports a business outcome.
+ * The practice setting `writebackErrorsAsHttp200` answers every refusal with HTTP 200.
  */
 export function writebackHttpStatus(code: number): number {
-  if (code === 201 || code === 202) return 422
+  if (code === 201 || code === 202) return 200
   if (code === 207) return 404
+  if (code === 308) return 403
   return 400
 }
+
+/**
+ * Writeback switched off for a practice. [V] The CapabilityStatement ECW publishes lists Patient
+ * with `read` and `search-type` only; writeback is enabled per practice (the integration guide's
+ * Patient push). [I] With writeback on (default), the simulator's /metadata adds `create` and
+ * `update` to Patient; with it off, /metadata is ECW's as published and every Patient write is
+ * refused with 308 DEFAULT_WRITEBACK_USER_NOT_CONFIGURED (the guide's code for a practice without
+ * a writeback user: "Coordinate with platform team to configure a valid writeback user"), HTTP 403.
+ */
+export const WRITEBACK_INTERACTIONS = ['create', 'update'] as const
+
+/**
+ * Identifiers may not round-trip. [I] Nothing published says ECW stores a client's identifiers.
+ * With the practice setting `keepForeignIdentifiers: false`, a written Patient keeps only ECW's
+ * own identifiers (its account number): every identifier of another system is dropped, on create
+ * and on update. Default true (identifiers kept, as before).
+ */
+export const KEEP_FOREIGN_IDENTIFIERS_DEFAULT = true
+
+/**
+ * Locations in a transaction-response. [V: FHIR R4] `entry.response.location` may be relative
+ * or absolute. [I] Default relative (`Patient/{id}/_history/{vid}`); the practice setting
+ * `absoluteLocations` answers `{base}/Patient/{id}/_history/{vid}`. POST {base}/Patient always
+ * answers an absolute `Location` header.
+ */
+export const ABSOLUTE_LOCATIONS_DEFAULT = false
+
+/**
+ * 401 answers. [V] "GET …/Patient without a bearer token returns 401 with an application/fhir+json
+ * OperationOutcome"; nothing is published about `WWW-Authenticate`. [I] Default: no
+ * `WWW-Authenticate` header (the simulator's earlier choice); the practice setting
+ * `wwwAuthenticate` adds `WWW-Authenticate: Bearer error="invalid_token"` (RFC 6750).
+ */
+export const WWW_AUTHENTICATE_DEFAULT = false
+
+/**
+ * Expired or invalid paging links. [I] ECW publishes nothing about how long a `next` link stays
+ * valid. /_sim/paging-faults makes the next N requests that follow a paging link (a `page`
+ * parameter above 1) answer 410 Gone (expired) or 400 (invalid), with an OperationOutcome.
+ */
+export const PAGING_FAULT_STATUSES = [400, 410] as const
 
 /**
  * Duplicate detection before a Patient create, and before an update for the patients it would
@@ -171,11 +240,11 @@ export const UNSUPPORTED_NAME_CHARACTERS = /[<>{}|\\^~\u0000-\u001f]/
 
 /**
  * ECW assigns its own account number to a patient it creates, as an extra identifier. [I]
- * The resource id is ECW's unique patient id (seed 001: "linked by ECW ID").
+ * The resource id is ECW's unique patient id (the CRM–eClinicalWorks integration guide: "linked by ECW ID").
  */
 export const ACCOUNT_NUMBER_SYSTEM = 'http://eclinicalworks.com/fhir/sid/account-number'
 
-/** The default-facility extension of seed 001. [V: seed] */
+/** The default-facility extension of the CRM–eClinicalWorks integration guide. [V: seed] */
 export const DEFAULT_FACILITY_EXTENSION = 'http://eclinicalworks.com/supportingInfo/defaultFacility'
 
 // ---------------------------------------------------------------------------------------------

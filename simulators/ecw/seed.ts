@@ -24,7 +24,7 @@ export const DEMO_PATIENT_COUNT = 20
 export const PAYER_CODE_SYSTEM = 'http://eclinicalworks.com/fhir/sid/payer-code'
 const NPI_SYSTEM = 'http://hl7.org/fhir/sid/us-npi'
 
-/** Payers, facilities and providers of the demo practice. Location ids are ECW-like; the first is seed 001's. */
+/** Payers, facilities and providers of the demo practice. Location ids are ECW-like; the first is the CRM–eClinicalWorks integration guide's. */
 export function demoReferenceData(practice: string): Required<Pick<SeedData, 'organizations' | 'locations' | 'practitioners'>> {
   const organizations: Organization[] = PAYERS.map(([code, name], i) => ({
     resourceType: 'Organization',

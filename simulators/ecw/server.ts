@@ -1,7 +1,7 @@
 /**
  * eClinicalWorks FHIR R4 simulator: per-practice bases `/fhir/r4/{practice}` with SMART Backend
  * Services auth, reads/searches of Patient, Practitioner, Location, Coverage, Encounter (and
- * Organization), Patient writeback with ECW's error codes, and ECW's 250/minute rate limit.
+ * Organization), Patient writeback with ECW's error envelope, and ECW's 250/minute rate limit.
  * The FHIR work is done by @medplum/fhir-router (fhir.ts); auth in auth.ts; ECW's writeback
  * rules in writeback.ts; every inferred behaviour in inferred.ts.
  */
@@ -12,10 +12,17 @@ import type { AddressInfo } from 'node:net'
 import type { CapabilityStatement, Organization, Resource } from '@medplum/fhirtypes'
 import { z } from 'zod'
 import { installSimControl } from '../kit/control.js'
+import { decodeJwt } from 'jose'
 import { OAuthError, SmartAuthority, fetchJwksOverHttp, scopesAllow, type AccessToken, type EcwClient, type Interaction } from './auth.js'
 import { FhirStore } from './fhir.js'
 import {
+  ABSOLUTE_LOCATIONS_DEFAULT,
   AUTHORIZE_PATH,
+  KEEP_FOREIGN_IDENTIFIERS_DEFAULT,
+  PAGING_FAULT_STATUSES,
+  WRITEBACK_CONTENT_TYPE,
+  WRITEBACK_INTERACTIONS,
+  WWW_AUTHENTICATE_DEFAULT,
   CONTROL_PARAMS,
   DEFAULT_PAGE_SIZE,
   DEFAULT_PRACTICE,
@@ -34,19 +41,43 @@ import {
 } from './inferred.js'
 import { FhirHttpError, fhirError, operationOutcome } from './outcome.js'
 import { demoReferenceData, demoSeedData, generatePatients, accountNumber, type SeedData } from './seed.js'
-import { createPatient, processTransaction, unsupportedWrite, updatePatient, type WriteResult, type WritebackContext } from './writeback.js'
+import { WritebackRefusal, createPatient, processTransaction, unsupportedWrite, updatePatient, type WriteResult, type WritebackContext } from './writeback.js'
 
 export type { EcwClient } from './auth.js'
 export type { SeedData } from './seed.js'
 export { demoSeedData, demoReferenceData, generatePatients } from './seed.js'
 
+/** How one practice behaves where ECW practices differ or ECW's documents are silent (inferred.ts). */
+export interface PracticeSettings {
+  /** Patient writeback is enabled (default true); off: writes are refused with 308 and /metadata lists Patient read/search only. */
+  writeback: boolean
+  /** Identifiers of other systems are stored (default true); off: ECW keeps only its own account number. */
+  keepForeignIdentifiers: boolean
+  /** Every refused writeback answers HTTP 200 with the error in its body (default false: see writebackHttpStatus). */
+  writebackErrorsAsHttp200: boolean
+  /** transaction-response locations are absolute URLs (default false: relative). */
+  absoluteLocations: boolean
+  /** 401 answers carry `WWW-Authenticate: Bearer …` (default false). */
+  wwwAuthenticate: boolean
+}
+
+export const DEFAULT_PRACTICE_SETTINGS: PracticeSettings = {
+  writeback: true,
+  keepForeignIdentifiers: KEEP_FOREIGN_IDENTIFIERS_DEFAULT,
+  writebackErrorsAsHttp200: false,
+  absoluteLocations: ABSOLUTE_LOCATIONS_DEFAULT,
+  wwwAuthenticate: WWW_AUTHENTICATE_DEFAULT,
+}
+
 export interface EcwSimulatorOptions {
-  /** Practices and their allow-listed clients. Default: one practice FFBJCD without clients. */
-  practices?: Array<{ code: string; clients: EcwClient[] }>
-  /** Requests per clock minute per practice (token endpoint included). Default 250. */
+  /** Practices, their allow-listed clients and settings. Default: one practice FFBJCD without clients. */
+  practices?: Array<{ code: string; clients: EcwClient[]; settings?: Partial<PracticeSettings> }>
+  /** Requests per clock minute per application and practice (token endpoint included). Default 250. */
   ratePerMinute?: number
   /** Clock (ms) for tokens, assertions and the rate-limit window. Default Date.now. */
   now?: () => number
+  /** ECW's clock runs this far ahead of `now` (negative: behind). Default 0; also POST /_sim/clock. */
+  clockOffsetMs?: number
   /** JWKS fetcher. Default: HTTP GET of the registered URL on every token request. */
   fetchJwks?: (url: string) => Promise<unknown>
   /** Seed every configured practice with its demo data at start (and again on /_sim/reset). Default true. */
@@ -67,6 +98,10 @@ export interface EcwSimulator {
   close(): Promise<void>
   /** Allow-lists a client (and its JWKS URL) for a practice; creates the practice if new. */
   registerClient(practice: string, client: EcwClient): void
+  /** Changes a practice's settings (same as POST /_sim/settings); returns them. */
+  configure(practice: string, settings: Partial<PracticeSettings>): PracticeSettings
+  /** Sets ECW's clock offset against `now` (same as POST /_sim/clock). */
+  setClockOffset(ms: number): void
   /** Stores resources as given (ids kept), then generates `generatePatients` patients. Creates the practice if new. */
   seed(practice: string, data: SeedData): Promise<void>
   /** Seeds the demo reference data and DEMO_PATIENT_COUNT patients. */
@@ -87,7 +122,9 @@ interface Practice {
   store: FhirStore
   /** Index of the next ECW account number. */
   seq: number
-  rate: { window: number; count: number }
+  settings: PracticeSettings
+  /** Settings given at start, restored by /_sim/reset. */
+  initialSettings: PracticeSettings
   writes: unknown[]
   writeErrors: unknown[]
   /** Holds the demo seed: /_sim/reset restores it (else the practice is emptied). */
@@ -95,11 +132,17 @@ interface Practice {
 }
 
 export function createEcwSimulator(options: EcwSimulatorOptions = {}): EcwSimulator {
-  const now = options.now ?? Date.now
+  const clock = options.now ?? Date.now
+  let clockOffsetMs = options.clockOffsetMs ?? 0
+  /** ECW's own clock: the rate-limit minute, token lifetimes and assertion checks run on it. */
+  const now = () => clock() + clockOffsetMs
   const ratePerMinute = options.ratePerMinute ?? RATE_LIMIT_PER_MINUTE
   const demo = options.demo ?? true
-  const authority = new SmartAuthority(now, options.fetchJwks ?? fetchJwksOverHttp)
+  const authority = new SmartAuthority(now, options.fetchJwks ?? fetchJwksOverHttp, ADVERTISED_SCOPES)
   const practices = new Map<string, Practice>()
+  const rate = new RateLimit(ratePerMinute)
+  /** Requests following a paging link that are still to be refused (/_sim/paging-faults). */
+  let pagingFault: { status: (typeof PAGING_FAULT_STATUSES)[number]; remaining: number } | null = null
   let origin: string | undefined
 
   const ensurePractice = (code: string): Practice => {
@@ -111,7 +154,8 @@ export function createEcwSimulator(options: EcwSimulatorOptions = {}): EcwSimula
       clients: new Map(),
       store: new FhirStore(),
       seq: 0,
-      rate: { window: -1, count: 0 },
+      settings: { ...DEFAULT_PRACTICE_SETTINGS },
+      initialSettings: { ...DEFAULT_PRACTICE_SETTINGS },
       writes: [],
       writeErrors: [],
       demo: false,
@@ -122,6 +166,12 @@ export function createEcwSimulator(options: EcwSimulatorOptions = {}): EcwSimula
 
   const registerClient = (code: string, client: EcwClient): void => {
     ensurePractice(code).clients.set(client.clientId, { clientId: client.clientId, jwksUrl: client.jwksUrl ?? null, scopes: [...client.scopes] })
+  }
+
+  const configure = (code: string, settings: Partial<PracticeSettings>): PracticeSettings => {
+    const practice = ensurePractice(code)
+    practice.settings = { ...practice.settings, ...settings }
+    return practice.settings
   }
 
   const generateInto = async (practice: Practice, count: number): Promise<number> => {
@@ -190,7 +240,9 @@ export function createEcwSimulator(options: EcwSimulatorOptions = {}): EcwSimula
   }
 
   for (const configured of options.practices ?? [{ code: DEFAULT_PRACTICE, clients: [] }]) {
-    ensurePractice(configured.code)
+    const practice = ensurePractice(configured.code)
+    practice.settings = { ...DEFAULT_PRACTICE_SETTINGS, ...configured.settings }
+    practice.initialSettings = { ...practice.settings }
     for (const client of configured.clients) registerClient(configured.code, client)
   }
   const ready = (async () => {
@@ -200,10 +252,13 @@ export function createEcwSimulator(options: EcwSimulatorOptions = {}): EcwSimula
   const reset = async (): Promise<void> => {
     await ready
     authority.reset()
+    rate.reset()
+    pagingFault = null
+    clockOffsetMs = options.clockOffsetMs ?? 0
     for (const practice of practices.values()) {
       practice.store.clear()
       practice.seq = 0
-      practice.rate = { window: -1, count: 0 }
+      practice.settings = { ...practice.initialSettings }
       practice.writes = []
       practice.writeErrors = []
       if (practice.demo) await seedDemo(practice.code)
@@ -223,16 +278,13 @@ export function createEcwSimulator(options: EcwSimulatorOptions = {}): EcwSimula
         patientsTotal: byType.Patient ?? 0,
         patientsListed: patients.length,
         patients,
+        settings: practice.settings,
         writes: practice.writes,
         writeErrors: practice.writeErrors,
-        rateLimit: {
-          perMinute: ratePerMinute,
-          window: practice.rate.window >= 0 ? new Date(practice.rate.window * 60_000).toISOString() : null,
-          used: practice.rate.count,
-        },
+        rateLimit: rate.records(practice.code, now()),
       }
     }
-    return { practices: out, ...authority.records() }
+    return { clockOffsetMs, practices: out, ...authority.records() }
   }
 
   // ------------------------------------------------------------------------------------------
@@ -277,27 +329,89 @@ export function createEcwSimulator(options: EcwSimulatorOptions = {}): EcwSimula
     return seedPatients(parsed.data.practice ?? DEFAULT_PRACTICE, parsed.data.patients, { replace: parsed.data.replace })
   })
 
-  // Practice gate: unknown practice → 404; ECW's per-practice rate limit → 429 without Retry-After.
-  app.addHook('onRequest', async (request, reply) => {
-    const match = /^\/fhir\/r4\/([^/?#]+)/.exec(request.url)
-    if (!match?.[1]) return
+  app.get('/_sim/settings', async () => {
     await ready
-    const code = decodeURIComponent(match[1])
-    const practice = practices.get(code)
-    if (!practice) return sendFhir(reply, 404, operationOutcome('not-found', `Practice code ${code} not found`))
-    const window = Math.floor(now() / 60_000)
-    if (practice.rate.window !== window) practice.rate = { window, count: 0 }
-    practice.rate.count += 1
-    if (practice.rate.count > ratePerMinute) {
-      const message = `Rate limit of ${ratePerMinute} requests per minute exceeded for practice ${code}; blocked until the next minute`
-      if (isTokenPath(request.url)) return reply.code(429).send({ error: 'rate_limit_exceeded', error_description: message })
-      return sendFhir(reply, 429, operationOutcome('throttled', message))
-    }
+    const out: Record<string, PracticeSettings> = {}
+    for (const practice of practices.values()) out[practice.code] = practice.settings
+    return { clockOffsetMs, practices: out }
   })
+  app.post('/_sim/settings', async (request, reply) => {
+    const parsed = SettingsBody.safeParse(request.body)
+    if (!parsed.success) return reply.code(400).send({ error: 'invalid_settings', message: parsed.error.message })
+    await ready
+    const { practice = DEFAULT_PRACTICE, ...settings } = parsed.data
+    return { practice, settings: configure(practice, settings) }
+  })
+  app.post('/_sim/clock', async (request, reply) => {
+    const parsed = ClockBody.safeParse(request.body)
+    if (!parsed.success) return reply.code(400).send({ error: 'invalid_clock', message: parsed.error.message })
+    clockOffsetMs = parsed.data.offsetMs
+    return { clockOffsetMs, now: new Date(now()).toISOString() }
+  })
+  app.post('/_sim/paging-faults', async (request, reply) => {
+    const parsed = PagingFaultBody.safeParse(request.body)
+    if (!parsed.success) return reply.code(400).send({ error: 'invalid_paging_fault', message: parsed.error.message })
+    pagingFault = parsed.data.count > 0 ? { status: parsed.data.status, remaining: parsed.data.count } : null
+    return { pagingFault }
+  })
+  app.post('/_sim/tokens/revoke', async (request, reply) => {
+    const parsed = RevokeBody.safeParse(request.body ?? {})
+    if (!parsed.success) return reply.code(400).send({ error: 'invalid_revoke', message: parsed.error.message })
+    return { revoked: authority.revoke(parsed.data.practice) }
+  })
+
+  // Every answer is dated by ECW's clock (offset included): a client can tell where ECW's minute ends.
+  app.addHook('onSend', async (_request, reply, payload) => {
+    void reply.header('date', new Date(now()).toUTCString())
+    return payload
+  })
+
+  // Practice gate: unknown practice → 404 (not counted).
+  app.addHook('onRequest', async (request, reply) => {
+    const code = practiceCodeOf(request.url)
+    if (code === undefined) return
+    await ready
+    if (!practices.has(code)) return sendFhir(reply, 404, operationOutcome('not-found', `Practice code ${code} not found`))
+  })
+
+  // ECW's rate limit, after the body is parsed (the token request names its client in the assertion).
+  app.addHook('preHandler', async (request, reply) => {
+    const code = practiceCodeOf(request.url)
+    if (code === undefined || !practices.has(code)) return
+    const application = applicationOf(request)
+    const verdict = rate.count(code, application, now())
+    if (verdict.ok) return
+    const who = application.clientId ? `application ${application.clientId}` : 'this caller'
+    const message = `Rate limit of ${ratePerMinute} requests per minute exceeded by ${who} (at practice ${verdict.exceededAt}); every request from it is blocked until the next minute`
+    if (isTokenPath(request.url)) return reply.code(429).headers(NO_STORE).send({ error: 'rate_limit_exceeded', error_description: message })
+    return sendFhir(reply, 429, operationOutcome('throttled', message))
+  })
+
+  /** The application behind a request: its token's client, or the token request's client; else the caller's address at this practice. */
+  const applicationOf = (request: FastifyRequest): { clientId: string | null; key: string } => {
+    let clientId = authority.clientOf(request.headers.authorization)
+    if (!clientId && isTokenPath(request.url) && request.body instanceof URLSearchParams) {
+      const assertion = request.body.get('client_assertion')
+      try {
+        const iss = assertion ? decodeJwt(assertion).iss : undefined
+        if (typeof iss === 'string' && iss !== '') clientId = iss
+      } catch {
+        // Not a JWT: the token endpoint refuses it; counted as an unidentified caller.
+      }
+    }
+    if (clientId) return { clientId, key: `client ${clientId}` }
+    return { clientId: null, key: `address ${request.ip} at ${practiceCodeOf(request.url) ?? ''}` }
+  }
 
   app.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
     if (error instanceof OAuthError) return reply.code(error.status).headers(NO_STORE).send(error.body())
-    if (error instanceof FhirHttpError) return sendFhir(reply, error.status, error.outcome)
+    if (error instanceof FhirHttpError) {
+      if (error.status === 401 && practices.get(practiceCodeOf(request.url) ?? '')?.settings.wwwAuthenticate) {
+        const description = error.outcome.issue?.[0]?.diagnostics ?? 'The access token is invalid'
+        void reply.header('www-authenticate', `Bearer realm="eClinicalWorks FHIR", error="invalid_token", error_description="${description.replace(/"/g, "'")}"`)
+      }
+      return sendFhir(reply, error.status, error.outcome)
+    }
     const status = typeof error.statusCode === 'number' && error.statusCode >= 400 ? error.statusCode : 500
     if (isTokenPath(request.url)) {
       return reply.code(status >= 500 ? 500 : 400).send({ error: status >= 500 ? 'access_denied' : 'invalid_request', error_description: error.message })
@@ -329,15 +443,16 @@ export function createEcwSimulator(options: EcwSimulatorOptions = {}): EcwSimula
   }
   const requireScope = (token: AccessToken, type: string, interaction: Interaction): void => {
     if (!scopesAllow(token.scopes, type, interaction)) {
-      const v2 = { read: 'rs', search: 'rs', create: 'c', update: 'u', delete: 'd' }[interaction]
-      const v1 = interaction === 'read' || interaction === 'search' ? 'read' : 'write'
-      throw fhirError(403, 'forbidden', `The access token does not allow ${interaction} on ${type} (needs system/${type}.${v2} or system/${type}.${v1})`)
+      const needs = { read: 'r (.r, .rs, .read)', search: 's (.s, .rs, .read)', create: 'c (.c)', update: 'u (.u)', delete: 'd (.d)' }[interaction]
+      throw fhirError(403, 'forbidden', `The access token does not allow ${interaction} on ${type}: it needs a system/${type} scope granting ${needs}`)
     }
   }
   const writebackContext = (practice: Practice, token: AccessToken): WritebackContext => ({
     store: practice.store,
     can: (interaction, type) => scopesAllow(token.scopes, type, interaction),
     nextAccountNumber: () => accountNumber(practice.seq++),
+    writebackEnabled: practice.settings.writeback,
+    keepForeignIdentifiers: practice.settings.keepForeignIdentifiers,
   })
   const logWrite = (practice: Practice, request: FastifyRequest, result: WriteResult): void => {
     const resources = result.body.resourceType === 'Bundle' ? (result.body.entry ?? []).map((e) => e.resource).filter((r): r is Resource => !!r) : [result.body]
@@ -346,22 +461,27 @@ export function createEcwSimulator(options: EcwSimulatorOptions = {}): EcwSimula
     }
     practice.writes.splice(0, Math.max(0, practice.writes.length - RECORDS_WRITE_LIMIT))
   }
+  /** Runs a writeback; a refusal answers ECW's envelope `{status, key, message}` (inferred.ts). */
   const runWrite = async (request: FastifyRequest, reply: FastifyReply, practice: Practice, write: () => Promise<WriteResult>): Promise<FastifyReply> => {
+    let result: WriteResult
     try {
-      const result = await write()
-      logWrite(practice, request, result)
-      if (result.location) void reply.header('location', `${baseOf(request, practice)}/${result.location}`)
-      if (result.versionId) void reply.header('etag', `W/"${result.versionId}"`)
-      if (result.lastModified) void reply.header('last-modified', new Date(result.lastModified).toUTCString())
-      return sendFhir(reply, result.status, result.body)
+      result = await write()
     } catch (err) {
-      if (err instanceof FhirHttpError) {
-        const coding = err.outcome.issue?.[0]?.details?.coding?.[0]
-        practice.writeErrors.push({ at: new Date(now()).toISOString(), method: request.method, path: request.url, status: err.status, code: coding?.code ?? null, key: coding?.display ?? null, diagnostics: err.outcome.issue?.[0]?.diagnostics })
-        practice.writeErrors.splice(0, Math.max(0, practice.writeErrors.length - RECORDS_WRITE_LIMIT))
-      }
-      throw err
+      if (!(err instanceof WritebackRefusal)) throw err
+      const status = practice.settings.writebackErrorsAsHttp200 ? 200 : err.httpStatus
+      practice.writeErrors.push({ at: new Date(now()).toISOString(), method: request.method, path: request.url, httpStatus: status, ...err.envelope() })
+      practice.writeErrors.splice(0, Math.max(0, practice.writeErrors.length - RECORDS_WRITE_LIMIT))
+      return reply.code(status).header('content-type', WRITEBACK_CONTENT_TYPE).send(JSON.stringify(err.envelope()))
     }
+    logWrite(practice, request, result)
+    const base = baseOf(request, practice)
+    if (practice.settings.absoluteLocations && result.body.resourceType === 'Bundle') {
+      for (const entry of result.body.entry ?? []) if (entry.response?.location) entry.response.location = `${base}/${entry.response.location}`
+    }
+    if (result.location) void reply.header('location', `${base}/${result.location}`)
+    if (result.versionId) void reply.header('etag', `W/"${result.versionId}"`)
+    if (result.lastModified) void reply.header('last-modified', new Date(result.lastModified).toUTCString())
+    return sendFhir(reply, result.status, result.body)
   }
 
   // Discovery
@@ -380,6 +500,11 @@ export function createEcwSimulator(options: EcwSimulatorOptions = {}): EcwSimula
     const statement = structuredClone(CAPABILITY_STATEMENT)
     statement.url = `${base}/metadata`
     statement.implementation = { description: 'eClinicalWorks FHIR Facade Service (carebridge simulator)', url: base }
+    // ECW's published statement lists Patient read/search only; where writeback is on, say so [I].
+    const patient = statement.rest?.[0]?.resource?.find((r) => r.type === 'Patient')
+    if (patient && practiceOf(request).settings.writeback) {
+      patient.interaction = [...(patient.interaction ?? []), ...WRITEBACK_INTERACTIONS.map((code) => ({ code }))]
+    }
     for (const extension of statement.rest?.[0]?.security?.extension ?? []) {
       for (const uri of extension.extension ?? []) {
         if (uri.url === 'authorize') uri.valueUri = `${base}/${AUTHORIZE_PATH}`
@@ -426,6 +551,17 @@ export function createEcwSimulator(options: EcwSimulatorOptions = {}): EcwSimula
     requireType(type)
     requireScope(token, type, 'search')
     const { params, count, page } = searchParams(type, request.url)
+    for (const [key, value] of params) {
+      if (key === '_include' || key === '_revinclude') requireScope(token, includedType(key, value), 'read')
+    }
+    if (page > 1 && pagingFault && pagingFault.remaining > 0) {
+      pagingFault.remaining -= 1
+      const fault = pagingFault.status
+      if (pagingFault.remaining === 0) pagingFault = null
+      throw fault === 410
+        ? fhirError(410, 'expired', 'This paging link has expired; run the search again')
+        : fhirError(400, 'invalid', 'This paging link is not valid')
+    }
     const endpoint = `${baseOf(request, practice)}/${type}`
     let bundle
     try {
@@ -505,6 +641,10 @@ export function createEcwSimulator(options: EcwSimulatorOptions = {}): EcwSimula
       return seedPatients(code, count, seedOptions)
     },
     reset,
+    configure,
+    setClockOffset(ms) {
+      clockOffsetMs = ms
+    },
     async listen(port = 0) {
       await ready
       await app.listen({ host: '127.0.0.1', port })
@@ -526,6 +666,25 @@ export function createEcwSimulator(options: EcwSimulatorOptions = {}): EcwSimula
 
 const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' }
 
+const SettingsBody = z
+  .object({
+    practice: z.string().regex(PRACTICE_CODE_PATTERN).optional(),
+    writeback: z.boolean().optional(),
+    keepForeignIdentifiers: z.boolean().optional(),
+    writebackErrorsAsHttp200: z.boolean().optional(),
+    absoluteLocations: z.boolean().optional(),
+    wwwAuthenticate: z.boolean().optional(),
+  })
+  .strict()
+
+const ClockBody = z.object({ offsetMs: z.number().int().min(-86_400_000).max(86_400_000) }).strict()
+
+const PagingFaultBody = z
+  .object({ status: z.union([z.literal(PAGING_FAULT_STATUSES[0]), z.literal(PAGING_FAULT_STATUSES[1])]), count: z.number().int().min(0).max(1000).default(1) })
+  .strict()
+
+const RevokeBody = z.object({ practice: z.string().regex(PRACTICE_CODE_PATTERN).optional() }).strict()
+
 const ClientBody = z.object({
   practice: z.string().regex(PRACTICE_CODE_PATTERN).optional(),
   clientId: z.string().min(1),
@@ -541,7 +700,75 @@ const SeedBody = z.object({
 
 const SPEC_DIR = new URL('./', import.meta.url)
 const CAPABILITY_STATEMENT = JSON.parse(readFileSync(new URL('capabilitystatement.json', SPEC_DIR), 'utf8')) as CapabilityStatement
-const SMART_CONFIGURATION = JSON.parse(readFileSync(new URL('smart-configuration.json', SPEC_DIR), 'utf8')) as Record<string, unknown>
+const SMART_CONFIGURATION = JSON.parse(readFileSync(new URL('smart-configuration.json', SPEC_DIR), 'utf8')) as Record<string, unknown> & { scopes_supported: string[] }
+/** The scopes ECW advertises: the token endpoint refuses any other. */
+const ADVERTISED_SCOPES: ReadonlySet<string> = new Set(SMART_CONFIGURATION.scopes_supported)
+
+/**
+ * ECW's rate limit (inferred.ts): a counter per practice and application per clock minute; an
+ * application past the limit at any practice is blocked everywhere until that minute ends.
+ */
+class RateLimit {
+  private window = -1
+  private readonly used = new Map<string, Map<string, number>>()
+  private readonly blocked = new Map<string, string>()
+
+  constructor(private readonly perMinute: number) {}
+
+  count(practice: string, application: { key: string }, nowMs: number): { ok: true } | { ok: false; exceededAt: string } {
+    this.roll(nowMs)
+    const byApplication = this.used.get(practice) ?? new Map<string, number>()
+    this.used.set(practice, byApplication)
+    const used = (byApplication.get(application.key) ?? 0) + 1
+    byApplication.set(application.key, used)
+    const blockedAt = this.blocked.get(application.key)
+    if (blockedAt) return { ok: false, exceededAt: blockedAt }
+    if (used > this.perMinute) {
+      this.blocked.set(application.key, practice)
+      return { ok: false, exceededAt: practice }
+    }
+    return { ok: true }
+  }
+
+  records(practice: string, nowMs: number): unknown {
+    this.roll(nowMs)
+    const byApplication = Object.fromEntries(this.used.get(practice) ?? [])
+    return {
+      perMinute: this.perMinute,
+      window: new Date(this.window * 60_000).toISOString(),
+      used: Object.values(byApplication).reduce((a, b) => a + b, 0),
+      byApplication,
+      blocked: [...this.blocked.entries()].map(([application, at]) => ({ application, exceededAt: at })),
+    }
+  }
+
+  reset(): void {
+    this.window = -1
+    this.used.clear()
+    this.blocked.clear()
+  }
+
+  private roll(nowMs: number): void {
+    const window = Math.floor(nowMs / 60_000)
+    if (window === this.window) return
+    this.window = window
+    this.used.clear()
+    this.blocked.clear()
+  }
+}
+
+/** The type an `_include` (its target, else the reference parameter's name) or `_revinclude` (its source) brings. */
+function includedType(key: string, value: string): string {
+  const [source = '', param = '', target] = value.split(':')
+  if (key === '_revinclude') return source
+  if (target) return target
+  return param.charAt(0).toUpperCase() + param.slice(1)
+}
+
+function practiceCodeOf(url: string): string | undefined {
+  const match = /^\/fhir\/r4\/([^/?#]+)/.exec(url)
+  return match?.[1] ? decodeURIComponent(match[1]) : undefined
+}
 
 /** Per served type: the search parameters and _include/_revinclude values ECW declares. */
 const SEARCH_RULES = new Map<string, { params: Set<string>; include: Set<string>; revinclude: Set<string> }>(

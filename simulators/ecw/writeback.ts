@@ -1,28 +1,27 @@
 /**
- * ECW's writeback rules for Patient create/update, answered with ECW's numeric error codes
- * (specs/ecw/error-codes.yml), then handed to the FHIR store. Shapes and statuses that the guide
- * does not state are in inferred.ts.
+ * ECW's writeback rules for Patient create/update, refused in ECW's writeback envelope — a numeric
+ * code in `status` plus the error key (eClinicalWorks "Error Code Reference Guide") — then handed
+ * to the FHIR store. Shapes and statuses that the guide does not state are in inferred.ts.
  */
-import type { Bundle, BundleEntry, Extension, OperationOutcomeIssue, Patient, Resource } from '@medplum/fhirtypes'
+import type { Bundle, BundleEntry, Extension, Identifier, Patient, Resource } from '@medplum/fhirtypes'
 import { validateFhirResource, type FhirStore } from './fhir.js'
 import {
   ACCOUNT_NUMBER_SYSTEM,
   ALLOWED_GENDERS,
   DEFAULT_FACILITY_EXTENSION,
-  EXISTING_PATIENT_EXTENSION,
   MAX_NAME_PART_LENGTH,
   UNSUPPORTED_NAME_CHARACTERS,
   UNSUPPORTED_WRITE_STATUS,
-  WRITEBACK_ERROR_SYSTEM,
   writebackHttpStatus,
 } from './inferred.js'
-import { FhirHttpError, fhirError, type IssueType } from './outcome.js'
+import { FhirHttpError, fhirError } from './outcome.js'
 
 /**
- * The writeback codes this simulator raises, with key and action verbatim from ECW's Error Code
- * Reference Guide (specs/ecw/error-codes.yml).
+ * The writeback codes this simulator raises, with key and action verbatim from eClinicalWorks'
+ * Error Code Reference Guide (https://fhir.eclinicalworks.com/ecwopendev/documentation).
  */
 export const ECW_WRITEBACK_ERRORS = {
+  2: { key: 'FAILURE', action: 'Verify request composition and required resources for the endpoint.' },
   107: { key: 'INVALID_FACILITY', action: 'Provide valid Location/{id} and ensure facility is mapped/active.' },
   108: { key: 'UNSUPPORTED_CHARACTERS', action: 'Remove unsupported special characters from text fields.' },
   109: { key: 'MAX_SIZE_LIMIT_EXCEEDED', action: 'Reduce field length and resubmit.' },
@@ -41,9 +40,36 @@ export const ECW_WRITEBACK_ERRORS = {
   },
   203: { key: 'UNSUPPORTED_PATIENT_DATA', action: 'Use supported datatypes for the resource type.' },
   207: { key: 'PATIENT_NOT_FOUND', action: 'Verify patient id/reference and tenant mapping.' },
+  308: { key: 'DEFAULT_WRITEBACK_USER_NOT_CONFIGURED', action: 'Coordinate with platform team to configure a valid writeback user.' },
 } as const
 
 export type EcwWritebackCode = keyof typeof ECW_WRITEBACK_ERRORS
+
+/** The envelope of a refused writeback: `{status, key, message}` (see inferred.ts). */
+export interface WritebackEnvelope {
+  status: number
+  key: string
+  message: string
+}
+
+/** A refused writeback: answered with ECW's envelope and the HTTP status of inferred.ts. */
+export class WritebackRefusal extends Error {
+  readonly key: string
+  constructor(
+    readonly code: EcwWritebackCode,
+    readonly detail?: string,
+  ) {
+    const { key, action } = ECW_WRITEBACK_ERRORS[code]
+    super(`${action}${detail ? ` — ${detail}` : ''}`)
+    this.key = key
+  }
+  get httpStatus(): number {
+    return writebackHttpStatus(this.code)
+  }
+  envelope(): WritebackEnvelope {
+    return { status: this.code, key: this.key, message: this.message }
+  }
+}
 
 /** What the writeback needs from its caller. */
 export interface WritebackContext {
@@ -52,6 +78,10 @@ export interface WritebackContext {
   can(interaction: 'create' | 'update', resourceType: string): boolean
   /** ECW's next account number for a new patient of this practice. */
   nextAccountNumber(): string
+  /** Patient writeback is enabled for this practice (else 308). */
+  writebackEnabled: boolean
+  /** Identifiers of other systems are stored (false: ECW keeps only its own). */
+  keepForeignIdentifiers: boolean
 }
 
 export interface WriteResult {
@@ -63,35 +93,19 @@ export interface WriteResult {
   lastModified?: string
 }
 
-/** An ECW writeback error as an HTTP error with the OperationOutcome shape of inferred.ts. */
-export function writebackError(
-  code: EcwWritebackCode,
-  detail?: string,
-  options: { expression?: string; existing?: string[]; issues?: OperationOutcomeIssue[] } = {},
-): FhirHttpError {
-  const { key, action } = ECW_WRITEBACK_ERRORS[code]
-  const issueType: IssueType = code === 202 ? 'duplicate' : code === 201 ? 'multiple-matches' : code === 207 ? 'not-found' : 'invalid'
-  const diagnostics = `${code} ${key}: ${action}${detail ? ` — ${detail}` : ''}`
-  const error = fhirError(writebackHttpStatus(code), issueType, diagnostics, {
-    details: { coding: [{ system: WRITEBACK_ERROR_SYSTEM, code: String(code), display: key }], text: key },
-    ...(options.expression ? { expression: [options.expression] } : {}),
-    ...(options.existing?.length
-      ? { extension: options.existing.map((id) => ({ url: EXISTING_PATIENT_EXTENSION, valueReference: { reference: `Patient/${id}` } })) }
-      : {}),
-  })
-  if (options.issues?.length) error.outcome.issue = [...(error.outcome.issue ?? []), ...options.issues]
-  return error
+/** An ECW writeback refusal (`detail` says what exactly, for the log). */
+export function writebackError(code: EcwWritebackCode, detail?: string): WritebackRefusal {
+  return new WritebackRefusal(code, detail)
 }
 
-/** POST {base} with a transaction Bundle of Patient creates/updates (seed 001). */
+/** POST {base} with a transaction Bundle of Patient creates/updates (the CRM–eClinicalWorks integration guide). */
 export async function processTransaction(body: unknown, ctx: WritebackContext): Promise<WriteResult> {
-  if (!isObject(body) || body.resourceType !== 'Bundle') throw fhirError(400, 'invalid', 'The request body must be a FHIR Bundle')
+  requireWriteback(ctx)
+  if (!isObject(body) || body.resourceType !== 'Bundle') throw writebackError(2, 'the request body must be a FHIR Bundle')
   const bundle = body as unknown as Bundle
-  if (bundle.type !== 'transaction') {
-    throw fhirError(400, 'not-supported', `Bundle.type ${String(bundle.type)} is not supported; send a transaction Bundle`)
-  }
+  if (bundle.type !== 'transaction') throw writebackError(2, `Bundle.type ${String(bundle.type)} is not supported; send a transaction Bundle`)
   const entries = bundle.entry ?? []
-  if (entries.length === 0) throw fhirError(400, 'required', 'The transaction Bundle has no entry')
+  if (entries.length === 0) throw writebackError(2, 'the transaction Bundle has no entry')
 
   const prepared: BundleEntry[] = []
   for (const [index, entry] of entries.entries()) {
@@ -99,20 +113,20 @@ export async function processTransaction(body: unknown, ctx: WritebackContext): 
     const method = entry.request?.method
     const url = entry.request?.url?.split('?')[0] ?? ''
     const resource = entry.resource as Resource | undefined
-    if (!method || !url) throw fhirError(400, 'required', `${where}.request.method and .url are required`)
+    if (!method || !url) throw writebackError(2, `${where}.request.method and .url are required`)
     const type = resource?.resourceType ?? url.split('/')[0] ?? ''
     if (type !== 'Patient' || (method !== 'POST' && method !== 'PUT')) {
       throw unsupportedWrite(`${method} ${url}`, `${where}: `)
     }
-    if (!resource) throw fhirError(400, 'required', `${where}.resource is required`)
+    if (!resource) throw writebackError(2, `${where}.resource is required`)
     if (method === 'POST') {
-      if (url !== 'Patient') throw fhirError(400, 'invalid', `${where}.request.url must be "Patient" for a create`)
+      if (url !== 'Patient') throw writebackError(2, `${where}.request.url must be "Patient" for a create`)
       requireScope(ctx, 'create', 'Patient')
       const patient = await checkPatientCreate(resource, ctx, `${where}.resource`)
       prepared.push({ ...entry, resource: patient })
     } else {
       const id = /^Patient\/([^/]+)$/.exec(url)?.[1]
-      if (!id) throw fhirError(400, 'invalid', `${where}.request.url must be "Patient/{id}" for an update`)
+      if (!id) throw writebackError(2, `${where}.request.url must be "Patient/{id}" for an update`)
       requireScope(ctx, 'update', 'Patient')
       const patient = await checkPatientUpdate(id, resource, ctx, `${where}.resource`)
       prepared.push({ ...entry, resource: patient })
@@ -138,6 +152,7 @@ export async function processTransaction(body: unknown, ctx: WritebackContext): 
 
 /** POST {base}/Patient. */
 export async function createPatient(body: unknown, ctx: WritebackContext): Promise<WriteResult> {
+  requireWriteback(ctx)
   requireScope(ctx, 'create', 'Patient')
   const patient = await checkPatientCreate(body, ctx, 'Patient')
   const result = await ctx.store.request('POST', 'Patient', patient)
@@ -146,6 +161,7 @@ export async function createPatient(body: unknown, ctx: WritebackContext): Promi
 
 /** PUT {base}/Patient/{id}. */
 export async function updatePatient(id: string, body: unknown, ctx: WritebackContext, ifMatch?: string): Promise<WriteResult> {
+  requireWriteback(ctx)
   requireScope(ctx, 'update', 'Patient')
   const patient = await checkPatientUpdate(id, body, ctx, 'Patient')
   const result = await ctx.store.request('PUT', `Patient/${id}`, patient, ifMatch ? { 'if-match': ifMatch } : undefined)
@@ -168,7 +184,8 @@ async function checkPatientCreate(body: unknown, ctx: WritebackContext, path: st
   delete patient.id
   await checkPatient(patient, ctx, path)
   const matches = await ctx.store.findPatientMatches(patient)
-  rejectDuplicates(matches.byIdentifier, matches.byDemographics, path)
+  rejectDuplicates(matches.byIdentifier, matches.byDemographics)
+  keepOwnIdentifiers(patient, ctx)
   if (!patient.identifier?.some((i) => i.system === ACCOUNT_NUMBER_SYSTEM)) {
     patient.identifier = [
       ...(patient.identifier ?? []),
@@ -186,28 +203,40 @@ async function checkPatientCreate(body: unknown, ctx: WritebackContext, path: st
 async function checkPatientUpdate(id: string, body: unknown, ctx: WritebackContext, path: string): Promise<Patient> {
   const patient = asPatient(body, path)
   if (patient.id === undefined) patient.id = id
-  if (patient.id !== id) throw writebackError(165, `${path}.id ${patient.id} does not match Patient/${id}`, { expression: `${path}.id` })
+  if (patient.id !== id) throw writebackError(165, `${path}.id ${patient.id} does not match Patient/${id} (at ${path}.id)`)
   const existing = (await ctx.store.read('Patient', id)) as Patient | undefined
-  if (!existing) throw writebackError(207, `Patient/${id} does not exist`, { expression: `${path}.id` })
+  if (!existing) throw writebackError(207, `Patient/${id} does not exist (at ${path}.id)`)
   await checkPatient(patient, ctx, path)
   // Only an update that makes the patient match someone new is refused: records that already
   // coexist as look-alikes stay editable (else neither of two duplicates could ever be updated).
   const before = await ctx.store.findPatientMatches(existing, id)
   const isNew = (candidate: string) => !before.byIdentifier.includes(candidate) && !before.byDemographics.includes(candidate)
   const matches = await ctx.store.findPatientMatches(patient, id)
-  rejectDuplicates(matches.byIdentifier.filter(isNew), matches.byDemographics.filter(isNew), path)
+  rejectDuplicates(matches.byIdentifier.filter(isNew), matches.byDemographics.filter(isNew))
   // ECW keeps its own account number on an update that leaves it out.
   const account = existing.identifier?.find((i) => i.system === ACCOUNT_NUMBER_SYSTEM)
   if (account && !patient.identifier?.some((i) => i.system === ACCOUNT_NUMBER_SYSTEM)) {
     patient.identifier = [...(patient.identifier ?? []), account]
   }
+  keepOwnIdentifiers(patient, ctx)
   return patient
 }
 
+/** With `keepForeignIdentifiers` off, ECW stores only its own identifiers (inferred.ts). */
+function keepOwnIdentifiers(patient: Patient, ctx: WritebackContext): void {
+  if (ctx.keepForeignIdentifiers) return
+  const own: Identifier[] = (patient.identifier ?? []).filter((i) => i.system === ACCOUNT_NUMBER_SYSTEM)
+  if (own.length > 0) patient.identifier = own
+  else delete patient.identifier
+}
+
+/** A practice without writeback refuses every Patient write with 308 (inferred.ts). */
+function requireWriteback(ctx: WritebackContext): void {
+  if (!ctx.writebackEnabled) throw writebackError(308, 'Patient writeback is not enabled for this practice')
+}
+
 function asPatient(body: unknown, path: string): Patient {
-  if (!isObject(body) || body.resourceType !== 'Patient') {
-    throw fhirError(400, 'invalid', `${path} must be a Patient resource`)
-  }
+  if (!isObject(body) || body.resourceType !== 'Patient') throw writebackError(2, `${path} must be a Patient resource`)
   return structuredClone(body) as unknown as Patient
 }
 
@@ -217,64 +246,58 @@ async function checkPatient(patient: Patient, ctx: WritebackContext, path: strin
   const usable = names.find(
     (n) => typeof n?.family === 'string' && n.family.trim() !== '' && typeof n.given?.[0] === 'string' && n.given[0].trim() !== '',
   )
-  if (!usable) throw writebackError(118, 'a name with family and given is required', { expression: `${path}.name` })
+  if (!usable) throw writebackError(118, `a name with family and given is required (at ${path}.name)`)
   for (const [i, name] of names.entries()) {
     const parts = [name.family, ...(name.given ?? []), name.text].filter((p): p is string => typeof p === 'string')
     for (const part of parts) {
       if (UNSUPPORTED_NAME_CHARACTERS.test(part)) {
-        throw writebackError(108, 'the name contains unsupported characters', { expression: `${path}.name[${i}]` })
+        throw writebackError(108, `the name contains unsupported characters (at ${path}.name[${i}])`)
       }
       if (part.length > MAX_NAME_PART_LENGTH) {
-        throw writebackError(109, `a name part is longer than ${MAX_NAME_PART_LENGTH} characters`, { expression: `${path}.name[${i}]` })
+        throw writebackError(109, `a name part is longer than ${MAX_NAME_PART_LENGTH} characters (at ${path}.name[${i}])`)
       }
     }
   }
 
   if (typeof patient.gender !== 'string' || !ALLOWED_GENDERS.includes(patient.gender)) {
-    throw writebackError(117, `gender must be one of ${ALLOWED_GENDERS.join(', ')}`, { expression: `${path}.gender` })
+    throw writebackError(117, `gender must be one of ${ALLOWED_GENDERS.join(', ')} (at ${path}.gender)`)
   }
 
   if (!isValidBirthDate(patient.birthDate)) {
-    throw writebackError(119, 'birthDate must be a past date YYYY-MM-DD', { expression: `${path}.birthDate` })
+    throw writebackError(119, `birthDate must be a past date YYYY-MM-DD (at ${path}.birthDate)`)
   }
 
   const extensions = Array.isArray(patient.extension) ? patient.extension : []
   for (const [i, extension] of extensions.entries()) {
     const problem = extensionProblem(extension)
-    if (problem) throw writebackError(132, problem, { expression: `${path}.extension[${i}]` })
+    if (problem) throw writebackError(132, `${problem} (at ${path}.extension[${i}])`)
   }
   for (const [i, extension] of extensions.entries()) {
     if (extension.url !== DEFAULT_FACILITY_EXTENSION) continue
     const reference = extension.valueReference?.reference ?? ''
     const locationId = reference.slice('Location/'.length)
     if (!(await ctx.store.read('Location', locationId))) {
-      throw writebackError(107, `${reference} is not a facility of this practice`, { expression: `${path}.extension[${i}].valueReference` })
+      throw writebackError(107, `${reference} is not a facility of this practice (at ${path}.extension[${i}].valueReference)`)
     }
   }
 
   const issues = validateFhirResource(patient)
   if (issues.length > 0) {
-    throw writebackError(203, issues.map((i) => i.details?.text ?? i.diagnostics ?? i.code).join('; '), {
-      issues: issues.map((i) => ({ ...i, expression: i.expression?.map((e) => e.replace(/^Patient/, path)) })),
-    })
+    const where = (i: (typeof issues)[number]) => (i.expression?.[0] ? ` (at ${i.expression[0].replace(/^Patient/, path)})` : '')
+    throw writebackError(203, issues.map((i) => `${i.details?.text ?? i.diagnostics ?? i.code}${where(i)}`).join('; '))
   }
 }
 
-function rejectDuplicates(byIdentifier: string[], byDemographics: string[], path: string): void {
+/**
+ * 202 for one existing patient, 201 for several. The envelope names no patient: the guide publishes
+ * no field for it, so a client finds the existing record by searching (the detail is for the log).
+ */
+function rejectDuplicates(byIdentifier: string[], byDemographics: string[]): void {
   const candidates = [...new Set([...byIdentifier, ...byDemographics])]
   if (candidates.length === 1) {
-    const how = byIdentifier.length > 0 ? 'the same identifier' : 'the same name and birth date'
-    throw writebackError(202, `Patient/${candidates[0]} already has ${how}`, {
-      expression: byIdentifier.length > 0 ? `${path}.identifier` : `${path}.name`,
-      existing: candidates,
-    })
+    throw writebackError(202, byIdentifier.length > 0 ? 'a patient with the same identifier exists' : 'a patient with the same name and birth date exists')
   }
-  if (candidates.length > 1) {
-    throw writebackError(201, `${candidates.length} existing patients match: ${candidates.map((id) => `Patient/${id}`).join(', ')}`, {
-      expression: path,
-      existing: candidates,
-    })
-  }
+  if (candidates.length > 1) throw writebackError(201, `${candidates.length} existing patients match this one`)
 }
 
 const RACE_URL = 'http://hl7.org/fhir/us/core/StructureDefinition/us-core-race'
@@ -338,8 +361,8 @@ function isValidBirthDate(value: unknown): boolean {
 
 function requireScope(ctx: WritebackContext, interaction: 'create' | 'update', resourceType: string): void {
   if (!ctx.can(interaction, resourceType)) {
-    const scopes = interaction === 'create' ? `${resourceType}.c or ${resourceType}.write` : `${resourceType}.u or ${resourceType}.write`
-    throw fhirError(403, 'forbidden', `The access token does not allow ${interaction} on ${resourceType} (needs system/${scopes})`)
+    const letter = interaction === 'create' ? 'c' : 'u'
+    throw fhirError(403, 'forbidden', `The access token does not allow ${interaction} on ${resourceType}: it needs a system/${resourceType} scope granting ${letter} (.${letter})`)
   }
 }
 

@@ -120,6 +120,8 @@ export interface TokenStore {
 export type RateLimitPolicy =
   | { kind: 'bucket'; capacity: number; refillPerSecond: number }
   | { kind: 'window'; limit: number; windowSeconds: number }
+  /** At most `limit` requests in ANY span of `windowSeconds`: holds whatever clock the system counts its windows by. */
+  | { kind: 'rolling'; limit: number; windowSeconds: number }
 
 export type TestResult = { ok: true; message: string; details?: Record<string, unknown> } | { ok: false; message: string; code: string }
 
@@ -216,6 +218,8 @@ export interface PulledPage {
   /** Where the next page starts (e.g. the Bundle's next link); null on the last page. */
   next: string | null
   total?: number
+  /** Records of this page that could not be read (e.g. malformed), with why: listed in the pull's problems. */
+  problems?: { externalId: string; message: string }[]
 }
 
 export type PulledItem =

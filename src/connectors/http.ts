@@ -26,6 +26,11 @@ export interface HttpRequest {
   details?: Record<string, unknown>
   /** Not counted against the connection's rate limit (e.g. an endpoint the system meters apart). */
   unpaced?: boolean
+  /**
+   * The system's own reading of an answer: the error it carries whatever its HTTP status (e.g.
+   * ECW's writeback code in an HTTP 200), or null. An error is logged as one, with this text.
+   */
+  errorIn?(answer: { status: number; json: unknown }): string | null
 }
 
 export interface HttpResponse {

@@ -7,6 +7,7 @@ import { PatientInput, createPatients, getPatients, type Patient } from '../crm/
 import { getPath, setPath } from '../mapping/paths.js'
 import { reconcile } from '../mapping/reconcile.js'
 import { buildConnectorContext } from './context.js'
+import { flagUncertainMatch, matchByDemographics } from './demographicMatch.js'
 import { enqueueJob, saveJobProgressInfo, type SyncJobRow } from './jobs.js'
 import type { LeaseKeeper } from './leaseKeeper.js'
 import type { EngineDeps } from './runner.js'
@@ -118,6 +119,7 @@ async function storePage(
   options: StoreOptions,
 ): Promise<void> {
   const connectionId = connection.row.id
+  for (const problem of page.problems ?? []) noteProblem(progress, resource, problem.externalId, problem.message)
   const references = page.items.filter((i): i is Extract<PulledItem, { type: 'reference' }> => i.type === 'reference')
   if (references.length > 0) {
     await deps.db
@@ -163,9 +165,10 @@ async function storePage(
 }
 
 /**
- * Pulled patients are matched by their EMR id (F5), else by our id carried in the EMR record;
- * matched ones are reconciled field by field (F16), unmatched ones become CRM patients unless
- * the connection says not to import new ones.
+ * Pulled patients are matched by their EMR id (F5), else by our id carried in the EMR record,
+ * else by demographics (demographicMatch.ts: an uncertain match waits for a person); matched ones
+ * are reconciled field by field (F16), unmatched ones become CRM patients unless the connection
+ * says not to import new ones.
  */
 async function storePatients(
   deps: EngineDeps,
@@ -195,11 +198,23 @@ async function storePatients(
   const linkedPatients = new Map(
     (await getPatients(deps.db, organizationId, [...byExternal.values()].map((l) => l.record_id))).map((p) => [p.id, p]),
   )
+  const unclaimed = items.filter((i) => !byExternal.has(i.externalId) && !(i.crmId && claimable.has(i.crmId)))
+  const byDemographics = await matchByDemographics(deps.db, organizationId, connectionId, unclaimed)
+  const matchedInPage = new Set<string>()
 
   const fresh: { item: (typeof items)[number]; input: ReturnType<typeof PatientInput.parse> }[] = []
   for (const item of items) {
     const link = byExternal.get(item.externalId)
-    const patient = link ? linkedPatients.get(link.record_id) : item.crmId ? claimable.get(item.crmId) : undefined
+    const match = byDemographics.get(item.externalId)
+    const claimed = item.crmId ? claimable.get(item.crmId) : undefined
+    const patient = link ? linkedPatients.get(link.record_id) : (claimed ?? (match?.kind === 'one' && !matchedInPage.has(match.patient.id) ? match.patient : undefined))
+    if (!link && !claimed && match && match.kind !== 'none' && !patient) {
+      const candidates = match.kind === 'uncertain' ? match.candidates : [{ patientId: match.patient.id, reason: 'another record of this page matched the same CRM patient' }]
+      noteProblem(progress, resource, item.externalId, `not imported: may be CRM patient ${candidates.map((c) => `${c.patientId} (${c.reason})`).join(', ')}; a person decides`)
+      await flagUncertainMatch(deps.db, { organizationId, connectionId, connector: connection.connector.kind, title: connection.connector.title, externalId: item.externalId, candidates })
+      continue
+    }
+    if (patient && !link && !claimed) matchedInPage.add(patient.id)
     if (patient) {
       const changed = await reconcilePulled(deps, job, connection, item, patient, link ?? null)
       if (changed) state.updated += 1

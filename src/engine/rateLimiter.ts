@@ -8,7 +8,9 @@ import type { Pacer } from '../exchanges/recorder.js'
  * Times come from the database clock, which all workers share.
  */
 export function createPacer(db: Db, key: string, policy: RateLimitPolicy, sleep = defaultSleep): Pacer {
-  return policy.kind === 'bucket' ? bucketPacer(db, key, policy, sleep) : windowPacer(db, key, policy, sleep)
+  if (policy.kind === 'bucket') return bucketPacer(db, key, policy, sleep)
+  if (policy.kind === 'rolling') return rollingPacer(db, key, policy, sleep)
+  return windowPacer(db, key, policy, sleep)
 }
 
 /**
@@ -49,6 +51,46 @@ function windowPacer(db: Db, key: string, policy: { limit: number; windowSeconds
         const row = rows[0]
         if (!row || Number(row.used) <= policy.limit) return
         await sleep(Number(row.remaining_ms) + 50)
+      }
+    },
+  }
+}
+
+/**
+ * At most `limit` requests in any span of `windowSeconds`, by a ring of `limit` slots: each slot
+ * holds the time of the last request that used it, and a request takes the oldest slot for
+ * max(now, that time + window). Successive uses of one slot are a window apart, so no span of a
+ * window holds more than `limit` — wherever the system's own windows start (a fixed window of
+ * ours could put twice the limit into one of the system's when the clocks differ).
+ */
+function rollingPacer(db: Db, key: string, policy: { limit: number; windowSeconds: number }, sleep: Sleep): Pacer {
+  const prefix = `rolling:${key}:${policy.limit}:${policy.windowSeconds}:`
+  const ensureSlots = () => sql`
+    insert into rate_limits (key, tokens, updated_at)
+      select ${prefix} || g, 0, now() - make_interval(secs => ${policy.windowSeconds}) from generate_series(1, ${policy.limit}) g
+    on conflict (key) do nothing`.execute(db)
+  let slots: Promise<unknown> | null = null
+  return {
+    async take() {
+      for (let attempt = 0; ; attempt++) {
+        slots ??= ensureSlots()
+        await slots
+        const { rows } = await sql<{ wait_ms: number }>`
+          with oldest as (
+            select key, updated_at from rate_limits where key like ${`${prefix}%`}
+            order by updated_at limit 1 for update skip locked
+          )
+          update rate_limits r set updated_at = greatest(now(), oldest.updated_at + make_interval(secs => ${policy.windowSeconds}))
+          from oldest where r.key = oldest.key
+          returning (extract(epoch from (r.updated_at - now())) * 1000)::float8 as wait_ms`.execute(db)
+        const row = rows[0]
+        if (row) {
+          if (Number(row.wait_ms) > 0) await sleep(Number(row.wait_ms))
+          return
+        }
+        // Every slot is being claimed right now, or the slots were swept away: make sure they exist, then try again.
+        slots = null
+        await sleep(Math.min(50 * (attempt + 1), 500))
       }
     },
   }

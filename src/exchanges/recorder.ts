@@ -74,7 +74,8 @@ export function createRecordingHttp(options: { db: Db; scope: ExchangeScope; pac
       }
       const durationMs = Math.round(performance.now() - started)
       const json = parseJson(text)
-      const ok = response.status >= 200 && response.status < 300
+      const carried = request.errorIn?.({ status: response.status, json }) ?? null
+      const ok = response.status >= 200 && response.status < 300 && carried === null
       await store({
         id: exchangeId,
         request,
@@ -83,7 +84,11 @@ export function createRecordingHttp(options: { db: Db; scope: ExchangeScope; pac
         durationMs,
         status: ok ? 'ok' : 'error',
         httpStatus: response.status,
-        message: ok ? (request.note ?? null) : summarizeFailure(response.status, json, text, request.note),
+        message: ok
+          ? (request.note ?? null)
+          : carried !== null
+            ? [`${response.status}: ${carried}`, request.note].filter(Boolean).join(' — ')
+            : summarizeFailure(response.status, json, text, request.note),
         responseBody: json !== undefined ? JSON.stringify(redactCredentials(json)) : text,
       })
       return { status: response.status, headers: response.headers, text, json, exchangeId }

@@ -1,25 +1,50 @@
 import { randomUUID } from 'node:crypto'
 import { SignJWT, exportJWK, generateKeyPair, importJWK, type JWK } from 'jose'
 import { z } from 'zod'
-import type { ConnectorContext } from '../connector.js'
+import type { ConnectorContext, RateLimitPolicy } from '../connector.js'
 import { ConnectorError } from '../errors.js'
 import type { HttpRequest, HttpResponse } from '../http.js'
 import { isCronExpression } from '../../engine/schedule.js'
+import { OperationOutcome } from './answers.js'
 import { ECW_IDENTIFIER_SYSTEM_DEFAULT } from './fields.js'
 
+/**
+ * The SMART v2 system scopes the hub asks for: each is one ECW advertises in its SMART
+ * configuration (`scopes_supported`), which has no `system/*.write` and, for Coverage, only `.r`
+ * (read by id) and `.d`. Patient: search + read, create, update; reference data and encounters:
+ * search + read.
+ */
 export const DEFAULT_ECW_SCOPES = [
-  'system/Patient.read',
-  'system/Patient.write',
-  'system/Practitioner.read',
-  'system/Location.read',
-  'system/Coverage.read',
-  'system/Encounter.read',
+  'system/Patient.rs',
+  'system/Patient.c',
+  'system/Patient.u',
+  'system/Practitioner.rs',
+  'system/Location.rs',
+  'system/Coverage.r',
+  'system/Encounter.rs',
 ].join(' ')
+
+/**
+ * The hub's earlier default, stored with connections made before: ECW refuses
+ * `system/Patient.write` and `system/Coverage.read` at the first token request, so a connection
+ * that still holds exactly this string asks for the current default instead.
+ */
+export const LEGACY_DEFAULT_ECW_SCOPES = 'system/Patient.read system/Patient.write system/Practitioner.read system/Location.read system/Coverage.read system/Encounter.read'
+
+/** The scopes a connection asks for. */
+export function requestedScopes(settings: { scopes: string }): string {
+  return settings.scopes === LEGACY_DEFAULT_ECW_SCOPES ? DEFAULT_ECW_SCOPES : settings.scopes
+}
 
 export const EcwSettings = z
   .object({
     clientId: z.string().trim().min(1).describe('Client ID of the app registered with eClinicalWorks'),
-    scopes: z.string().trim().min(1).default(DEFAULT_ECW_SCOPES).describe('Space-separated SMART system scopes requested'),
+    scopes: z
+      .string()
+      .trim()
+      .min(1)
+      .default(DEFAULT_ECW_SCOPES)
+      .describe('Space-separated SMART system scopes requested; each must be one ECW advertises (e.g. system/Patient.rs, .c, .u; system/Coverage.r)'),
     identifierSystem: z.string().trim().min(1).default(ECW_IDENTIFIER_SYSTEM_DEFAULT).describe('System of the identifier carrying the CRM patient id'),
     pullSchedule: z
       .string()
@@ -32,14 +57,33 @@ export const EcwSettings = z
       .array(z.enum(['practitioner', 'location', 'patient', 'insurance', 'encounter']))
       .min(1)
       .default(['practitioner', 'location', 'patient', 'insurance', 'encounter'])
-      .describe('What "Pull from EMR" brings (seed 001 step 4): practitioners, locations, patient demographics, insurance, encounters'),
+      .describe('What "Pull from EMR" brings (the CRM–eClinicalWorks integration guide step 4): practitioners, locations, patient demographics, insurance, encounters'),
     importNewPatients: z
       .boolean()
       .default(true)
       .describe('Pulled ECW patients that match no CRM patient become CRM patients (and go on to the other EMRs); off: a pull only updates linked patients'),
-    requestsPerMinute: z.number().int().min(1).max(250).default(250).describe('Request budget per minute for this practice (ECW allows 250, the token endpoint included)'),
+    requestsPerMinute: z
+      .number()
+      .int()
+      .min(1)
+      .max(250)
+      .default(250)
+      .describe('ECW\'s limit per minute for this practice (250, the token endpoint included); the hub stays 10% under it in every 60-second span'),
   })
   .strict()
+
+/**
+ * Pacing under ECW's limit. ECW counts requests per minute of ITS clock, and one request over the
+ * limit blocks every request of the application (all practices) for the rest of that minute
+ * (healow "FHIR Rate Limiting"). Our clock and ECW's may differ, so a window per minute of ours
+ * could put up to twice the budget into one of ECW's minutes. The hub holds every 60-second span
+ * — whichever of ECW's minutes it falls in — 10% under the connection's limit.
+ */
+export const ECW_SAFETY_MARGIN = 0.1
+
+export function ecwPacing(requestsPerMinute: number): RateLimitPolicy {
+  return { kind: 'rolling', limit: Math.max(1, Math.floor(requestsPerMinute * (1 - ECW_SAFETY_MARGIN))), windowSeconds: 60 }
+}
 
 /** The hub's own key pair for SMART Backend Services: generated per connection, kept encrypted. */
 export const EcwSecrets = z
@@ -114,22 +158,22 @@ async function mintToken(ctx: EcwContext): Promise<{ token: string; expiresAt: D
     headers: { accept: 'application/json' },
     form: {
       grant_type: 'client_credentials',
-      scope: settings.scopes,
+      scope: requestedScopes(settings),
       client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
       client_assertion: assertion,
     },
   })
-  if (response.status !== 200) throw tokenFailure(response, settings.clientId)
+  if (response.status !== 200) throw tokenFailure(response, settings.clientId, requestedScopes(settings))
   const token = TokenResponse.safeParse(response.json)
   if (!token.success) throw failure(response, 'token')
   return { token: token.data.access_token, expiresAt: new Date(ctx.now().getTime() + token.data.expires_in * 1000) }
 }
 
 /**
- * Turns ECW's OAuth errors into the exact cause an admin can act on (seed 001: "Incorrect Client
+ * Turns ECW's OAuth errors into the exact cause an admin can act on (the CRM–eClinicalWorks integration guide: "Incorrect Client
  * ID or JWKS not whitelisted").
  */
-function tokenFailure(response: HttpResponse, clientId: string): ConnectorError {
+export function tokenFailure(response: HttpResponse, clientId: string, scopes: string): ConnectorError {
   if (response.status === 429 || response.status >= 500) return failure(response, 'token')
   const parsed = OAuthError.safeParse(response.json)
   const description = parsed.data?.error_description ?? ''
@@ -139,14 +183,24 @@ function tokenFailure(response: HttpResponse, clientId: string): ConnectorError 
   if (/not allow-?listed|whitelist/i.test(description)) return cause('jwks_not_allowlisted', `JWKS not allow-listed: eClinicalWorks has not registered the hub's JWKS URL for client ${clientId} (${description})`)
   if (/not reachable|unreachable|malformed/i.test(description)) return cause('jwks_unreachable', `ECW could not read the hub's JWKS: ${description}`)
   if (/kid|signature|RS384 key/i.test(description)) return cause('jwks_key_mismatch', `ECW rejected the hub's signing key: ${description}`)
-  if (/scope/i.test(description)) return cause('invalid_scope', `invalid scope: ${description}`)
+  if (error === 'invalid_scope' || /scope/i.test(description)) {
+    // ECW's table answers a refused scope with invalid_grant (RFC 6749 says invalid_scope): name the scope either way.
+    const words = description.split(/[\s,;()]+/)
+    const refused = scopes.split(/\s+/).find((scope) => words.includes(scope))
+    return cause('invalid_scope', `invalid scope: ECW refused ${refused ? `the scope ${refused}` : 'a requested scope'} (${description}); ask only for scopes ECW advertises in its SMART configuration`)
+  }
   if (/client_id|not registered|No client/i.test(description)) return cause('invalid_client', `ECW does not know client id ${clientId}: ${description}`)
   return cause(`token_${error}`, `ECW refused the token request (${error}): ${description || response.text.slice(0, 200)}`)
 }
 
-/** Calls the practice's FHIR API with a cached token; a 401 renews the token once. */
+/**
+ * Calls the practice's FHIR API with a cached token; a 401 (with or without WWW-Authenticate)
+ * renews the token once. A `url` must stay under the connection's base URL: the bearer token is
+ * never sent to another host, whatever an answer's links say.
+ */
 export async function ecwCall(ctx: EcwContext, request: Omit<HttpRequest, 'url' | 'headers'> & { path?: string; url?: string }): Promise<HttpResponse> {
   const url = request.url ?? `${trimSlash(ctx.connection.baseUrl)}${request.path ?? ''}`
+  if (request.url !== undefined) requireUnderBase(ctx.connection.baseUrl, request.url, request.operation)
   let token = ''
   const send = async () => {
     token = await ctx.tokens.get(() => mintToken(ctx), TOKEN_MIN_VALIDITY_MS)
@@ -179,10 +233,10 @@ export function failure(response: HttpResponse, operation: string, now: Date = n
   if (status === 429) {
     return new ConnectorError({
       code: 'rate_limited',
-      message: `ECW rate limit reached (250 requests/minute per practice) during ${operation}; retrying next minute`,
+      message: `ECW rate limit reached (250 requests/minute per practice; every request of the application is blocked for the rest of ECW's minute) during ${operation}; retrying next minute`,
       retryable: true,
       httpStatus: 429,
-      retryAfterMs: 60_000 - (now.getTime() % 60_000) + 250,
+      retryAfterMs: untilNextMinute(response, now),
       details: { exchangeId: response.exchangeId },
     })
   }
@@ -195,11 +249,49 @@ export function failure(response: HttpResponse, operation: string, now: Date = n
   })
 }
 
+/**
+ * ECW's block lasts to the end of ITS clock minute, and its clock may differ from ours: the
+ * answer's `Date` header (whole seconds) says where ECW's minute stands; without one, ours does.
+ * One second more covers the header's rounding.
+ */
+export function untilNextMinute(response: HttpResponse, now: Date): number {
+  const dated = Date.parse(response.headers.get('date') ?? '')
+  if (Number.isNaN(dated)) return 60_000 - (now.getTime() % 60_000) + 250
+  return 60_000 - (dated % 60_000) + 1_000
+}
+
 /** The human text of an OperationOutcome: each issue's diagnostics or details. */
 export function outcomeText(response: HttpResponse): string | null {
-  const body = response.json as { resourceType?: string; issue?: { diagnostics?: string; details?: { text?: string } }[] } | undefined
-  if (body?.resourceType !== 'OperationOutcome' || !Array.isArray(body.issue)) return null
-  return body.issue.map((i) => i.diagnostics ?? i.details?.text ?? '').filter(Boolean).join('; ') || null
+  const outcome = OperationOutcome.safeParse(response.json)
+  if (!outcome.success) return null
+  return outcome.data.issue.map((i) => i.diagnostics ?? i.details?.text ?? '').filter(Boolean).join('; ') || null
+}
+
+/**
+ * Refuses a URL outside the connection's base (another origin, or another path than the
+ * practice's): a paging link from an answer must not take the bearer token anywhere else.
+ */
+export function requireUnderBase(baseUrl: string, url: string, operation: string): void {
+  const base = new URL(trimSlash(baseUrl))
+  let target: URL
+  try {
+    target = new URL(url)
+  } catch {
+    throw foreignUrl(url, base, operation, 'it is not an absolute URL')
+  }
+  if (target.origin !== base.origin) throw foreignUrl(url, base, operation, `its origin ${target.origin} is not ${base.origin}`)
+  if (target.pathname !== base.pathname && !target.pathname.startsWith(`${base.pathname}/`)) {
+    throw foreignUrl(url, base, operation, `its path is not under ${base.pathname}`)
+  }
+}
+
+function foreignUrl(url: string, base: URL, operation: string, why: string): ConnectorError {
+  return new ConnectorError({
+    code: 'foreign_url',
+    message: `Refused to call ${url.slice(0, 200)} during ${operation}: ${why}, and the ECW access token is only ever sent to the connection's base URL ${base.href}`,
+    retryable: false,
+    details: { url: url.slice(0, 500) },
+  })
 }
 
 export function trimSlash(url: string): string {

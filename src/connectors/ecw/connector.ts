@@ -1,54 +1,60 @@
-import type { Bundle, BundleEntry, Coverage, Encounter, Location, Patient, Practitioner } from '@medplum/fhirtypes'
-import type { Connector, FlowStep, PatientPushInput, PulledItem, PullResource, StepContext } from '../connector.js'
+import type { Patient } from '@medplum/fhirtypes'
+import type { Connector, FlowStep, PatientPushInput, PullResource, StepContext } from '../connector.js'
 import { ConnectorError } from '../errors.js'
 import type { HttpResponse } from '../http.js'
 import { getPath, setPath } from '../../mapping/paths.js'
 import { reconcile } from '../../mapping/reconcile.js'
-import { EcwSecrets, EcwSettings, ecwCall, failure, generateEcwKeys, publicJwks, trimSlash, discoverTokenUrl } from './client.js'
+import { CapabilityStatement, SearchBundle, TransactionResponse, parseEcwResource } from './answers.js'
+import { EcwSecrets, EcwSettings, ecwCall, ecwPacing, failure, generateEcwKeys, publicJwks, discoverTokenUrl } from './client.js'
 import type { EcwContext, EcwSecretsT, EcwSettingsT } from './client.js'
 import { ecwDefaults, ecwFields } from './fields.js'
-import { coverageToInsurance, crmFieldsAsEcwHolds, ecwIdentifierOf, encounterToView, fhirPatientToCrm, locationToReference, practitionerToReference } from './fromFhir.js'
+import { crmFieldsAsEcwHolds, fhirPatientToCrm } from './fromFhir.js'
+import { findEarlierCreate, findExisting, malformed, searchByNameAndBirthDate, type Found } from './lookup.js'
 import { buildEcwPatient, buildTransactionBundle } from './payload.js'
+import { fetchSearchPage } from './searchPull.js'
 import { validateEcwPatient } from './validation.js'
-import { FIELD_TO_FIX, readWritebackError } from './writeback.js'
+import { ECW_CODES, FIELD_TO_FIX, RETRY_ONCE_CODES, readWritebackError, type WritebackError } from './writeback.js'
 
 type Step = FlowStep<PatientPushInput, EcwSettingsT, EcwSecretsT>
 type Ctx = StepContext<EcwSettingsT, EcwSecretsT>
 
 /**
- * Create (seed 001): a US Core Patient in a transaction Bundle, validated before it is sent. A
- * create whose outcome is unknown is preceded by a search on our identifier; ECW's "already
- * exists" links to the existing patient instead of retrying.
+ * Create (the CRM–eClinicalWorks integration guide): a US Core Patient in a transaction Bundle, validated before it is sent.
+ * A create whose outcome is unknown (its answer was lost) first looks for the record it may have
+ * made — our identifier, else name + birth date + phone or email, since ECW may not keep our
+ * identifier — and sends anything uncertain to a person rather than risk a second patient.
+ * ECW's 202 "already exists" links the existing patient (found by search: the answer names none).
  */
 const createStep: Step = {
   name: 'create',
   skip: (_input, ctx) => ctx.link.externalId !== null,
   async run(input, ctx) {
     const system = ctx.connection.settings.identifierSystem
-    if (ctx.progress.started.create) {
-      const found = await findByIdentifier(ctx, system, input.patient.id)
-      if (found) return { link: { externalId: found, state: 'partial' }, output: { adopted: found } }
-    }
     const { resource, dropped } = buildEcwPatient(input, { identifierSystem: system })
+    if (ctx.progress.started.create) {
+      const earlier = await findEarlierCreate(ctx, resource, system, input.patient.id)
+      if (earlier.kind === 'one') return { link: { externalId: earlier.id, state: 'partial' }, output: { adopted: earlier.id, how: earlier.how } }
+      if (earlier.kind === 'uncertain') throw uncertain(earlier, 'An earlier create of this patient may have reached ECW (its answer was lost)')
+    }
     await refuseInvalid(ctx, resource, 'create')
     const bundle = buildTransactionBundle(resource)
-    const response = await ecwCall(ctx, { operation: 'create', method: 'POST', path: '', json: bundle, details: dropped.length ? { dropped } : undefined })
-    if (response.status >= 200 && response.status < 300) {
-      const id = createdId(response)
-      if (!id) throw failure(response, 'create')
-      const fields = fhirPatientToCrm({ ...resource, id }, input.mapping).fields
-      return {
-        link: { externalId: id, state: 'linked' },
-        output: { created: true, id },
-        sync: { values: fields, emrUpdatedAt: lastModified(response), conflicts: [], crmChanges: {} },
-      }
-    }
-    const writeback = readWritebackError(response)
-    if (writeback?.code === '202' && writeback.existing[0]) {
+    const response = await ecwCall(ctx, { operation: 'create', method: 'POST', path: '', json: bundle, details: dropped.length ? { dropped } : undefined, errorIn: writebackErrorText })
+    const refused = readWritebackError(response)
+    if (refused?.code === ECW_CODES.INVALID_PATIENT_ALREADY_EXIST) {
       // ECW already has this patient: link to it; the update step then reconciles both sides.
-      return { link: { externalId: writeback.existing[0], state: 'partial' }, output: { adopted: writeback.existing[0], reason: writeback.key } }
+      const existing = await findExisting(ctx, resource, system, input.patient.id)
+      if (existing.kind === 'one') return { link: { externalId: existing.id, state: 'partial' }, output: { adopted: existing.id, reason: refused.key, how: existing.how } }
+      throw uncertain(existing, `ECW answered ${refused.code} ${refused.key}`, response.exchangeId)
     }
-    throw writebackFailure(response, 'create')
+    if (refused) throw await writebackFailure(ctx, resource, response, refused, 'create')
+    if (response.status < 200 || response.status >= 300) throw failure(response, 'create')
+    const { id, lastModified } = created(response)
+    const fields = fhirPatientToCrm({ ...resource, id }, input.mapping).fields
+    return {
+      link: { externalId: id, state: 'linked' },
+      output: { created: true, id },
+      sync: { values: fields, emrUpdatedAt: lastModified, conflicts: [], crmChanges: {} },
+    }
   },
 }
 
@@ -67,7 +73,9 @@ const updateStep: Step = {
       throw new ConnectorError({ code: 'stale_link', message: `The linked ECW patient ${id} no longer exists (404): link the patient to its current record, or clear the link to create it again (PUT /api/patients/{id}/links/{connectionId})`, retryable: false, httpStatus: 404 })
     }
     if (read.status !== 200) throw failure(read, 'read')
-    const current = read.json as Patient
+    const parsed = parseEcwResource('Patient', read.json)
+    if (!parsed.ok) throw malformed(read.exchangeId, parsed.message)
+    const current = parsed.value
     const emr = fhirPatientToCrm(current, input.mapping).fields
     const fields = [...new Set(input.mapping.fieldMap.map((m) => m.crm))].filter((f) => f !== 'id')
     // The CRM side as ECW would hold it (e.g. phones as digits), so formatting is not mistaken for a change.
@@ -102,32 +110,28 @@ const updateStep: Step = {
       json: resource,
       note: conflictNote,
       details: { ...(dropped.length ? { dropped } : {}), ...(result.conflicts.length ? { conflicts: result.conflicts } : {}) },
+      errorIn: writebackErrorText,
     })
-    if (response.status < 200 || response.status >= 300) throw writebackFailure(response, 'update')
+    const refused = readWritebackError(response)
+    if (refused) throw await writebackFailure(ctx, resource, response, refused, 'update')
+    if (response.status < 200 || response.status >= 300) throw failure(response, 'update')
+    const updated = parseEcwResource('Patient', response.json)
     return {
       link: { state: 'linked' },
       output: { sent: Object.keys(result.toEmr) },
-      sync: { values: result.merged, emrUpdatedAt: lastModified(response) ?? emrUpdatedAt, conflicts: result.conflicts, crmChanges: result.toCrm },
+      sync: { values: result.merged, emrUpdatedAt: (updated.ok ? updated.value.meta?.lastUpdated : undefined) ?? emrUpdatedAt, conflicts: result.conflicts, crmChanges: result.toCrm },
     }
   },
 }
 
 const PULL_ORDER: readonly PullResource[] = ['practitioner', 'location', 'patient', 'insurance', 'encounter']
 
-const FHIR_TYPE: Record<PullResource, 'Practitioner' | 'Location' | 'Patient' | 'Coverage' | 'Encounter'> = {
-  practitioner: 'Practitioner',
-  location: 'Location',
-  patient: 'Patient',
-  insurance: 'Coverage',
-  encounter: 'Encounter',
-}
-
 export const ecwConnector: Connector<EcwSettingsT, EcwSecretsT> = {
   kind: 'ecw',
   title: 'eClinicalWorks',
   settingsSchema: EcwSettings,
   secretsSchema: EcwSecrets,
-  // Seed 001's integration table: what ECW's API allows, and why not where it does not.
+  // The CRM–eClinicalWorks integration guide's integration table: what ECW's API allows, and why not where it does not.
   capabilities: {
     patient: { push: { supported: true, note: 'US Core Patient in a transaction Bundle; updates by PUT' }, pull: { supported: true, note: 'bidirectional demographics' } },
     encounter: { push: { supported: false, reason: 'API limitation: ECW gives no API access to create or update encounters' }, pull: { supported: true, note: 'read-only' } },
@@ -138,7 +142,7 @@ export const ecwConnector: Connector<EcwSettingsT, EcwSecretsT> = {
   },
   fields: ecwFields,
   defaults: ecwDefaults,
-  rateLimit: (settings) => ({ kind: 'window', limit: settings.requestsPerMinute, windowSeconds: 60 }),
+  rateLimit: (settings) => ecwPacing(settings.requestsPerMinute),
   defaultPullSchedule: '0 */2 * * *',
   generateSecrets: generateEcwKeys,
   publicKeys: publicJwks,
@@ -146,10 +150,16 @@ export const ecwConnector: Connector<EcwSettingsT, EcwSecretsT> = {
     try {
       await discoverTokenUrl(ctx)
       const response = await ecwCall(ctx, { operation: 'test', method: 'GET', path: '/Patient?_count=1' })
-      if (response.status === 403) return { ok: false, code: 'scope_refused', message: `ECW refused to read patients with the granted scopes: ${failure(response, 'test').message}` }
+      if (response.status === 403) return { ok: false, code: 'scope_refused', message: `ECW refused to search patients with the granted scopes (system/Patient.rs is needed): ${failure(response, 'test').message}` }
       if (response.status !== 200) throw failure(response, 'test')
-      const bundle = response.json as Bundle
-      return { ok: true, message: `Connected to eClinicalWorks practice: token obtained, ${bundle.total ?? bundle.entry?.length ?? 0} patients readable`, details: { total: bundle.total ?? null } }
+      const bundle = SearchBundle.safeParse(response.json)
+      if (!bundle.success) throw malformed(response.exchangeId, 'the Patient search answer is not a FHIR searchset Bundle')
+      const total = bundle.data.total ?? bundle.data.entry?.length ?? 0
+      const writeback = await patientWriteback(ctx)
+      if (!writeback.enabled) {
+        return { ok: false, code: 'writeback_not_enabled', message: `Reads work (token obtained, ${total} patients readable), but writeback is not enabled for this practice: ${writeback.why}. Ask eClinicalWorks to enable Patient writeback for this practice before pushing patients.` }
+      }
+      return { ok: true, message: `Connected to eClinicalWorks practice: token obtained, ${total} patients readable, Patient writeback enabled`, details: { total } }
     } catch (err) {
       if (err instanceof ConnectorError) return { ok: false, code: err.code, message: err.message }
       throw err
@@ -173,62 +183,9 @@ export const ecwConnector: Connector<EcwSettingsT, EcwSecretsT> = {
       // Reference data first, then patients, then what hangs off them; in the order the admin can't break.
       resources: (settings) => PULL_ORDER.filter((r) => settings.pullModules.includes(r)),
       importsUnmatched: (settings) => settings.importNewPatients,
-      async fetchPage(ctx, resource, cursor, mapping) {
-        const type = FHIR_TYPE[resource]
-        const url = cursor ?? `${trimSlash(ctx.connection.baseUrl)}/${type}?_count=${ctx.connection.settings.pageSize}`
-        const response = await ecwCall(ctx, { operation: `pull ${type}`, method: 'GET', url })
-        if (response.status !== 200) throw failure(response, `pull ${type}`)
-        const bundle = response.json as Bundle
-        const items: PulledItem[] = []
-        for (const entry of bundle.entry ?? []) {
-          const item = toPulledItem(entry, resource, mapping, ctx.connection.settings.identifierSystem)
-          if (item) items.push(item)
-        }
-        const next = bundle.link?.find((l) => l.relation === 'next')?.url ?? null
-        return { items, next, ...(bundle.total !== undefined ? { total: bundle.total } : {}) }
-      },
+      fetchPage: (ctx, resource, cursor, mapping) => fetchSearchPage(ctx, resource, cursor, mapping),
     },
   },
-}
-
-function toPulledItem(entry: BundleEntry, resource: PullResource, mapping: Parameters<typeof fhirPatientToCrm>[1], identifierSystem: string): PulledItem | null {
-  const r = entry.resource
-  if (!r?.id) return null
-  switch (resource) {
-    case 'practitioner': {
-      if (r.resourceType !== 'Practitioner') return null
-      const ref = practitionerToReference(r as Practitioner)
-      return { type: 'reference', kind: 'practitioner', externalId: r.id, label: ref.label, data: ref as unknown as Record<string, unknown> }
-    }
-    case 'location': {
-      if (r.resourceType !== 'Location') return null
-      const ref = locationToReference(r as Location)
-      return { type: 'reference', kind: 'location', externalId: r.id, label: ref.label, data: ref as unknown as Record<string, unknown> }
-    }
-    case 'patient': {
-      if (r.resourceType !== 'Patient') return null
-      const { fields, unmapped } = fhirPatientToCrm(r as Patient, mapping)
-      return { type: 'patient', externalId: r.id, crmId: ecwIdentifierOf(r as Patient, identifierSystem), fields, emrUpdatedAt: r.meta?.lastUpdated ?? null, unmapped }
-    }
-    case 'insurance': {
-      if (r.resourceType !== 'Coverage') return null
-      const patientRef = (r as Coverage).beneficiary?.reference?.replace(/^Patient\//, '')
-      if (!patientRef) return null
-      return { type: 'insurance', externalId: r.id, patientExternalId: patientRef, data: coverageToInsurance(r as Coverage) as unknown as Record<string, unknown> }
-    }
-    case 'encounter': {
-      if (r.resourceType !== 'Encounter') return null
-      const patientRef = (r as Encounter).subject?.reference?.replace(/^Patient\//, '')
-      if (!patientRef) return null
-      return { type: 'encounter', externalId: r.id, patientExternalId: patientRef, data: encounterToView(r as Encounter) as unknown as Record<string, unknown> }
-    }
-  }
-}
-
-async function findByIdentifier(ctx: EcwContext, system: string, value: string): Promise<string | null> {
-  const response = await ecwCall(ctx, { operation: 'lookup', method: 'GET', path: `/Patient?identifier=${encodeURIComponent(`${system}|${value}`)}` })
-  if (response.status !== 200) throw failure(response, 'lookup')
-  return (response.json as Bundle).entry?.[0]?.resource?.id ?? null
 }
 
 /** An invalid Patient is never sent: the log records it with the elements at fault. */
@@ -240,38 +197,94 @@ async function refuseInvalid(ctx: Ctx, resource: Patient, operation: string): Pr
   throw new ConnectorError({ code: 'invalid_fhir', message, retryable: false, details: { exchangeId, issues: validation.issues } })
 }
 
-function writebackFailure(response: HttpResponse, operation: string): ConnectorError {
-  const writeback = readWritebackError(response)
-  if (!writeback) return failure(response, operation)
-  if (writeback.code === '201') {
+/** The log's reading of a writeback answer: the error code it carries, whatever the HTTP status. */
+function writebackErrorText(answer: { status: number; json: unknown }): string | null {
+  const refused = readWritebackError({ json: answer.json } as HttpResponse)
+  return refused ? `ECW writeback error ${refused.code} ${refused.key}${refused.message ? `: ${refused.message}` : ''}` : null
+}
+
+/** A refused writeback as the error a person acts on (the guide's code and key, and what to fix). */
+async function writebackFailure(ctx: EcwContext, resource: Patient, response: HttpResponse, refused: WritebackError, operation: string): Promise<ConnectorError> {
+  const base = { httpStatus: response.status, details: { exchangeId: response.exchangeId, code: refused.code, key: refused.key } }
+  const said = refused.message ? ` (${refused.message})` : ''
+  if (refused.code === ECW_CODES.INVALID_MULTIPLE_PATIENT_FOUND) {
+    const candidates = (await searchByNameAndBirthDate(ctx, resource)).map((p) => p.id!)
+    const named = candidates.length ? ` (${candidates.map((id) => `Patient/${id}`).join(', ')})` : ''
     return new ConnectorError({
       code: 'multiple_patients_found',
-      message: `ECW found several patients matching this one (${writeback.existing.map((id) => `Patient/${id}`).join(', ')}): link the right one (PUT /api/patients/{id}/links/{connectionId} with its id), or merge them in ECW and replay`,
+      message: `ECW found several patients matching this one${named}: ${refused.code} ${refused.key}; link the right one (PUT /api/patients/{id}/links/{connectionId} with its id), or merge them in ECW and replay`,
       retryable: false,
-      httpStatus: response.status,
-      details: { exchangeId: response.exchangeId, candidates: writeback.existing },
+      ...base,
+      details: { ...base.details, candidates },
     })
   }
-  const fix = FIELD_TO_FIX[writeback.code]
+  if (refused.code === ECW_CODES.DEFAULT_WRITEBACK_USER_NOT_CONFIGURED) {
+    return new ConnectorError({
+      code: 'writeback_not_enabled',
+      message: `writeback is not enabled for this practice: ECW refused the ${operation} with ${refused.code} ${refused.key}${said}; ask eClinicalWorks to enable Patient writeback (a writeback user) for this practice, then replay`,
+      retryable: false,
+      ...base,
+    })
+  }
+  const fix = FIELD_TO_FIX[refused.code]
   return new ConnectorError({
-    code: `ecw_${writeback.code}`,
-    message: `ECW ${operation} refused: ${writeback.code} ${writeback.key}${fix ? ` — fix ${fix}` : ''} (${writeback.message})`,
-    retryable: response.status >= 500,
-    httpStatus: response.status,
-    details: { exchangeId: response.exchangeId, code: writeback.code, key: writeback.key, expression: writeback.expression },
+    code: `ecw_${refused.code}`,
+    message: `ECW ${operation} refused: ${refused.code} ${refused.key}${fix ? ` — fix ${fix}` : ''}${said}`,
+    // The guide says to retry these once; the engine's retries cover that.
+    retryable: RETRY_ONCE_CODES.has(refused.code),
+    ...base,
   })
 }
 
-/** The ECW id from a transaction-response (`Patient/{id}/_history/{v}`). */
-function createdId(response: HttpResponse): string | null {
-  const bundle = response.json as Bundle
-  const location = bundle?.entry?.[0]?.response?.location
-  return location ? (location.split('/')[1] ?? null) : null
+/** Candidates a person must choose between, or a record a search could not find. */
+function uncertain(found: Exclude<Found, { kind: 'one' }>, why: string, exchangeId?: string): ConnectorError {
+  const candidates = found.kind === 'uncertain' ? found.candidates : []
+  const named = candidates.length ? `: ${candidates.map((id) => `Patient/${id}`).join(', ')}` : ''
+  const reason = found.kind === 'uncertain' ? found.why : 'no ECW patient matches'
+  return new ConnectorError({
+    code: 'uncertain_match',
+    message: `${why}, and the hub cannot tell which ECW patient is this one (${reason})${named}. Link the right one (PUT /api/patients/{id}/links/{connectionId} with its id), or clear the link to create it; nothing was created.`,
+    retryable: false,
+    details: { candidates, ...(exchangeId ? { exchangeId } : {}) },
+  })
 }
 
-function lastModified(response: HttpResponse): string | null {
-  const bundle = response.json as Bundle & { meta?: { lastUpdated?: string } }
-  return bundle?.entry?.[0]?.response?.lastModified ?? (response.json as Patient)?.meta?.lastUpdated ?? null
+/**
+ * The new patient's ECW id and version time from a transaction-response: `entry.response.location`
+ * (relative or absolute, FHIR allows both), else the `Location` header.
+ */
+export function created(response: HttpResponse): { id: string; lastModified: string | null } {
+  const bundle = TransactionResponse.safeParse(response.json)
+  const entry = bundle.success ? bundle.data.entry[0] : undefined
+  const id = patientIdIn(entry?.response?.location) ?? patientIdIn(response.headers.get('location')) ?? (entry?.resource?.resourceType === 'Patient' ? entry.resource.id : undefined)
+  if (!id) throw malformed(response.exchangeId, 'the create answer names no Patient id (no transaction-response location, no Location header)')
+  const lastUpdated = (entry?.resource as { meta?: { lastUpdated?: string } } | undefined)?.meta?.lastUpdated
+  return { id, lastModified: entry?.response?.lastModified ?? lastUpdated ?? null }
+}
+
+/** `Patient/{id}`, `Patient/{id}/_history/{v}` or an absolute URL ending so → id. */
+export function patientIdIn(location: string | null | undefined): string | null {
+  if (!location) return null
+  const path = location.split(/[?#]/)[0] ?? ''
+  const match = /(?:^|\/)Patient\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[^/]+)?\/?$/.exec(path)
+  return match?.[1] ?? null
+}
+
+/**
+ * Whether the practice takes Patient writes: ECW's CapabilityStatement lists the interactions it
+ * offers; the one ECW publishes lists Patient as read/search only, which a practice without
+ * writeback serves.
+ */
+async function patientWriteback(ctx: EcwContext): Promise<{ enabled: true } | { enabled: false; why: string }> {
+  const response = await ecwCall(ctx, { operation: 'test', method: 'GET', path: '/metadata' })
+  if (response.status !== 200) throw failure(response, 'test')
+  const statement = CapabilityStatement.safeParse(response.json)
+  if (!statement.success) throw malformed(response.exchangeId, 'the /metadata answer is not a CapabilityStatement')
+  const patient = statement.data.rest?.flatMap((r) => r.resource ?? []).find((r) => r.type === 'Patient')
+  const offered = new Set((patient?.interaction ?? []).map((i) => i.code))
+  const missing = ['create', 'update'].filter((code) => !offered.has(code))
+  if (missing.length === 0) return { enabled: true }
+  return { enabled: false, why: `its CapabilityStatement lists Patient as ${[...offered].join('/') || 'nothing'} (no ${missing.join(', no ')})` }
 }
 
 /** The CRM patient with the settled values written over it (CRM field paths). */

@@ -1,17 +1,17 @@
 import type { FieldCatalog, MappingDefaults } from '../connector.js'
 
 /**
- * The system of the identifier that carries our CRM patient id on ECW's Patient (seed 001 sends
+ * The system of the identifier that carries our CRM patient id on ECW's Patient (the CRM–eClinicalWorks integration guide sends
  * `identifier[{use: usual, system: this, value: <CRM id>}]`). Settable per connection.
  */
 export const ECW_IDENTIFIER_SYSTEM_DEFAULT = 'urn:oid:2.16.840.1.113883.4.391.326070'
 
 /**
- * What ECW's US Core Patient accepts, as logical paths (seed 001). The paths are not JSON paths
+ * What ECW's US Core Patient accepts, as logical paths (the CRM–eClinicalWorks integration guide). The paths are not JSON paths
  * into the FHIR resource: payload.ts builds the resource from them (a name's given list, telecom
  * entries by system and use, extensions by url), and fromFhir.ts reads them back.
  *
- * `raceDetailed` and `ethnicityDetailed` carry US Core's optional `detailed` CDC codes (seed 001
+ * `raceDetailed` and `ethnicityDetailed` carry US Core's optional `detailed` CDC codes (the CRM–eClinicalWorks integration guide
  * sends ethnicity detailed "Dominican"). The CRM has no standard field for them: an admin maps a
  * custom field (e.g. `customFields.ethnicityDetail`) and fills the value map.
  */
@@ -107,14 +107,14 @@ export const ecwDefaults: MappingDefaults = {
       Cuban: '2182-4',
       Dominican: '2184-0',
     },
-    // Seed 001 sends `{system: "urn:ietf:bcp:47", code: "ENG", display: "English"}`. "ENG" is not a
+    // The CRM–eClinicalWorks integration guide sends `{system: "urn:ietf:bcp:47", code: "ENG", display: "English"}`. "ENG" is not a
     // BCP-47 tag (that would be "en"; ENG is ISO 639-2 upper-cased), but it is the form ECW's own
     // writeback example uses, so it is what we know a practice accepts. A practice that stores real
     // BCP-47 tags is served by changing this map per connection (English → en).
     language: { English: 'ENG', Spanish: 'SPA' },
     // CRM location id → ECW Location id, and CRM program id → ECW treatment program: filled per
     // connection by the admin (EMR settings → Locations / Treatment Programs). Unmapped ones fail
-    // the push with a named error (seed 001 step 5) rather than dropping the facility silently.
+    // the push with a named error (the CRM–eClinicalWorks integration guide step 5) rather than dropping the facility silently.
     location: {},
     program: {},
   },

@@ -22,7 +22,7 @@ function demographics(patient: Patient): Record<string, unknown> {
 }
 
 describe('fhirPatientToCrm', () => {
-  it("reads seed 001's Patient into CRM fields through the inverse value maps", () => {
+  it("reads the CRM–eClinicalWorks integration guide's Patient into CRM fields through the inverse value maps", () => {
     const { fields, unmapped } = fhirPatientToCrm(SEED_001_PATIENT, mapping)
     expect(unmapped).toEqual([])
     expect(fields).toEqual({

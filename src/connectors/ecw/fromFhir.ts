@@ -171,7 +171,7 @@ function referenceId(reference: Reference | undefined, type: string): string | u
 // ---------------------------------------------------------------------------------------------
 // Read-only views (insurance, encounters) and dropdown values (practitioners, locations)
 
-/** A Coverage as the CRM shows it, read-only, under the patient (seed 001: insurance is pull-only). */
+/** A Coverage as the CRM shows it, read-only, under the patient (the CRM–eClinicalWorks integration guide: insurance is pull-only). */
 export type EcwInsuranceView = {
   ecwId: string | null
   /** ECW's patient (Coverage.beneficiary). */
@@ -224,7 +224,7 @@ export function coverageToInsurance(coverage: Coverage, payers: Record<string, s
   }
 }
 
-/** An Encounter as the CRM shows it, read-only (seed 001: encounters are pull-only). */
+/** An Encounter as the CRM shows it, read-only (the CRM–eClinicalWorks integration guide: encounters are pull-only). */
 export type EcwEncounterView = {
   ecwId: string | null
   patientEcwId: string | null

@@ -12,12 +12,12 @@ import { SEED_001_BUNDLE, SEED_001_CRM_PATIENT, SEED_001_LOCATION, SEED_001_PATI
 const patient = SEED_001_CRM_PATIENT
 const options = { identifierSystem: ECW_IDENTIFIER_SYSTEM_DEFAULT }
 
-/** The defaults, plus what an admin sets per connection: the location map and (seed 001's Dominican) the detailed-ethnicity custom field. */
+/** The defaults, plus what an admin sets per connection: the location map and (the CRM–eClinicalWorks integration guide's Dominican) the detailed-ethnicity custom field. */
 function mapping(valueMaps: ValueMaps = { location: { 'crm-loc-lawrence': SEED_001_LOCATION } }, extraFields = [{ crm: 'customFields.ethnicityDetail', emr: 'ethnicityDetailed' }]) {
   return resolveMapping(ecwDefaults, { fieldMap: [...ecwDefaults.fieldMap, ...extraFields], valueMaps })
 }
 
-/** Seed 001's Patient with what cannot be the same: our CRM id as the identifier value, a real email (see seed001.testdata.ts). */
+/** The CRM–eClinicalWorks integration guide's Patient with what cannot be the same: our CRM id as the identifier value, a real email (see seed001.testdata.ts). */
 function seedExpected(): FhirPatient {
   const expected = structuredClone(SEED_001_PATIENT)
   expected.identifier![0]!.value = patient.id
@@ -44,8 +44,8 @@ describe('ECW field catalog and defaults', () => {
   })
 })
 
-describe('buildEcwPatient (seed 001)', () => {
-  it("builds seed 001's Patient field for field", () => {
+describe('buildEcwPatient (the CRM–eClinicalWorks integration guide)', () => {
+  it("builds the CRM–eClinicalWorks integration guide's Patient field for field", () => {
     const { resource, dropped } = buildEcwPatient({ patient, account: null, mapping: mapping() }, options)
     expect(dropped).toEqual([])
     expect(resource).toEqual(seedExpected())
@@ -53,7 +53,7 @@ describe('buildEcwPatient (seed 001)', () => {
     expect(Object.keys(resource)).toEqual(Object.keys(SEED_001_PATIENT))
   })
 
-  it("wraps it in seed 001's transaction Bundle", () => {
+  it("wraps it in the CRM–eClinicalWorks integration guide's transaction Bundle", () => {
     const { resource } = buildEcwPatient({ patient, account: null, mapping: mapping() }, options)
     const expected = structuredClone(SEED_001_BUNDLE)
     expected.entry![0]!.resource = seedExpected()
@@ -165,7 +165,7 @@ describe('buildEcwPatient (seed 001)', () => {
   })
 })
 
-describe('location and program mappings (seed 001 step 5)', () => {
+describe('location and program mappings (the CRM–eClinicalWorks integration guide step 5)', () => {
   it('refuses a location that is not mapped, with a named non-retryable error', () => {
     const run = () => buildEcwPatient({ patient, account: null, mapping: mapping({}) }, options)
     expect(run).toThrowError(ConnectorError)

@@ -31,10 +31,10 @@ export interface EcwPatientOptions {
 }
 
 /**
- * ECW's US Core Patient for a CRM patient, in exactly seed 001's shape, through the connection's
+ * ECW's US Core Patient for a CRM patient, in exactly the CRM–eClinicalWorks integration guide's shape, through the connection's
  * field map and value maps. Values without a mapping are left out and reported in `dropped`
  * (never sent raw); a location or program without a mapping stops the push with a named error,
- * because sending the patient without its facility would file it at the wrong site (seed 001,
+ * because sending the patient without its facility would file it at the wrong site (the CRM–eClinicalWorks integration guide,
  * step 5: "missing mappings may cause sync failures").
  */
 export function buildEcwPatient(input: PatientPushInput, options: EcwPatientOptions): { resource: Patient; dropped: DroppedField[] } {
@@ -92,7 +92,7 @@ export function buildEcwPatient(input: PatientPushInput, options: EcwPatientOpti
   })
   if (Object.keys(address).length > 1) resource.address = [address]
 
-  // Seed 001 states it on every patient: the CRM holds living patients only.
+  // The CRM–eClinicalWorks integration guide states it on every patient: the CRM holds living patients only.
   resource.deceasedBoolean = false
   resource.identifier = [{ use: 'usual', system: options.identifierSystem, value: input.patient.id }]
 
@@ -123,7 +123,7 @@ export function buildEcwPatient(input: PatientPushInput, options: EcwPatientOpti
 }
 
 /**
- * Seed 001's request: a transaction Bundle with one Patient entry, `POST Patient`. A patient that
+ * The CRM–eClinicalWorks integration guide's request: a transaction Bundle with one Patient entry, `POST Patient`. A patient that
  * already has an ECW id goes as `PUT Patient/{id}` instead: a POST would ask ECW to create a
  * second record (202 INVALID_PATIENT_ALREADY_EXIST).
  */
@@ -133,7 +133,7 @@ export function buildTransactionBundle(patient: Patient): Bundle {
 }
 
 /**
- * ECW's phone form (seed 001: "9135552003"): digits only. A North American number written with
+ * ECW's phone form (the CRM–eClinicalWorks integration guide: "9135552003"): digits only. A North American number written with
  * its country code (+1 913 555 2003) keeps its 10 national digits.
  */
 export function ecwPhone(phone: string): string {
@@ -142,7 +142,7 @@ export function ecwPhone(phone: string): string {
 }
 
 /**
- * Seed 001's name: `text` is the first name (ECW's form, not the full name), `given` the first
+ * The CRM–eClinicalWorks integration guide's name: `text` is the first name (ECW's form, not the full name), `given` the first
  * then middle names. A field mapped to `name.text` wins over that default.
  */
 function buildName(given: string | undefined, middle: string | undefined, family: string | undefined, text: string | undefined): HumanName | null {
@@ -152,7 +152,7 @@ function buildName(given: string | undefined, middle: string | undefined, family
 }
 
 /**
- * US Core race / ethnicity: `detailed` (when mapped), `ombCategory`, then `text` — seed 001's
+ * US Core race / ethnicity: `detailed` (when mapped), `ombCategory`, then `text` — the CRM–eClinicalWorks integration guide's
  * order. A mapped code that is a CDC code but not an OMB category goes under `detailed` (US Core
  * allows only the OMB categories, ASKU or UNK as `ombCategory`).
  */

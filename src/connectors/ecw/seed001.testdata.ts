@@ -2,8 +2,8 @@ import type { Bundle, Patient as FhirPatient } from '@medplum/fhirtypes'
 import type { Patient } from '../../crm/patients.js'
 
 /**
- * Test data: seed 001's transaction Bundle, verbatim (/work/shared/seeds/001_578a6db9f75e3ea5.txt,
- * "A. CRM → ECW (POST – Create Patient)"), and a CRM patient that says the same things.
+ * Test data: the CRM–eClinicalWorks integration guide's transaction Bundle, verbatim (the Dazos CRM ↔ eClinicalWorks integration
+ * guide, "A. CRM → ECW (POST – Create Patient)"), and a CRM patient that says the same things.
  */
 export const SEED_001_BUNDLE: Bundle = {
   "resourceType": "Bundle",
@@ -151,11 +151,11 @@ export const SEED_001_BUNDLE: Bundle = {
 
 export const SEED_001_PATIENT = SEED_001_BUNDLE.entry![0]!.resource as FhirPatient
 
-/** ECW's Location id in seed 001's defaultFacility extension. */
+/** ECW's Location id in the CRM–eClinicalWorks integration guide's defaultFacility extension. */
 export const SEED_001_LOCATION = 'Lt2IFR5Ah76n4d8TFP5gBCYrEVzcfmSY9rj1Q7MpBZg'
 
 /**
- * The CRM patient equivalent to seed 001's. Differences the CRM cannot avoid:
+ * The CRM patient equivalent to the CRM–eClinicalWorks integration guide's. Differences the CRM cannot avoid:
  * - `id` is a CRM UUID: the seed's identifier value ("Lt2IFR5Ah76n4d8TFP5g") is Dazos' own id.
  * - the email: the seed page shows "[email protected]", a web page's e-mail obfuscation, not an
  *   address; any real address takes its place.

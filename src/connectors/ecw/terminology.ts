@@ -1,5 +1,5 @@
 /**
- * The FHIR vocabulary ECW's US Core Patient speaks (seed 001, US Core 5.0.1): extension urls,
+ * The FHIR vocabulary ECW's US Core Patient speaks (the CRM–eClinicalWorks integration guide, US Core 5.0.1): extension urls,
  * code systems, the allowed codes and their displays. One place, shared by the builder, the
  * validator and the reverse mapping.
  */
@@ -19,7 +19,7 @@ export const LANGUAGE_SYSTEM = 'urn:ietf:bcp:47'
 export const ADMINISTRATIVE_GENDERS = ['male', 'female', 'other', 'unknown'] as const
 export const BIRTH_SEX_CODES = ['F', 'M', 'UNK'] as const
 
-/** Null flavors allowed as an OMB category, alone. Seed 001 displays ASKU as "Declined to Specify". */
+/** Null flavors allowed as an OMB category, alone. The CRM–eClinicalWorks integration guide displays ASKU as "Declined to Specify". */
 export const NULL_FLAVOR_DISPLAYS: Record<string, string> = {
   ASKU: 'Declined to Specify',
   UNK: 'Unknown',
@@ -69,7 +69,7 @@ export const MARITAL_STATUS_DISPLAYS: Record<string, string> = {
   UNK: 'unknown',
 }
 
-/** Displays of the language codes the default value map sends (seed 001: "ENG" → "English"). */
+/** Displays of the language codes the default value map sends (the CRM–eClinicalWorks integration guide: "ENG" → "English"). */
 export const LANGUAGE_DISPLAYS: Record<string, string> = {
   ENG: 'English',
   SPA: 'Spanish',

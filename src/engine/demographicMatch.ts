@@ -1,0 +1,140 @@
+import type { DbOrTx } from '../db/database.js'
+import { getPatients, type Patient } from '../crm/patients.js'
+import { ensureLink, updateLink } from './links.js'
+
+/**
+ * A pulled patient that neither a link nor our identifier ties to a CRM patient may still be one
+ * the CRM holds: the EMR may keep only its own identifiers (ECW can drop ours), or the answer to
+ * a create was lost before the link was saved. Making a new CRM patient then would hold the
+ * person twice. So before creating, look by demographics:
+ *
+ * - `one`: exactly one CRM patient has the same first name, last name and birth date AND the same
+ *   phone (by its digits) or email, and is not linked to another record of this system — it is
+ *   the same person: link it.
+ * - `uncertain`: a CRM patient not linked to another record shares the name and birth date but
+ *   no phone or email; or several share them all; or one linked to another record shares them
+ *   all (the EMR may hold the person twice) — a person decides; nothing is created.
+ * - `none`: nobody shares the name and birth date, or only patients already linked to other
+ *   records of this system without a shared phone or email (another person of the same name) —
+ *   a new patient.
+ */
+export type DemographicMatch =
+  | { kind: 'none' }
+  | { kind: 'one'; patient: Patient }
+  | { kind: 'uncertain'; candidates: { patientId: string; reason: string }[] }
+
+/** What a pulled patient says about itself, in CRM field names (the connector's field map). */
+export interface PulledDemographics {
+  externalId: string
+  fields: Record<string, unknown>
+}
+
+export async function matchByDemographics(db: DbOrTx, organizationId: string, connectionId: string, items: PulledDemographics[]): Promise<Map<string, DemographicMatch>> {
+  const out = new Map<string, DemographicMatch>()
+  const keyed = items.map((item) => ({ item, key: nameKey(item.fields) }))
+  const dobs = [...new Set(keyed.flatMap((k) => (k.key ? [k.key.dob] : [])))]
+  for (const { item, key } of keyed) if (!key) out.set(item.externalId, { kind: 'none' })
+  if (dobs.length === 0) return out
+
+  const rows = await db.selectFrom('patients').select('id').where('organization_id', '=', organizationId).where('dob', 'in', dobs).execute()
+  const sameDob = await getPatients(db, organizationId, rows.map((r) => r.id))
+  const links = sameDob.length
+    ? await db
+        .selectFrom('links')
+        .select(['record_id', 'external_id'])
+        .where('connection_id', '=', connectionId)
+        .where('record_type', '=', 'patient')
+        .where('record_id', 'in', sameDob.map((p) => p.id))
+        .execute()
+    : []
+  const linkedTo = new Map(links.map((l) => [l.record_id, l.external_id]))
+
+  for (const { item, key } of keyed) {
+    if (!key) continue
+    const candidates = sameDob.filter((p) => {
+      const other = nameKey({ firstName: p.firstName, lastName: p.lastName, dob: p.dob })
+      return other !== null && other.first === key.first && other.last === key.last && other.dob === key.dob
+    })
+    if (candidates.length === 0) {
+      out.set(item.externalId, { kind: 'none' })
+      continue
+    }
+    const judged = candidates.map((p) => {
+      const contact = sharedContact(item.fields, p)
+      const elsewhere = linkedTo.get(p.id)
+      const linkedElsewhere = elsewhere !== undefined && elsewhere !== null && elsewhere !== item.externalId
+      return { patient: p, contact, linkedElsewhere }
+    })
+    const sure = judged.filter((j) => j.contact && !j.linkedElsewhere)
+    const twiceInEmr = judged.some((j) => j.contact && j.linkedElsewhere)
+    if (sure.length === 1 && !twiceInEmr) {
+      out.set(item.externalId, { kind: 'one', patient: sure[0]!.patient })
+      continue
+    }
+    const relevant = judged.filter((j) => j.contact || !j.linkedElsewhere)
+    if (relevant.length === 0) {
+      out.set(item.externalId, { kind: 'none' })
+      continue
+    }
+    out.set(item.externalId, {
+      kind: 'uncertain',
+      candidates: relevant.map((j) => ({
+        patientId: j.patient.id,
+        reason: j.linkedElsewhere
+          ? `same name, birth date and ${j.contact}, but already linked to record ${String(linkedTo.get(j.patient.id))}`
+          : j.contact
+            ? `same name, birth date and ${j.contact}, like another CRM patient`
+            : 'same name and birth date, but neither phone nor email agrees',
+      })),
+    })
+  }
+  return out
+}
+
+/**
+ * An uncertain match waits for a person on the candidates' links to this connection (those not
+ * linked to another record): `needs_attention` names the EMR record and what to do.
+ */
+export async function flagUncertainMatch(
+  db: DbOrTx,
+  options: { organizationId: string; connectionId: string; connector: string; title: string; externalId: string; candidates: { patientId: string; reason: string }[] },
+): Promise<void> {
+  for (const candidate of options.candidates) {
+    const link = await ensureLink(db, { organizationId: options.organizationId, recordType: 'patient', recordId: candidate.patientId, connectionId: options.connectionId, connector: options.connector })
+    if (link.external_id !== null) continue
+    await updateLink(db, link.id, {
+      state: 'needs_attention',
+      message: `${options.title} patient ${options.externalId} may be this patient (${candidate.reason}); it was not imported. If it is the same person, link it (PUT /api/patients/{id}/links/{connectionId} with externalId ${options.externalId}); otherwise correct the phone or email on either side.`,
+    })
+  }
+}
+
+function nameKey(fields: Record<string, unknown>): { first: string; last: string; dob: string } | null {
+  const first = normalizeName(fields.firstName)
+  const last = normalizeName(fields.lastName)
+  const dob = typeof fields.dob === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(fields.dob) ? fields.dob : null
+  return first && last && dob ? { first, last, dob } : null
+}
+
+function normalizeName(value: unknown): string | null {
+  if (typeof value !== 'string') return null
+  const normalized = value.normalize('NFKD').replace(/[\u0300-\u036f]/g, '').trim().toLowerCase().replace(/\s+/g, ' ')
+  return normalized === '' ? null : normalized
+}
+
+/** "phone" or "email" when the pulled record and the CRM patient share one, else null. */
+function sharedContact(fields: Record<string, unknown>, patient: Patient): string | null {
+  const pulledPhones = [fields.phone, fields.alternatePhone].map(phoneDigits).filter((p): p is string => p !== null)
+  const crmPhones = [patient.phone, patient.alternatePhone].map(phoneDigits).filter((p): p is string => p !== null)
+  if (pulledPhones.some((p) => crmPhones.includes(p))) return 'phone'
+  const email = typeof fields.email === 'string' ? fields.email.trim().toLowerCase() : ''
+  if (email !== '' && patient.email?.trim().toLowerCase() === email) return 'email'
+  return null
+}
+
+/** The last ten digits (US numbers with or without the leading 1), or null when too short to compare. */
+function phoneDigits(value: unknown): string | null {
+  if (typeof value !== 'string') return null
+  const digits = value.replace(/\D/g, '')
+  return digits.length >= 7 ? digits.slice(-10) : null
+}
