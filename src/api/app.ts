@@ -12,6 +12,10 @@ import { adminRoutes } from './routes/admin.js'
 import { connectionRoutes } from './routes/connections.js'
 import { logRoutes } from './routes/log.js'
 import { recordRoutes } from './routes/records.js'
+import { dashboardRoutes } from './routes/dashboard.js'
+import { mappingAidRoutes } from './routes/mappingAids.js'
+import { sessionRoutes } from './routes/sessions.js'
+import { registerWebSecurity, registerWebUi, sendUiPage } from './web.js'
 
 /** Builds the HTTP API (not listening); tests may use it with `inject`. */
 export async function buildApi(hub: Hub, options: { logger?: FastifyBaseLogger }): Promise<FastifyInstance> {
@@ -24,9 +28,11 @@ export async function buildApi(hub: Hub, options: { logger?: FastifyBaseLogger }
   app.setValidatorCompiler(validatorCompiler)
   app.setSerializerCompiler(checkedSerializer)
   app.setErrorHandler(errorHandler)
-  app.setNotFoundHandler((request, reply) =>
-    reply.code(404).send({ error: 'not_found', message: `No route ${request.method} ${request.url.split('?')[0]}` }),
-  )
+  app.setNotFoundHandler((request, reply) => {
+    if (sendUiPage(request, reply)) return reply
+    return reply.code(404).send({ error: 'not_found', message: `No route ${request.method} ${request.url.split('?')[0]}` })
+  })
+  await registerWebSecurity(app, { publicUrl: hub.config.publicUrl })
 
   await app.register(swagger, {
     openapi: {
@@ -64,14 +70,18 @@ export async function buildApi(hub: Hub, options: { logger?: FastifyBaseLogger }
 
   await app.register(
     async (api) => {
-      api.addHook('onRequest', authenticate(hub.db))
+      api.addHook('onRequest', authenticate(hub.db, { publicUrl: hub.config.publicUrl }))
       api.get('/openapi.json', { config: { role: 'public' }, schema: { hide: true } }, async () => app.swagger())
       await api.register(recordRoutes(hub))
       await api.register(connectionRoutes(hub))
       await api.register(logRoutes(hub))
       await api.register(adminRoutes(hub))
+      await api.register(sessionRoutes(hub))
+      await api.register(dashboardRoutes(hub))
+      await api.register(mappingAidRoutes(hub))
     },
     { prefix: '/api' },
   )
+  await registerWebUi(app)
   return app
 }
