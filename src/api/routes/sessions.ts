@@ -70,7 +70,11 @@ function setSessionCookie(request: FastifyRequest, reply: FastifyReply, publicUr
   reply.setCookie(SESSION_COOKIE, token, { ...cookieOptions(request, publicUrl), maxAge: Math.floor(SESSION_MAX_MS / 1000) })
 }
 
-/** Secure whenever the browser reaches the hub over TLS: directly, or through a proxy the public URL names. */
 function cookieOptions(request: FastifyRequest, publicUrl: string) {
-  return { path: '/', httpOnly: true, sameSite: 'strict' as const, secure: request.protocol === 'https' || publicUrl.startsWith('https:') }
+  return sessionCookieOptions(request.protocol, publicUrl)
+}
+
+/** Secure whenever the browser reaches the hub over TLS: directly, or through a proxy the public URL names. */
+export function sessionCookieOptions(protocol: string, publicUrl: string) {
+  return { path: '/', httpOnly: true, sameSite: 'strict' as const, secure: protocol === 'https' || publicUrl.startsWith('https:') }
 }
