@@ -1,5 +1,5 @@
 import { Badge, Button, Group, NavLink, Stack, Text, Title } from '@mantine/core'
-import type { ReactNode } from 'react'
+import { useEffect, type ReactNode } from 'react'
 import { Loading } from './components/states'
 import { Link, match, navigate, useLocation } from './router'
 import { useIsAdmin, useSession } from './session'
@@ -61,10 +61,7 @@ export function App() {
   if (loading) return <Loading label="Starting…" />
   if (!session) return <SignInPage />
 
-  if (path === '/' || path === '/sign-in') {
-    navigate(admin ? '/connections' : '/patients', { replace: true })
-    return null
-  }
+  if (path === '/' || path === '/sign-in') return <Redirect to={admin ? '/connections' : '/patients'} />
   // First match wins: `/connections/new` is listed before `/connections/:id`.
   const found = routes.map((r) => ({ route: r, params: match(r.pattern, path) })).find((m) => m.params)
 
@@ -108,6 +105,12 @@ export function App() {
       <main className="cb-main">{found ? found.route.render(found.params!) : <NotFound />}</main>
     </div>
   )
+}
+
+/** Goes to another address after rendering (changing the address while rendering would update the router mid-render). */
+function Redirect({ to }: { to: string }) {
+  useEffect(() => navigate(to, { replace: true }), [to])
+  return null
 }
 
 function NotFound() {

@@ -40,19 +40,22 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     })
   }, [client])
 
+  /** What one key was shown is not kept for the next (the session query itself stays observed). */
+  const forgetOtherQueries = () => client.removeQueries({ predicate: (q) => q.queryKey[0] !== SESSION_KEY[0] })
+
   const state: SessionState = {
     session,
     loading: query.isPending,
     async signIn(key) {
       const info = await unwrap(api.POST('/api/session', { body: { key } }))
       setCsrfToken(info.csrfToken)
-      client.clear()
+      forgetOtherQueries()
       client.setQueryData(SESSION_KEY, info)
     },
     async signOut() {
       await api.DELETE('/api/session')
       setCsrfToken(null)
-      client.clear()
+      forgetOtherQueries()
       client.setQueryData(SESSION_KEY, null)
     },
   }

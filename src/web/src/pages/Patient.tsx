@@ -157,8 +157,8 @@ function SettleLink({ patientId, connectionId, current }: { patientId: string; c
   })
   return (
     <Stack gap={4}>
-      <Group gap="xs" wrap="nowrap">
-        <TextInput aria-label="EMR id to link to" placeholder="EMR id" size="xs" value={externalId} onChange={(e) => setExternalId(e.currentTarget.value)} />
+      <Group gap="xs">
+        <TextInput aria-label="EMR id to link to" placeholder="EMR id" size="xs" w={140} value={externalId} onChange={(e) => setExternalId(e.currentTarget.value)} />
         <Button size="xs" variant="default" disabled={!externalId.trim()} onClick={() => settle.mutate(externalId.trim())}>
           Link
         </Button>
