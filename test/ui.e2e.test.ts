@@ -277,6 +277,41 @@ describe('the admin UI in Chromium', () => {
     await waitFor('the EMR value in the CRM', async () => (await hub.api('GET', `/api/patients/${patient.id}`)).body.phone === '7855551111')
   })
 
+  it('keeps accounts with their policies, API keys shown once, and the audit trail', async () => {
+    const { page } = admin
+    await open(page, 'Accounts')
+    await page.getByRole('button', { name: 'New account' }).click()
+    await page.getByRole('textbox', { name: 'Name', exact: true }).fill('Okafor family')
+    await page.getByRole('button', { name: 'Add a policy' }).click()
+    await page.getByLabel('Payer code of policy 1').fill('CIG01')
+    await page.getByLabel('Member id of policy 1').fill('U7654321')
+    await page.getByLabel('Subscriber relationship of policy 1').selectOption('spouse')
+    await page.getByRole('button', { name: 'Create account' }).click()
+    await page.getByRole('heading', { name: 'Okafor family' }).waitFor()
+    const account = (await hub.api('GET', '/api/accounts?limit=500')).body.items.find((a: { name: string }) => a.name === 'Okafor family')
+    expect(account.insurances).toEqual([expect.objectContaining({ payerCode: 'CIG01', memberId: 'U7654321', priority: 'primary', subscriber: { relationship: 'spouse' } })])
+
+    await open(page, 'API keys')
+    await page.getByLabel('Name').fill('Night shift')
+    await page.getByRole('button', { name: 'Create key' }).click()
+    const shown = await page.getByTestId('new-key-value').textContent()
+    expect(shown).toMatch(/^cbk_/)
+    expect((await hub.api('GET', '/api/patients', undefined, shown!)).status).toBe(200)
+    await page.reload()
+    expect(await page.content()).not.toContain(shown!) // shown once
+    const row = page.getByTestId('keys').locator('tr', { hasText: 'Night shift' })
+    await row.getByRole('button', { name: 'Revoke…' }).click()
+    await row.getByRole('button', { name: 'Revoke now' }).click()
+    await row.getByText('revoked').waitFor()
+    expect((await hub.api('GET', '/api/patients', undefined, shown!)).status).toBe(401)
+
+    await open(page, 'Audit trail')
+    await page.getByLabel('Action').fill('api_key.revoke')
+    await page.getByRole('button', { name: 'Filter' }).click()
+    await page.getByTestId('audit').getByText('Night shift').waitFor()
+    await screenshot(page, '13-audit')
+  })
+
   it('a staff key sees the staff view: no admin pages, exchange bodies redacted, no replay', async () => {
     const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } })
     const { page, complaints } = await openPage(context)
@@ -295,7 +330,7 @@ describe('the admin UI in Chromium', () => {
     await page.getByTestId('redacted').waitFor()
     expect(await page.getByTestId('request-body').textContent()).not.toContain('Dana')
     expect(await page.getByRole('button', { name: 'Replay' }).count()).toBe(0)
-    await screenshot(page, '13-staff-redacted')
+    await screenshot(page, '14-staff-redacted')
     expect(complaints).toEqual([])
     await context.close()
   })
@@ -308,7 +343,7 @@ describe('the admin UI in Chromium', () => {
     expect((await context.cookies()).find((c) => c.name === 'carebridge_session')).toBeUndefined()
     const replayed = await fetch(`${hub.url}/api/patients`, { headers: { cookie: `carebridge_session=${cookie.value}` } })
     expect(replayed.status).toBe(401)
-    await screenshot(page, '14-signed-out')
+    await screenshot(page, '15-signed-out')
   })
 
   it('the browser reported no Content Security Policy violation or script error on any page', () => {
