@@ -130,6 +130,14 @@ describe('the admin UI in Chromium', () => {
     await page.getByText('Saved.').waitFor()
     await page.getByRole('button', { name: 'Test connection' }).click()
     await page.getByTestId('test-result').getByText('Connected', { exact: true }).waitFor()
+
+    // Disable and enable again from the switch.
+    await page.getByRole('switch', { name: /Enabled: patient changes/ }).click({ force: true })
+    await page.getByRole('switch', { name: /Disabled: nothing is sent/ }).waitFor()
+    expect((await hub.api('GET', `/api/connections/${rittenId}`)).body.enabled).toBe(false)
+    await page.getByRole('switch', { name: /Disabled: nothing is sent/ }).click({ force: true })
+    await page.getByRole('switch', { name: /Enabled: patient changes/ }).waitFor()
+    expect((await hub.api('GET', `/api/connections/${rittenId}`)).body.enabled).toBe(true)
   })
 
   it('maps a payer code that the data carries and no map translates', async () => {

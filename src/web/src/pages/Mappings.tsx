@@ -168,7 +168,11 @@ function ValueMaps({ id, mappings, connector }: { id: string; mappings: Mappings
 
   const needle = search.trim().toLowerCase()
   const shown = needle ? rows.filter((r) => [r.map, r.from, r.to].some((t) => t.toLowerCase().includes(needle))) : rows
-  const maps = [...new Set([...Object.keys(mappings.valueMaps), ...shown.map((r) => r.map)])].filter((m) => shown.some((r) => r.map === m) || !needle)
+  const waiting = (map: string) => rows.some((r) => r.map === map && r.seen)
+  // Maps with values seen in data and not mapped come first: that is the work to do.
+  const maps = [...new Set([...Object.keys(mappings.valueMaps), ...shown.map((r) => r.map)])]
+    .filter((m) => shown.some((r) => r.map === m) || !needle)
+    .sort((a, b) => Number(waiting(b)) - Number(waiting(a)))
   const unmappedCount = rows.filter((r) => r.seen && !r.to).length
 
   const submit = () => {
