@@ -57,6 +57,7 @@ async function main(): Promise<void> {
 
   const lines = [
     `carebridge is running (${config.role === 'all' ? 'API and workers' : config.role}, ${database.embedded ? `embedded database in ${config.dataDir}` : 'PostgreSQL'})`,
+    ...(address ? [`  UI:          ${address}/  (admin UI: sign in with an API key)`] : []),
     ...(address ? [`  API:         ${address}/api  (OpenAPI: ${address}/api/openapi.json, health: ${address}/health)`] : []),
     ...(adminKey ? [`  Admin key:   ${adminKey}`] : []),
     ...Object.entries(simulators?.urls ?? {}).map(([name, url]) => `  Simulator:   ${name.padEnd(8)} ${url}`),

@@ -14,6 +14,10 @@ import { adminRoutes } from './routes/admin.js'
 import { connectionRoutes } from './routes/connections.js'
 import { logRoutes } from './routes/log.js'
 import { recordRoutes } from './routes/records.js'
+import { dashboardRoutes } from './routes/dashboard.js'
+import { mappingAidRoutes } from './routes/mappingAids.js'
+import { sessionRoutes } from './routes/sessions.js'
+import { registerWebSecurity, registerWebUi, sendUiPage } from './web.js'
 
 /** Builds the HTTP API (not listening); tests may use it with `inject`. */
 export async function buildApi(hub: Hub, options: { logger?: FastifyBaseLogger }): Promise<FastifyInstance> {
@@ -27,9 +31,11 @@ export async function buildApi(hub: Hub, options: { logger?: FastifyBaseLogger }
   app.setSerializerCompiler(checkedSerializer)
   app.setErrorHandler(createErrorHandler(hub.availability))
   app.addHook('preValidation', refuseNulCharacters)
-  app.setNotFoundHandler((request, reply) =>
-    reply.code(404).send({ error: 'not_found', message: `No route ${request.method} ${request.url.split('?')[0]}` }),
-  )
+  app.setNotFoundHandler((request, reply) => {
+    if (sendUiPage(request, reply)) return reply
+    return reply.code(404).send({ error: 'not_found', message: `No route ${request.method} ${request.url.split('?')[0]}` })
+  })
+  await registerWebSecurity(app, { publicUrl: hub.config.publicUrl })
 
   await app.register(swagger, {
     openapi: {
@@ -86,15 +92,19 @@ export async function buildApi(hub: Hub, options: { logger?: FastifyBaseLogger }
       api.addHook('onRequest', async (_request, reply) => {
         if (!hub.availability.up) return databaseUnavailable(reply)
       })
-      api.addHook('onRequest', authenticate(hub.db))
+      api.addHook('onRequest', authenticate(hub.db, { publicUrl: hub.config.publicUrl }))
       api.get('/openapi.json', { config: { role: 'public' }, schema: { hide: true } }, async () => app.swagger())
       await api.register(recordRoutes(hub))
       await api.register(connectionRoutes(hub))
       await api.register(logRoutes(hub))
       await api.register(adminRoutes(hub))
+      await api.register(sessionRoutes(hub))
+      await api.register(dashboardRoutes(hub))
+      await api.register(mappingAidRoutes(hub))
     },
     { prefix: '/api' },
   )
+  await registerWebUi(app)
   return app
 }
 

@@ -4,6 +4,7 @@ import * as initial from './migrations/0001_initial.js'
 import * as pullAndConflicts from './migrations/0002_pull_and_conflicts.js'
 import * as patientLinksConflicts from './migrations/0003_patient_links_conflicts.js'
 import * as jobFailuresSinceProgress from './migrations/0004_job_failures_since_progress.js'
+import * as sessions from './migrations/0006_sessions.js'
 import type { Database } from './schema.js'
 import { startEmbeddedPostgres } from './embedded.js'
 import { DatabaseAvailability, createGuardedPool } from './availability.js'
@@ -68,6 +69,7 @@ const migrations: Record<string, Migration> = {
   '0002_pull_and_conflicts': pullAndConflicts,
   '0003_patient_links_conflicts': patientLinksConflicts,
   '0004_job_failures_since_progress': jobFailuresSinceProgress,
+  '0006_sessions': sessions,
 }
 
 class StaticMigrationProvider implements MigrationProvider {
@@ -77,7 +79,9 @@ class StaticMigrationProvider implements MigrationProvider {
 }
 
 export function createMigrator(db: Db): Migrator {
-  return new Migrator({ db, provider: new StaticMigrationProvider() })
+  // Features land in any order (a database may hold 0006 before 0005 arrives); each migration
+  // stands alone, so a later-numbered one already applied does not block an earlier new one.
+  return new Migrator({ db, provider: new StaticMigrationProvider(), allowUnorderedMigrations: true })
 }
 
 export async function migrate(db: Db): Promise<void> {

@@ -12,6 +12,15 @@ export interface Database {
     created_at: Generated<Date>
     revoked_at: Date | null
   }
+  sessions: {
+    token_hash: string
+    organization_id: string
+    api_key_id: string
+    csrf_token: string
+    created_at: Generated<Date>
+    last_seen_at: ColumnType<Date, Date | undefined, Date>
+    expires_at: Date
+  }
   accounts: {
     id: string
     organization_id: string

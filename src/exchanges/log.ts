@@ -14,7 +14,10 @@ export const ExchangeFilter = z
     connectionId: z.string().uuid().optional(),
     jobId: z.string().uuid().optional(),
     status: z.enum(['ok', 'error']).optional(),
+    direction: z.enum(['outbound', 'inbound']).optional(),
     operation: z.string().max(40).optional(),
+    since: z.iso.datetime({ offset: true, error: 'since must be an ISO 8601 date-time' }).optional().describe('exchanges started at or after'),
+    until: z.iso.datetime({ offset: true, error: 'until must be an ISO 8601 date-time' }).optional().describe('exchanges started before'),
     cursor: z.string().max(200).optional(),
     limit: z.coerce.number().int().min(1).max(500).default(50),
   })
@@ -57,6 +60,9 @@ export async function listExchanges(db: DbOrTx, organizationId: string, filter: 
   if (filter.jobId) query = query.where('sync_job_id', '=', filter.jobId)
   if (filter.status) query = query.where('status', '=', filter.status)
   if (filter.operation) query = query.where('operation', '=', filter.operation)
+  if (filter.direction) query = query.where('direction', '=', filter.direction)
+  if (filter.since) query = query.where('started_at', '>=', new Date(filter.since))
+  if (filter.until) query = query.where('started_at', '<', new Date(filter.until))
   const rows = await applyCursor(query, { cursor: filter.cursor, limit: filter.limit, timeColumn: 'started_at' }).execute()
   return toPage(rows, filter.limit, (r) => ({ at: r.started_at, id: r.id }), toSummary)
 }

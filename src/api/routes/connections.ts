@@ -15,7 +15,7 @@ import {
   type ConnectionView,
 } from '../../connections/connections.js'
 import { listConnectors } from '../../connectors/registry.js'
-import type { CapabilityMatrix } from '../../connectors/connector.js'
+import type { CapabilityMatrix, Connector } from '../../connectors/connector.js'
 import { buildConnectorContext } from '../../engine/context.js'
 import { NotFoundError } from '../../errors.js'
 import { audit } from '../../security/audit.js'
@@ -32,15 +32,17 @@ export function connectionRoutes(hub: Hub): FastifyPluginAsyncZod {
   })
   return async (app) => {
     app.get('/connectors', { schema: { tags: ['connections'], summary: 'Available connectors: settings schema, capabilities, field catalog, default mappings', response: { 200: listOf(ConnectorInfo), ...errorResponses } } }, async () => ({
-      items: listConnectors().map((c) => ({
+      items: await Promise.all(listConnectors().map(async (c) => ({
         kind: c.kind,
         title: c.title,
         settingsSchema: z.toJSONSchema(c.settingsSchema, { io: 'input' }),
         credentialsSchema: z.toJSONSchema(c.secretsSchema, { io: 'input' }),
+        generatedCredentials: await generatedCredentialKeys(c),
+        defaultPullSchedule: c.defaultPullSchedule ?? null,
         capabilities: capabilityList(c.capabilities),
         fields: c.fields,
         defaults: c.defaults,
-      })),
+      }))),
       next: null,
     }))
 
@@ -174,6 +176,17 @@ async function loadOwnConnection(hub: Hub, organizationId: string, id: string) {
   const connection = await loadRunnableConnection(hub.db, hub.box, id)
   if (connection.row.organization_id !== organizationId) throw new NotFoundError('Connection')
   return connection
+}
+
+/** Which credentials the hub makes itself when a connection is added (a form does not ask for them); learnt once per connector. */
+const generatedKeys = new Map<string, Promise<string[]>>()
+function generatedCredentialKeys(connector: Connector<unknown, unknown>): Promise<string[]> {
+  let keys = generatedKeys.get(connector.kind)
+  if (!keys) {
+    keys = connector.generateSecrets ? connector.generateSecrets().then((secrets) => Object.keys(secrets)) : Promise.resolve([])
+    generatedKeys.set(connector.kind, keys)
+  }
+  return keys
 }
 
 export function capabilityList(matrix: CapabilityMatrix) {

@@ -154,6 +154,8 @@ export const ConnectorInfo = z.object({
   title: z.string(),
   settingsSchema: Json.describe('JSON Schema of `settings`'),
   credentialsSchema: Json.describe('JSON Schema of `credentials`'),
+  generatedCredentials: z.array(z.string()).describe('credentials the hub makes itself when a connection is added (not asked for)'),
+  defaultPullSchedule: z.string().nullable().describe('cron (UTC) of scheduled pulls when the settings name none'),
   capabilities: z.array(Capability),
   fields: z.array(z.object({ path: z.string(), label: z.string(), type: z.string() })).describe('the EMR fields a field map may target'),
   defaults: z.object({ fieldMap: z.array(z.object({ crm: z.string(), emr: z.string() })), valueMaps: Json }),

@@ -1,0 +1,214 @@
+import { Badge, Button, Checkbox, Group, JsonInput, NativeSelect, NumberInput, PasswordInput, Stack, Switch, TagsInput, Text, TextInput } from '@mantine/core'
+import { useState } from 'react'
+import { describeSchedule } from './schedule'
+import { words } from './format'
+
+/**
+ * A form rendered from a connector's JSON Schema (GET /api/connectors): no form is written per
+ * EMR, so a connector added to the registry gets its settings screen for free.
+ */
+export interface JsonSchema {
+  type?: string | string[]
+  properties?: Record<string, JsonSchema>
+  required?: string[]
+  description?: string
+  title?: string
+  default?: unknown
+  enum?: unknown[]
+  format?: string
+  minimum?: number
+  maximum?: number
+  items?: JsonSchema
+}
+
+export type FormValues = Record<string, unknown>
+
+interface Props {
+  schema: JsonSchema
+  values: FormValues
+  onChange(values: FormValues): void
+  /** Credentials: typed values are never shown back; those already set can be replaced. */
+  secret?: boolean
+  /** Which secrets the connection already has (edit form). */
+  alreadySet?: Record<string, 'set'>
+  /** Keys the hub fills itself (not asked for). */
+  skip?: string[]
+  disabled?: boolean
+  /** `settings.fieldname` → the hub's message, shown under that field. */
+  errors?: Record<string, string>
+  prefix: string
+}
+
+export function SchemaForm({ schema, values, onChange, secret, alreadySet, skip = [], disabled, errors = {}, prefix }: Props) {
+  const properties = Object.entries(schema.properties ?? {}).filter(([key]) => !skip.includes(key))
+  if (properties.length === 0) return <Text c="dimmed">Nothing to fill in.</Text>
+  const required = new Set(schema.required ?? [])
+  const set = (key: string, value: unknown) => {
+    const next = { ...values }
+    if (value === undefined || value === '') delete next[key]
+    else next[key] = value
+    onChange(next)
+  }
+  return (
+    <Stack gap="sm">
+      {properties.map(([key, property]) => (
+        <SchemaField
+          key={key}
+          name={key}
+          property={property}
+          value={values[key]}
+          onChange={(v) => set(key, v)}
+          required={required.has(key) && property.default === undefined && !alreadySet?.[key]}
+          secret={secret}
+          isSet={alreadySet?.[key] === 'set'}
+          disabled={disabled}
+          error={errors[`${prefix}.${key}`]}
+        />
+      ))}
+    </Stack>
+  )
+}
+
+interface FieldProps {
+  name: string
+  property: JsonSchema
+  value: unknown
+  onChange(value: unknown): void
+  required: boolean
+  secret?: boolean
+  isSet: boolean
+  disabled?: boolean
+  error?: string
+}
+
+function SchemaField({ name, property, value, onChange, required, secret, isSet, disabled, error }: FieldProps) {
+  const label = property.title ?? words(name).replace(/^./, (c) => c.toUpperCase())
+  const common = { label, description: property.description, required, disabled, error }
+  const type = Array.isArray(property.type) ? property.type.find((t) => t !== 'null') : property.type
+
+  if (secret && type === 'string') return <SecretField {...common} isSet={isSet} value={value as string | undefined} onChange={onChange} />
+  if (property.enum && property.enum.every((v) => typeof v === 'string')) {
+    const options = property.enum as string[]
+    return (
+      <NativeSelect
+        {...common}
+        data={[{ value: '', label: property.default !== undefined ? `(default: ${String(property.default)})` : '—' }, ...options]}
+        value={(value as string | undefined) ?? ''}
+        onChange={(e) => onChange(e.currentTarget.value || undefined)}
+      />
+    )
+  }
+  if (type === 'boolean') {
+    const checked = (value as boolean | undefined) ?? (property.default as boolean | undefined) ?? false
+    return <Switch label={label} description={property.description} checked={checked} disabled={disabled} error={error} onChange={(e) => onChange(e.currentTarget.checked)} />
+  }
+  if (type === 'integer' || type === 'number') {
+    return (
+      <NumberInput
+        {...common}
+        placeholder={property.default !== undefined ? String(property.default) : undefined}
+        min={property.minimum}
+        max={property.maximum}
+        allowDecimal={type === 'number'}
+        value={(value as number | undefined) ?? ''}
+        onChange={(v) => onChange(typeof v === 'number' ? v : undefined)}
+      />
+    )
+  }
+  if (type === 'array' && property.items?.enum) {
+    const chosen = (value as string[] | undefined) ?? (property.default as string[] | undefined) ?? []
+    return (
+      <Checkbox.Group {...common} value={chosen} onChange={(v) => onChange(v)}>
+        <Group mt={4}>
+          {(property.items.enum as string[]).map((option) => (
+            <Checkbox key={option} value={option} label={words(option)} disabled={disabled} />
+          ))}
+        </Group>
+      </Checkbox.Group>
+    )
+  }
+  if (type === 'array') {
+    return <TagsInput {...common} value={(value as string[] | undefined) ?? []} onChange={(v) => onChange(v.length ? v : undefined)} />
+  }
+  if (type === 'string') {
+    const text = (value as string | undefined) ?? ''
+    // The engine reads `pullSchedule` as the connection's cron: show it in words as it is typed.
+    const schedule = name === 'pullSchedule' ? describeSchedule(text || (property.default as string | undefined) || '') : null
+    return (
+      <Stack gap={2}>
+        <TextInput
+          {...common}
+          type={property.format === 'uri' ? 'url' : 'text'}
+          placeholder={property.default !== undefined ? String(property.default) : undefined}
+          value={text}
+          onChange={(e) => onChange(e.currentTarget.value)}
+        />
+        {schedule && (
+          <Text size="sm" c={schedule.ok ? 'dimmed' : 'red'} data-testid="schedule-words">
+            {schedule.text}
+          </Text>
+        )}
+      </Stack>
+    )
+  }
+  return <JsonField {...common} value={value} onChange={onChange} />
+}
+
+function SecretField({ label, description, required, disabled, error, isSet, value, onChange }: { label: string; description?: string; required: boolean; disabled?: boolean; error?: string; isSet: boolean; value: string | undefined; onChange(v: unknown): void }) {
+  const [replacing, setReplacing] = useState(!isSet)
+  if (!replacing) {
+    return (
+      <Group gap="sm" align="end">
+        <Stack gap={2}>
+          <Text size="sm" fw={500}>
+            {label}
+          </Text>
+          <Badge color="green" variant="light" data-testid={`secret-${label}`}>
+            set
+          </Badge>
+        </Stack>
+        <Button variant="default" size="xs" disabled={disabled} onClick={() => setReplacing(true)}>
+          Replace {label.toLowerCase()}
+        </Button>
+      </Group>
+    )
+  }
+  return (
+    <PasswordInput
+      label={label}
+      description={description ?? (isSet ? 'Write-only: the value set now is never shown' : 'Write-only: stored encrypted, never shown again')}
+      required={required}
+      disabled={disabled}
+      error={error}
+      autoComplete="new-password"
+      value={value ?? ''}
+      onChange={(e) => onChange(e.currentTarget.value)}
+    />
+  )
+}
+
+function JsonField({ label, description, required, disabled, error, value, onChange }: { label: string; description?: string; required: boolean; disabled?: boolean; error?: string; value: unknown; onChange(v: unknown): void }) {
+  const [text, setText] = useState(value === undefined ? '' : JSON.stringify(value, null, 2))
+  return (
+    <JsonInput
+      label={label}
+      description={description ?? 'JSON'}
+      required={required}
+      disabled={disabled}
+      error={error}
+      validationError="Not valid JSON"
+      formatOnBlur
+      autosize
+      minRows={2}
+      value={text}
+      onChange={(next) => {
+        setText(next)
+        try {
+          onChange(next.trim() ? JSON.parse(next) : undefined)
+        } catch {
+          // kept as text until it parses
+        }
+      }}
+    />
+  )
+}
