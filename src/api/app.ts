@@ -12,6 +12,7 @@ import { adminRoutes } from './routes/admin.js'
 import { connectionRoutes } from './routes/connections.js'
 import { logRoutes } from './routes/log.js'
 import { recordRoutes } from './routes/records.js'
+import { inboundRoutes } from './routes/inbound.js'
 
 /** Builds the HTTP API (not listening); tests may use it with `inject`. */
 export async function buildApi(hub: Hub, options: { logger?: FastifyBaseLogger }): Promise<FastifyInstance> {
@@ -70,6 +71,7 @@ export async function buildApi(hub: Hub, options: { logger?: FastifyBaseLogger }
       await api.register(connectionRoutes(hub))
       await api.register(logRoutes(hub))
       await api.register(adminRoutes(hub))
+      await api.register(inboundRoutes(hub))
     },
     { prefix: '/api' },
   )

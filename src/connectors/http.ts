@@ -26,6 +26,21 @@ export interface HttpRequest {
   details?: Record<string, unknown>
   /** Not counted against the connection's rate limit (e.g. an endpoint the system meters apart). */
   unpaced?: boolean
+  /**
+   * Signs the request as it will go on the wire: called last, with the final method, URL, headers
+   * and body text (exactly the bytes sent), and returns the headers to add (e.g. KIPU's Date,
+   * Content-MD5 and Authorization). `details` (never secrets) are kept with the exchange, e.g.
+   * the canonical string that was signed, so a 401 can be debugged.
+   */
+  sign?(request: OutgoingRequest): { headers: Record<string, string>; details?: Record<string, unknown> }
+}
+
+/** A request as the door is about to send it. */
+export interface OutgoingRequest {
+  method: HttpRequest['method']
+  url: string
+  headers: Readonly<Record<string, string>>
+  body: string | undefined
 }
 
 export interface HttpResponse {

@@ -3,6 +3,7 @@ import pg from 'pg'
 import * as initial from './migrations/0001_initial.js'
 import * as pullAndConflicts from './migrations/0002_pull_and_conflicts.js'
 import * as patientLinksConflicts from './migrations/0003_patient_links_conflicts.js'
+import * as kipuInbound from './migrations/0005_kipu_inbound.js'
 import type { Database } from './schema.js'
 import { startEmbeddedPostgres } from './embedded.js'
 
@@ -55,6 +56,7 @@ const migrations: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_pull_and_conflicts': pullAndConflicts,
   '0003_patient_links_conflicts': patientLinksConflicts,
+  '0005_kipu_inbound': kipuInbound,
 }
 
 class StaticMigrationProvider implements MigrationProvider {

@@ -7,7 +7,7 @@ import { getConnector } from '../connectors/registry.js'
 import { lastFireTime } from './schedule.js'
 import { sql } from 'kysely'
 import { queueDepth } from '../observability/metrics.js'
-import { enqueueJob, redispatchOrphans } from './jobs.js'
+import { enqueueJob, redispatchOrphans, type JobKind } from './jobs.js'
 import { ensureLink, updateLink } from './links.js'
 import { runJob, type EngineDeps } from './runner.js'
 import { setPatientLink, type LinkChange, type LinkTarget } from './relink.js'
@@ -92,10 +92,11 @@ export class Engine {
       const job = await enqueueJob(trx, this.deps.queue, {
         organizationId,
         connectionId: original.connection_id,
-        kind: original.kind as 'push_patient' | 'pull',
+        kind: original.kind as JobKind,
         recordType: original.record_type,
         recordId: original.record_id,
         replayOf: original.id,
+        input: original.input,
       })
       return { jobId: job.id }
     }).finally(() => this.nudge())
