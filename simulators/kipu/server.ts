@@ -50,6 +50,11 @@ export function createKipuSimulator(options: KipuSimulatorOptions = {}): KipuSim
   answerErrorsAsKipu(app)
   installSimControl(app, store, { faultBody: (status, message) => kipuError(message ?? (status === 503 ? 'The service is overloaded with requests' : `Injected fault (${status})`)) })
   registerKipuRoutes(app, store)
+  // Answers carry the simulated clock, as KIPU's carry its own: a client can see how far apart they are.
+  app.addHook('onSend', async (_request, reply, payload) => {
+    void reply.header('date', new Date(store.clock()).toUTCString())
+    return payload
+  })
 
   return {
     app,

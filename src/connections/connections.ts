@@ -189,7 +189,7 @@ export async function putMappings(db: DbOrTx, organizationId: string, id: string
   const row = await getRow(db, organizationId, id)
   const connector = requireConnector(row.connector)
   const problems = [
-    ...(input.fieldMap ? checkFieldMap(input.fieldMap, connector.fields) : []),
+    ...(input.fieldMap ? checkFieldMap(input.fieldMap, connector.fields, connector.title) : []),
     ...(input.valueMaps ? checkValueMaps(input.valueMaps, connector.defaults, connector.fields) : []),
     ...Object.keys(input.ownership?.fields ?? {})
       .filter((field) => !isCrmPatientField(field))
