@@ -334,17 +334,15 @@ function offsetMs(at: number, timeZone: string): number {
   return wall - Math.floor(at / 1000) * 1000
 }
 
+const formats = new Map<string, Intl.DateTimeFormat>()
+
 function parts(at: number, timeZone: string): Record<'year' | 'month' | 'day' | 'hour' | 'minute' | 'second', string> {
-  const formatted = new Intl.DateTimeFormat('en-US', {
-    timeZone,
-    hourCycle: 'h23',
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-  }).formatToParts(new Date(at))
+  let format = formats.get(timeZone)
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' })
+    formats.set(timeZone, format)
+  }
+  const formatted = format.formatToParts(new Date(at))
   const get = (type: string) => formatted.find((p) => p.type === type)?.value ?? '00'
   return { year: get('year'), month: get('month'), day: get('day'), hour: get('hour'), minute: get('minute'), second: get('second') }
 }

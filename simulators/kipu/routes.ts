@@ -90,7 +90,7 @@ function registerPatientRoutes(app: FastifyInstance, store: KipuStore): void {
         return admitted !== '' && (!start || admitted >= start.slice(0, 10)) && (!end || admitted <= end.slice(0, 10))
       })
     }
-    return listAnswer('patients', charts.map((c) => store.charts.view(c, phi)), page)
+    return listAnswer('patients', charts, page, (c) => store.charts.view(c, phi))
   })
 
   app.get('/api/patients/latest', async (request, reply) => {
@@ -103,7 +103,7 @@ function registerPatientRoutes(app: FastifyInstance, store: KipuStore): void {
     const end = instant(single(query.end_date)) ?? store.clock()
     if (start === null) return reply.code(400).send(kipuError('start_date is required (ISO 8601 date or date-time)'))
     const charts = store.charts.updatedBetween(start, end)
-    return listAnswer('patients', charts.map((c) => store.charts.view(c, phi)), page)
+    return listAnswer('patients', charts, page, (c) => store.charts.view(c, phi))
   })
 
   app.get<{ Params: { id: string } }>('/api/patients/:id', async (request, reply) => {
@@ -127,7 +127,7 @@ function registerReferenceRoutes(app: FastifyInstance): void {
     app.get(path, async (request, reply) => {
       const page = paging(request.query as Query)
       if (!page) return reply.code(400).send(kipuError(MESSAGES.badPage))
-      return listAnswer(key, [...items], page)
+      return listAnswer(key, items, page, (item) => item)
     })
   }
 }
@@ -261,12 +261,12 @@ function paging(query: Query): { page: number; per: number } | null {
   return { page: p, per: n }
 }
 
-/** [V] Pagination values are strings. */
-function listAnswer(key: string, items: unknown[], { page, per }: { page: number; per: number }): Record<string, unknown> {
+/** [V] Pagination values are strings. Only the page asked for is rendered. */
+function listAnswer<T>(key: string, items: readonly T[], { page, per }: { page: number; per: number }, render: (item: T) => unknown): Record<string, unknown> {
   const totalPages = Math.max(1, Math.ceil(items.length / per))
   return {
     pagination: { current_page: String(page), total_pages: String(totalPages), records_per_page: String(per), total_records: String(items.length) },
-    [key]: items.slice((page - 1) * per, page * per),
+    [key]: items.slice((page - 1) * per, page * per).map(render),
   }
 }
 

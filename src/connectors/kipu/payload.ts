@@ -251,6 +251,13 @@ function countryCode(country: string): string {
   return /^(united states( of america)?|usa?|u\.s\.a?\.?)$/i.test(country.trim()) ? 'US' : country
 }
 
+const dayFormats = new Map<string, Intl.DateTimeFormat>()
+function dayFormat(timeZone: string): Intl.DateTimeFormat {
+  let format = dayFormats.get(timeZone)
+  if (!format) dayFormats.set(timeZone, (format = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' })))
+  return format
+}
+
 /**
  * The facility-local date of a KIPU time: "2025-04-28T07:00:00.000Z" read in the facility's zone
  * (midnight Pacific time is 07:00 UTC), or a zone-less "2025-04-16 00:00:00" as written.
@@ -259,7 +266,7 @@ export function localDate(value: string, timeZone: string): string | null {
   if (/^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2})?)?$/.test(value)) return value.slice(0, 10)
   const at = Date.parse(value)
   if (Number.isNaN(at)) return null
-  const parts = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).formatToParts(new Date(at))
+  const parts = dayFormat(timeZone).formatToParts(new Date(at))
   const get = (type: string) => parts.find((p) => p.type === type)?.value
   return `${get('year')}-${get('month')}-${get('day')}`
 }
