@@ -198,11 +198,17 @@ export interface FlowStep<Input, Settings, Secrets> {
   run(input: Input, ctx: StepContext<Settings, Secrets>): Promise<StepResult>
 }
 
-export interface PushPatientFlow<Settings, Secrets> {
-  steps: FlowStep<PatientPushInput, Settings, Secrets>[]
+/**
+ * Sending one record of a type to the system: named, idempotent steps over an input the engine
+ * loads for that record type (a patient with its account; a referral with its attachments…).
+ */
+export interface PushFlow<Input, Settings, Secrets> {
+  steps: FlowStep<Input, Settings, Secrets>[]
   /** Exactly what each step would send now, and what is left out and why (F10). */
-  preview(input: PatientPushInput, link: LinkSnapshot, settings: Settings): PushPreview
+  preview(input: Input, link: LinkSnapshot, settings: Settings): PushPreview
 }
+
+export type PushPatientFlow<Settings, Secrets> = PushFlow<PatientPushInput, Settings, Secrets>
 
 export interface PushPreview {
   steps: { step: string; method: string; path: string; body: unknown; skipped?: string }[]
