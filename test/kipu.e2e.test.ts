@@ -407,6 +407,17 @@ describe('KIPU pull (gated on admission) and webhooks', () => {
     expect(imported[0]).toMatchObject({ firstName: 'Kim', dob: '1988-03-04', gender: 'female', paymentMethod: 'self_pay', levelOfCare: 'Residential', programId: null })
     const unmapped = (await hub.api('GET', `/api/connections/${connectionId}/unmapped-values`)).body.items
     expect(unmapped).toContainEqual(expect.objectContaining({ field: 'programId', value: 'Mental Health', valueMap: 'program', externalId: staffChart.casefile_id }))
+
+    // Once mapped, a full pull (the census again) brings it to the unchanged chart too.
+    expect((await hub.api('PUT', `/api/connections/${connectionId}/mappings`, { valueMaps: { ...VALUE_MAPS, program: { ...VALUE_MAPS.program, iop: 'Mental Health' } } })).status).toBe(200)
+    expect((await hub.api('GET', `/api/connections/${connectionId}/unmapped-values`)).body.items).not.toContainEqual(expect.objectContaining({ value: 'Mental Health' }))
+    const started = await hub.api('POST', `/api/connections/${connectionId}/pull?full=true`)
+    await waitFor('the full pull', async () => (await hub.api('GET', `/api/jobs/${started.body.jobId}`)).body.state === 'succeeded')
+    // Newest first: the full pull read the census; the one before it, what changed since the first (latest).
+    const pulls = (await hub.api('GET', `/api/exchanges?connectionId=${connectionId}&operation=pull%20patients&limit=3`)).body.items
+    const urls = await Promise.all(pulls.map(async (e: { id: string }) => (await hub.api('GET', `/api/exchanges/${e.id}`)).body.url as string))
+    expect(urls.map((u) => new URL(u).pathname)).toEqual(['/api/patients/census', '/api/patients/latest', '/api/patients/census'])
+    expect((await hub.api('GET', `/api/patients/${imported[0].id}`)).body.programId).toBe('iop')
   })
 
   it('pulls one patient on a verified KIPU webhook, records the call, and applies a repeated event once', async () => {

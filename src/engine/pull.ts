@@ -54,7 +54,8 @@ export async function runPull(deps: EngineDeps, job: SyncJobRow, connection: Run
   const ctx = buildConnectorContext(deps, connection, { organizationId: job.organization_id, syncJobId: job.id, recordType: null, recordId: null, attempt: job.attempts })
   const otherTargets = (await pushTargets(deps.db, job.organization_id, 'patient')).filter((t) => t.id !== connection.row.id)
   const options: StoreOptions = { pushElsewhere: otherTargets.length > 0, importUnmatched: flow.importsUnmatched?.(connection.settings) ?? true }
-  const window: PullWindow = { since: await lastPullStart(deps, connection.row.id, job.id) }
+  const full = (job.input as { full?: unknown } | null)?.full === true
+  const window: PullWindow = { since: full ? null : await lastPullStart(deps, connection.row.id, job.id) }
 
   const resources = typeof flow.resources === 'function' ? flow.resources(connection.settings) : flow.resources
   for (const resource of resources) {

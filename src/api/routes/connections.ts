@@ -116,9 +116,18 @@ export function connectionRoutes(hub: Hub): FastifyPluginAsyncZod {
 
     app.post(
       '/connections/:id/pull',
-      { config: { role: 'admin' }, schema: { tags: ['connections'], summary: 'Pull now: start a pull from the EMR; follow it at GET /api/jobs/{jobId}', params: IdParams, response: { 202: PullStarted, ...errorResponses } } },
+      {
+        config: { role: 'admin' },
+        schema: {
+          tags: ['connections'],
+          summary: 'Pull now: start a pull from the EMR; follow it at GET /api/jobs/{jobId}. `?full=true` reads everything again (KIPU: the census) instead of what changed since the last pull',
+          params: IdParams,
+          querystring: z.object({ full: z.enum(['true', 'false']).optional().describe('read everything again, e.g. after mapping values a pull left out') }).strict(),
+          response: { 202: PullStarted, ...errorResponses },
+        },
+      },
       async (request, reply) => {
-        const result = await hub.engine.startPull(request.actor.organizationId, request.params.id)
+        const result = await hub.engine.startPull(request.actor.organizationId, request.params.id, { full: request.query.full === 'true' })
         await audit(hub.db, request.actor, 'connection.pull', { type: 'connection', id: request.params.id }, result)
         return reply.code(202).send(result)
       },
