@@ -85,7 +85,7 @@ async function closedPort(): Promise<number> {
 }
 
 let counter = 0
-/** Seed 002's create payload, as a CRM patient. */
+/** The KIPU integration article's create payload, as a CRM patient. */
 function seedPatient(extra: Record<string, unknown> = {}) {
   counter += 1
   return {
@@ -166,12 +166,12 @@ describe('KIPU connection', () => {
     expect(kipu.inbound).toMatch(/APIAuth/)
     const capabilities = (await hub.api('GET', `/api/connections/${connectionId}/capabilities`)).body.items
     expect(capabilities).toContainEqual(expect.objectContaining({ dataType: 'patient', direction: 'pull', supported: true }))
-    expect(capabilities).toContainEqual({ dataType: 'encounter', direction: 'push', supported: false, reason: 'Not part of this integration (seed 002)' })
+    expect(capabilities).toContainEqual({ dataType: 'encounter', direction: 'push', supported: false, reason: 'Not part of the KIPU integration' })
   })
 })
 
 describe('KIPU push', () => {
-  it('creates seed 002\u2019s payload field for field, with mapped insurance and the subscriber as a contact', async () => {
+  it('creates the KIPU integration article\u2019s payload field for field, with mapped insurance and the subscriber as a contact', async () => {
     const account = (
       await hub.api('POST', '/api/accounts', {
         name: 'Doe family',
@@ -370,7 +370,7 @@ describe('KIPU pull (gated on admission) and webhooks', () => {
     expect(stillWaiting).not.toContain(link.externalId)
     expect(stillWaiting).not.toContain(staffChart.casefile_id)
 
-    // Seed 002's pull payload, field for field.
+    // The KIPU integration article's pull payload, field for field.
     const { body: back } = await hub.api('GET', `/api/patients/${pushed.id}`)
     expect(back).toMatchObject({
       firstName: 'Test1',

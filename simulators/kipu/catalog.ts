@@ -1,9 +1,9 @@
 /**
  * What `document.data` of POST/PATCH /api/patients accepts: each field's type and, where KIPU
  * has a picklist, its allowed values. Unknown fields and wrong types are refused with 422.
- * The field names are seed 002's create payload plus the others KIPU's create documents
+ * The field names are the KIPU integration article's create payload plus the others KIPU's create documents
  * (middle_name, ssn, race, ethnicity, sending_app_patient_id, insurances_attributes,
- * patient_contacts_attributes). Picklist values are [I]: seed 002 shows one value of each.
+ * patient_contacts_attributes). Picklist values are [I]: the KIPU integration article shows one value of each.
  */
 
 export type FieldRule =

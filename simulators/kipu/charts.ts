@@ -1,7 +1,7 @@
 /**
  * The simulated instance's patient charts: created and PATCHed through the API (by a sending app
  * such as the hub) or by "KIPU staff" through /_sim, admitted (MR number, admission date and the
- * post-admission fields of seed 002), and read back in KIPU's pull shape.
+ * post-admission fields of the KIPU integration article), and read back in KIPU's pull shape.
  */
 import { randomUUID } from 'node:crypto'
 import {
@@ -55,7 +55,7 @@ export interface PatientDocument {
 
 export type Checked<T> = { ok: true; value: T } | { ok: false; message: string }
 
-/** Seed 002's post-admission values: what an admission fills unless told otherwise. */
+/** The KIPU integration article's post-admission values: what an admission fills unless told otherwise. */
 export const ADMISSION_DEFAULTS: Admission = {
   level_of_care: 'Residential',
   program: 'Substance Use',
@@ -178,7 +178,7 @@ export class ChartBook {
     return this.charts.filter((c) => c.updatedAt >= start && c.updatedAt <= end)
   }
 
-  /** The chart as KIPU's reads return it (seed 002's pull payload), less what `phiLevel` hides. */
+  /** The chart as KIPU's reads return it (the KIPU integration article's pull payload), less what `phiLevel` hides. */
   view(chart: Chart, phiLevel: PhiLevel = 'high'): Record<string, unknown> {
     const d = chart.data
     const text = (value: unknown) => (value === undefined || value === null ? '' : String(value))
@@ -305,7 +305,7 @@ function normalize(rule: FieldRule, value: unknown): unknown {
   return value
 }
 
-/** [I] KIPU spells the United States out on reads (seed 002: sent "US", read "United States"). */
+/** [I] KIPU spells the United States out on reads (the KIPU integration article: sent "US", read "United States"). */
 function countryName(country: string): string {
   return /^(us|usa|u\.s\.a?\.?)$/i.test(country.trim()) ? 'United States' : country
 }

@@ -50,7 +50,7 @@ export const PAGE = { defaultPer: 20, maxPer: 100 } as const
 export type CreateAnswer = 'ids' | 'empty'
 
 /**
- * [I] Patient reads (GET /api/patients/{id}, census, latest) answer the fields of seed 002's
+ * [I] Patient reads (GET /api/patients/{id}, census, latest) answer the fields of the KIPU integration article's
  * "what Dazos pulls back" list, plus the chart ids (`casefile_id`, `patient_master_id`,
  * `location_id`, `location_name`) and `sending_app_patient_id` as the sending app gave it.
  * Single reads are wrapped as `{"patient": {…}}`, lists as `{"pagination": {…}, "patients": […]}`.
@@ -76,13 +76,13 @@ export const PHI_HIDDEN: Record<'high' | 'medium' | 'low', readonly string[]> = 
  */
 export const NESTED_MATCH = { insurance: 'policy_no', contact: 'full_name' } as const
 
-/** [I] Admission times are facility-local; the simulated facility is on Pacific time (seed 002 shows 07:00Z). */
+/** [I] Admission times are facility-local; the simulated facility is on Pacific time (the KIPU integration article shows 07:00Z). */
 export const FACILITY_TIME_ZONE = 'America/Los_Angeles'
 
-/** [I] MR numbers look like seed 002's "DHR2025-63": a prefix, the admission year, a sequence. */
+/** [I] MR numbers look like the KIPU integration article's "DHR2025-63": a prefix, the admission year, a sequence. */
 export const MR_PREFIX = 'DHR'
 
-/** [I] payment_method_category codes by payment method (seed 002 shows Insurance → "2"). */
+/** [I] payment_method_category codes by payment method (the KIPU integration article shows Insurance → "2"). */
 export const PAYMENT_METHOD_CATEGORY: Record<string, string> = { Insurance: '2', 'Self Pay': '1', Scholarship: '3', Other: '4' }
 
 /**

@@ -1,7 +1,7 @@
 /**
  * The simulated instance's reference lists: locations (GET /api/locations), care levels
  * (GET /api/care_levels), payors (GET /api/settings/payors) and referrers
- * (GET /api/contacts/referrers). Seed 002 fixes two of them: location "2" and referrer "11"
+ * (GET /api/contacts/referrers). The KIPU integration article fixes two of them: location "2" and referrer "11"
  * ("Recovery in the Ocean"). [I] The item shapes (`{id, name, …}` under a plural key).
  */
 export interface Location {
@@ -52,10 +52,10 @@ export const KIPU_REFERRERS: readonly Referrer[] = [
   { id: 13, name: 'Douglas County Drug Court', contact_type: 'Court' },
 ]
 
-/** [I] Programs a chart can be admitted to (seed 002 shows "Substance Use"). */
+/** [I] Programs a chart can be admitted to (the KIPU integration article shows "Substance Use"). */
 export const KIPU_PROGRAMS = ['Substance Use', 'Mental Health', 'Dual Diagnosis'] as const
 
-/** [I] The discharge / transition plans a chart can carry (seed 002 shows id 4, "Outpatient Program"). */
+/** [I] The discharge / transition plans a chart can carry (the KIPU integration article shows id 4, "Outpatient Program"). */
 export const KIPU_TRANSITIONS: readonly { id: string; name: string }[] = [
   { id: '1', name: 'Home' },
   { id: '2', name: 'Sober Living' },

@@ -132,7 +132,7 @@ describe('KIPU simulator: APIAuth', () => {
 })
 
 describe('KIPU simulator: patients', () => {
-  it('creates seed 002\u2019s payload (201), PATCHes it, and reads it back in the pull shape', async () => {
+  it('creates the KIPU integration article\u2019s payload (201), PATCHes it, and reads it back in the pull shape', async () => {
     const created = await call('POST', '/api/patients', document({ ...SEED_002, sending_app_patient_id: 'crm-1', insurances_attributes: [{ insurance_company: 'Aetna', policy_no: 'A123456789', group_ID: 'GR987654321', insurance_type: 'Primary' }], patient_contacts_attributes: [{ full_name: 'Jane Doe', relationship: 'Mother', phone: '555-123-4567' }] }))
     expect(created.status).toBe(201)
     const { id, patient_master_id: master, casefile_id: casefile } = created.body
@@ -191,7 +191,7 @@ describe('KIPU simulator: patients', () => {
     expect((await call('GET', `/api/patients/latest?app_id=${DEMO_KIPU.appId}&start_date=${encodeURIComponent(future)}`)).body.patients).toEqual([])
   })
 
-  it('admits a chart through /_sim: MR number, admission and seed 002\u2019s post-admission fields', async () => {
+  it('admits a chart through /_sim: MR number, admission and the KIPU integration article\u2019s post-admission fields', async () => {
     const created = await call('POST', '/api/patients', document({ first_name: 'A', last_name: 'B', dob: '1990-01-01', sending_app_patient_id: 'crm-2' }))
     const casefile = created.body.casefile_id
     const res = await fetch(`${base}/_sim/patients/${encodeURIComponent(casefile)}/admit`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ admission_date: '2025-04-28 00:00:00' }) })

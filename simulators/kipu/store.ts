@@ -36,7 +36,7 @@ export class KipuStore implements SimulatorStore {
     return this.now() + this.clockOffsetMs
   }
 
-  /** `count` charts with seed-002-like data, admitted unless told otherwise; ids of the first and last. */
+  /** `count` charts with data like the KIPU integration article's, admitted unless told otherwise; returns how many. */
   seed(count: number, admitted: boolean): number {
     for (let i = 1; i <= count; i++) {
       const location = KIPU_LOCATIONS[i % KIPU_LOCATIONS.length]!

@@ -238,7 +238,7 @@ export const Pagination = z.object({
   total_records: z.string(),
 })
 
-/** A patient as KIPU's reads return it (seed 002's pull payload); only the chart id is required. */
+/** A patient as KIPU's reads return it (the KIPU integration article's pull payload); only the chart id is required. */
 export const KipuPatientView = z
   .object({ casefile_id: z.string().regex(/^\d+:[0-9A-Za-z-]+$/, 'must be "{location_patient_id}:{patient_master_id}"') })
   .passthrough()

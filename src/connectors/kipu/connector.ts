@@ -36,7 +36,7 @@ export type KipuPullResource = (typeof KIPU_PULL_RESOURCES)[number]
 const LOOKUP_MARGIN_MS = 10 * 60_000
 
 /**
- * Create (seed 002): POST /api/patients with the whole payload and our id as
+ * Create (the KIPU integration article): POST /api/patients with the whole payload and our id as
  * sending_app_patient_id. KIPU's create is not idempotent, so when an earlier attempt started a
  * create whose answer never came (or a person cleared the link), the patient is first looked up by
  * sending_app_patient_id and adopted if KIPU has it.
@@ -145,7 +145,7 @@ export const kipuConnector: Connector<KipuSettingsT, KipuSecretsT, KipuPullResou
   secretsSchema: KipuSecrets,
   capabilities: {
     patient: {
-      push: { supported: true, note: 'create (POST /api/patients) with seed 002\u2019s payload, then PATCH; a lost create is found by sending_app_patient_id' },
+      push: { supported: true, note: 'create (POST /api/patients) with the KIPU integration article\u2019s payload, then PATCH; a lost create is found by sending_app_patient_id' },
       pull: { supported: true, note: 'census, then latest by updated-at; only admitted patients (first and last name, DOB, admission date, MR number)' },
     },
     insurance: {
@@ -153,9 +153,9 @@ export const kipuConnector: Connector<KipuSettingsT, KipuSecretsT, KipuPullResou
       pull: { supported: true, note: 'read-only on the patient' },
     },
     location: { push: { supported: false, reason: 'Locations are managed in KIPU' }, pull: { supported: true, note: 'dropdown values (also care levels, payors, referrers)' } },
-    encounter: { push: { supported: false, reason: 'Not part of this integration (seed 002)' }, pull: { supported: false, reason: 'Not part of this integration (seed 002)' } },
-    practitioner: { push: { supported: false, reason: 'Not part of this integration (seed 002)' }, pull: { supported: false, reason: 'Not part of this integration (seed 002)' } },
-    preAssessment: { push: { supported: false, reason: 'Not part of this integration (seed 002)' }, pull: { supported: false, reason: 'Not part of this integration (seed 002)' } },
+    encounter: { push: { supported: false, reason: 'Not part of the KIPU integration' }, pull: { supported: false, reason: 'Not part of the KIPU integration' } },
+    practitioner: { push: { supported: false, reason: 'Not part of the KIPU integration' }, pull: { supported: false, reason: 'Not part of the KIPU integration' } },
+    preAssessment: { push: { supported: false, reason: 'Not part of the KIPU integration' }, pull: { supported: false, reason: 'Not part of the KIPU integration' } },
   },
   fields: kipuFields,
   defaults: kipuDefaults,

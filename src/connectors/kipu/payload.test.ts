@@ -12,7 +12,7 @@ const mapping = resolveMapping(kipuDefaults, {
 })
 const options = { appId: '42', sendingAppName: 'carebridge' }
 
-/** Seed 002's create payload, as the CRM holds the patient. */
+/** The KIPU integration article's create payload, as the CRM holds the patient. */
 const patient: Patient = {
   id: '6f1c1a43-9f4e-4a57-9f43-2d1f5b1d0a01',
   firstName: 'Test1',
@@ -45,7 +45,7 @@ const patient: Patient = {
   updatedAt: '2025-04-16T10:00:00.000Z',
 }
 
-/** Seed 002's pull-back payload (plus the chart ids KIPU reads carry). */
+/** The KIPU integration article's pull-back payload (plus the chart ids KIPU reads carry). */
 const SEED_PULL = {
   casefile_id: '63:0f8fad5b-d9cb-469f-a165-70867728950e',
   sending_app_patient_id: patient.id,
@@ -90,8 +90,8 @@ describe('KIPU catalog and defaults', () => {
   })
 })
 
-describe('KIPU writes (seed 002 create payload)', () => {
-  it('builds every field of seed 002 in KIPU\u2019s vocabulary, with our id as sending_app_patient_id', () => {
+describe('KIPU writes (the create payload of the KIPU integration article)', () => {
+  it('builds every field of the article\u2019s create payload in KIPU\u2019s vocabulary, with our id as sending_app_patient_id', () => {
     const { body, dropped, insuranceNote } = buildKipuWrite({ patient, account: null, mapping }, options)
     expect(body.document).toEqual({
       recipient_id: '42',
@@ -162,7 +162,7 @@ describe('KIPU writes (seed 002 create payload)', () => {
   })
 })
 
-describe('KIPU reads (seed 002 pull payload)', () => {
+describe('KIPU reads (the pull-back payload of the KIPU integration article)', () => {
   it('reads the pull payload back in CRM terms, field for field', () => {
     const read = readKipuPatient(SEED_PULL, mapping, 'America/Los_Angeles')
     expect(read.missing).toEqual([])

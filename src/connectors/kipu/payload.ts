@@ -6,9 +6,9 @@ import { applyFieldMap } from '../../mapping/mapping.js'
 import { KIPU_INSURANCE_TYPES, KIPU_PULL_REQUIRED, kipuFields } from './fields.js'
 
 /**
- * CRM ⇄ KIPU, both ways, as pure functions. Writes are seed 002's create payload in KIPU's
+ * CRM ⇄ KIPU, both ways, as pure functions. Writes are the KIPU integration article's create payload in KIPU's
  * vocabulary (`document.data`), with insurance from the parent account (gated, F13) and patient
- * contacts; reads are seed 002's pull payload back in CRM terms, through the inverse value maps.
+ * contacts; reads are the KIPU integration article's pull payload back in CRM terms, through the inverse value maps.
  */
 
 export interface KipuDocument {
@@ -55,7 +55,7 @@ function formatForKipu(path: string, value: unknown): unknown {
   const spec = SPECS.get(path)
   if (path === 'phone' || path === 'alternate_phone') return toE164(String(value))
   if (path === 'address_state') return String(value).trim().length === 2 ? String(value).trim().toUpperCase() : value
-  // Seed 002 sends "2025-04-16 00:00:00": a CRM date is the start of that day, facility-local.
+  // The KIPU integration article sends "2025-04-16 00:00:00": a CRM date is the start of that day, facility-local.
   if (spec?.type === 'datetime') return /^\d{4}-\d{2}-\d{2}$/.test(String(value)) ? `${String(value)} 00:00:00` : String(value).replace('T', ' ').slice(0, 19)
   return value
 }
@@ -159,7 +159,7 @@ function withoutUndefined(item: Record<string, unknown>): Record<string, unknown
 }
 
 // ---------------------------------------------------------------------------------------------
-// Reads: seed 002's pull payload in CRM terms
+// Reads: the KIPU integration article's pull payload in CRM terms
 
 export interface KipuRead {
   /** CRM field → value (null when KIPU holds the field empty); fields KIPU did not return are absent. */
@@ -246,7 +246,7 @@ function inverse(map: Record<string, string>, code: string): string | undefined 
   return Object.entries(map).find(([, mapped]) => mapped.toLowerCase() === wanted)?.[0]
 }
 
-/** KIPU spells the United States out on reads (seed 002: sent "US", read "United States"). */
+/** KIPU spells the United States out on reads (the KIPU integration article: sent "US", read "United States"). */
 function countryCode(country: string): string {
   return /^(united states( of america)?|usa?|u\.s\.a?\.?)$/i.test(country.trim()) ? 'US' : country
 }
