@@ -3,18 +3,22 @@
  * same path a user's change takes. Prints figures; asserts nothing.
  *   BENCH_PATIENTS (Ritten push, default 300), BENCH_CONCURRENCY (API callers, default 10),
  *   BENCH_PULL_PATIENTS (ECW pull, default 10000),
- *   BENCH_DATABASE_URL (run on PostgreSQL instead of the embedded database).
+ *   BENCH_DATABASE_URL (run on PostgreSQL instead of the embedded database),
+ *   BENCH_KIPU_PATIENTS (KIPU push, default 200), BENCH_ONLY (e.g. "kipu": run only those parts).
  */
 import { readFileSync } from 'node:fs'
 import { createRittenSimulator } from '../simulators/ritten/server.js'
 import { connectRitten } from '../test/rittenHelpers.js'
 import { createTestDatabase, startHub, sleep, type RunningHub } from '../test/harness.js'
 import { connectEcw, PRACTICE, startEcw } from '../test/ecwHelpers.js'
+import { createKipuSimulator, DEMO_KIPU } from '../simulators/kipu/server.js'
 
 const PATIENTS = Number(process.env.BENCH_PATIENTS ?? 300)
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 10)
 const PULL_PATIENTS = Number(process.env.BENCH_PULL_PATIENTS ?? 10_000)
 const LATENCY_SAMPLES = 20
+const KIPU_PATIENTS = Number(process.env.BENCH_KIPU_PATIENTS ?? 200)
+const ONLY = new Set((process.env.BENCH_ONLY ?? 'ritten,ecw,kipu').split(',').map((s) => s.trim()))
 
 if (process.env.BENCH_DATABASE_URL) process.env.TEST_DATABASE_URL = process.env.BENCH_DATABASE_URL
 const line = (k: string, v: string) => console.log(`  ${k.padEnd(52)} ${v}`)
@@ -22,8 +26,9 @@ const database = await createTestDatabase()
 const hub = await startHub({ databaseUrl: database?.url, env: { LOG_LEVEL: 'error' } })
 console.log(`carebridge bench — ${database ? 'PostgreSQL' : 'embedded PGlite'}, 4 workers, queue poll 0.5 s`)
 try {
-  await rittenPush(hub)
-  await ecwPull(hub)
+  if (ONLY.has('ritten')) await rittenPush(hub)
+  if (ONLY.has('ecw')) await ecwPull(hub)
+  if (ONLY.has('kipu')) await kipuBench(hub)
 } finally {
   await hub.stop()
   await database?.drop()
@@ -108,6 +113,74 @@ async function ecwPull(hub: RunningHub): Promise<void> {
     line(`ECW: second pull, ${PULL_PATIENTS} matched and unchanged`, `${((performance.now() - again) / 1000).toFixed(1)} s`)
   } finally {
     await world.close()
+  }
+}
+
+/**
+ * KIPU: signed creates (POST /api/patients, one call each) and a census pull of PULL_PATIENTS
+ * admitted charts, paced at 50 requests/s (the connection's highest setting; KIPU publishes no limit).
+ */
+async function kipuBench(hub: RunningHub): Promise<void> {
+  // Only KIPU takes patients during this part (imported patients would otherwise go on to the others).
+  for (const c of (await hub.api('GET', '/api/connections')).body.items) if (c.enabled) await hub.api('PATCH', `/api/connections/${c.id}`, { enabled: false })
+  const sim = createKipuSimulator()
+  const simUrl = await sim.listen(0)
+  try {
+    const created = await hub.api('POST', '/api/connections', {
+      connector: 'kipu',
+      name: 'KIPU bench',
+      baseUrl: simUrl,
+      settings: { accessId: DEMO_KIPU.accessId, appId: DEMO_KIPU.appId, requestsPerSecond: 50, pullSchedule: '0 0 1 1 *' },
+      credentials: { secretKey: DEMO_KIPU.secretKey },
+    })
+    const id = created.body.id as string
+    const patient = (i: number) => ({ firstName: 'Bench', lastName: `Kipu${i}`, dob: '1990-01-01', gender: 'female', phone: '513-555-0000', email: `k${i}@example.com` })
+    const chartsMade = async () => ((await (await fetch(`${simUrl}/_sim/records`)).json()).patients as unknown[]).length
+
+    const latencies: number[] = []
+    for (let i = 0; i < LATENCY_SAMPLES; i++) {
+      const started = performance.now()
+      const { body } = await hub.api('POST', '/api/patients', patient(i))
+      for (;;) {
+        const { body: p } = await hub.api('GET', `/api/patients/${body.id}`)
+        if (p.links.find((l: { connectionId: string }) => l.connectionId === id)?.state === 'linked') break
+        await sleep(10)
+      }
+      latencies.push(performance.now() - started)
+    }
+    const started = performance.now()
+    let next = 0
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        while (next < KIPU_PATIENTS) await hub.api('POST', '/api/patients', patient(1000 + next++))
+      }),
+    )
+    while ((await chartsMade()) < KIPU_PATIENTS + LATENCY_SAMPLES) await sleep(50)
+    const total = performance.now() - started
+    const sorted = [...latencies].sort((a, b) => a - b)
+    const pct = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!.toFixed(0)
+    line('KIPU: create → linked latency p50 / p95 / max (ms)', `${pct(50)} / ${pct(95)} / ${sorted[sorted.length - 1]!.toFixed(0)}`)
+    line(`KIPU: pushed end to end (${KIPU_PATIENTS}, signed create each)`, `${(KIPU_PATIENTS / (total / 1000)).toFixed(1)} patients/s (${(total / 1000).toFixed(1)} s)`)
+
+    await fetch(`${simUrl}/_sim/reset`, { method: 'POST' })
+    await fetch(`${simUrl}/_sim/patients/seed`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ count: PULL_PATIENTS, admitted: true }) })
+    const rssBefore = rss(hub.pid)
+    const pullStarted = performance.now()
+    const { body: pull } = await hub.api('POST', `/api/connections/${id}/pull`)
+    let peak = rssBefore
+    for (;;) {
+      peak = Math.max(peak, rss(hub.pid))
+      const { body: job } = await hub.api('GET', `/api/jobs/${pull.jobId}`)
+      if (job.state === 'succeeded') break
+      if (job.state === 'failed' || job.state === 'needs_attention') throw new Error(JSON.stringify(job.lastError))
+      await sleep(100)
+    }
+    const seconds = (performance.now() - pullStarted) / 1000
+    line(`KIPU: census pull of ${PULL_PATIENTS} admitted patients (pages of 100)`, `${(PULL_PATIENTS / seconds).toFixed(0)} patients/s (${seconds.toFixed(1)} s)`)
+    line('KIPU: hub resident memory before / peak during the pull', `${rssBefore} MB / ${peak} MB`)
+    await hub.api('PATCH', `/api/connections/${id}`, { enabled: false })
+  } finally {
+    await sim.close()
   }
 }
 

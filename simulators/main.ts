@@ -4,24 +4,29 @@
  */
 import { createRittenSimulator, DEMO_RITTEN } from './ritten/server.js'
 import { createEcwSimulator } from './ecw/server.js'
+import { createKipuSimulator, DEMO_KIPU } from './kipu/server.js'
 
 const ritten = createRittenSimulator()
 const rittenUrl = await ritten.listen(Number(process.env.SIM_RITTEN_PORT ?? 0))
 const ecw = createEcwSimulator()
 await ecw.listen(Number(process.env.SIM_ECW_PORT ?? 0))
 await ecw.ready
+const kipu = createKipuSimulator()
+const kipuUrl = await kipu.listen(Number(process.env.SIM_KIPU_PORT ?? 0))
 
 process.stdout.write(
   [
     'carebridge simulators are running (control surface: GET /_sim/records, POST /_sim/faults, POST /_sim/reset at each origin)',
     `  ritten  ${rittenUrl}  client_id=${DEMO_RITTEN.clientId} client_secret=${DEMO_RITTEN.clientSecret} tenant=${DEMO_RITTEN.tenant}`,
     `  ecw     ${ecw.baseUrl('FFBJCD')}  (register a client: POST /_sim/clients {clientId, jwksUrl, scopes})`,
+    `  kipu    ${kipuUrl}  access_id=${DEMO_KIPU.accessId} secret_key=${DEMO_KIPU.secretKey} app_id=${DEMO_KIPU.appId}`,
   ].join('\n') + '\n',
 )
 
 const stop = async () => {
   await ritten.close()
   await ecw.close()
+  await kipu.close()
   process.exit(0)
 }
 process.on('SIGINT', () => void stop())

@@ -8,7 +8,7 @@ import { Engine } from './engine/engine.js'
 import { buildApi } from './api/app.js'
 import { createApiKey } from './security/apiKeys.js'
 import { SecretBox, resolveSecretKey } from './security/secrets.js'
-import { ensureDemoData, startDemoSimulators, type DemoSimulators } from './demo/demo.js'
+import { admitFirstDemoPatientInKipu, ensureDemoData, startDemoSimulators, type DemoSimulators } from './demo/demo.js'
 import type { Db } from './db/database.js'
 import type { DatabaseAvailability } from './db/availability.js'
 
@@ -54,6 +54,7 @@ async function main(): Promise<void> {
   let address: string | null = null
   if (api) address = await api.listen({ port: config.port, host: config.host })
   ready = true
+  if (simulators) admitFirstDemoPatientInKipu(database.db, organizationId, simulators, log)
 
   const lines = [
     `carebridge is running (${config.role === 'all' ? 'API and workers' : config.role}, ${database.embedded ? `embedded database in ${config.dataDir}` : 'PostgreSQL'})`,

@@ -18,6 +18,7 @@ import { dashboardRoutes } from './routes/dashboard.js'
 import { mappingAidRoutes } from './routes/mappingAids.js'
 import { sessionRoutes } from './routes/sessions.js'
 import { registerWebSecurity, registerWebUi, sendUiPage } from './web.js'
+import { inboundRoutes } from './routes/inbound.js'
 
 /** Builds the HTTP API (not listening); tests may use it with `inject`. */
 export async function buildApi(hub: Hub, options: { logger?: FastifyBaseLogger }): Promise<FastifyInstance> {
@@ -101,6 +102,7 @@ export async function buildApi(hub: Hub, options: { logger?: FastifyBaseLogger }
       await api.register(sessionRoutes(hub))
       await api.register(dashboardRoutes(hub))
       await api.register(mappingAidRoutes(hub))
+      await api.register(inboundRoutes(hub))
     },
     { prefix: '/api' },
   )

@@ -49,6 +49,8 @@ export interface ConnectionView {
   credentials: Record<string, 'set'>
   /** Where the external system fetches this connection's public keys (path on the hub), if it uses any. */
   jwksPath: string | null
+  /** Where the external system sends its webhooks (path on the hub), if it sends any. */
+  inboundPath: string | null
   createdAt: string
   updatedAt: string
 }
@@ -250,7 +252,7 @@ export async function putMappings(db: DbOrTx, organizationId: string, id: string
   const row = await getRow(db, organizationId, id)
   const connector = requireConnector(row.connector)
   const problems = [
-    ...(input.fieldMap ? checkFieldMap(input.fieldMap, connector.fields) : []),
+    ...(input.fieldMap ? checkFieldMap(input.fieldMap, connector.fields, connector.title) : []),
     ...(input.valueMaps ? checkValueMaps(input.valueMaps, connector.defaults, connector.fields) : []),
     ...Object.keys(input.ownership?.fields ?? {})
       .filter((field) => !isCrmPatientField(field))
@@ -307,6 +309,7 @@ function toView(row: ConnectionRow, box: SecretBox): ConnectionView {
     settings: row.settings,
     credentials: Object.fromEntries(Object.keys(secrets).map((k) => [k, 'set' as const])),
     jwksPath: getConnector(row.connector)?.publicKeys ? `/jwks/${row.id}` : null,
+    inboundPath: getConnector(row.connector)?.inbound ? `/api/inbound/${row.connector}/${row.id}` : null,
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
   }

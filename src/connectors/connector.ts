@@ -10,7 +10,7 @@ import type { FieldConflict, Ownership } from '../mapping/reconcile.js'
  * steps of each flow. It never touches the database: the engine hands it a context and stores
  * what it returns, so the same connector runs under any worker and is testable alone.
  */
-export interface Connector<Settings = unknown, Secrets = unknown> {
+export interface Connector<Settings = unknown, Secrets = unknown, Resource extends string = PullResource> {
   kind: ConnectorKind
   title: string
   /** Non-secret connection settings (shown back to the admin), as a schema the API validates and the UI renders. */
@@ -32,8 +32,13 @@ export interface Connector<Settings = unknown, Secrets = unknown> {
   defaultPullSchedule?: string
   flows: {
     pushPatient?: PushPatientFlow<Settings, Secrets>
-    pull?: PullFlow<Settings, Secrets>
+    /** Pages of resources; a connector may name its own beyond PullResource (KIPU: its reference lists). */
+    pull?: PullFlow<Settings, Secrets, Resource>
+    /** Reading one record by the system's id (e.g. after its webhook said the record changed). */
+    pullRecord?: PullRecordFlow<Settings, Secrets>
   }
+  /** Calls the system makes to the hub (webhooks): verified and read by the connector, run by the engine. */
+  inbound?: InboundSide<Settings, Secrets>
 }
 
 export type ConnectorKind = 'ritten' | 'ecw' | 'kipu' | 'caredove' | 'crms'
@@ -54,11 +59,25 @@ export type CapabilityMatrix = Partial<Record<DataType, Record<Direction, Capabi
 export interface FieldSpec {
   path: string
   label: string
-  type: 'string' | 'date' | 'boolean' | 'integer'
+  /** `datetime`: a date and time (a CRM date is sent as its start); `integer`/`boolean`: only convertible values are sent. */
+  type: 'string' | 'date' | 'datetime' | 'boolean' | 'integer'
   /** The value map that translates CRM values for this field (e.g. `maritalStatus`). */
   valueMap?: string
   /** The flow step that carries this field (Ritten: `create` or `patch`). */
   step?: string
+  /**
+   * The only values the system accepts (after the value map). A mapping whose codes are not among
+   * them is refused when saved; a CRM value that is not among them is left out with the reason.
+   */
+  allowed?: readonly string[]
+  /** The field holds PHI: the staff (non-admin) view of exchanges masks it. */
+  phi?: boolean
+  /** `push`: the system accepts it but does not return it; `pull`: the system fills it (e.g. an MR number). Both by default. */
+  direction?: 'push' | 'pull' | 'both'
+  /** Where reads return the field when the name differs from the write's (KIPU: writes `address_state`, reads `state`). */
+  pullPath?: string
+  /** Filled by the connector itself (e.g. from the parent account's insurance): says why a field map cannot target it. */
+  managedBy?: string
 }
 export type FieldCatalog = FieldSpec[]
 
@@ -184,11 +203,17 @@ export interface FlowStep<Input, Settings, Secrets> {
   run(input: Input, ctx: StepContext<Settings, Secrets>): Promise<StepResult>
 }
 
-export interface PushPatientFlow<Settings, Secrets> {
-  steps: FlowStep<PatientPushInput, Settings, Secrets>[]
+/**
+ * Sending one record of a type to the system: named, idempotent steps over an input the engine
+ * loads for that record type (a patient with its account; a referral with its attachments…).
+ */
+export interface PushFlow<Input, Settings, Secrets> {
+  steps: FlowStep<Input, Settings, Secrets>[]
   /** Exactly what each step would send now, and what is left out and why (F10). */
-  preview(input: PatientPushInput, link: LinkSnapshot, settings: Settings): PushPreview
+  preview(input: Input, link: LinkSnapshot, settings: Settings): PushPreview
 }
+
+export type PushPatientFlow<Settings, Secrets> = PushFlow<PatientPushInput, Settings, Secrets>
 
 export interface PushPreview {
   steps: { step: string; method: string; path: string; body: unknown; skipped?: string }[]
@@ -200,15 +225,33 @@ export interface PushPreview {
 export interface DroppedField {
   field: string
   reason: string
+  /** The value left out and the value map that lacks it, when that is why (the unmapped-values list). */
+  value?: string
+  valueMap?: string
 }
 
 /** Reading from the system (F14): resources in order, page by page, so memory stays flat. */
-export interface PullFlow<Settings, Secrets> {
+export interface PullFlow<Settings, Secrets, Resource extends string = PullResource> {
   /** What to pull, in order; may follow the connection's settings (e.g. the modules an admin selected). */
-  resources: readonly PullResource[] | ((settings: Settings) => readonly PullResource[])
+  resources: readonly Resource[] | ((settings: Settings) => readonly Resource[])
   /** Whether pulled patients that match no CRM patient become CRM patients (default: yes). */
   importsUnmatched?: (settings: Settings) => boolean
-  fetchPage(ctx: ConnectorContext<Settings, Secrets>, resource: PullResource, cursor: string | null, mapping: ResolvedMapping): Promise<PulledPage>
+  fetchPage(ctx: ConnectorContext<Settings, Secrets>, resource: Resource, cursor: string | null, mapping: ResolvedMapping, window?: PullWindow): Promise<PulledPage>
+  /**
+   * The CRM patient's mapped fields as the system would hold them once sent (e.g. phones in E.164),
+   * so a pull compares like with like; without it the CRM record's own values are compared.
+   */
+  crmAsHeld?(patient: Patient, mapping: ResolvedMapping, settings: Settings): Record<string, unknown>
+}
+
+/** What the engine knows of earlier pulls: `since` is when the last successful one started (null: never). */
+export interface PullWindow {
+  since: Date | null
+}
+
+/** One record by the system's id, as pulled items (a record, or why it waits, and what hangs off it). */
+export interface PullRecordFlow<Settings, Secrets> {
+  fetch(ctx: ConnectorContext<Settings, Secrets>, target: { recordType: 'patient'; externalId: string }, mapping: ResolvedMapping): Promise<PulledItem[]>
 }
 
 export type PullResource = 'practitioner' | 'location' | 'patient' | 'insurance' | 'encounter'
@@ -222,19 +265,68 @@ export interface PulledPage {
   problems?: { externalId: string; message: string }[]
 }
 
+export type ReferenceKind = 'practitioner' | 'location' | 'program' | 'care_level' | 'payor' | 'referrer'
+export const REFERENCE_KINDS = ['practitioner', 'location', 'program', 'care_level', 'payor', 'referrer'] as const satisfies readonly ReferenceKind[]
+
 export type PulledItem =
-  | { type: 'reference'; kind: 'practitioner' | 'location' | 'program'; externalId: string; label: string; data: Record<string, unknown> }
+  | { type: 'reference'; kind: ReferenceKind; externalId: string; label: string; data: Record<string, unknown> }
   | {
       type: 'patient'
       externalId: string
       /** Our CRM id when the EMR record carries it (e.g. an identifier we sent). */
       crmId: string | null
+      /** The system's medical record number, kept on the link (F5). */
+      mrn?: string | null
       /** Demographics in CRM terms (CRM field → value), through the inverse value maps. */
       fields: Record<string, unknown>
       emrUpdatedAt: string | null
       unmapped: DroppedField[]
     }
-  | { type: 'insurance' | 'encounter'; externalId: string; patientExternalId: string; data: Record<string, unknown> }
+  /**
+   * A record the system holds but that may not be pulled yet (KIPU: until admission), with the
+   * fields it still misses. The engine lists it as waiting and counts it in the pull's progress.
+   */
+  | { type: 'waiting'; recordType: 'patient'; externalId: string; label: string; missing: string[] }
+  | { type: 'insurance' | 'encounter' | 'contact'; externalId: string; patientExternalId: string; data: Record<string, unknown> }
+
+// ---------------------------------------------------------------------------------------------
+// Inbound (webhooks): the mirror of the outbound door
+
+/** A call the system made to the hub, as received: the raw body is kept for signature checks. */
+export interface InboundRequest {
+  method: string
+  /** Path and query exactly as received (what a signature over the request URI covers). */
+  url: string
+  /** Header names in lower case. */
+  headers: Record<string, string>
+  /** The body bytes as received, never re-serialized. */
+  rawBody: Buffer
+  receivedAt: Date
+}
+
+export type InboundRefusal = { status: 400 | 401 | 403 | 413 | 415 | 422; code: string; message: string }
+
+/** What one inbound event asks the hub to do; the engine queues it in the transaction that records the event. */
+export type InboundWork =
+  | { kind: 'pull_record'; recordType: 'patient'; externalId: string }
+  | { kind: 'ignore'; reason: string }
+
+export interface InboundEvent {
+  /** The sender's id of the event: an id already received is applied once, never twice. */
+  id: string
+  /** The sender's name for it (KIPU "Chart Update", Caredove "received"…). */
+  type: string
+  work: InboundWork
+}
+
+export interface InboundSide<Settings, Secrets> {
+  /** Checks that the call comes from the system (e.g. a signature over the raw body with the connection's secret). */
+  verify(request: InboundRequest, connection: ConnectionInfo<Settings, Secrets>): InboundRefusal | null
+  /** The events the body carries, or why it cannot be read (answered as a 4xx naming what to fix). */
+  parse(request: InboundRequest, connection: ConnectionInfo<Settings, Secrets>): { ok: true; events: InboundEvent[] } | { ok: false; refusal: InboundRefusal }
+  /** How the admin points the system at the hub, and how the hub knows the call is genuine (shown with the connection). */
+  description: string
+}
 
 /** Why this connector cannot receive patients (its capability's reason, or no push flow), or null if it can. */
 export function patientPushRefusal(connector: Connector<unknown, unknown>): string | null {

@@ -31,6 +31,21 @@ export interface HttpRequest {
    * ECW's writeback code in an HTTP 200), or null. An error is logged as one, with this text.
    */
   errorIn?(answer: { status: number; json: unknown }): string | null
+  /**
+   * Signs the request as it will go on the wire: called last, with the final method, URL, headers
+   * and body text (exactly the bytes sent), and returns the headers to add (e.g. KIPU's Date,
+   * Content-MD5 and Authorization). `details` (never secrets) are kept with the exchange, e.g.
+   * the canonical string that was signed, so a 401 can be debugged.
+   */
+  sign?(request: OutgoingRequest): { headers: Record<string, string>; details?: Record<string, unknown> }
+}
+
+/** A request as the door is about to send it. */
+export interface OutgoingRequest {
+  method: HttpRequest['method']
+  url: string
+  headers: Readonly<Record<string, string>>
+  body: string | undefined
 }
 
 export interface HttpResponse {

@@ -1,11 +1,13 @@
 import type { Connector, ConnectorKind } from './connector.js'
 import { rittenConnector } from './ritten/connector.js'
 import { ecwConnector } from './ecw/connector.js'
+import { kipuConnector } from './kipu/connector.js'
 
 /** Every connector the hub can run. Adding one = a folder under src/connectors and a line here. */
-const connectors: Partial<Record<ConnectorKind, Connector<any, any>>> = {
+const connectors: Partial<Record<ConnectorKind, Connector<any, any, any>>> = {
   ritten: rittenConnector,
   ecw: ecwConnector,
+  kipu: kipuConnector,
 }
 
 export function getConnector(kind: string): Connector<unknown, unknown> | undefined {

@@ -4,6 +4,7 @@ import * as initial from './migrations/0001_initial.js'
 import * as pullAndConflicts from './migrations/0002_pull_and_conflicts.js'
 import * as patientLinksConflicts from './migrations/0003_patient_links_conflicts.js'
 import * as jobFailuresSinceProgress from './migrations/0004_job_failures_since_progress.js'
+import * as kipuInbound from './migrations/0005_kipu_inbound.js'
 import * as sessions from './migrations/0006_sessions.js'
 import type { Database } from './schema.js'
 import { startEmbeddedPostgres } from './embedded.js'
@@ -69,6 +70,7 @@ const migrations: Record<string, Migration> = {
   '0002_pull_and_conflicts': pullAndConflicts,
   '0003_patient_links_conflicts': patientLinksConflicts,
   '0004_job_failures_since_progress': jobFailuresSinceProgress,
+  '0005_kipu_inbound': kipuInbound,
   '0006_sessions': sessions,
 }
 

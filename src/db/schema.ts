@@ -86,6 +86,8 @@ export interface Database {
     progress: JSONColumnType<Record<string, unknown> | null, string | null, string | null>
     last_error: JSONColumnType<{ code: string; message: string; httpStatus?: number } | null, string | null, string | null>
     replay_of: string | null
+    /** What a job works on beyond a CRM record (e.g. the EMR id an inbound event named). */
+    input: JSONColumnType<Record<string, unknown> | null, string | null | undefined, string | null>
     created_at: Generated<Date>
     updated_at: ColumnType<Date, Date | undefined, Date>
     finished_at: Date | null
@@ -108,6 +110,7 @@ export interface Database {
     request_body: string | null
     response_body: string | null
     details: JSONColumnType<Record<string, unknown> | null, string | null, string | null>
+    request_headers: JSONColumnType<Record<string, string> | null, string | null | undefined, string | null>
     attempt: number
     started_at: Date
     duration_ms: number
@@ -135,6 +138,38 @@ export interface Database {
   }
   emr_insurances: EmrRecordTable
   emr_encounters: EmrRecordTable
+  emr_contacts: EmrRecordTable
+  inbound_events: {
+    id: string
+    organization_id: string
+    connection_id: string
+    connector: string
+    event_id: string
+    event_type: string
+    received_at: Generated<Date>
+    sync_job_id: string | null
+    exchange_id: string | null
+  }
+  pull_waiting: {
+    connection_id: string
+    record_type: string
+    external_id: string
+    label: string
+    missing: JSONColumnType<string[]>
+    first_seen_at: Generated<Date>
+    last_seen_at: ColumnType<Date, Date | undefined, Date>
+  }
+  unmapped_values: {
+    connection_id: string
+    field: string
+    value: string
+    value_map: string | null
+    reason: string
+    external_id: string | null
+    seen: Generated<number>
+    first_seen_at: Generated<Date>
+    last_seen_at: ColumnType<Date, Date | undefined, Date>
+  }
   conflicts: {
     id: string
     organization_id: string

@@ -6,12 +6,15 @@ import { createPatient } from '../crm/patients.js'
 import type { SecretBox } from '../security/secrets.js'
 import { createRittenSimulator, DEMO_RITTEN, RITTEN_SEEDED_PAYERS } from '../../simulators/ritten/server.js'
 import { createEcwSimulator } from '../../simulators/ecw/server.js'
+import { createKipuSimulator, DEMO_KIPU, type KipuSimulator } from '../../simulators/kipu/server.js'
 import { DEFAULT_ECW_SCOPES } from '../connectors/ecw/client.js'
 
 export interface DemoSimulators {
   urls: Record<string, string>
   /** Allow-lists the hub's JWKS URL for a client at the ECW simulator (done by ECW's staff for real). */
   allowListEcwClient(clientId: string, jwksUrl: string): void
+  /** The KIPU simulator: it calls the hub's webhook URL, and its "staff" admit a demo patient. */
+  kipu: KipuSimulator
   close(): Promise<void>
 }
 
@@ -25,14 +28,18 @@ export async function startDemoSimulators(): Promise<DemoSimulators> {
   const ecw = createEcwSimulator({ practices: [{ code: DEMO_ECW_PRACTICE, clients: [] }] })
   await ecw.listen(0)
   await ecw.ready
+  const kipu = createKipuSimulator()
+  const kipuUrl = await kipu.listen(0)
   return {
-    urls: { ritten: rittenUrl, ecw: ecw.baseUrl(DEMO_ECW_PRACTICE) },
+    urls: { ritten: rittenUrl, ecw: ecw.baseUrl(DEMO_ECW_PRACTICE), kipu: kipuUrl },
     allowListEcwClient(clientId, jwksUrl) {
       ecw.registerClient(DEMO_ECW_PRACTICE, { clientId, jwksUrl, scopes: DEFAULT_ECW_SCOPES.split(' ') })
     },
+    kipu,
     async close() {
       await ritten.close()
       await ecw.close()
+      await kipu.close()
     },
   }
 }
@@ -96,6 +103,9 @@ export async function ensureDemoData(
     await db.updateTable('connections').set({ value_maps: JSON.stringify(valueMaps) }).where('id', '=', ecwId).execute()
   }
   simulators.allowListEcwClient(DEMO_ECW_CLIENT_ID, `${publicUrl}/jwks/${ecwId}`)
+  const kipuId = await ensureKipuConnection(db, box, organizationId, existing, urls.kipu!)
+  // KIPU calls the hub on Patient Creation / Chart Update (signed with the connection's secret).
+  simulators.kipu.subscribe(`${publicUrl}/api/inbound/kipu/${kipuId}`)
   await relinkToFreshSimulators(db, engine, organizationId)
   // Show ECW's practitioners, locations and patients at once rather than at the first scheduled pull.
   await engine.startPull(organizationId, ecwId)
@@ -114,10 +124,54 @@ export async function ensureDemoData(
       { firstName: 'Luis', lastName: 'Ortega', dob: '1994-11-02', gender: 'male', birthSex: 'male', maritalStatus: 'married', phone: '816-555-0142', language: 'Spanish', ethnicity: 'hispanic_or_latino', race: 'declined', locationId: 'topeka', programId: 'iop' },
     ] as const
     for (const p of patients) {
-      const patient = await createPatient(trx, organizationId, { ...p, customFields: {} })
+      const patient = await createPatient(trx, organizationId, { ...p, customFields: { firstContactInformation: 'Phone Inquiry', firstContactRelationship: 'Self' } })
       await engine.patientChanged(trx, organizationId, patient.id)
     }
   })
+}
+
+/** CRM values of the demo data → the KIPU simulator's lists (locations, payors, programs, referrers). */
+const DEMO_KIPU_VALUE_MAPS = {
+  location: { 'lawrence-main': '2', topeka: '3', olathe: '4' },
+  payerCode: { AET01: 'Aetna', CIG01: 'Cigna', UHC01: 'UnitedHealthcare', HUM01: 'Humana' },
+  program: { residential: 'Substance Use', iop: 'Mental Health', php: 'Dual Diagnosis' },
+  referrer: { 'Recovery in the Ocean': '11', 'Lawrence Memorial Hospital': '12' },
+}
+
+async function ensureKipuConnection(db: Db, box: SecretBox, organizationId: string, existing: { id: string; connector: string }[], url: string): Promise<string> {
+  const current = existing.find((c) => c.connector === 'kipu')
+  if (current) {
+    await updateConnection(db, box, organizationId, current.id, { baseUrl: url })
+    return current.id
+  }
+  const created = await createConnection(db, box, organizationId, {
+    connector: 'kipu',
+    name: 'KIPU (demo simulator)',
+    baseUrl: url,
+    enabled: true,
+    settings: { accessId: DEMO_KIPU.accessId, appId: DEMO_KIPU.appId },
+    credentials: { secretKey: DEMO_KIPU.secretKey },
+  })
+  await db.updateTable('connections').set({ value_maps: JSON.stringify(DEMO_KIPU_VALUE_MAPS) }).where('id', '=', created.id).execute()
+  return created.id
+}
+
+/**
+ * Demo: once the first demo patient reaches the KIPU simulator, its "staff" admit her there. KIPU
+ * then calls the hub's webhook ("Chart Update") and the hub pulls her back: MR number, level of
+ * care, program, bed, insurance and contacts. Runs in the background; gives up after a minute.
+ */
+export function admitFirstDemoPatientInKipu(db: Db, organizationId: string, simulators: DemoSimulators, log: { warn(obj: object, msg: string): void }): void {
+  void (async () => {
+    const first = await db.selectFrom('patients').select('id').where('organization_id', '=', organizationId).where('first_name', '=', 'Dana').where('last_name', '=', 'Rivers').executeTakeFirst()
+    if (!first) return
+    const deadline = Date.now() + 60_000
+    while (Date.now() < deadline) {
+      if (simulators.kipu.admitBySendingAppId(first.id)) return
+      await new Promise((resolve) => setTimeout(resolve, 500).unref())
+    }
+    log.warn({ patientId: first.id }, 'demo: the first patient did not reach the KIPU simulator within a minute; not admitted there')
+  })().catch((err) => log.warn({ err }, 'demo: admitting a patient in the KIPU simulator failed'))
 }
 
 /**

@@ -7,7 +7,7 @@ import { getConnector } from '../connectors/registry.js'
 import { lastFireTime } from './schedule.js'
 import { sql } from 'kysely'
 import { queueDepth } from '../observability/metrics.js'
-import { enqueueJob, redispatchOrphans } from './jobs.js'
+import { enqueueJob, redispatchOrphans, type JobKind } from './jobs.js'
 import { ensureLink, getLink, updateLink } from './links.js'
 import { runJob, type EngineDeps } from './runner.js'
 import { setPatientLink, type LinkChange, type LinkTarget } from './relink.js'
@@ -87,10 +87,11 @@ export class Engine {
       const job = await enqueueJob(trx, this.deps.queue, {
         organizationId,
         connectionId: original.connection_id,
-        kind: original.kind as 'push_patient' | 'pull',
+        kind: original.kind as JobKind,
         recordType: original.record_type,
         recordId: original.record_id,
         replayOf: original.id,
+        input: original.input,
       })
       return { jobId: job.id }
     }).finally(() => this.nudge())
@@ -114,7 +115,7 @@ export class Engine {
    * Starts a pull of a connection (F14) unless one is already waiting or running, in which case
    * that one is returned: two pulls of one EMR at once would only race each other.
    */
-  async startPull(organizationId: string, connectionId: string): Promise<{ jobId: string; alreadyRunning: boolean }> {
+  async startPull(organizationId: string, connectionId: string, options: { full?: boolean } = {}): Promise<{ jobId: string; alreadyRunning: boolean }> {
     const result = await this.deps.db.transaction().execute(async (trx) => {
       await sql`select pg_advisory_xact_lock(hashtext(${`pull:${connectionId}`}))`.execute(trx)
       const connection = await trx.selectFrom('connections').select(['connector']).where('id', '=', connectionId).where('organization_id', '=', organizationId).executeTakeFirst()
@@ -132,7 +133,8 @@ export class Engine {
         .where('state', 'in', ['queued', 'running', 'retrying'])
         .executeTakeFirst()
       if (active) return { jobId: active.id, alreadyRunning: true }
-      const job = await enqueueJob(trx, this.deps.queue, { organizationId, connectionId, kind: 'pull', recordType: null, recordId: null })
+      // `full`: read everything again rather than what changed since the last pull (e.g. after mapping values a pull left out).
+      const job = await enqueueJob(trx, this.deps.queue, { organizationId, connectionId, kind: 'pull', recordType: null, recordId: null, input: options.full ? { full: true } : null })
       return { jobId: job.id, alreadyRunning: false }
     })
     this.nudge()

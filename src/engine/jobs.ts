@@ -6,7 +6,7 @@ import { QUEUES, inTransaction, type Queue } from '../db/queue.js'
 import type { FlowProgress } from '../connectors/connector.js'
 
 export type SyncJobRow = Selectable<Database['sync_jobs']>
-export type JobKind = 'push_patient' | 'pull'
+export type JobKind = 'push_patient' | 'pull' | 'pull_record'
 
 /**
  * Sync jobs: the engine's record of each piece of work (state, attempts, step progress, last
@@ -16,7 +16,7 @@ export type JobKind = 'push_patient' | 'pull'
 export async function enqueueJob(
   trx: DbOrTx,
   queue: Queue,
-  job: { organizationId: string; connectionId: string; kind: JobKind; recordType: string | null; recordId: string | null; replayOf?: string },
+  job: { organizationId: string; connectionId: string; kind: JobKind; recordType: string | null; recordId: string | null; replayOf?: string; input?: Record<string, unknown> | null },
 ): Promise<{ id: string; coalesced: boolean }> {
   if (job.recordId && !job.replayOf) {
     // A queued push reads the record when it runs, so one waiting job serves every later change.
@@ -46,6 +46,7 @@ export async function enqueueJob(
       state: 'queued',
       steps: JSON.stringify(emptyProgress()),
       replay_of: job.replayOf ?? null,
+      input: job.input ? JSON.stringify(job.input) : null,
     })
     .execute()
   await queue.send(QUEUES.sync, { jobId: id }, inTransaction(trx))

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { sql } from 'kysely'
-import type { PulledItem, PulledPage, PullResource } from '../connectors/connector.js'
+import type { PulledItem, PulledPage, PullResource, PullWindow } from '../connectors/connector.js'
 import { ConnectorError } from '../connectors/errors.js'
 import { pushTargets, type RunnableConnection } from '../connections/connections.js'
 import { PatientInput, createPatients, getPatients, type Patient } from '../crm/patients.js'
@@ -12,20 +12,22 @@ import { enqueueJob, saveJobProgressInfo, type SyncJobRow } from './jobs.js'
 import type { LeaseKeeper } from './leaseKeeper.js'
 import type { EngineDeps } from './runner.js'
 import { recordSync } from './sync.js'
+import { forgetWaiting, noteUnmapped, noteWaiting } from './pullGate.js'
 
 /** What `GET /api/jobs/:id` shows while a pull runs, and where a retried pull resumes. */
 export interface PullProgress {
-  resources: Partial<Record<PullResource, ResourceProgress>>
-  current: PullResource | null
+  /** By resource: PullResource, or one a connector names itself (KIPU's care levels, payors…). */
+  resources: Partial<Record<PullResource | (string & {}), ResourceProgress>>
+  current: string | null
   /** Where the current resource continues (the next page's address). */
   cursor: string | null
   /** Records that could not be taken, with why (the first 100). */
-  problems: { resource: PullResource; externalId: string; message: string }[]
+  problems: { resource: string; externalId: string; message: string }[]
   /** This pull took over where an earlier one gave up, instead of starting over. */
-  resumedFrom?: { jobId: string; resource: PullResource | null; cursor: string | null }
+  resumedFrom?: { jobId: string; resource: string | null; cursor: string | null }
 }
 
-interface ResourceProgress {
+export interface ResourceProgress {
   pages: number
   records: number
   total: number | null
@@ -34,6 +36,10 @@ interface ResourceProgress {
   unchanged: number
   /** Patients matching no CRM patient, left alone because the connection does not import new ones. */
   skipped: number
+  /** Records the system holds that may not be pulled yet (KIPU: not admitted), listed at GET /api/connections/{id}/waiting. */
+  waiting?: number
+  /** Pulled values no value map translates (kept out of the CRM, listed at GET /api/connections/{id}/unmapped-pulled-values). */
+  unmapped?: number
   done: boolean
 }
 
@@ -54,6 +60,8 @@ export async function runPull(deps: EngineDeps, job: SyncJobRow, connection: Run
   const ctx = buildConnectorContext(deps, connection, { organizationId: job.organization_id, syncJobId: job.id, recordType: null, recordId: null, attempt: job.attempts })
   const otherTargets = (await pushTargets(deps.db, job.organization_id, 'patient')).filter((t) => t.id !== connection.row.id)
   const options: StoreOptions = { pushElsewhere: otherTargets.length > 0, importUnmatched: flow.importsUnmatched?.(connection.settings) ?? true }
+  const full = (job.input as { full?: unknown } | null)?.full === true
+  const window: PullWindow = { since: full ? null : await lastPullStart(deps, connection.row.id, job.id) }
 
   const resources = typeof flow.resources === 'function' ? flow.resources(connection.settings) : flow.resources
   for (const resource of resources) {
@@ -63,7 +71,7 @@ export async function runPull(deps: EngineDeps, job: SyncJobRow, connection: Run
     let cursor = progress.current === resource ? progress.cursor : null
     for (;;) {
       keeper.check()
-      const page = await flow.fetchPage(ctx, resource, cursor, connection.mapping)
+      const page = await flow.fetchPage(ctx, resource, cursor, connection.mapping, window)
       keeper.check()
       await storePage(deps, job, connection, resource, page, state, progress, options)
       state.pages += 1
@@ -102,17 +110,32 @@ async function progressOfPullThatGaveUp(deps: EngineDeps, job: SyncJobRow): Prom
   return { ...saved, problems: saved.problems ?? [], resumedFrom: { jobId: earlier.id, resource: saved.current, cursor: saved.cursor } }
 }
 
-interface StoreOptions {
+/** When the last successful pull of this connection started (a connector may pull only what changed since). */
+async function lastPullStart(deps: EngineDeps, connectionId: string, exceptJobId: string): Promise<Date | null> {
+  const row = await deps.db
+    .selectFrom('sync_jobs')
+    .select('created_at')
+    .where('connection_id', '=', connectionId)
+    .where('kind', '=', 'pull')
+    .where('state', '=', 'succeeded')
+    .where('id', '<>', exceptJobId)
+    .orderBy('created_at', 'desc')
+    .limit(1)
+    .executeTakeFirst()
+  return row?.created_at ?? null
+}
+
+export interface StoreOptions {
   /** Other connections take patients: new CRM patients go on to them. */
   pushElsewhere: boolean
   importUnmatched: boolean
 }
 
-async function storePage(
+export async function storePage(
   deps: EngineDeps,
   job: SyncJobRow,
   connection: RunnableConnection,
-  resource: PullResource,
+  resource: string,
   page: PulledPage,
   state: ResourceProgress,
   progress: PullProgress,
@@ -132,11 +155,21 @@ async function storePage(
     state.updated += references.length
   }
 
-  for (const type of ['insurance', 'encounter'] as const) {
-    const items = page.items.filter((i): i is Extract<PulledItem, { type: 'insurance' | 'encounter' }> => i.type === type)
+  // Patients before what hangs off them, so insurance and contacts on the same page find their patient.
+  const patients = page.items.filter((i): i is Extract<PulledItem, { type: 'patient' }> => i.type === 'patient')
+  if (patients.length > 0) {
+    await storePatients(deps, job, connection, patients, state, progress, resource, options)
+    await forgetWaiting(deps.db, connectionId, patients.map((p) => p.externalId))
+    state.unmapped = (state.unmapped ?? 0) + (await noteUnmapped(deps.db, connectionId, patients))
+  }
+  const waiting = page.items.filter((i): i is Extract<PulledItem, { type: 'waiting' }> => i.type === 'waiting')
+  if (waiting.length > 0) state.waiting = (state.waiting ?? 0) + (await noteWaiting(deps.db, connectionId, waiting))
+
+  for (const type of ['insurance', 'encounter', 'contact'] as const) {
+    const items = page.items.filter((i): i is Extract<PulledItem, { type: 'insurance' | 'encounter' | 'contact' }> => i.type === type)
     if (items.length === 0) continue
     const patientIds = await patientsByExternalId(deps, connectionId, items.map((i) => i.patientExternalId))
-    const table = type === 'insurance' ? 'emr_insurances' : 'emr_encounters'
+    const table = type === 'insurance' ? 'emr_insurances' : type === 'encounter' ? 'emr_encounters' : 'emr_contacts'
     await deps.db
       .insertInto(table)
       .values(
@@ -159,9 +192,6 @@ async function storePage(
       .execute()
     state.updated += items.length
   }
-
-  const patients = page.items.filter((i): i is Extract<PulledItem, { type: 'patient' }> => i.type === 'patient')
-  if (patients.length > 0) await storePatients(deps, job, connection, patients, state, progress, resource, options)
 }
 
 /**
@@ -177,7 +207,7 @@ async function storePatients(
   items: Extract<PulledItem, { type: 'patient' }>[],
   state: ResourceProgress,
   progress: PullProgress,
-  resource: PullResource,
+  resource: string,
   options: StoreOptions,
 ): Promise<void> {
   const connectionId = connection.row.id
@@ -254,6 +284,7 @@ async function storePatients(
           connection_id: connectionId,
           connector: connection.connector.kind,
           external_id: fresh[i]!.item.externalId,
+          external_mrn: fresh[i]!.item.mrn ?? null,
           state: 'linked' as const,
           synced_version: patient.version,
           last_synced_at: new Date(),
@@ -276,7 +307,9 @@ async function reconcilePulled(
   link: { id: string; synced_values: Record<string, unknown> | null } | null,
 ): Promise<boolean> {
   const fields = [...new Set(connection.mapping.fieldMap.map((m) => m.crm))].filter((f) => f !== 'id' && f in item.fields)
-  const crm = Object.fromEntries(fields.map((f) => [f, getPath(patient, f) ?? null]))
+  // The CRM side as the system would hold it (e.g. phones as KIPU formats them), so formatting is not taken for a change.
+  const asHeld = connection.connector.flows.pull?.crmAsHeld?.(patient, connection.mapping, connection.settings)
+  const crm = Object.fromEntries(fields.map((f) => [f, asHeld && f in asHeld ? asHeld[f] : (getPath(patient, f) ?? null)]))
   const result = reconcile({
     fields,
     crm,
@@ -298,12 +331,15 @@ async function reconcilePulled(
         connection_id: connection.row.id,
         connector: connection.connector.kind,
         external_id: item.externalId,
+        external_mrn: item.mrn ?? null,
         state: 'linked',
         last_synced_at: new Date(),
       })
       .onConflict((oc) => oc.columns(['record_type', 'record_id', 'connection_id']).doUpdateSet({ external_id: item.externalId, state: 'linked' }))
       .returning('id')
       .executeTakeFirstOrThrow()).id
+  // F5: the system's MRN (KIPU's appears at admission) is kept on the link.
+  if (item.mrn) await deps.db.updateTable('links').set({ external_mrn: item.mrn }).where('id', '=', linkId).where('external_mrn', 'is distinct from', item.mrn).execute()
   const base = link?.synced_values ?? null
   const unchanged =
     base !== null &&
@@ -347,7 +383,7 @@ function unflatten(fields: Record<string, unknown>): Record<string, unknown> {
   return out
 }
 
-function noteProblem(progress: PullProgress, resource: PullResource, externalId: string, message: string): void {
+function noteProblem(progress: PullProgress, resource: string, externalId: string, message: string): void {
   if (progress.problems.length < MAX_PROBLEMS) progress.problems.push({ resource, externalId, message })
 }
 

@@ -13,6 +13,7 @@ import { LeaseKeeper } from './leaseKeeper.js'
 import type { DatabaseAvailability } from '../db/availability.js'
 import { buildConnectorContext } from './context.js'
 import { runPull } from './pull.js'
+import { runPullRecord } from './pullRecord.js'
 import { recordSync } from './sync.js'
 import { ensureLink, holderOf, updateLink } from './links.js'
 import { retryDelayMs, type RetryPolicy } from './retry.js'
@@ -58,6 +59,9 @@ export async function runJob(deps: EngineDeps, jobId: string): Promise<void> {
         break
       case 'pull':
         await runPull(deps, job, connection, keeper)
+        break
+      case 'pull_record':
+        await runPullRecord(deps, job, connection, keeper)
         break
       default:
         throw new ConnectorError({ code: 'unknown_job', message: `No flow runs jobs of kind "${job.kind}"`, retryable: false })
@@ -242,7 +246,7 @@ async function failuresSinceProgress(db: DbOrTx, jobId: string): Promise<number>
 async function failedOperation(db: DbOrTx, job: SyncJobRow): Promise<string> {
   const row = await db.selectFrom('sync_jobs').select('steps').where('id', '=', job.id).executeTakeFirst()
   const started = Object.keys((row?.steps as unknown as FlowProgress | undefined)?.started ?? {})
-  return started.at(-1) ?? (job.kind === 'pull' ? 'pull' : 'push')
+  return started.at(-1) ?? (job.kind === 'pull' ? 'pull' : job.kind === 'pull_record' ? 'pull record' : 'push')
 }
 
 function asConnectorError(err: unknown): ConnectorError {

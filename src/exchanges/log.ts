@@ -3,7 +3,8 @@ import type { Selectable } from 'kysely'
 import type { DbOrTx } from '../db/database.js'
 import type { Database } from '../db/schema.js'
 import { applyCursor, toPage, type Page } from '../db/cursor.js'
-import { redactPhi, redactPhiText } from '../security/redact.js'
+import { phiKeysOf, redactPhi, redactPhiText } from '../security/redact.js'
+import { getConnector } from '../connectors/registry.js'
 
 type ExchangeRow = Selectable<Database['exchanges']>
 
@@ -43,6 +44,8 @@ export interface ExchangeSummary {
 export interface ExchangeDetail extends ExchangeSummary {
   method: string | null
   url: string | null
+  /** Request headers as sent (or, inbound, as received), credentials masked. */
+  requestHeaders: Record<string, string> | null
   requestBody: unknown
   responseBody: unknown
   details: Record<string, unknown> | null
@@ -74,8 +77,10 @@ export async function getExchange(db: DbOrTx, organizationId: string, id: string
   const job = row.sync_job_id
     ? await db.selectFrom('sync_jobs').select('replay_of').where('id', '=', row.sync_job_id).executeTakeFirst()
     : undefined
+  // The common PHI key names, plus the PHI fields of this connector's catalog.
+  const phiKeys = options.showPhi ? undefined : phiKeysOf(getConnector(row.connector)?.fields ?? [])
   const body = (text: string | null) => {
-    const visible = options.showPhi ? text : redactPhiText(text)
+    const visible = options.showPhi ? text : redactPhiText(text, phiKeys)
     if (visible === null) return null
     try {
       return JSON.parse(visible)
@@ -87,9 +92,10 @@ export async function getExchange(db: DbOrTx, organizationId: string, id: string
     ...toSummary(row),
     method: row.method,
     url: row.url,
+    requestHeaders: row.request_headers,
     requestBody: body(row.request_body),
     responseBody: body(row.response_body),
-    details: options.showPhi || !row.details ? row.details : redactPhi(row.details),
+    details: options.showPhi || !row.details ? row.details : redactPhi(row.details, phiKeys),
     replayOf: job?.replay_of ?? null,
     bodiesPrunedAt: row.bodies_pruned_at?.toISOString() ?? null,
     redacted: !options.showPhi,

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto'
-import type { Db } from '../db/database.js'
+import type { Db, DbOrTx } from '../db/database.js'
 import type { ConnectorHttp, HttpRequest, HttpResponse } from '../connectors/http.js'
 import { ConnectorError } from '../connectors/errors.js'
-import { redactCredentials, redactUrl } from '../security/redact.js'
+import { redactCredentials, redactHeaders, redactUrl } from '../security/redact.js'
 import { exchangeDuration, exchangesTotal } from '../observability/metrics.js'
 import { summarizeFailure } from './summary.js'
 
@@ -37,6 +37,11 @@ export function createRecordingHttp(options: { db: Db; scope: ExchangeScope; pac
       const { body, contentType, storedRequest } = encodeBody(request)
       const headers: Record<string, string> = { ...request.headers }
       if (contentType && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) headers['content-type'] = contentType
+      // Signed last, over exactly what goes on the wire (KIPU signs the body's MD5 and the Date).
+      const signed = request.sign?.({ method: request.method, url: request.url, headers, body })
+      if (signed) Object.assign(headers, signed.headers)
+      const logged = { ...request, details: signed?.details ? { ...request.details, ...signed.details } : request.details }
+      const requestHeaders = redactHeaders(headers)
       const startedAt = new Date()
       const started = performance.now()
       const exchangeId = randomUUID()
@@ -55,7 +60,8 @@ export function createRecordingHttp(options: { db: Db; scope: ExchangeScope; pac
         const message = describeNetworkError(err, options.timeoutMs)
         await store({
           id: exchangeId,
-          request,
+          request: logged,
+          requestHeaders,
           storedRequest,
           startedAt,
           durationMs,
@@ -78,7 +84,8 @@ export function createRecordingHttp(options: { db: Db; scope: ExchangeScope; pac
       const ok = response.status >= 200 && response.status < 300 && carried === null
       await store({
         id: exchangeId,
-        request,
+        request: logged,
+        requestHeaders,
         storedRequest,
         startedAt,
         durationMs,
@@ -115,6 +122,9 @@ export function createRecordingHttp(options: { db: Db; scope: ExchangeScope; pac
 interface StoredExchange {
   id: string
   request: Pick<HttpRequest, 'operation' | 'details'> & { method: string | null; url: string | null }
+  /** Request headers as sent, credentials masked (e.g. a signature's Date and Content-MD5, to debug a 401). */
+  requestHeaders?: Record<string, string> | null
+  direction?: 'outbound' | 'inbound'
   storedRequest: string | null
   startedAt: Date
   durationMs: number
@@ -124,7 +134,7 @@ interface StoredExchange {
   responseBody: string | null
 }
 
-async function storeExchange(db: Db, scope: ExchangeScope, entry: StoredExchange): Promise<void> {
+async function storeExchange(db: DbOrTx, scope: ExchangeScope, entry: StoredExchange): Promise<void> {
   exchangesTotal.inc({ connector: scope.connector, operation: entry.request.operation, outcome: entry.status })
   exchangeDuration.observe({ connector: scope.connector, operation: entry.request.operation }, entry.durationMs / 1000)
   await db
@@ -137,7 +147,7 @@ async function storeExchange(db: Db, scope: ExchangeScope, entry: StoredExchange
       sync_job_id: scope.syncJobId,
       record_type: scope.recordType,
       record_id: scope.recordId,
-      direction: 'outbound',
+      direction: entry.direction ?? 'outbound',
       operation: entry.request.operation,
       status: entry.status,
       http_status: entry.httpStatus,
@@ -147,6 +157,7 @@ async function storeExchange(db: Db, scope: ExchangeScope, entry: StoredExchange
       request_body: truncate(entry.storedRequest),
       response_body: truncate(entry.responseBody),
       details: entry.request.details ? JSON.stringify(entry.request.details) : null,
+      request_headers: entry.requestHeaders ? JSON.stringify(entry.requestHeaders) : null,
       attempt: scope.attempt,
       started_at: entry.startedAt,
       duration_ms: entry.durationMs,
@@ -171,6 +182,46 @@ export async function recordFailure(db: Db, scope: ExchangeScope, failure: { ope
     httpStatus: null,
     message: failure.message,
     responseBody: null,
+  })
+  return id
+}
+
+/**
+ * A call the system made to the hub (a webhook), stored like an outbound exchange with direction
+ * `inbound`: the raw body as received (credentials removed), the headers (credentials masked), and
+ * what the hub answered. Takes a transaction, so the event, its job and its exchange commit together.
+ */
+export async function recordInbound(
+  db: DbOrTx,
+  scope: ExchangeScope,
+  entry: {
+    operation: string
+    method: string
+    url: string
+    headers: Record<string, string>
+    rawBody: string
+    startedAt: Date
+    durationMs: number
+    httpStatus: number
+    message: string
+    answer: unknown
+    details?: Record<string, unknown>
+  },
+): Promise<string> {
+  const id = randomUUID()
+  const json = parseJson(entry.rawBody)
+  await storeExchange(db, scope, {
+    id,
+    direction: 'inbound',
+    request: { operation: entry.operation, method: entry.method, url: entry.url, details: entry.details },
+    requestHeaders: redactHeaders(entry.headers),
+    storedRequest: json !== undefined ? JSON.stringify(redactCredentials(json)) : entry.rawBody,
+    startedAt: entry.startedAt,
+    durationMs: entry.durationMs,
+    status: entry.httpStatus >= 200 && entry.httpStatus < 300 ? 'ok' : 'error',
+    httpStatus: entry.httpStatus,
+    message: entry.message,
+    responseBody: JSON.stringify(entry.answer),
   })
   return id
 }

@@ -1,5 +1,5 @@
 import type { DroppedField, FieldCatalog, FieldMapping, FieldSpec, MappingDefaults, ResolvedMapping, ValueMaps } from '../connectors/connector.js'
-import { isCrmPatientField } from './crmFields.js'
+import { crmFieldKind, isCrmPatientField } from './crmFields.js'
 import { DEFAULT_OWNERSHIP, type Ownership } from './reconcile.js'
 import { getPath, parsePath } from './paths.js'
 
@@ -32,21 +32,62 @@ export function applyFieldMap(record: unknown, mapping: ResolvedMapping, catalog
   const dropped: DroppedField[] = []
   for (const { crm, emr } of mapping.fieldMap) {
     const spec = byPath.get(emr)
-    if (!spec || (only && !only(spec))) continue
+    // Fields the system only returns, or that the connector fills itself, are never sent from the field map.
+    if (!spec || spec.direction === 'pull' || spec.managedBy || (only && !only(spec))) continue
     const raw = getPath(record, crm)
     if (raw === undefined || raw === null || raw === '') continue
+    let value: unknown = raw
     if (spec.valueMap) {
       const code = mapping.valueMaps[spec.valueMap]?.[String(raw)]
       if (code === undefined) {
         dropped.push({ field: emr, reason: `${crm} "${String(raw)}" has no ${spec.valueMap} mapping for this connection` })
         continue
       }
-      values.set(emr, code)
-    } else {
-      values.set(emr, spec.type === 'string' && typeof raw !== 'string' ? String(raw) : raw)
+      value = code
     }
+    const converted = convertForField(value, spec)
+    if (!converted.ok) {
+      dropped.push({ field: emr, reason: `${crm} "${String(raw)}" ${converted.problem}` })
+      continue
+    }
+    if (spec.allowed && !spec.allowed.includes(String(converted.value))) {
+      dropped.push({ field: emr, reason: `${crm} "${String(converted.value)}" is not a value ${emr} accepts (one of: ${spec.allowed.join(', ')})` })
+      continue
+    }
+    values.set(emr, converted.value)
   }
   return { values, dropped }
+}
+
+/** A value in the catalog field's type, or why it cannot be (checked per value: custom fields hold any text, number or yes/no). */
+export function convertForField(value: unknown, spec: Pick<FieldSpec, 'type'>): { ok: true; value: unknown } | { ok: false; problem: string } {
+  switch (spec.type) {
+    case 'string':
+      return { ok: true, value: typeof value === 'string' ? value : String(value) }
+    case 'date':
+      return typeof value === 'string' && isCalendarDate(value) ? { ok: true, value } : { ok: false, problem: 'is not a date (YYYY-MM-DD)' }
+    case 'datetime':
+      return typeof value === 'string' && (isCalendarDate(value) || (/^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}/.test(value) && isCalendarDate(value.slice(0, 10))))
+        ? { ok: true, value }
+        : { ok: false, problem: 'is not a date or date-time' }
+    case 'integer': {
+      const text = String(value).trim()
+      return (typeof value === 'number' && Number.isInteger(value)) || /^-?\d{1,15}$/.test(text) ? { ok: true, value: Number(text) } : { ok: false, problem: 'is not a whole number' }
+    }
+    case 'boolean': {
+      if (typeof value === 'boolean') return { ok: true, value }
+      const word = String(value).trim().toLowerCase()
+      if (['true', 'yes', '1'].includes(word)) return { ok: true, value: true }
+      if (['false', 'no', '0'].includes(word)) return { ok: true, value: false }
+      return { ok: false, problem: 'is not yes/no (true or false)' }
+    }
+  }
+}
+
+function isCalendarDate(value: string): boolean {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(value)) return false
+  const d = new Date(`${value}T00:00:00Z`)
+  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === value
 }
 
 export interface MappingProblem {
@@ -54,17 +95,25 @@ export interface MappingProblem {
   message: string
 }
 
-/** Checks a field map against the CRM's fields and the connector's catalog (F7). */
-export function checkFieldMap(fieldMap: FieldMapping[], catalog: FieldCatalog): MappingProblem[] {
+/**
+ * Checks a field map against the CRM's fields and the connector's catalog (F7), when it is saved:
+ * a field the system does not accept, one the connector fills itself, or a CRM field whose values
+ * cannot become the field's type is refused, naming the field and why — never found at sync time.
+ */
+export function checkFieldMap(fieldMap: FieldMapping[], catalog: FieldCatalog, system = "this connector's API"): MappingProblem[] {
   const problems: MappingProblem[] = []
-  const known = new Set(catalog.map((s) => s.path))
+  const known = new Map(catalog.map((s) => [s.path, s]))
   const targets = new Map<string, number>()
   fieldMap.forEach((entry, i) => {
     if (!isCrmPatientField(entry.crm)) {
       problems.push({ field: `fieldMap[${i}].crm`, message: `"${entry.crm}" is not a CRM patient field (use a standard field or customFields.<name>)` })
     }
-    if (!parsePath(entry.emr) || !known.has(entry.emr)) {
-      problems.push({ field: `fieldMap[${i}].emr`, message: `"${entry.emr}" is not a field this connector's API accepts` })
+    const spec = known.get(entry.emr)
+    if (!parsePath(entry.emr) || !spec) {
+      problems.push({ field: `fieldMap[${i}].emr`, message: `"${entry.emr}" is not a field ${system} accepts` })
+    } else if (isCrmPatientField(entry.crm)) {
+      const problem = conversionProblem(entry.crm, spec)
+      if (problem) problems.push({ field: `fieldMap[${i}].emr`, message: problem })
     }
     const previous = targets.get(entry.emr)
     if (previous !== undefined) {
@@ -75,7 +124,33 @@ export function checkFieldMap(fieldMap: FieldMapping[], catalog: FieldCatalog): 
   return problems
 }
 
-/** Checks value maps: only maps the connector knows, codes as non-empty strings. */
+/** Why a CRM field cannot feed a catalog field, or null. Value-mapped fields are checked by their codes (checkValueMaps). */
+function conversionProblem(crm: string, spec: FieldSpec): string | null {
+  if (spec.managedBy) return `"${spec.path}" is filled by the connector from ${spec.managedBy}; it cannot be mapped`
+  if (spec.valueMap) return null
+  const kind = crmFieldKind(crm)
+  if (kind.kind === 'custom' || crm === 'id') return kind.kind === 'custom' || spec.type === 'string' ? null : `"${crm}" is the CRM id; "${spec.path}" takes a ${spec.type}`
+  switch (spec.type) {
+    case 'date':
+    case 'datetime':
+      return kind.kind === 'date' ? null : `"${crm}" holds ${kind.kind === 'choice' ? 'a choice' : 'text'}, but "${spec.path}" takes a ${spec.type === 'date' ? 'date (YYYY-MM-DD)' : 'date and time'}`
+    case 'integer':
+    case 'boolean':
+      return `"${crm}" holds ${kind.kind === 'date' ? 'a date' : kind.kind === 'choice' ? 'a choice' : 'text'}, but "${spec.path}" takes ${spec.type === 'integer' ? 'a whole number' : 'yes/no'}; map a custom field instead`
+    case 'string': {
+      if (!spec.allowed || kind.kind !== 'choice') return null
+      const foreign = kind.values.filter((v) => !spec.allowed!.includes(v))
+      return foreign.length === 0
+        ? null
+        : `"${crm}" holds the CRM's values (${kind.values.join(', ')}), but "${spec.path}" accepts only ${spec.allowed.join(', ')}: map it to a field that translates them through a value map`
+    }
+  }
+}
+
+/**
+ * Checks value maps: only maps the connector knows, codes as non-empty strings, and — where a
+ * catalog field using the map has a list of allowed values — codes from that list.
+ */
 export function checkValueMaps(valueMaps: ValueMaps, defaults: MappingDefaults, catalog: FieldCatalog, extraMaps: string[] = []): MappingProblem[] {
   const allowed = new Set([...Object.keys(defaults.valueMaps), ...catalog.flatMap((s) => (s.valueMap ? [s.valueMap] : [])), ...extraMaps])
   const problems: MappingProblem[] = []
@@ -84,9 +159,22 @@ export function checkValueMaps(valueMaps: ValueMaps, defaults: MappingDefaults, 
       problems.push({ field: `valueMaps.${name}`, message: `unknown value map; this connector uses: ${[...allowed].sort().join(', ')}` })
       continue
     }
+    const constrained = catalog.filter((s) => s.valueMap === name && (s.allowed || s.type === 'integer' || s.type === 'boolean' || s.type === 'date'))
     for (const [from, to] of Object.entries(entries)) {
       if (typeof to !== 'string' || to.trim() === '') {
         problems.push({ field: `valueMaps.${name}.${from}`, message: 'must map to a non-empty code' })
+        continue
+      }
+      for (const spec of constrained) {
+        if (spec.allowed && !spec.allowed.includes(to)) {
+          problems.push({ field: `valueMaps.${name}.${from}`, message: `"${to}" is not a value "${spec.path}" accepts (one of: ${spec.allowed.join(', ')})` })
+          break
+        }
+        const converted = convertForField(to, spec)
+        if (!converted.ok) {
+          problems.push({ field: `valueMaps.${name}.${from}`, message: `"${to}" ${converted.problem}, as "${spec.path}" needs` })
+          break
+        }
       }
     }
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { REDACTED, redactCredentials, redactPhi, redactPhiText, redactUrl } from './redact.js'
+import { REDACTED, phiKeysOf, redactCredentials, redactHeaders, redactPhi, redactPhiText, redactUrl } from './redact.js'
 
 describe('redaction', () => {
   it('removes credentials at any depth and keeps the rest', () => {
@@ -24,5 +24,37 @@ describe('redaction', () => {
 
   it('redacts credentials in URLs', () => {
     expect(redactUrl('http://u:p@h/x?access_token=abc&q=1')).toBe('http://u:%5Bredacted%5D@h/x?access_token=%5Bredacted%5D&q=1')
+  })
+})
+
+describe('staff view by connector catalog', () => {
+  it('masks every PHI field of every connector\u2019s catalog, wherever it sits in a body', async () => {
+    const { listConnectors } = await import('../connectors/registry.js')
+    const { setPath } = await import('../mapping/paths.js')
+    for (const connector of listConnectors()) {
+      const body: Record<string, unknown> = {}
+      const phi = connector.fields.filter((f) => f.phi)
+      phi.forEach((field, i) => {
+        setPath(body, field.path, `PHI-${i}`)
+        if (field.pullPath) setPath(body, `read.${field.pullPath}`, `PHI-read-${i}`)
+      })
+      const shown = JSON.stringify(redactPhi(body, phiKeysOf(connector.fields)))
+      expect(shown, connector.kind).not.toMatch(/PHI-/)
+    }
+    // KIPU's own names, which the common list does not know.
+    const kipu = listConnectors().find((c) => c.kind === 'kipu')!
+    for (const key of ['alternate_phone', 'address_street', 'address_zip', 'preferred_name', 'state', 'policy_no']) expect(phiKeysOf(kipu.fields).has(key), key).toBe(true)
+    expect(redactPhi({ alternate_phone: '+1555', marital_status: 'Single' }, phiKeysOf(kipu.fields))).toEqual({ alternate_phone: REDACTED, marital_status: 'Single' })
+  })
+
+  it('keeps request headers but masks credentials (an APIAuth keeps its access id)', () => {
+    expect(redactHeaders({ Authorization: 'APIAuth abc:c2lnbmF0dXJl', date: 'Wed, 06 Nov 2019 15:38:34 GMT', 'x-api-key': 'k', 'content-md5': 'x==' })).toEqual({
+      authorization: `APIAuth abc:${REDACTED}`,
+      date: 'Wed, 06 Nov 2019 15:38:34 GMT',
+      'x-api-key': REDACTED,
+      'content-md5': 'x==',
+    })
+    expect(redactHeaders({ authorization: 'Bearer tok' }).authorization).toBe(`Bearer ${REDACTED}`)
+    expect(redactHeaders({ authorization: 'rawtokenwithoutscheme' }).authorization).toBe(REDACTED)
   })
 })

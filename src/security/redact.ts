@@ -41,19 +41,36 @@ export function redactCredentials<T>(value: T): T {
   return redactKeys(value, CREDENTIAL_KEYS) as T
 }
 
-/** Removes PHI from a JSON value (used when a non-admin reads an exchange). */
-export function redactPhi<T>(value: T): T {
-  return redactKeys(value, PHI_KEYS) as T
+/**
+ * Removes PHI from a JSON value (used when a non-admin reads an exchange). `extraKeys` are the
+ * PHI field names of the exchange's connector (its catalog's `phi` fields, e.g. KIPU's
+ * `alternate_phone`, `address_street`), which the common list cannot know.
+ */
+export function redactPhi<T>(value: T, extraKeys?: ReadonlySet<string>): T {
+  return redactKeys(value, extraKeys && extraKeys.size > 0 ? new Set([...PHI_KEYS, ...extraKeys]) : PHI_KEYS) as T
 }
 
 /** Same, for a stored body that may or may not be JSON; non-JSON text is withheld whole. */
-export function redactPhiText(body: string | null): string | null {
+export function redactPhiText(body: string | null, extraKeys?: ReadonlySet<string>): string | null {
   if (body === null || body === '') return body
   try {
-    return JSON.stringify(redactPhi(JSON.parse(body)))
+    return JSON.stringify(redactPhi(JSON.parse(body), extraKeys))
   } catch {
     return REDACTED
   }
+}
+
+/** The key names under which a connector's catalog puts PHI: the last segment of each `phi` field's path (and its read name). */
+export function phiKeysOf(fields: readonly { path: string; pullPath?: string; phi?: boolean }[]): Set<string> {
+  const keys = new Set<string>()
+  for (const field of fields) {
+    if (!field.phi) continue
+    for (const path of [field.path, field.pullPath]) {
+      const leaf = path?.split('.').at(-1)?.replace(/\[\d+\]/g, '')
+      if (leaf) keys.add(leaf.toLowerCase())
+    }
+  }
+  return keys
 }
 
 function redactKeys(value: unknown, keys: Set<string>): unknown {
@@ -64,6 +81,27 @@ function redactKeys(value: unknown, keys: Set<string>): unknown {
     )
   }
   return value
+}
+
+const CREDENTIAL_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie', 'set-cookie', 'x-api-key', 'api-key', 'x-auth-token'])
+
+/**
+ * Request headers as they may be stored: credentials masked, the rest kept (a signature's Date,
+ * Content-MD5 and Content-Type are what a 401 is debugged with). An authorization keeps its scheme,
+ * and for KIPU's `APIAuth {access_id}:{signature}` the access id, which is not a secret.
+ */
+export function redactHeaders(headers: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const [name, value] of Object.entries(headers)) {
+    const key = name.toLowerCase()
+    if (key === 'authorization' || key === 'proxy-authorization') {
+      const apiAuth = /^APIAuth ([^\s:]+):/.exec(value)
+      const scheme = /^([A-Za-z][\w-]*)\s+\S/.exec(value)?.[1]
+      out[key] = apiAuth ? `APIAuth ${apiAuth[1]}:${REDACTED}` : scheme ? `${scheme} ${REDACTED}` : REDACTED
+    } else if (CREDENTIAL_HEADERS.has(key) || CREDENTIAL_KEYS.has(key.replaceAll('-', '_'))) out[key] = REDACTED
+    else out[key] = value
+  }
+  return out
 }
 
 /** Credentials in a URL's query string (e.g. a token passed as a parameter) never reach the log. */

@@ -15,20 +15,22 @@ import {
   type ConnectionView,
 } from '../../connections/connections.js'
 import { listConnectors } from '../../connectors/registry.js'
-import type { CapabilityMatrix, Connector } from '../../connectors/connector.js'
+import { REFERENCE_KINDS, type CapabilityMatrix, type Connector } from '../../connectors/connector.js'
 import { buildConnectorContext } from '../../engine/context.js'
 import { NotFoundError } from '../../errors.js'
 import { audit } from '../../security/audit.js'
 import type { Hub } from '../../hub.js'
-import { Capabilities, Connection, ConnectorInfo, Mappings, PullStarted, ReferenceValue, TestResult, errorResponses, listOf } from './responses.js'
-import { IdParams } from './common.js'
+import { Capabilities, Connection, ConnectorInfo, Mappings, PullStarted, ReferenceValue, TestResult, UnmappedValue, WaitingRecord, errorResponses, listOf } from './responses.js'
+import { IdParams, ListQuery } from './common.js'
+import { applyCursor, toPage } from '../../db/cursor.js'
 
 /** EMR connections (F6), their mappings (F7, F8) and capabilities (F9). */
 export function connectionRoutes(hub: Hub): FastifyPluginAsyncZod {
   /** Adds the full URL the external system fetches the connection's public keys from (to allow-list at ECW). */
-  const publicView = (view: ConnectionView): ConnectionView & { jwksUrl: string | null } => ({
+  const publicView = (view: ConnectionView): ConnectionView & { jwksUrl: string | null; inboundUrl: string | null } => ({
     ...view,
     jwksUrl: view.jwksPath ? `${hub.config.publicUrl}${view.jwksPath}` : null,
+    inboundUrl: view.inboundPath ? `${hub.config.publicUrl}${view.inboundPath}` : null,
   })
   return async (app) => {
     app.get('/connectors', { schema: { tags: ['connections'], summary: 'Available connectors: settings schema, capabilities, field catalog, default mappings', response: { 200: listOf(ConnectorInfo), ...errorResponses } } }, async () => ({
@@ -42,6 +44,7 @@ export function connectionRoutes(hub: Hub): FastifyPluginAsyncZod {
         capabilities: capabilityList(c.capabilities),
         fields: c.fields,
         defaults: c.defaults,
+        inbound: c.inbound?.description ?? null,
       }))),
       next: null,
     }))
@@ -115,9 +118,18 @@ export function connectionRoutes(hub: Hub): FastifyPluginAsyncZod {
 
     app.post(
       '/connections/:id/pull',
-      { config: { role: 'admin' }, schema: { tags: ['connections'], summary: 'Pull now: start a pull from the EMR; follow it at GET /api/jobs/{jobId}', params: IdParams, response: { 202: PullStarted, ...errorResponses } } },
+      {
+        config: { role: 'admin' },
+        schema: {
+          tags: ['connections'],
+          summary: 'Pull now: start a pull from the EMR; follow it at GET /api/jobs/{jobId}. `?full=true` reads everything again (KIPU: the census) instead of what changed since the last pull',
+          params: IdParams,
+          querystring: z.object({ full: z.enum(['true', 'false']).optional().describe('read everything again, e.g. after mapping values a pull left out') }).strict(),
+          response: { 202: PullStarted, ...errorResponses },
+        },
+      },
       async (request, reply) => {
-        const result = await hub.engine.startPull(request.actor.organizationId, request.params.id)
+        const result = await hub.engine.startPull(request.actor.organizationId, request.params.id, { full: request.query.full === 'true' })
         await audit(hub.db, request.actor, 'connection.pull', { type: 'connection', id: request.params.id }, result)
         return reply.code(202).send(result)
       },
@@ -130,7 +142,7 @@ export function connectionRoutes(hub: Hub): FastifyPluginAsyncZod {
           tags: ['connections'],
           summary: 'Values pulled from the EMR that CRM fields offer as dropdowns (practitioners, locations)',
           params: IdParams,
-          querystring: z.object({ kind: z.enum(['practitioner', 'location', 'program']).optional() }).strict(),
+          querystring: z.object({ kind: z.enum(REFERENCE_KINDS).optional() }).strict(),
           response: { 200: listOf(ReferenceValue), ...errorResponses },
         },
       },
@@ -140,6 +152,70 @@ export function connectionRoutes(hub: Hub): FastifyPluginAsyncZod {
         if (request.query.kind) query = query.where('kind', '=', request.query.kind)
         const rows = await query.orderBy('kind').orderBy('label').execute()
         return { items: rows.map((r) => ({ kind: r.kind, value: r.external_id, label: r.label, data: r.data })), next: null }
+      },
+    )
+
+    app.get(
+      '/connections/:id/waiting',
+      {
+        schema: {
+          tags: ['connections'],
+          summary: 'Records the EMR holds that are not pulled yet, with what each still misses (F15: KIPU pulls a patient only once admitted)',
+          params: IdParams,
+          querystring: ListQuery,
+          response: { 200: listOf(WaitingRecord), ...errorResponses },
+        },
+      },
+      async (request) => {
+        await getConnectionView(hub.db, hub.box, request.actor.organizationId, request.params.id)
+        const query = hub.db
+          .selectFrom('pull_waiting as w')
+          .leftJoin('links as l', (join) => join.onRef('l.connection_id', '=', 'w.connection_id').onRef('l.external_id', '=', 'w.external_id').onRef('l.record_type', '=', 'w.record_type'))
+          .selectAll('w')
+          .select('l.record_id')
+          .where('w.connection_id', '=', request.params.id)
+        const rows = await applyCursor(query, { cursor: request.query.cursor, limit: request.query.limit, timeColumn: 'w.first_seen_at', idColumn: 'w.external_id' }).execute()
+        await audit(hub.db, request.actor, 'connection.waiting', { type: 'connection', id: request.params.id }, { count: rows.length })
+        return toPage(rows, request.query.limit, (r) => ({ at: r.first_seen_at, id: r.external_id }), (r) => ({
+          recordType: r.record_type,
+          externalId: r.external_id,
+          label: r.label,
+          missing: r.missing,
+          linkedPatientId: r.record_id,
+          firstSeenAt: r.first_seen_at.toISOString(),
+          lastSeenAt: r.last_seen_at.toISOString(),
+        }))
+      },
+    )
+
+    app.get(
+      '/connections/:id/unmapped-pulled-values',
+      {
+        schema: {
+          tags: ['mappings'],
+          summary: 'Values pulled from the EMR that no value map translates (kept out of the CRM): add them to the named value map',
+          params: IdParams,
+          response: { 200: listOf(UnmappedValue), ...errorResponses },
+        },
+      },
+      async (request) => {
+        const connection = await loadOwnConnection(hub, request.actor.organizationId, request.params.id)
+        const rows = await hub.db.selectFrom('unmapped_values').selectAll().where('connection_id', '=', request.params.id).orderBy('last_seen_at', 'desc').limit(500).execute()
+        // A value mapped since it was seen is no longer waiting for the admin.
+        const open = rows.filter((r) => !r.value_map || !Object.values(connection.mapping.valueMaps[r.value_map] ?? {}).some((code) => code.toLowerCase() === r.value.toLowerCase()))
+        return {
+          items: open.map((r) => ({
+            field: r.field,
+            value: r.value,
+            valueMap: r.value_map,
+            reason: r.reason,
+            externalId: r.external_id,
+            seen: r.seen,
+            firstSeenAt: r.first_seen_at.toISOString(),
+            lastSeenAt: r.last_seen_at.toISOString(),
+          })),
+          next: null,
+        }
       },
     )
 

@@ -260,12 +260,13 @@ async function requireAccount(db: DbOrTx, organizationId: string, accountId: str
 
 /** A patient as the API shows it: with its EMR links and, read-only, what EMRs hold (insurance, encounters). */
 async function withLinks(db: DbOrTx, patient: Patient) {
-  const [links, insurance, encounters] = await Promise.all([
+  const [links, insurance, encounters, contacts] = await Promise.all([
     linksOf(db, 'patient', patient.id),
     db.selectFrom('emr_insurances').select(['connection_id', 'external_id', 'data']).where('patient_id', '=', patient.id).execute(),
     db.selectFrom('emr_encounters').select(['connection_id', 'external_id', 'data']).where('patient_id', '=', patient.id).execute(),
+    db.selectFrom('emr_contacts').select(['connection_id', 'external_id', 'data']).where('patient_id', '=', patient.id).execute(),
   ])
   const readOnly = (rows: { connection_id: string; external_id: string; data: Record<string, unknown> }[]) =>
     rows.map((r) => ({ connectionId: r.connection_id, externalId: r.external_id, ...r.data }))
-  return { ...patient, links, emrInsurance: readOnly(insurance), encounters: readOnly(encounters) }
+  return { ...patient, links, emrInsurance: readOnly(insurance), encounters: readOnly(encounters), emrContacts: readOnly(contacts) }
 }

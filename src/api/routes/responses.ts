@@ -114,6 +114,7 @@ export const PatientWithLinks = Patient.extend({
   links: z.array(Link),
   emrInsurance: z.array(EmrHeld),
   encounters: z.array(EmrHeld),
+  emrContacts: z.array(EmrHeld).describe("the patient's contacts as an EMR holds them (KIPU), read-only"),
 })
 
 export const Conflict = z.object({
@@ -157,7 +158,21 @@ export const ConnectorInfo = z.object({
   generatedCredentials: z.array(z.string()).describe('credentials the hub makes itself when a connection is added (not asked for)'),
   defaultPullSchedule: z.string().nullable().describe('cron (UTC) of scheduled pulls when the settings name none'),
   capabilities: z.array(Capability),
-  fields: z.array(z.object({ path: z.string(), label: z.string(), type: z.string() })).describe('the EMR fields a field map may target'),
+  fields: z
+    .array(
+      z.object({
+        path: z.string(),
+        label: z.string(),
+        type: z.string(),
+        valueMap: z.string().optional(),
+        allowed: z.array(z.string()).readonly().optional().describe('the only values the EMR accepts'),
+        phi: z.boolean().optional().describe('masked in the staff view of exchanges'),
+        direction: z.string().optional().describe('push: sent, never returned; pull: filled by the EMR, read only'),
+        managedBy: z.string().optional().describe('filled by the connector itself: not a field map target'),
+      }),
+    )
+    .describe('the EMR fields a field map may target'),
+  inbound: Text.describe('how the EMR calls the hub (webhooks), or null'),
   defaults: z.object({ fieldMap: z.array(z.object({ crm: z.string(), emr: z.string() })), valueMaps: Json }),
 })
 
@@ -171,6 +186,8 @@ export const Connection = z.object({
   credentials: z.record(z.string(), z.literal('set')).describe('which credentials are set; values are never returned'),
   jwksPath: Text,
   jwksUrl: Text.describe('where the EMR fetches the public keys (allow-list it there)'),
+  inboundPath: Text.describe("where the EMR sends its webhooks (path on the hub), if it sends any"),
+  inboundUrl: Text.describe('the full webhook URL to give the EMR'),
   createdAt: Timestamp,
   updatedAt: Timestamp,
 })
@@ -187,6 +204,33 @@ export const Capabilities = z.object({ connectionId: Id, connector: z.string(), 
 export const PullStarted = JobStarted.extend({ alreadyRunning: z.boolean().describe('a pull of this connection was already running; this is its job') })
 
 export const ReferenceValue = z.object({ kind: z.string(), value: z.string(), label: z.string(), data: z.unknown() })
+
+export const WaitingRecord = z.object({
+  recordType: z.string(),
+  externalId: z.string().describe("the record's id in the EMR"),
+  label: z.string(),
+  missing: z.array(z.string()).describe('what the EMR record still lacks before it is pulled (KIPU: admission date, MR number…)'),
+  linkedPatientId: Id.nullable().describe('the CRM patient already linked to it (e.g. pushed before admission)'),
+  firstSeenAt: Timestamp,
+  lastSeenAt: Timestamp,
+})
+
+export const UnmappedValue = z.object({
+  field: z.string().describe('the CRM field it would fill'),
+  value: z.string().describe('the value as the EMR holds it'),
+  valueMap: Text.describe('the value map to add it to'),
+  reason: z.string(),
+  externalId: Text.describe('the last EMR record seen with it'),
+  seen: z.number().int(),
+  firstSeenAt: Timestamp,
+  lastSeenAt: Timestamp,
+})
+
+export const InboundAccepted = z.object({
+  received: z.number().int(),
+  accepted: z.array(z.object({ eventId: z.string(), type: z.string(), jobId: Id.nullable(), note: z.string().optional() })).describe('events applied now, with the job each queued'),
+  duplicates: z.array(z.object({ eventId: z.string(), type: z.string(), firstReceivedAt: Timestamp })).describe('events received before: nothing done twice'),
+})
 
 const OwnershipRule = z.string().describe('crm, emr or newest')
 export const Mappings = z.object({
@@ -218,6 +262,7 @@ export const ExchangeSummary = z.object({
 export const ExchangeDetail = ExchangeSummary.extend({
   method: Text,
   url: Text,
+  requestHeaders: z.record(z.string(), z.string()).nullable().describe('headers as sent (inbound: as received), credentials masked'),
   requestBody: z.unknown(),
   responseBody: z.unknown(),
   details: Json.nullable(),
@@ -229,7 +274,7 @@ export const ExchangeDetail = ExchangeSummary.extend({
 export const Job = z.object({
   id: Id,
   connectionId: Id,
-  kind: z.string().describe('push_patient or pull'),
+  kind: z.string().describe('push_patient, pull, or pull_record (one record, e.g. after a webhook)'),
   recordType: Text,
   recordId: Id.nullable(),
   state: z.enum(['queued', 'running', 'retrying', 'succeeded', 'failed', 'needs_attention']),

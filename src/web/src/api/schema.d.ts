@@ -774,6 +774,10 @@ export interface paths {
                                 enabled: boolean;
                                 /** @description UUID */
                                 id: string;
+                                /** @description where the EMR sends its webhooks (path on the hub), if it sends any */
+                                inboundPath: string | null;
+                                /** @description the full webhook URL to give the EMR */
+                                inboundUrl: string | null;
                                 jwksPath: string | null;
                                 /** @description where the EMR fetches the public keys (allow-list it there) */
                                 jwksUrl: string | null;
@@ -855,6 +859,10 @@ export interface paths {
                             enabled: boolean;
                             /** @description UUID */
                             id: string;
+                            /** @description where the EMR sends its webhooks (path on the hub), if it sends any */
+                            inboundPath: string | null;
+                            /** @description the full webhook URL to give the EMR */
+                            inboundUrl: string | null;
                             jwksPath: string | null;
                             /** @description where the EMR fetches the public keys (allow-list it there) */
                             jwksUrl: string | null;
@@ -928,6 +936,10 @@ export interface paths {
                             enabled: boolean;
                             /** @description UUID */
                             id: string;
+                            /** @description where the EMR sends its webhooks (path on the hub), if it sends any */
+                            inboundPath: string | null;
+                            /** @description the full webhook URL to give the EMR */
+                            inboundUrl: string | null;
                             jwksPath: string | null;
                             /** @description where the EMR fetches the public keys (allow-list it there) */
                             jwksUrl: string | null;
@@ -1011,6 +1023,10 @@ export interface paths {
                             enabled: boolean;
                             /** @description UUID */
                             id: string;
+                            /** @description where the EMR sends its webhooks (path on the hub), if it sends any */
+                            inboundPath: string | null;
+                            /** @description the full webhook URL to give the EMR */
+                            inboundUrl: string | null;
                             jwksPath: string | null;
                             /** @description where the EMR fetches the public keys (allow-list it there) */
                             jwksUrl: string | null;
@@ -1269,10 +1285,13 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Pull now: start a pull from the EMR; follow it at GET /api/jobs/{jobId} */
+        /** Pull now: start a pull from the EMR; follow it at GET /api/jobs/{jobId}. `?full=true` reads everything again (KIPU: the census) instead of what changed since the last pull */
         post: {
             parameters: {
-                query?: never;
+                query?: {
+                    /** @description read everything again, e.g. after mapping values a pull left out */
+                    full?: "true" | "false";
+                };
                 header?: never;
                 path: {
                     id: string;
@@ -1330,7 +1349,7 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
-                    kind?: "practitioner" | "location" | "program";
+                    kind?: "practitioner" | "location" | "program" | "care_level" | "payor" | "referrer";
                 };
                 header?: never;
                 path: {
@@ -1446,6 +1465,79 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/connections/{id}/unmapped-pulled-values": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Values pulled from the EMR that no value map translates (kept out of the CRM): add them to the named value map */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description a stable code, e.g. invalid_input, not_found, unsupported */
+                            error: string;
+                            /** @description the input field at fault */
+                            field?: string;
+                            /** @description what to fix */
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                /** @description the last EMR record seen with it */
+                                externalId: string | null;
+                                /** @description the CRM field it would fill */
+                                field: string;
+                                /** @description ISO 8601 date-time */
+                                firstSeenAt: string;
+                                /** @description ISO 8601 date-time */
+                                lastSeenAt: string;
+                                reason: string;
+                                seen: number;
+                                /** @description the value as the EMR holds it */
+                                value: string;
+                                /** @description the value map to add it to */
+                                valueMap: string | null;
+                            }[];
+                            /** @description pass as ?cursor= for the next page */
+                            next: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/connections/{id}/unmapped-values": {
         parameters: {
             query?: never;
@@ -1495,6 +1587,80 @@ export interface paths {
                                 source: string;
                                 value: string;
                                 valueMap: string;
+                            }[];
+                            /** @description pass as ?cursor= for the next page */
+                            next: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/connections/{id}/waiting": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Records the EMR holds that are not pulled yet, with what each still misses (F15: KIPU pulls a patient only once admitted) */
+        get: {
+            parameters: {
+                query?: {
+                    cursor?: string;
+                    limit?: number;
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description a stable code, e.g. invalid_input, not_found, unsupported */
+                            error: string;
+                            /** @description the input field at fault */
+                            field?: string;
+                            /** @description what to fix */
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                /** @description the record's id in the EMR */
+                                externalId: string;
+                                /** @description ISO 8601 date-time */
+                                firstSeenAt: string;
+                                label: string;
+                                /** @description ISO 8601 date-time */
+                                lastSeenAt: string;
+                                /** @description the CRM patient already linked to it (e.g. pushed before admission) */
+                                linkedPatientId: string | null;
+                                /** @description what the EMR record still lacks before it is pulled (KIPU: admission date, MR number…) */
+                                missing: string[];
+                                recordType: string;
                             }[];
                             /** @description pass as ?cursor= for the next page */
                             next: string | null;
@@ -1578,12 +1744,23 @@ export interface paths {
                                 };
                                 /** @description the EMR fields a field map may target */
                                 fields: {
+                                    /** @description the only values the EMR accepts */
+                                    readonly allowed?: string[];
+                                    /** @description push: sent, never returned; pull: filled by the EMR, read only */
+                                    direction?: string;
                                     label: string;
+                                    /** @description filled by the connector itself: not a field map target */
+                                    managedBy?: string;
                                     path: string;
+                                    /** @description masked in the staff view of exchanges */
+                                    phi?: boolean;
                                     type: string;
+                                    valueMap?: string;
                                 }[];
                                 /** @description credentials the hub makes itself when a connection is added (not asked for) */
                                 generatedCredentials: string[];
+                                /** @description how the EMR calls the hub (webhooks), or null */
+                                inbound: string | null;
                                 kind: string;
                                 /** @description JSON Schema of `settings` */
                                 settingsSchema: {
@@ -1897,6 +2074,10 @@ export interface paths {
                             /** @description UUID */
                             replayOf: string | null;
                             requestBody: unknown;
+                            /** @description headers as sent (inbound: as received), credentials masked */
+                            requestHeaders: {
+                                [key: string]: string;
+                            } | null;
                             responseBody: unknown;
                             /** @description ISO 8601 date-time */
                             startedAt: string;
@@ -1973,6 +2154,104 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/inbound/{connector}/{connectionId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** An external system's event (e.g. KIPU's Patient Creation / Chart Update): verified by the connection's own secret, recorded in the log (direction inbound), applied once per event id; its work (e.g. a pull of that patient) is queued at once */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    connectionId: string;
+                    connector: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description a stable code, e.g. invalid_input, not_found, unsupported */
+                            error: string;
+                            /** @description the input field at fault */
+                            field?: string;
+                            /** @description what to fix */
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description events applied now, with the job each queued */
+                            accepted: {
+                                eventId: string;
+                                /** @description UUID */
+                                jobId: string | null;
+                                note?: string;
+                                type: string;
+                            }[];
+                            /** @description events received before: nothing done twice */
+                            duplicates: {
+                                eventId: string;
+                                /** @description ISO 8601 date-time */
+                                firstReceivedAt: string;
+                                type: string;
+                            }[];
+                            received: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description events applied now, with the job each queued */
+                            accepted: {
+                                eventId: string;
+                                /** @description UUID */
+                                jobId: string | null;
+                                note?: string;
+                                type: string;
+                            }[];
+                            /** @description events received before: nothing done twice */
+                            duplicates: {
+                                eventId: string;
+                                /** @description ISO 8601 date-time */
+                                firstReceivedAt: string;
+                                type: string;
+                            }[];
+                            received: number;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/jobs": {
         parameters: {
             query?: never;
@@ -1986,7 +2265,7 @@ export interface paths {
                 query?: {
                     connectionId?: string;
                     cursor?: string;
-                    kind?: "push_patient" | "pull";
+                    kind?: "push_patient" | "pull" | "pull_record";
                     limit?: number;
                     state?: "queued" | "running" | "retrying" | "succeeded" | "failed" | "needs_attention";
                 };
@@ -2029,7 +2308,7 @@ export interface paths {
                                 finishedAt: string | null;
                                 /** @description UUID */
                                 id: string;
-                                /** @description push_patient or pull */
+                                /** @description push_patient, pull, or pull_record (one record, e.g. after a webhook) */
                                 kind: string;
                                 lastError: {
                                     code: string;
@@ -2126,7 +2405,7 @@ export interface paths {
                             finishedAt: string | null;
                             /** @description UUID */
                             id: string;
-                            /** @description push_patient or pull */
+                            /** @description push_patient, pull, or pull_record (one record, e.g. after a webhook) */
                             kind: string;
                             lastError: {
                                 code: string;
@@ -2635,6 +2914,12 @@ export interface paths {
                             /** @description YYYY-MM-DD */
                             dob: string | null;
                             email: string | null;
+                            /** @description the patient's contacts as an EMR holds them (KIPU), read-only */
+                            emrContacts: {
+                                /** @description UUID */
+                                connectionId: string;
+                                externalId: string;
+                            }[];
                             emrInsurance: {
                                 /** @description UUID */
                                 connectionId: string;
@@ -2763,6 +3048,12 @@ export interface paths {
                             /** @description YYYY-MM-DD */
                             dob: string | null;
                             email: string | null;
+                            /** @description the patient's contacts as an EMR holds them (KIPU), read-only */
+                            emrContacts: {
+                                /** @description UUID */
+                                connectionId: string;
+                                externalId: string;
+                            }[];
                             emrInsurance: {
                                 /** @description UUID */
                                 connectionId: string;
@@ -2930,6 +3221,12 @@ export interface paths {
                             /** @description YYYY-MM-DD */
                             dob: string | null;
                             email: string | null;
+                            /** @description the patient's contacts as an EMR holds them (KIPU), read-only */
+                            emrContacts: {
+                                /** @description UUID */
+                                connectionId: string;
+                                externalId: string;
+                            }[];
                             emrInsurance: {
                                 /** @description UUID */
                                 connectionId: string;

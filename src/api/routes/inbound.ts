@@ -1,0 +1,42 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import { z } from 'zod'
+import { receiveInbound } from '../../engine/inbound.js'
+import type { Hub } from '../../hub.js'
+import { InboundAccepted, errorResponses } from './responses.js'
+
+/**
+ * Calls external systems make to the hub (webhooks): `POST /api/inbound/{connector}/{connectionId}`.
+ * Not authenticated by an API key — a key is a hub user's credential and is never handed to an
+ * external system — but by the connection's own secret, which the connector checks on the body
+ * bytes exactly as received (never re-serialized JSON).
+ */
+export function inboundRoutes(hub: Hub): FastifyPluginAsyncZod {
+  return async (app) => {
+    // This scope keeps every body raw: a signature covers the bytes, not a parse of them.
+    app.removeAllContentTypeParsers()
+    app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body))
+
+    app.post(
+      '/inbound/:connector/:connectionId',
+      {
+        config: { role: 'public' },
+        schema: {
+          tags: ['inbound'],
+          summary:
+            "An external system's event (e.g. KIPU's Patient Creation / Chart Update): verified by the connection's own secret, recorded in the log (direction inbound), applied once per event id; its work (e.g. a pull of that patient) is queued at once",
+          security: [],
+          params: z.object({ connector: z.string().min(1).max(40), connectionId: z.string().uuid('must be the connection id (a UUID)') }),
+          response: { 200: InboundAccepted, 202: InboundAccepted, ...errorResponses },
+        },
+      },
+      async (request, reply) => {
+        const headers: Record<string, string> = {}
+        for (const [name, value] of Object.entries(request.headers)) if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value
+        const rawBody = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0)
+        const answer = await receiveInbound(hub, request.params, { method: request.method, url: request.url, headers, rawBody, receivedAt: new Date() })
+        if (answer.status === 202) hub.engine.nudge()
+        return reply.code(answer.status).send(answer.body as never)
+      },
+    )
+  }
+}
