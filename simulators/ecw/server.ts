@@ -13,6 +13,7 @@ import type { CapabilityStatement, Organization, Resource } from '@medplum/fhirt
 import { z } from 'zod'
 import { installSimControl } from '../kit/control.js'
 import { OAuthError, SmartAuthority, fetchJwksOverHttp, scopesAllow, type AccessToken, type EcwClient, type Interaction } from './auth.js'
+import { installBulkExport, type BulkOptions } from './bulk.js'
 import { FhirStore } from './fhir.js'
 import {
   AUTHORIZE_PATH,
@@ -51,6 +52,8 @@ export interface EcwSimulatorOptions {
   fetchJwks?: (url: string) => Promise<unknown>
   /** Seed every configured practice with its demo data at start (and again on /_sim/reset). Default true. */
   demo?: boolean
+  /** Bulk Data export: the Group id, export time, Retry-After, resources per file (bulk.ts). */
+  bulk?: BulkOptions
 }
 
 export interface SeedSummary {
@@ -200,6 +203,7 @@ export function createEcwSimulator(options: EcwSimulatorOptions = {}): EcwSimula
   const reset = async (): Promise<void> => {
     await ready
     authority.reset()
+    bulk.reset()
     for (const practice of practices.values()) {
       practice.store.clear()
       practice.seq = 0
@@ -225,6 +229,7 @@ export function createEcwSimulator(options: EcwSimulatorOptions = {}): EcwSimula
         patients,
         writes: practice.writes,
         writeErrors: practice.writeErrors,
+        bulkExports: bulk.records(practice.code),
         rateLimit: {
           perMinute: ratePerMinute,
           window: practice.rate.window >= 0 ? new Date(practice.rate.window * 60_000).toISOString() : null,
@@ -363,6 +368,18 @@ export function createEcwSimulator(options: EcwSimulatorOptions = {}): EcwSimula
       throw err
     }
   }
+
+  const bulk = installBulkExport(
+    app,
+    {
+      now,
+      practice: (request) => practiceOf(request),
+      authenticate: (request) => authenticate(request, practiceOf(request)),
+      baseOf: (request) => baseOf(request, practiceOf(request)),
+      sendFhir,
+    },
+    options.bulk,
+  )
 
   // Discovery
   app.get('/fhir/r4/:practice/.well-known/smart-configuration', async (request, reply) => {

@@ -3,7 +3,7 @@ import { SignJWT, exportJWK, generateKeyPair, importJWK, type JWK } from 'jose'
 import { z } from 'zod'
 import type { ConnectorContext } from '../connector.js'
 import { ConnectorError } from '../errors.js'
-import type { HttpRequest, HttpResponse } from '../http.js'
+import type { HttpRequest, HttpResponse, StreamedResponse } from '../http.js'
 import { isCronExpression } from '../../engine/schedule.js'
 import { ECW_IDENTIFIER_SYSTEM_DEFAULT } from './fields.js'
 
@@ -15,6 +15,9 @@ export const DEFAULT_ECW_SCOPES = [
   'system/Coverage.read',
   'system/Encounter.read',
 ].join(' ')
+
+/** The Group the ECW simulator's practices export (ECW staff give a real practice's id at registration). */
+export const DEFAULT_ECW_GROUP_ID = 'all-patients'
 
 export const EcwSettings = z
   .object({
@@ -28,6 +31,12 @@ export const EcwSettings = z
       .refine(isCronExpression, 'must be a cron expression such as "0 */2 * * *" (every 2 hours)')
       .describe('When to pull from ECW (cron, UTC)'),
     pageSize: z.number().int().min(10).max(100).default(100).describe('Resources per page when pulling (_count)'),
+    groupId: z
+      .string()
+      .trim()
+      .regex(/^[A-Za-z0-9\-.]{1,64}$/, 'must be a FHIR id (letters, digits, "-" and ".", at most 64)')
+      .default(DEFAULT_ECW_GROUP_ID)
+      .describe('Id of the patient Group ECW set up for this client: pulls read its patients, coverage and encounters by Bulk Data export (Group/{id}/$export)'),
     pullModules: z
       .array(z.enum(['practitioner', 'location', 'patient', 'insurance', 'encounter']))
       .min(1)
@@ -145,7 +154,7 @@ function tokenFailure(response: HttpResponse, clientId: string): ConnectorError 
 }
 
 /** Calls the practice's FHIR API with a cached token; a 401 renews the token once. */
-export async function ecwCall(ctx: EcwContext, request: Omit<HttpRequest, 'url' | 'headers'> & { path?: string; url?: string }): Promise<HttpResponse> {
+export async function ecwCall(ctx: EcwContext, request: Omit<HttpRequest, 'url'> & { path?: string; url?: string }): Promise<HttpResponse> {
   const url = request.url ?? `${trimSlash(ctx.connection.baseUrl)}${request.path ?? ''}`
   const send = async () => {
     const token = await ctx.tokens.get(() => mintToken(ctx), TOKEN_MIN_VALIDITY_MS)
@@ -157,11 +166,34 @@ export async function ecwCall(ctx: EcwContext, request: Omit<HttpRequest, 'url' 
         authorization: `Bearer ${token}`,
         accept: 'application/fhir+json',
         ...(request.json !== undefined ? { 'content-type': 'application/fhir+json' } : {}),
+        ...request.headers,
       },
     })
   }
   let response = await send()
   if (response.status === 401) {
+    await ctx.tokens.clear()
+    response = await send()
+  }
+  return response
+}
+
+/**
+ * A GET whose body is read line by line (a bulk export's NDJSON file), with the cached token when
+ * the file server requires it; a 401 renews the token once, as in `ecwCall`.
+ */
+export async function ecwStream(ctx: EcwContext, request: { operation: string; url: string; withToken: boolean; accept: string }): Promise<StreamedResponse> {
+  const send = async () => {
+    const token = request.withToken ? await ctx.tokens.get(() => mintToken(ctx), TOKEN_MIN_VALIDITY_MS) : null
+    return ctx.http.streamLines({
+      operation: request.operation,
+      method: 'GET',
+      url: request.url,
+      headers: { accept: request.accept, ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    })
+  }
+  let response = await send()
+  if (response.status === 401 && request.withToken) {
     await ctx.tokens.clear()
     response = await send()
   }
