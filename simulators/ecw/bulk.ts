@@ -202,7 +202,7 @@ export function installBulkExport(app: FastifyInstance, host: BulkHost, options:
       id,
       practice: code,
       clientId: token.clientId,
-      request: `${base}/Group/${group}/$export${query.size > 0 ? `?${query.toString()}` : ''}`,
+      request: `${base}/Group/${group}/$export${request.url.includes('?') ? request.url.slice(request.url.indexOf('?')) : ''}`,
       base,
       types,
       since,

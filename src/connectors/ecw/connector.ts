@@ -8,6 +8,7 @@ import { EcwSecrets, EcwSettings, ecwCall, failure, generateEcwKeys, publicJwks,
 import type { EcwContext, EcwSecretsT, EcwSettingsT } from './client.js'
 import { ecwDefaults, ecwFields } from './fields.js'
 import { coverageToInsurance, crmFieldsAsEcwHolds, ecwIdentifierOf, encounterToView, fhirPatientToCrm, locationToReference, practitionerToReference } from './fromFhir.js'
+import { checkExportGroup, EXPORTED, exportPages, exportTypes } from './bulk.js'
 import { buildEcwPatient, buildTransactionBundle } from './payload.js'
 import { validateEcwPatient } from './validation.js'
 import { FIELD_TO_FIX, readWritebackError } from './writeback.js'
@@ -149,7 +150,12 @@ export const ecwConnector: Connector<EcwSettingsT, EcwSecretsT> = {
       if (response.status === 403) return { ok: false, code: 'scope_refused', message: `ECW refused to read patients with the granted scopes: ${failure(response, 'test').message}` }
       if (response.status !== 200) throw failure(response, 'test')
       const bundle = response.json as Bundle
-      return { ok: true, message: `Connected to eClinicalWorks practice: token obtained, ${bundle.total ?? bundle.entry?.length ?? 0} patients readable`, details: { total: bundle.total ?? null } }
+      // Pulls read the population by bulk export of the connection's group: check it is exportable.
+      const types = exportTypes(ctx.connection.settings.pullModules)
+      const exportRefusal = types.length > 0 ? await checkExportGroup(ctx, types) : null
+      if (exportRefusal) return { ok: false, ...exportRefusal }
+      const exportNote = types.length > 0 ? `, Group ${ctx.connection.settings.groupId} exportable` : ''
+      return { ok: true, message: `Connected to eClinicalWorks practice: token obtained, ${bundle.total ?? bundle.entry?.length ?? 0} patients readable${exportNote}`, details: { total: bundle.total ?? null } }
     } catch (err) {
       if (err instanceof ConnectorError) return { ok: false, code: err.code, message: err.message }
       throw err
@@ -173,6 +179,16 @@ export const ecwConnector: Connector<EcwSettingsT, EcwSecretsT> = {
       // Reference data first, then patients, then what hangs off them; in the order the admin can't break.
       resources: (settings) => PULL_ORDER.filter((r) => settings.pullModules.includes(r)),
       importsUnmatched: (settings) => settings.importNewPatients,
+      // Patients, coverage and encounters come from one bulk export of the group (bulk.ts); reference data by search.
+      stream(ctx, resource, cursor, mapping, session) {
+        if (!EXPORTED[resource]) return null
+        const settings = ctx.connection.settings
+        return exportPages(ctx, resource, cursor, session, {
+          resources: PULL_ORDER.filter((r) => settings.pullModules.includes(r)),
+          mapping,
+          toItem: (r) => toPulledItem({ resource: r }, resource, mapping, settings.identifierSystem),
+        })
+      },
       async fetchPage(ctx, resource, cursor, mapping) {
         const type = FHIR_TYPE[resource]
         const url = cursor ?? `${trimSlash(ctx.connection.baseUrl)}/${type}?_count=${ctx.connection.settings.pageSize}`
