@@ -1,6 +1,7 @@
 /**
- * FHIR Bulk Data export as ECW publishes it (CapabilityStatement: Group `export`; error-codes.yml
- * `bulk_export_statuses`), filled in from the HL7 Bulk Data Access IG v2 where ECW is silent:
+ * FHIR Bulk Data export as ECW publishes it (CapabilityStatement: Group `export`; Error Code
+ * Reference Guide: bulk export statuses), filled in from the HL7 Bulk Data Access IG v2
+ * (https://hl7.org/fhir/uv/bulkdata/STU2/export.html) where ECW is silent:
  *   GET  {base}/Group/{id}/$export   kick-off (Prefer: respond-async) → 202 + Content-Location
  *   GET  {base}/bulkstatus/{job}     202 + X-Progress + Retry-After, then 200 + manifest
  *   DELETE {base}/bulkstatus/{job}   cancel / forget → 202; afterwards 404

@@ -182,7 +182,7 @@ export const DEFAULT_FACILITY_EXTENSION = 'http://eclinicalworks.com/supportingI
 // Bulk Data export (bulk.ts)
 // ---------------------------------------------------------------------------------------------
 // [V] ECW's CapabilityStatement lists Group `export` (http://hl7.org/fhir/uv/bulkdata/
-// OperationDefinition/group-export); error-codes.yml `bulk_export_statuses`: 202 while in
+// OperationDefinition/Global-i-export); its Error Code Reference Guide, bulk export statuses: 202 while in
 // progress with Retry-After (example 120 s) and X-Progress, 200 with the manifest
 // (transactionTime, request, requiresAccessToken, output[], error[]), 401 for an invalid token
 // or an invalid / unauthorized group id, 404 for an invalid job id. Everything else follows the
