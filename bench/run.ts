@@ -3,7 +3,8 @@
  * same path a user's change takes. Prints figures; asserts nothing.
  *   BENCH_PATIENTS (Ritten push, default 300), BENCH_CONCURRENCY (API callers, default 10),
  *   BENCH_PULL_PATIENTS (ECW pulls by bulk export, comma-separated sizes, default 10000,100000),
- *   BENCH_PARTS (default ritten,ecw), BENCH_DATABASE_URL (run on PostgreSQL instead of the embedded database).
+ *   BENCH_PARTS (default ritten,ecw), BENCH_DATABASE_URL (run on PostgreSQL instead of the embedded database),
+ *   BENCH_HUB_NODE_OPTIONS (the hub's NODE_OPTIONS, e.g. --max-old-space-size=192 to show a pull's memory is bounded).
  */
 import { readFileSync } from 'node:fs'
 import { createRittenSimulator } from '../simulators/ritten/server.js'
@@ -37,7 +38,7 @@ if (PARTS.includes('ecw')) {
 
 async function withHub(run: (hub: RunningHub) => Promise<void>): Promise<void> {
   const database = await createTestDatabase()
-  const hub = await startHub({ databaseUrl: database?.url, env: { LOG_LEVEL: 'error' } })
+  const hub = await startHub({ databaseUrl: database?.url, env: { LOG_LEVEL: 'error', ...(process.env.BENCH_HUB_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_HUB_NODE_OPTIONS } : {}) } })
   try {
     await run(hub)
   } finally {
