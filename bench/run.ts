@@ -2,36 +2,54 @@
  * `npm run bench`: end-to-end figures, hub and simulators as separate servers on loopback — the
  * same path a user's change takes. Prints figures; asserts nothing.
  *   BENCH_PATIENTS (Ritten push, default 300), BENCH_CONCURRENCY (API callers, default 10),
- *   BENCH_PULL_PATIENTS (ECW pull, default 10000),
- *   BENCH_DATABASE_URL (run on PostgreSQL instead of the embedded database),
- *   BENCH_KIPU_PATIENTS (KIPU push, default 200), BENCH_ONLY (e.g. "kipu": run only those parts).
+ *   BENCH_PULL_PATIENTS (ECW pulls by bulk export, comma-separated sizes, default 10000,100000),
+ *   BENCH_KIPU_PATIENTS (KIPU push, default 200),
+ *   BENCH_PARTS (default ritten,ecw,kipu: run only those parts), BENCH_DATABASE_URL (run on PostgreSQL instead of the embedded database),
+ *   BENCH_HUB_NODE_OPTIONS (the hub's NODE_OPTIONS, e.g. --max-old-space-size=192 to show a pull's memory is bounded).
  */
 import { readFileSync } from 'node:fs'
 import { createRittenSimulator } from '../simulators/ritten/server.js'
 import { connectRitten } from '../test/rittenHelpers.js'
 import { createTestDatabase, startHub, sleep, type RunningHub } from '../test/harness.js'
-import { connectEcw, PRACTICE, startEcw } from '../test/ecwHelpers.js'
+import { connectEcw, PRACTICE, startEcw, type EcwWorld } from '../test/ecwHelpers.js'
 import { createKipuSimulator, DEMO_KIPU } from '../simulators/kipu/server.js'
 
 const PATIENTS = Number(process.env.BENCH_PATIENTS ?? 300)
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 10)
-const PULL_PATIENTS = Number(process.env.BENCH_PULL_PATIENTS ?? 10_000)
+const PULL_SIZES = (process.env.BENCH_PULL_PATIENTS ?? '10000,100000').split(',').map(Number)
+const PARTS = (process.env.BENCH_PARTS ?? process.env.BENCH_ONLY ?? 'ritten,ecw,kipu').split(',').map((s) => s.trim())
 const LATENCY_SAMPLES = 20
 const KIPU_PATIENTS = Number(process.env.BENCH_KIPU_PATIENTS ?? 200)
-const ONLY = new Set((process.env.BENCH_ONLY ?? 'ritten,ecw,kipu').split(',').map((s) => s.trim()))
+const KIPU_PULL_PATIENTS = Number(process.env.BENCH_KIPU_PULL_PATIENTS ?? 10_000)
 
 if (process.env.BENCH_DATABASE_URL) process.env.TEST_DATABASE_URL = process.env.BENCH_DATABASE_URL
-const line = (k: string, v: string) => console.log(`  ${k.padEnd(52)} ${v}`)
-const database = await createTestDatabase()
-const hub = await startHub({ databaseUrl: database?.url, env: { LOG_LEVEL: 'error' } })
-console.log(`carebridge bench — ${database ? 'PostgreSQL' : 'embedded PGlite'}, 4 workers, queue poll 0.5 s`)
-try {
-  if (ONLY.has('ritten')) await rittenPush(hub)
-  if (ONLY.has('ecw')) await ecwPull(hub)
-  if (ONLY.has('kipu')) await kipuBench(hub)
-} finally {
-  await hub.stop()
-  await database?.drop()
+const line = (k: string, v: string) => console.log(`  ${k.padEnd(60)} ${v}`)
+console.log(`carebridge bench — ${process.env.TEST_DATABASE_URL ? 'PostgreSQL' : 'embedded PGlite'}, 4 workers, queue poll 0.5 s`)
+if (PARTS.includes('ritten')) await withHub(rittenPush)
+// Each pull size on a fresh hub and database, so each starts from the same baseline. The practice
+// is seeded first: seeding 100,000 patients holds this process's event loop for a while.
+if (PARTS.includes('kipu')) await withHub(kipuBench)
+if (PARTS.includes('ecw')) {
+  for (const size of PULL_SIZES) {
+    const world = await startEcw({ demo: false })
+    try {
+      const seeded = await world.sim.seedPatients(PRACTICE, size, { replace: true })
+      await withHub((hub) => ecwPull(hub, world, size, Object.values(seeded.created).reduce((a, b) => a + b, 0)))
+    } finally {
+      await world.close()
+    }
+  }
+}
+
+async function withHub(run: (hub: RunningHub) => Promise<void>): Promise<void> {
+  const database = await createTestDatabase()
+  const hub = await startHub({ databaseUrl: database?.url, env: { LOG_LEVEL: 'error', ...(process.env.BENCH_HUB_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_HUB_NODE_OPTIONS } : {}) } })
+  try {
+    await run(hub)
+  } finally {
+    await hub.stop()
+    await database?.drop()
+  }
 }
 
 async function rittenPush(hub: RunningHub): Promise<void> {
@@ -84,40 +102,39 @@ async function rittenPush(hub: RunningHub): Promise<void> {
   }
 }
 
-async function ecwPull(hub: RunningHub): Promise<void> {
-  const world = await startEcw({ demo: false })
-  try {
-    await world.sim.seedPatients(PRACTICE, PULL_PATIENTS, { replace: true })
-    const { id } = await connectEcw(hub, world, { settings: { pullModules: ['practitioner', 'location', 'patient'] } })
-    const rssBefore = rss(hub.pid)
+/**
+ * A full pull of `patients` ECW patients with their Coverage and Encounters, by bulk export
+ * (Group/$export, NDJSON read line by line), then an incremental pull (`_since`) with nothing new.
+ */
+async function ecwPull(hub: RunningHub, world: EcwWorld, patients: number, seeded: number): Promise<void> {
+  const { id } = await connectEcw(hub, world)
+  const rssBefore = rss(hub.pid)
+  let peak = rssBefore
+  const run = async () => {
     const started = performance.now()
     const { body } = await hub.api('POST', `/api/connections/${id}/pull`)
-    let peak = rssBefore
     for (;;) {
       peak = Math.max(peak, rss(hub.pid))
       const { body: job } = await hub.api('GET', `/api/jobs/${body.jobId}`)
-      if (job.state === 'succeeded') break
+      if (job.state === 'succeeded') return { job, seconds: (performance.now() - started) / 1000 }
       if (job.state === 'failed' || job.state === 'needs_attention') throw new Error(JSON.stringify(job.lastError))
       await sleep(100)
     }
-    const seconds = (performance.now() - started) / 1000
-    line(`ECW: pull of ${PULL_PATIENTS} new patients (pages of 100)`, `${(PULL_PATIENTS / seconds).toFixed(0)} patients/s (${seconds.toFixed(1)} s)`)
-    line('ECW: hub resident memory before / peak during the pull', `${rssBefore} MB / ${peak} MB`)
-    const again = performance.now()
-    const { body: second } = await hub.api('POST', `/api/connections/${id}/pull`)
-    for (;;) {
-      const { body: job } = await hub.api('GET', `/api/jobs/${second.jobId}`)
-      if (job.state === 'succeeded') break
-      await sleep(100)
-    }
-    line(`ECW: second pull, ${PULL_PATIENTS} matched and unchanged`, `${((performance.now() - again) / 1000).toFixed(1)} s`)
-  } finally {
-    await world.close()
   }
+  const { job, seconds } = await run()
+  const resources = job.progress.resources as Record<string, { records: number }>
+  const records = ['patient', 'insurance', 'encounter'].reduce((n, r) => n + (resources[r]?.records ?? 0), 0)
+  const label = patients.toLocaleString('en-US')
+  line(`ECW: bulk pull of ${label} new patients + coverage + encounters`, `${records.toLocaleString('en-US')} records in ${seconds.toFixed(1)} s`)
+  line(`ECW: ${label} — records/s (patients/s)`, `${(records / seconds).toFixed(0)} records/s (${(patients / seconds).toFixed(0)} patients/s)`)
+  line(`ECW: ${label} — hub resident memory before / peak during`, `${rssBefore} MB / ${peak} MB`)
+  line(`ECW: ${label} — simulator (bench process) resident memory`, `${Math.round(process.memoryUsage().rss / 1024 / 1024)} MB (${seeded.toLocaleString('en-US')} resources held)`)
+  const again = await run()
+  line(`ECW: ${label} — incremental pull (_since), nothing changed`, `${again.seconds.toFixed(1)} s, ${again.job.progress.resources.patient.records} records`)
 }
 
 /**
- * KIPU: signed creates (POST /api/patients, one call each) and a census pull of PULL_PATIENTS
+ * KIPU: signed creates (POST /api/patients, one call each) and a census pull of BENCH_KIPU_PULL_PATIENTS
  * admitted charts, paced at 50 requests/s (the connection's highest setting; KIPU publishes no limit).
  */
 async function kipuBench(hub: RunningHub): Promise<void> {
@@ -163,7 +180,7 @@ async function kipuBench(hub: RunningHub): Promise<void> {
     line(`KIPU: pushed end to end (${KIPU_PATIENTS}, signed create each)`, `${(KIPU_PATIENTS / (total / 1000)).toFixed(1)} patients/s (${(total / 1000).toFixed(1)} s)`)
 
     await fetch(`${simUrl}/_sim/reset`, { method: 'POST' })
-    await fetch(`${simUrl}/_sim/patients/seed`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ count: PULL_PATIENTS, admitted: true }) })
+    await fetch(`${simUrl}/_sim/patients/seed`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ count: KIPU_PULL_PATIENTS, admitted: true }) })
     const rssBefore = rss(hub.pid)
     const pullStarted = performance.now()
     const { body: pull } = await hub.api('POST', `/api/connections/${id}/pull`)
@@ -176,7 +193,7 @@ async function kipuBench(hub: RunningHub): Promise<void> {
       await sleep(100)
     }
     const seconds = (performance.now() - pullStarted) / 1000
-    line(`KIPU: census pull of ${PULL_PATIENTS} admitted patients (pages of 100)`, `${(PULL_PATIENTS / seconds).toFixed(0)} patients/s (${seconds.toFixed(1)} s)`)
+    line(`KIPU: census pull of ${KIPU_PULL_PATIENTS} admitted patients (pages of 100)`, `${(KIPU_PULL_PATIENTS / seconds).toFixed(0)} patients/s (${seconds.toFixed(1)} s)`)
     line('KIPU: hub resident memory before / peak during the pull', `${rssBefore} MB / ${peak} MB`)
     await hub.api('PATCH', `/api/connections/${id}`, { enabled: false })
   } finally {

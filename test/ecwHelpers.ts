@@ -1,3 +1,4 @@
+import type { BulkOptions } from '../simulators/ecw/bulk.js'
 import { createEcwSimulator, type EcwSimulator } from '../simulators/ecw/server.js'
 import { createTestKey, requestToken, serveJwks, signClientAssertion, type JwksServer } from '../simulators/ecw/testing.js'
 import { DEFAULT_ECW_SCOPES } from '../src/connectors/ecw/client.js'
@@ -18,10 +19,13 @@ export interface EcwWorld {
   close(): Promise<void>
 }
 
-export async function startEcw(options: { ratePerMinute?: number; demo?: boolean; clockOffsetMs?: number } = {}): Promise<EcwWorld> {
+export async function startEcw(options: { ratePerMinute?: number; demo?: boolean; clockOffsetMs?: number; bulk?: BulkOptions } = {}): Promise<EcwWorld> {
+  // Bulk exports are ready after a second by default (ECW's own take minutes).
+  const bulk = { exportMs: 1_000, ...options.bulk }
   const sim = createEcwSimulator({
     practices: [{ code: PRACTICE, clients: [] }],
     demo: options.demo ?? true,
+    bulk,
     ...(options.ratePerMinute ? { ratePerMinute: options.ratePerMinute } : {}),
     ...(options.clockOffsetMs ? { clockOffsetMs: options.clockOffsetMs } : {}),
   })

@@ -23,14 +23,19 @@ afterAll(async () => {
   await database?.drop()
 })
 
-/** ECW's data reads (not its token endpoint): the pages of a pull. */
-const SEARCH_PAGES = '^GET /fhir/r4/[^/]+/(Patient|Practitioner|Location|Coverage|Encounter)'
+/**
+ * What a pull of patients reads from ECW: its Bulk Data export's status polls and NDJSON files
+ * (not the token endpoint, nor the kick-off).
+ */
+const PULL_READS = '^GET /fhir/r4/[^/]+/(bulkstatus|bulkfiles)/'
+const FILE_READS = /\/bulkfiles\//
 
-async function ecwWorld(patients: number): Promise<EcwWorld> {
+async function ecwWorld(patients: number, resourcesPerFile: number): Promise<EcwWorld> {
   // Patients one test pulls would otherwise be pushed on to another test's ECW connection.
   for (const c of (await hub.api('GET', '/api/connections')).body.items as { id: string; enabled: boolean }[])
     if (c.enabled) expect((await hub.api('PATCH', `/api/connections/${c.id}`, { enabled: false })).status).toBe(200)
-  const world = await startEcw({ demo: false, ratePerMinute: 100_000 })
+  // Small export files: each file is a page the pull stores (and a point it resumes from).
+  const world = await startEcw({ demo: false, ratePerMinute: 100_000, bulk: { resourcesPerFile } })
   worlds.push(world)
   await world.sim.seedPatients(PRACTICE, patients, { replace: true })
   return world
@@ -73,16 +78,16 @@ async function ecwPatientTotal(world: EcwWorld): Promise<number> {
 }
 
 describe('a long pull through a flaky EMR', () => {
-  it('succeeds through 20% failed pages, and links every EMR patient once', async () => {
-    const world = await ecwWorld(2500)
-    const { id } = await connectEcw(hub, world, { settings: { pullModules: ['patient'], pageSize: 20 } })
-    await setFaults(world, [{ match: SEARCH_PAGES, errorRate: 0.2, status: 500 }])
+  it('succeeds through 20% failed reads, and links every EMR patient once', async () => {
+    const world = await ecwWorld(2500, 20)
+    const { id } = await connectEcw(hub, world, { settings: { pullModules: ['patient'] } })
+    await setFaults(world, [{ match: PULL_READS, errorRate: 0.2, status: 500 }])
 
     const { body: started } = await hub.api('POST', `/api/connections/${id}/pull`)
     const job = await settledJob(started.jobId, 240_000)
     expect(job.lastError?.message ?? null, 'the pull gave up').toBe(null)
     expect(job.state).toBe('succeeded')
-    // 125 pages at 20% failures: ~31 failed attempts in all (more than MAX_ATTEMPTS all but
+    // 125 files at 20% failures: ~31 failed attempts in all (more than MAX_ATTEMPTS all but
     // certainly), none of them fatal.
     expect(job.attempts).toBeGreaterThan(MAX_ATTEMPTS)
     expect(job.progress.resources.patient).toMatchObject({ done: true, records: 2500, created: 2500 })
@@ -95,13 +100,13 @@ describe('a long pull through a flaky EMR', () => {
   }, 300_000)
 
   it('resumes from the saved cursor after a pull gave up during a longer outage', async () => {
-    const world = await ecwWorld(1500)
-    const { id } = await connectEcw(hub, world, { settings: { pullModules: ['patient'], pageSize: 50 } })
-    // Slow pages, so that the outage begins part-way through.
-    await setFaults(world, [{ match: SEARCH_PAGES, latencyMs: 150 }])
+    const world = await ecwWorld(1500, 50)
+    const { id } = await connectEcw(hub, world, { settings: { pullModules: ['patient'] } })
+    // Slow files, so that the outage begins part-way through.
+    await setFaults(world, [{ match: PULL_READS, latencyMs: 150 }])
     const { body: first } = await hub.api('POST', `/api/connections/${id}/pull`)
     await waitFor('a few pages stored', async () => ((await hub.api('GET', `/api/jobs/${first.jobId}`)).body.progress?.resources?.patient?.pages ?? 0) >= 5, 60_000)
-    await setFaults(world, [{ match: SEARCH_PAGES, errorRate: 1, status: 503 }])
+    await setFaults(world, [{ match: PULL_READS, errorRate: 1, status: 503 }])
     const failed = await settledJob(first.jobId, 60_000)
     expect(failed.state).toBe('failed')
     expect(failed.lastError.message).toMatch(new RegExp(`gave up after ${MAX_ATTEMPTS} failures in a row without progress`))
@@ -118,10 +123,10 @@ describe('a long pull through a flaky EMR', () => {
     expect(resumed.progress.resumedFrom.cursor).toBeTruthy()
     expect(resumed.progress.resources.patient).toMatchObject({ done: true, records: 1500 })
 
-    // Only the pages not yet stored were fetched again (plus the token).
+    // The same export, and only the files not yet stored were read again.
     const requests: { method: string; path: string }[] = (await (await fetch(`${new URL(world.base).origin}/_sim/requests`)).json()).items.slice(requestsBefore)
-    const pages = requests.filter((r) => /\/Patient/.test(r.path) && r.method === 'GET')
-    expect(pages.length).toBe(Math.ceil((1500 - storedBefore) / 50))
+    expect(requests.filter((r) => r.path.includes('$export'))).toEqual([])
+    expect(requests.filter((r) => FILE_READS.test(r.path) && r.method === 'GET').length).toBe((1500 - storedBefore) / 50)
 
     const counts = await linkCounts(id)
     expect(counts.size).toBe(1500)

@@ -119,6 +119,8 @@ export class FhirStore {
   private generation = 0
   private readonly searchCache = new Map<string, { generation: number; ids: string[] }>()
   private matchIndex: { generation: number; index: PatientMatchIndex } | undefined
+  /** meta.lastUpdated (ms) of every resource by type and id, in creation order: what a bulk export selects from without reading each resource. */
+  private readonly updatedAt = new Map<string, Map<string, number>>()
 
   constructor() {
     loadFhirDefinitions()
@@ -216,14 +218,41 @@ export class FhirStore {
    */
   async seed(resources: Resource[]): Promise<void> {
     await this.repo.withSeeding(async () => {
-      for (const resource of resources) await this.repo.createResource(resource, undefined, true)
+      for (const resource of resources) this.noteUpdated(await this.repo.createResource(resource, undefined, true))
     })
     this.afterWrite(resources)
+  }
+
+  /**
+   * Ids of the resources of a type last updated after `since` (exclusive; all when undefined)
+   * and up to `until` (inclusive), in creation order — a bulk export's selection (ms epochs).
+   */
+  updatedBetween(resourceType: string, since: number | undefined, until: number): string[] {
+    const out: string[] = []
+    for (const [id, at] of this.updatedAt.get(resourceType) ?? []) if ((since === undefined || at > since) && at <= until) out.push(id)
+    return out
+  }
+
+  /**
+   * The resource as it stood at `instant` (ms): the current version, or — when it changed after
+   * `instant` — the latest earlier version from its history; undefined if it did not exist yet.
+   */
+  async readAsOf(resourceType: string, id: string, instant: number): Promise<Resource | undefined> {
+    const current = await this.read(resourceType, id)
+    if (!current || lastUpdatedMs(current) <= instant) return current
+    const history = await this.repo.readHistory(resourceType, id)
+    let best: Resource | undefined
+    for (const entry of history.entry ?? []) {
+      const version = entry.resource
+      if (version && lastUpdatedMs(version) <= instant && (!best || lastUpdatedMs(version) > lastUpdatedMs(best))) best = version
+    }
+    return best
   }
 
   /** Forgets every resource. */
   clear(): void {
     this.repo.clear()
+    this.updatedAt.clear()
     this.generation += 1
     this.searchCache.clear()
     this.matchIndex = undefined
@@ -279,8 +308,16 @@ export class FhirStore {
     return index
   }
 
+  private noteUpdated(resource: Resource): void {
+    if (!resource.id) return
+    let byId = this.updatedAt.get(resource.resourceType)
+    if (!byId) this.updatedAt.set(resource.resourceType, (byId = new Map()))
+    byId.set(resource.id, lastUpdatedMs(resource))
+  }
+
   /** Keeps the match index current across a write instead of rebuilding it. */
   private afterWrite(resources: Resource[]): void {
+    for (const resource of resources) if (resource.meta?.lastUpdated) this.noteUpdated(resource)
     const fresh = this.matchIndex?.generation === this.generation
     this.generation += 1
     if (this.matchIndex && fresh) {
@@ -291,6 +328,11 @@ export class FhirStore {
 }
 
 const SEARCH_CACHE_SIZE = 32
+
+function lastUpdatedMs(resource: Resource): number {
+  const at = resource.meta?.lastUpdated ? Date.parse(resource.meta.lastUpdated) : NaN
+  return Number.isNaN(at) ? 0 : at
+}
 
 class PatientMatchIndex {
   readonly byIdentifier = new Map<string, Set<string>>()

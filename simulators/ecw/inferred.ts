@@ -248,6 +248,54 @@ export const ACCOUNT_NUMBER_SYSTEM = 'http://eclinicalworks.com/fhir/sid/account
 export const DEFAULT_FACILITY_EXTENSION = 'http://eclinicalworks.com/supportingInfo/defaultFacility'
 
 // ---------------------------------------------------------------------------------------------
+// Bulk Data export (bulk.ts)
+// ---------------------------------------------------------------------------------------------
+// [V] ECW's CapabilityStatement lists Group `export` (http://hl7.org/fhir/uv/bulkdata/
+// OperationDefinition/Global-i-export); its Error Code Reference Guide, bulk export statuses: 202 while in
+// progress with Retry-After (example 120 s) and X-Progress, 200 with the manifest
+// (transactionTime, request, requiresAccessToken, output[], error[]), 401 for an invalid token
+// or an invalid / unauthorized group id, 404 for an invalid job id. Everything else follows the
+// HL7 FHIR Bulk Data Access IG v2 (STU2, https://hl7.org/fhir/uv/bulkdata/STU2/export.html);
+// the choices the IG leaves to the server are tagged [I] below.
+
+/** The Group each practice exports: all its patients. [I] Real ECW staff give the id at registration. */
+export const DEFAULT_BULK_GROUP_ID = 'all-patients'
+
+/**
+ * Types a Group export can deliver: the Patient compartment types the simulator serves. [I]
+ * Practitioner, Location and Organization (outside the compartment, "MAY" in the IG) are not
+ * exported; read them by search.
+ * A type may be exported when the token grants `read` on it: v1 `.read`, v2 `.r`/`.rs`, or
+ * `system/*.r`. [I] ECW advertises only `system/Coverage.r` (no `.s`) for Coverage, so an export
+ * cannot require search permission. A `_type` the token cannot read → 403; without `_type`, the
+ * export holds every exportable type the token can read (IG: "within the scope of the client
+ * authorization"). No Group scope is required (the IG names none). Status polls and file
+ * downloads need a token of the client that started the export (IG: "MAY … limit them to the
+ * client that originated the export") which can read the types concerned; another client's job
+ * answers 404.
+ */
+export const BULK_EXPORT_TYPES = ['Patient', 'Coverage', 'Encounter'] as const
+
+/** Retry-After (seconds) on an in-progress status answer. [I] ECW's example is 120; short here so tests run fast. */
+export const BULK_RETRY_AFTER_SECONDS = 1
+/** Time from kick-off until the files are ready; X-Progress is the share of it elapsed. [I] */
+export const BULK_EXPORT_MS = 2_000
+/** Resources per NDJSON file; a type with more gets several files. [I] (the IG's example limit is 100,000) */
+export const BULK_RESOURCES_PER_FILE = 10_000
+/** A complete export's files stay available this long (the `Expires` header), then status and files answer 404. [I] */
+export const BULK_FILE_TTL_MS = 60 * 60_000
+/**
+ * Exports in progress per client and practice: one more kick-off answers 429 with Retry-After
+ * (the IG's advice for servers that serialise exports). [I] A status poll sooner than the
+ * Retry-After given answers 429 with Retry-After (IG: "polling too frequently"). [I]
+ */
+export const BULK_RUNNING_PER_CLIENT = 1
+/** Kick-off parameters implemented; `_elements`, `_typeFilter`, `patient`, `includeAssociatedData` answer 400 unless `Prefer: handling=lenient` (then ignored and reported in `error[]`). [I] */
+export const BULK_KICKOFF_PARAMS = ['_type', '_since', '_outputFormat'] as const
+/** `/_sim/records` keeps the last N export jobs per practice. [P] */
+export const RECORDS_BULK_JOB_LIMIT = 100
+
+// ---------------------------------------------------------------------------------------------
 // Simulator-only
 // ---------------------------------------------------------------------------------------------
 

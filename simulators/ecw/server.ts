@@ -14,6 +14,7 @@ import { z } from 'zod'
 import { installSimControl } from '../kit/control.js'
 import { decodeJwt } from 'jose'
 import { OAuthError, SmartAuthority, fetchJwksOverHttp, scopesAllow, type AccessToken, type EcwClient, type Interaction } from './auth.js'
+import { installBulkExport, type BulkOptions } from './bulk.js'
 import { FhirStore } from './fhir.js'
 import {
   ABSOLUTE_LOCATIONS_DEFAULT,
@@ -82,6 +83,8 @@ export interface EcwSimulatorOptions {
   fetchJwks?: (url: string) => Promise<unknown>
   /** Seed every configured practice with its demo data at start (and again on /_sim/reset). Default true. */
   demo?: boolean
+  /** Bulk Data export: the Group id, export time, Retry-After, resources per file (bulk.ts). */
+  bulk?: BulkOptions
 }
 
 export interface SeedSummary {
@@ -255,6 +258,7 @@ export function createEcwSimulator(options: EcwSimulatorOptions = {}): EcwSimula
     rate.reset()
     pagingFault = null
     clockOffsetMs = options.clockOffsetMs ?? 0
+    bulk.reset()
     for (const practice of practices.values()) {
       practice.store.clear()
       practice.seq = 0
@@ -281,6 +285,7 @@ export function createEcwSimulator(options: EcwSimulatorOptions = {}): EcwSimula
         settings: practice.settings,
         writes: practice.writes,
         writeErrors: practice.writeErrors,
+        bulkExports: bulk.records(practice.code),
         rateLimit: rate.records(practice.code, now()),
       }
     }
@@ -483,6 +488,18 @@ export function createEcwSimulator(options: EcwSimulatorOptions = {}): EcwSimula
     if (result.lastModified) void reply.header('last-modified', new Date(result.lastModified).toUTCString())
     return sendFhir(reply, result.status, result.body)
   }
+
+  const bulk = installBulkExport(
+    app,
+    {
+      now,
+      practice: (request) => practiceOf(request),
+      authenticate: (request) => authenticate(request, practiceOf(request)),
+      baseOf: (request) => baseOf(request, practiceOf(request)),
+      sendFhir,
+    },
+    options.bulk,
+  )
 
   // Discovery
   app.get('/fhir/r4/:practice/.well-known/smart-configuration', async (request, reply) => {

@@ -242,6 +242,24 @@ export interface PullFlow<Settings, Secrets, Resource extends string = PullResou
    * so a pull compares like with like; without it the CRM record's own values are compared.
    */
   crmAsHeld?(patient: Patient, mapping: ResolvedMapping, settings: Settings): Record<string, unknown>
+  /**
+   * A resource read as one stream rather than page by page (e.g. a bulk export whose files are
+   * read line by line); null pages it with `fetchPage`. The engine stores each page it yields
+   * and saves the progress (the page's `next` as the cursor, and the session's checkpoint) after
+   * it, so a retried pull starts the stream again from the last page stored.
+   */
+  stream?(ctx: ConnectorContext<Settings, Secrets>, resource: Resource, cursor: string | null, mapping: ResolvedMapping, session: PullSession): AsyncIterable<PulledPage> | null
+}
+
+/**
+ * What a pull carries from page to page, across retries and on to the next pull (e.g. a bulk
+ * export's status URL while it runs, and its transactionTime for the next pull's `_since`).
+ */
+export interface PullSession {
+  /** The checkpoint the connection's last successful pull ended with; null before the first. */
+  readonly previous: Record<string, unknown> | null
+  /** This pull's checkpoint: saved with the progress after every page; the next pull's `previous` once this one succeeds. */
+  checkpoint: Record<string, unknown> | null
 }
 
 /** What the engine knows of earlier pulls: `since` is when the last successful one started (null: never). */
@@ -261,7 +279,9 @@ export interface PulledPage {
   /** Where the next page starts (e.g. the Bundle's next link); null on the last page. */
   next: string | null
   total?: number
-  /** Records of this page that could not be read (e.g. malformed), with why: listed in the pull's problems. */
+  /** What the system says of its work while there is nothing to store yet (e.g. a bulk export's X-Progress). */
+  status?: string
+  /** Records of this page that could not be read or delivered (e.g. malformed), with why: listed in the pull's problems. */
   problems?: { externalId: string; message: string }[]
 }
 

@@ -10,6 +10,12 @@ export interface ConnectorHttp {
    * Records an outcome that never reached the wire — e.g. a payload refused by local validation —
    * so the log still says what was wrong. Returns the exchange id.
    */
+  /**
+   * Sends one request whose answer is too large to hold (e.g. an NDJSON export file) and hands a
+   * 2xx body over line by line. The exchange records the status and how many lines and bytes
+   * were read — not the body; a non-2xx answer is read and recorded whole, as `request` does.
+   */
+  streamLines?(request: HttpRequest): Promise<StreamedResponse>
   recordRefusal(entry: { operation: string; method: HttpRequest['method']; url: string; body: unknown; message: string; details?: Record<string, unknown> }): Promise<string>
 }
 
@@ -55,4 +61,9 @@ export interface HttpResponse {
   exchangeId: string
   /** The body parsed as JSON, or undefined when it is not JSON. */
   json: unknown
+}
+
+export interface StreamedResponse extends HttpResponse {
+  /** A 2xx body, line by line (end-of-line removed, blank lines skipped); read it once. Empty for other statuses, whose body is in `text`/`json`. */
+  lines: AsyncIterable<string>
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { sql } from 'kysely'
-import type { PulledItem, PulledPage, PullResource, PullWindow } from '../connectors/connector.js'
+import type { ConnectorContext, PullFlow, PulledItem, PulledPage, PullResource, PullSession, PullWindow, ResolvedMapping } from '../connectors/connector.js'
 import { ConnectorError } from '../connectors/errors.js'
 import { pushTargets, type RunnableConnection } from '../connections/connections.js'
 import { PatientInput, createPatients, getPatients, type Patient } from '../crm/patients.js'
@@ -25,6 +25,8 @@ export interface PullProgress {
   problems: { resource: string; externalId: string; message: string }[]
   /** This pull took over where an earlier one gave up, instead of starting over. */
   resumedFrom?: { jobId: string; resource: string | null; cursor: string | null }
+  /** The connector's checkpoint (PullSession): resumes a retried pull, and starts the next pull once this one succeeds. */
+  checkpoint?: Record<string, unknown> | null
 }
 
 export interface ResourceProgress {
@@ -41,6 +43,8 @@ export interface ResourceProgress {
   /** Pulled values no value map translates (kept out of the CRM, listed at GET /api/connections/{id}/unmapped-pulled-values). */
   unmapped?: number
   done: boolean
+  /** What the system last said of its work on this resource (e.g. a bulk export's X-Progress). */
+  status?: string
 }
 
 const MAX_PROBLEMS = 100
@@ -64,25 +68,34 @@ export async function runPull(deps: EngineDeps, job: SyncJobRow, connection: Run
   const window: PullWindow = { since: full ? null : await lastPullStart(deps, connection.row.id, job.id) }
 
   const resources = typeof flow.resources === 'function' ? flow.resources(connection.settings) : flow.resources
+  const session: PullSession = { previous: await lastCheckpoint(deps, connection.row.id), checkpoint: progress.checkpoint ?? null }
   for (const resource of resources) {
     const state = (progress.resources[resource] ??= { pages: 0, records: 0, total: null, created: 0, updated: 0, unchanged: 0, skipped: 0, done: false })
     state.skipped ??= 0 // progress saved before this counter existed
     if (state.done) continue
-    let cursor = progress.current === resource ? progress.cursor : null
-    for (;;) {
-      keeper.check()
-      const page = await flow.fetchPage(ctx, resource, cursor, connection.mapping, window)
+    const cursor = progress.current === resource ? progress.cursor : null
+    const pages = flow.stream?.(ctx, resource, cursor, connection.mapping, session) ?? pagesOf(flow, ctx, resource, cursor, connection.mapping, window)
+    keeper.check()
+    for await (const page of pages) {
       keeper.check()
       await storePage(deps, job, connection, resource, page, state, progress, options)
-      state.pages += 1
+      // A page that brings nothing and leads on (a bulk export still running) is not a page of data.
+      if (page.items.length > 0 || !page.next) state.pages += 1
       state.records += page.items.length
       if (page.total !== undefined) state.total = page.total
-      cursor = page.next
+      if (page.status !== undefined) state.status = page.status
+      for (const problem of page.problems ?? []) noteProblem(progress, resource, problem.externalId, problem.message)
       progress.current = resource
-      progress.cursor = cursor
-      if (!cursor) state.done = true
+      progress.cursor = page.next
+      progress.checkpoint = session.checkpoint
+      if (!page.next) state.done = true
       await saveJobProgressInfo(deps.db, keeper.lease, progress as unknown as Record<string, unknown>, { progressed: true })
-      if (!cursor) break
+      if (!page.next) break
+    }
+    if (!state.done) {
+      // The stream ended without a last page (no `next: null`): the resource is done all the same.
+      state.done = true
+      await saveJobProgressInfo(deps.db, keeper.lease, progress as unknown as Record<string, unknown>, { progressed: true })
     }
   }
   await deps.db.updateTable('connections').set({ updated_at: new Date() }).where('id', '=', connection.row.id).execute()
@@ -123,6 +136,31 @@ async function lastPullStart(deps: EngineDeps, connectionId: string, exceptJobId
     .limit(1)
     .executeTakeFirst()
   return row?.created_at ?? null
+}
+
+/** `fetchPage` page after page, following each page's `next`. */
+async function* pagesOf(flow: PullFlow<unknown, unknown, string>, ctx: ConnectorContext, resource: string, cursor: string | null, mapping: ResolvedMapping, window: PullWindow): AsyncGenerator<PulledPage> {
+  for (;;) {
+    const page = await flow.fetchPage(ctx, resource, cursor, mapping, window)
+    yield page
+    if (!page.next) return
+    cursor = page.next
+  }
+}
+
+/** The checkpoint of the connection's last successful pull. */
+async function lastCheckpoint(deps: EngineDeps, connectionId: string): Promise<Record<string, unknown> | null> {
+  const row = await deps.db
+    .selectFrom('sync_jobs')
+    .select('progress')
+    .where('connection_id', '=', connectionId)
+    .where('kind', '=', 'pull')
+    .where('state', '=', 'succeeded')
+    .orderBy('finished_at', 'desc')
+    .limit(1)
+    .executeTakeFirst()
+  const checkpoint = (row?.progress as { checkpoint?: unknown } | null | undefined)?.checkpoint
+  return checkpoint && typeof checkpoint === 'object' ? (checkpoint as Record<string, unknown>) : null
 }
 
 export interface StoreOptions {

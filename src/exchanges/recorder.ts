@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { Db, DbOrTx } from '../db/database.js'
-import type { ConnectorHttp, HttpRequest, HttpResponse } from '../connectors/http.js'
+import type { ConnectorHttp, HttpRequest, HttpResponse, StreamedResponse } from '../connectors/http.js'
 import { ConnectorError } from '../connectors/errors.js'
 import { redactCredentials, redactHeaders, redactUrl } from '../security/redact.js'
 import { exchangeDuration, exchangesTotal } from '../observability/metrics.js'
@@ -99,6 +99,72 @@ export function createRecordingHttp(options: { db: Db; scope: ExchangeScope; pac
         responseBody: json !== undefined ? JSON.stringify(redactCredentials(json)) : text,
       })
       return { status: response.status, headers: response.headers, text, json, exchangeId }
+    },
+
+    async streamLines(request: HttpRequest): Promise<StreamedResponse> {
+      if (!request.unpaced && options.pacer) await options.pacer.take()
+      const { body, contentType, storedRequest } = encodeBody(request)
+      const headers: Record<string, string> = { ...request.headers }
+      if (contentType && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) headers['content-type'] = contentType
+      const startedAt = new Date()
+      const started = performance.now()
+      const exchangeId = randomUUID()
+      // The timeout bounds the wait for the answer and each wait for more of the body, not the whole download.
+      const abort = new AbortController()
+      const timer = new IdleTimer(options.timeoutMs, () => abort.abort(new DOMException(`no data within ${options.timeoutMs} ms`, 'TimeoutError')))
+      let response: Response
+      try {
+        timer.arm()
+        response = await fetch(request.url, { method: request.method, headers, body, signal: abort.signal })
+        if (!response.ok || !response.body) {
+          const text = await response.text()
+          timer.clear()
+          const json = parseJson(text)
+          await store({
+            id: exchangeId,
+            request,
+            storedRequest,
+            startedAt,
+            durationMs: Math.round(performance.now() - started),
+            status: response.ok ? 'ok' : 'error',
+            httpStatus: response.status,
+            message: response.ok ? (request.note ?? null) : summarizeFailure(response.status, json, text, request.note),
+            responseBody: json !== undefined ? JSON.stringify(redactCredentials(json)) : text,
+          })
+          return { status: response.status, headers: response.headers, text, json, exchangeId, lines: noLines() }
+        }
+        timer.clear()
+      } catch (err) {
+        timer.clear()
+        const message = describeNetworkError(err, options.timeoutMs)
+        await store({ id: exchangeId, request, storedRequest, startedAt, durationMs: Math.round(performance.now() - started), status: 'error', httpStatus: null, message, responseBody: null })
+        throw new ConnectorError({ code: isTimeout(err) ? 'timeout' : 'network', message: `${request.operation}: ${message}`, retryable: true, details: { exchangeId }, cause: err })
+      }
+      // Recorded now (a crash mid-download still leaves the call in the log), completed when the body has been read.
+      await store({
+        id: exchangeId,
+        request,
+        storedRequest,
+        startedAt,
+        durationMs: Math.round(performance.now() - started),
+        status: 'ok',
+        httpStatus: response.status,
+        message: joinNote('reading the body (streamed, not stored)', request.note),
+        responseBody: null,
+      })
+      const finish = (status: 'ok' | 'error', message: string) =>
+        db.updateTable('exchanges').set({ status, message: joinNote(message, request.note), duration_ms: Math.round(performance.now() - started) }).where('id', '=', exchangeId).execute()
+      const lines = readLines(response.body, timer, async (outcome) => {
+        if (outcome.kind === 'done') await finish('ok', `streamed ${outcome.lines} lines, ${outcome.bytes} bytes (body not stored)`)
+        else if (outcome.kind === 'stopped') await finish('ok', `stopped by the reader after ${outcome.lines} lines, ${outcome.bytes} bytes (body not stored)`)
+        else {
+          const message = describeNetworkError(outcome.error, options.timeoutMs)
+          await finish('error', `the body broke off after ${outcome.lines} lines, ${outcome.bytes} bytes: ${message}`)
+          return new ConnectorError({ code: isTimeout(outcome.error) ? 'timeout' : 'network', message: `${request.operation}: ${message}`, retryable: true, details: { exchangeId }, cause: outcome.error })
+        }
+        return null
+      }, () => abort.abort())
+      return { status: response.status, headers: response.headers, text: '', json: undefined, exchangeId, lines }
     },
 
     async recordRefusal(entry) {
@@ -238,6 +304,88 @@ function encodeBody(request: HttpRequest): { body: string | undefined; contentTy
     }
   }
   return { body: undefined, contentType: null, storedRequest: null }
+}
+
+type StreamOutcome =
+  | { kind: 'done'; lines: number; bytes: number }
+  | { kind: 'stopped'; lines: number; bytes: number }
+  | { kind: 'broken'; lines: number; bytes: number; error: unknown }
+
+/**
+ * A body as lines. The idle timer runs only while waiting for the network, not while the reader
+ * works on the lines it was given; `settle` records how reading ended (and may turn a broken body
+ * into the error to throw); `cancel` drops the connection when the reader stops early.
+ */
+async function* readLines(
+  body: ReadableStream<Uint8Array>,
+  timer: IdleTimer,
+  settle: (outcome: StreamOutcome) => Promise<Error | null>,
+  cancel: () => void,
+): AsyncGenerator<string> {
+  const reader = body.getReader()
+  const decoder = new TextDecoder()
+  let rest = ''
+  let lines = 0
+  let bytes = 0
+  let ended = false
+  try {
+    for (;;) {
+      let chunk: ReadableStreamReadResult<Uint8Array>
+      try {
+        timer.arm()
+        chunk = await reader.read()
+      } catch (err) {
+        ended = true
+        const error = await settle({ kind: 'broken', lines, bytes, error: err })
+        throw error ?? err
+      } finally {
+        timer.clear()
+      }
+      const text = chunk.done ? decoder.decode() : decoder.decode(chunk.value, { stream: true })
+      if (!chunk.done) bytes += chunk.value.byteLength
+      const parts = (rest + text).split('\n')
+      rest = chunk.done ? '' : (parts.pop() ?? '')
+      for (const part of parts) {
+        const line = part.endsWith('\r') ? part.slice(0, -1) : part
+        if (line.trim() === '') continue
+        lines += 1
+        yield line
+      }
+      if (chunk.done) break
+    }
+    ended = true
+    await settle({ kind: 'done', lines, bytes })
+  } finally {
+    if (!ended) {
+      // The reader stopped early (or threw): drop the rest of the body.
+      cancel()
+      await reader.cancel().catch(() => undefined)
+      await settle({ kind: 'stopped', lines, bytes })
+    }
+  }
+}
+
+async function* noLines(): AsyncGenerator<string> {}
+
+/** A timeout that can be re-armed: fires `onIdle` when armed and not cleared within `ms`. */
+class IdleTimer {
+  private handle: ReturnType<typeof setTimeout> | undefined
+  constructor(
+    private readonly ms: number,
+    private readonly onIdle: () => void,
+  ) {}
+  arm(): void {
+    this.clear()
+    this.handle = setTimeout(this.onIdle, this.ms)
+  }
+  clear(): void {
+    if (this.handle !== undefined) clearTimeout(this.handle)
+    this.handle = undefined
+  }
+}
+
+function joinNote(message: string, note: string | undefined): string {
+  return note ? `${message} — ${note}` : message
 }
 
 function parseJson(text: string): unknown {

@@ -3,7 +3,7 @@ import { SignJWT, exportJWK, generateKeyPair, importJWK, type JWK } from 'jose'
 import { z } from 'zod'
 import type { ConnectorContext, RateLimitPolicy } from '../connector.js'
 import { ConnectorError } from '../errors.js'
-import type { HttpRequest, HttpResponse } from '../http.js'
+import type { HttpRequest, HttpResponse, StreamedResponse } from '../http.js'
 import { isCronExpression } from '../../engine/schedule.js'
 import { OperationOutcome } from './answers.js'
 import { ECW_IDENTIFIER_SYSTEM_DEFAULT } from './fields.js'
@@ -36,6 +36,9 @@ export function requestedScopes(settings: { scopes: string }): string {
   return settings.scopes === LEGACY_DEFAULT_ECW_SCOPES ? DEFAULT_ECW_SCOPES : settings.scopes
 }
 
+/** The Group the ECW simulator's practices export (ECW staff give a real practice's id at registration). */
+export const DEFAULT_ECW_GROUP_ID = 'all-patients'
+
 export const EcwSettings = z
   .object({
     clientId: z.string().trim().min(1).describe('Client ID of the app registered with eClinicalWorks'),
@@ -53,6 +56,12 @@ export const EcwSettings = z
       .refine(isCronExpression, 'must be a cron expression such as "0 */2 * * *" (every 2 hours)')
       .describe('When to pull from ECW (cron, UTC)'),
     pageSize: z.number().int().min(10).max(100).default(100).describe('Resources per page when pulling (_count)'),
+    groupId: z
+      .string()
+      .trim()
+      .regex(/^[A-Za-z0-9\-.]{1,64}$/, 'must be a FHIR id (letters, digits, "-" and ".", at most 64)')
+      .default(DEFAULT_ECW_GROUP_ID)
+      .describe('Id of the patient Group ECW set up for this client: pulls read its patients, coverage and encounters by Bulk Data export (Group/{id}/$export)'),
     pullModules: z
       .array(z.enum(['practitioner', 'location', 'patient', 'insurance', 'encounter']))
       .min(1)
@@ -198,7 +207,7 @@ export function tokenFailure(response: HttpResponse, clientId: string, scopes: s
  * renews the token once. A `url` must stay under the connection's base URL: the bearer token is
  * never sent to another host, whatever an answer's links say.
  */
-export async function ecwCall(ctx: EcwContext, request: Omit<HttpRequest, 'url' | 'headers'> & { path?: string; url?: string }): Promise<HttpResponse> {
+export async function ecwCall(ctx: EcwContext, request: Omit<HttpRequest, 'url'> & { path?: string; url?: string }): Promise<HttpResponse> {
   const url = request.url ?? `${trimSlash(ctx.connection.baseUrl)}${request.path ?? ''}`
   if (request.url !== undefined) requireUnderBase(ctx.connection.baseUrl, request.url, request.operation)
   let token = ''
@@ -212,11 +221,37 @@ export async function ecwCall(ctx: EcwContext, request: Omit<HttpRequest, 'url' 
         authorization: `Bearer ${token}`,
         accept: 'application/fhir+json',
         ...(request.json !== undefined ? { 'content-type': 'application/fhir+json' } : {}),
+        ...request.headers,
       },
     })
   }
   let response = await send()
   if (response.status === 401) {
+    await ctx.tokens.clear(token)
+    response = await send()
+  }
+  return response
+}
+
+/**
+ * A GET whose body is read line by line (a bulk export's NDJSON file), with the cached token when
+ * the file server requires it; a 401 renews the token once, as in `ecwCall`.
+ */
+export async function ecwStream(ctx: EcwContext, request: { operation: string; url: string; withToken: boolean; accept: string }): Promise<StreamedResponse> {
+  const streamLines = ctx.http.streamLines
+  if (!streamLines) throw new ConnectorError({ code: 'unsupported', message: 'This HTTP door cannot stream a file line by line', retryable: false })
+  let token: string | null = null
+  const send = async () => {
+    token = request.withToken ? await ctx.tokens.get(() => mintToken(ctx), TOKEN_MIN_VALIDITY_MS) : null
+    return streamLines({
+      operation: request.operation,
+      method: 'GET',
+      url: request.url,
+      headers: { accept: request.accept, ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    })
+  }
+  let response = await send()
+  if (response.status === 401 && token) {
     await ctx.tokens.clear(token)
     response = await send()
   }

@@ -10,8 +10,9 @@ import type { EcwContext, EcwSecretsT, EcwSettingsT } from './client.js'
 import { ecwDefaults, ecwFields } from './fields.js'
 import { crmFieldsAsEcwHolds, fhirPatientToCrm } from './fromFhir.js'
 import { findEarlierCreate, findExisting, malformed, searchByNameAndBirthDate, type Found } from './lookup.js'
+import { checkExportGroup, EXPORTED, exportPages, exportTypes } from './bulk.js'
 import { buildEcwPatient, buildTransactionBundle } from './payload.js'
-import { fetchSearchPage } from './searchPull.js'
+import { fetchSearchPage, readItem } from './searchPull.js'
 import { validateEcwPatient } from './validation.js'
 import { ECW_CODES, FIELD_TO_FIX, RETRY_ONCE_CODES, readWritebackError, type WritebackError } from './writeback.js'
 
@@ -155,11 +156,16 @@ export const ecwConnector: Connector<EcwSettingsT, EcwSecretsT> = {
       const bundle = SearchBundle.safeParse(response.json)
       if (!bundle.success) throw malformed(response.exchangeId, 'the Patient search answer is not a FHIR searchset Bundle')
       const total = bundle.data.total ?? bundle.data.entry?.length ?? 0
+      // Pulls read the population by bulk export of the connection's group: check it is exportable.
+      const types = exportTypes(ctx.connection.settings.pullModules)
+      const exportRefusal = types.length > 0 ? await checkExportGroup(ctx, types) : null
+      if (exportRefusal) return { ok: false, ...exportRefusal }
+      const exportNote = types.length > 0 ? `, Group ${ctx.connection.settings.groupId} exportable` : ''
       const writeback = await patientWriteback(ctx)
       if (!writeback.enabled) {
-        return { ok: false, code: 'writeback_not_enabled', message: `Reads work (token obtained, ${total} patients readable), but writeback is not enabled for this practice: ${writeback.why}. Ask eClinicalWorks to enable Patient writeback for this practice before pushing patients.` }
+        return { ok: false, code: 'writeback_not_enabled', message: `Reads work (token obtained, ${total} patients readable${exportNote}), but writeback is not enabled for this practice: ${writeback.why}. Ask eClinicalWorks to enable Patient writeback for this practice before pushing patients.` }
       }
-      return { ok: true, message: `Connected to eClinicalWorks practice: token obtained, ${total} patients readable, Patient writeback enabled`, details: { total } }
+      return { ok: true, message: `Connected to eClinicalWorks practice: token obtained, ${total} patients readable${exportNote}, Patient writeback enabled`, details: { total } }
     } catch (err) {
       if (err instanceof ConnectorError) return { ok: false, code: err.code, message: err.message }
       throw err
@@ -183,6 +189,19 @@ export const ecwConnector: Connector<EcwSettingsT, EcwSecretsT> = {
       // Reference data first, then patients, then what hangs off them; in the order the admin can't break.
       resources: (settings) => PULL_ORDER.filter((r) => settings.pullModules.includes(r)),
       importsUnmatched: (settings) => settings.importNewPatients,
+      // Patients, coverage and encounters come from one bulk export of the group (bulk.ts); reference data by search.
+      stream(ctx, resource, cursor, mapping, session) {
+        if (!EXPORTED[resource]) return null
+        const settings = ctx.connection.settings
+        return exportPages(ctx, resource, cursor, session, {
+          resources: PULL_ORDER.filter((r) => settings.pullModules.includes(r)),
+          mapping,
+          toItem: (r) => {
+            const read = readItem(resource, r, mapping, settings.identifierSystem)
+            return 'item' in read ? read.item : null
+          },
+        })
+      },
       fetchPage: (ctx, resource, cursor, mapping) => fetchSearchPage(ctx, resource, cursor, mapping),
     },
   },

@@ -94,7 +94,8 @@ function scopeRefused(response: HttpResponse, type: string): ConnectorError {
 }
 
 /** One entry as a pulled item, or why it cannot be read. */
-function readItem(resource: PullResource, value: unknown, mapping: ResolvedMapping, identifierSystem: string): { item: PulledItem } | { problem: string } {
+/** One FHIR resource of a search page or an export file as a pulled item, or why it cannot be read. */
+export function readItem(resource: PullResource, value: unknown, mapping: ResolvedMapping, identifierSystem: string): { item: PulledItem } | { problem: string } {
   switch (resource) {
     case 'practitioner': {
       const parsed = parseEcwResource('Practitioner', value)

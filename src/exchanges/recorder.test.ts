@@ -1,0 +1,111 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { Db } from '../db/database.js'
+import { ConnectorError } from '../connectors/errors.js'
+import { createRecordingHttp } from './recorder.js'
+
+/** streamLines: a body handed over line by line, the exchange recorded as a summary. */
+describe('recording HTTP door: streamLines', () => {
+  const rows = new Map<string, Record<string, unknown>>()
+  /** Just what the recorder writes: one insert per exchange, one update when a streamed body ends. */
+  const db = {
+    insertInto: () => ({ values: (row: Record<string, unknown>) => ({ execute: async () => void rows.set(String(row.id), { ...row }) }) }),
+    updateTable: () => ({
+      set: (changes: Record<string, unknown>) => ({ where: (_column: string, _op: string, id: string) => ({ execute: async () => void Object.assign(rows.get(id)!, changes) }) }),
+    }),
+  } as unknown as Db
+  const routes = new Map<string, (req: IncomingMessage, res: ServerResponse) => void>()
+  let server: Server
+  let origin: string
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+  const http = createRecordingHttp({
+    db,
+    scope: { organizationId: 'o', connectionId: 'c', connector: 'ecw', syncJobId: null, recordType: null, recordId: null, attempt: 1 },
+    timeoutMs: 300,
+  })
+  const stream = (path: string) => http.streamLines!({ operation: 'file', method: 'GET', url: `${origin}${path}` })
+
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      const route = routes.get(req.url ?? '')
+      if (route) route(req, res)
+      else res.writeHead(404).end()
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+    routes.set('/lines', (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/fhir+ndjson' })
+      // A line split across writes, a CRLF, a blank line, no newline at the end.
+      res.write('{"a":1}\n{"b"')
+      setTimeout(() => res.end(':2}\r\n\n{"c":3}'), 50)
+    })
+    routes.set('/stalls', (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/fhir+ndjson' })
+      res.write('{"a":1}\n')
+      // Then nothing for longer than the timeout.
+    })
+    routes.set('/many', (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/fhir+ndjson' })
+      res.end(Array.from({ length: 1000 }, (_, i) => `{"i":${i}}`).join('\n'))
+    })
+    routes.set('/refused', (_req, res) => {
+      res.writeHead(404, { 'content-type': 'application/fhir+json' }).end(JSON.stringify({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'not-found', diagnostics: 'File gone' }] }))
+    })
+  })
+  afterAll(async () => {
+    server.closeAllConnections()
+    await new Promise((resolve) => server.close(resolve))
+  })
+
+  it('hands over every line, however the body is cut, and records a summary instead of the body', async () => {
+    const response = await stream('/lines')
+    expect(response.status).toBe(200)
+    const lines: string[] = []
+    for await (const line of response.lines) lines.push(line)
+    expect(lines).toEqual(['{"a":1}', '{"b":2}', '{"c":3}'])
+    const row = rows.get(response.exchangeId)!
+    expect(row).toMatchObject({ status: 'ok', http_status: 200, operation: 'file', response_body: null, message: 'streamed 3 lines, 25 bytes (body not stored)' })
+  })
+
+  it('times out only while waiting for the network, not while the reader works', async () => {
+    const response = await stream('/lines')
+    const lines: string[] = []
+    for await (const line of response.lines) {
+      lines.push(line)
+      await sleep(400) // longer than the 300 ms timeout
+    }
+    expect(lines).toHaveLength(3)
+
+    const stalled = await stream('/stalls')
+    const got: string[] = []
+    const error = await (async () => {
+      try {
+        for await (const line of stalled.lines) got.push(line)
+      } catch (err) {
+        return err
+      }
+      return null
+    })()
+    expect(got).toEqual(['{"a":1}'])
+    expect(error).toBeInstanceOf(ConnectorError)
+    expect(error).toMatchObject({ code: 'timeout', retryable: true })
+    expect(rows.get(stalled.exchangeId)).toMatchObject({ status: 'error', message: expect.stringContaining('the body broke off after 1 lines') })
+  })
+
+  it('drops the rest of the body when the reader stops early, and says so', async () => {
+    const response = await stream('/many')
+    let read = 0
+    for await (const _line of response.lines) if (++read === 10) break
+    expect(rows.get(response.exchangeId)).toMatchObject({ status: 'ok', message: expect.stringMatching(/^stopped by the reader after 10 lines/) })
+  })
+
+  it('reads a refusal whole, as a plain request does', async () => {
+    const response = await stream('/refused')
+    expect(response).toMatchObject({ status: 404, json: { resourceType: 'OperationOutcome' } })
+    const lines: string[] = []
+    for await (const line of response.lines) lines.push(line)
+    expect(lines).toEqual([])
+    expect(rows.get(response.exchangeId)).toMatchObject({ status: 'error', http_status: 404, message: expect.stringContaining('File gone') })
+  })
+})
