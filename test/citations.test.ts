@@ -22,7 +22,8 @@ const OUTSIDE = [
 function filesUnder(dir: string): string[] {
   const out: string[] = []
   for (const name of readdirSync(dir)) {
-    if (name === 'node_modules' || name === '.git') continue
+    // Built and generated output (the UI's bundle) is not the repository's text.
+    if (name === 'node_modules' || name === '.git' || name === 'dist') continue
     const path = join(dir, name)
     if (statSync(path).isDirectory()) out.push(...filesUnder(path))
     else out.push(path)
