@@ -252,9 +252,9 @@ describe('ECW pull and bidirectional demographics', () => {
     }, 60_000)
     for (const resource of ['practitioner', 'location', 'patient', 'insurance', 'encounter']) expect(job.progress.resources[resource]).toMatchObject({ done: true })
     expect(job.progress.resources.patient.records).toBe(job.progress.resources.patient.total)
-    // ECW advertises system/Coverage.r only: insurance cannot be searched, and the pull says so rather than fail.
-    expect(job.progress.resources.insurance).toMatchObject({ records: 0 })
-    expect(job.progress.problems).toContainEqual({ resource: 'insurance', externalId: 'Coverage', message: expect.stringContaining('system/Coverage.r') })
+    // ECW grants no Coverage search (system/Coverage.r only): insurance comes with the Bulk Data export.
+    expect(job.progress.resources.insurance.records).toBeGreaterThan(0)
+    expect(job.progress.resources.insurance.records).toBe(job.progress.resources.insurance.total)
 
     const after = (await hub.api('GET', `/api/patients/${pushed.id}`)).body
     const { links, updatedAt, version, emrInsurance, encounters, ...demographics } = after
@@ -451,29 +451,23 @@ describe('ECW as strict as its published behaviour', () => {
     })
   })
 
-  it('a pull resumes from its high-water mark after an expired paging link and a 401 without WWW-Authenticate', async () => {
-    await hub.api('PATCH', `/api/connections/${connectionId}`, { settings: { pageSize: 10, pullModules: ['patient'] } })
+  // Expired or invalid paging links (410/400) on the searches a pull still makes are resumed from the
+  // high-water mark: src/connectors/ecw/searchPull.test.ts. Patients come by export since.
+  it('a pull renews its token after a 401 without WWW-Authenticate', async () => {
+    await hub.api('PATCH', `/api/connections/${connectionId}`, { settings: { pullModules: ['patient'] } })
     try {
       // The hub holds a token (a settings change dropped the cached one), then ECW forgets it.
       expect((await hub.api('POST', `/api/connections/${connectionId}/test`)).body.ok).toBe(true)
       const before = (await world.requests()).length
       await control('tokens/revoke', { practice: PRACTICE })
-      await control('paging-faults', { status: 410, count: 1 })
       const job = await pull()
       expect(job.state, JSON.stringify(job.lastError)).toBe('succeeded')
       expect(job.progress.resources.patient.records).toBe(job.progress.resources.patient.total)
       expect(job.progress.resources.patient.total).toBeGreaterThanOrEqual(20)
-      const seen = (await world.requests()).slice(before).filter((r) => r.path.endsWith('/Patient')).map((r) => r.status)
-      expect(seen[0]).toBe(401)
-      expect(seen).toContain(410)
-      expect(seen.filter((status) => status !== 200)).toEqual([401, 410])
-
-      await control('paging-faults', { status: 400, count: 1 })
-      const again = await pull()
-      expect(again.state).toBe('succeeded')
-      expect(again.progress.resources.patient).toMatchObject({ created: 0, records: job.progress.resources.patient.total })
+      const seen = (await world.requests()).slice(before).filter((r) => r.path.endsWith('/$export')).map((r) => r.status)
+      expect(seen).toEqual([401, 202])
     } finally {
-      await hub.api('PATCH', `/api/connections/${connectionId}`, { settings: { pageSize: 100, pullModules: ['practitioner', 'location', 'patient', 'insurance', 'encounter'] } })
+      await hub.api('PATCH', `/api/connections/${connectionId}`, { settings: { pullModules: ['practitioner', 'location', 'patient', 'insurance', 'encounter'] } })
     }
   })
 })
