@@ -230,7 +230,11 @@ describe('what the UI reads', () => {
     const connectionId = (await hub.api('GET', '/api/connections')).body.items[0].id
     const patient = await hub.api('POST', '/api/patients', { firstName: 'Hana', lastName: 'Health', dob: '1990-01-02' })
     await waitFor('linked', async () => (await hub.api('GET', `/api/patients/${patient.body.id}`)).body.links[0]?.state === 'linked')
-    const health = (await hub.api('GET', '/api/connection-health', undefined, staffKey)).body.items.find((h: { connectionId: string }) => h.connectionId === connectionId)
+    // The link turns linked a moment before its job is settled: wait for the queue to empty.
+    const health = await waitFor('the queue to empty', async () => {
+      const h = (await hub.api('GET', '/api/connection-health', undefined, staffKey)).body.items.find((i: { connectionId: string }) => i.connectionId === connectionId)
+      return h && h.queue.queued + h.queue.running + h.queue.retrying === 0 ? h : undefined
+    })
     expect(health).toMatchObject({ failuresLastHour: 0, queue: { queued: 0, running: 0, retrying: 0 }, lastPull: null })
     expect(health.links.linked).toBeGreaterThanOrEqual(1)
     expect(Date.parse(health.lastSuccessAt)).toBeGreaterThan(Date.now() - 60_000)

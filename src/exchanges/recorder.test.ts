@@ -22,7 +22,8 @@ describe('recording HTTP door: streamLines', () => {
   const http = createRecordingHttp({
     db,
     scope: { organizationId: 'o', connectionId: 'c', connector: 'ecw', syncJobId: null, recordType: null, recordId: null, attempt: 1 },
-    timeoutMs: 300,
+    // Long enough for a busy machine to deliver a first byte; the stall test waits it out.
+    timeoutMs: 1500,
   })
   const stream = (path: string) => http.streamLines!({ operation: 'file', method: 'GET', url: `${origin}${path}` })
 
@@ -73,7 +74,7 @@ describe('recording HTTP door: streamLines', () => {
     const lines: string[] = []
     for await (const line of response.lines) {
       lines.push(line)
-      await sleep(400) // longer than the 300 ms timeout
+      await sleep(1700) // longer than the 1,500 ms timeout
     }
     expect(lines).toHaveLength(3)
 
