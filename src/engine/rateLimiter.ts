@@ -1,14 +1,16 @@
-import { sql } from 'kysely'
+import { sql, type RawBuilder } from 'kysely'
 import type { Db } from '../db/database.js'
 import type { RateLimitPolicy } from '../connectors/connector.js'
 import type { Pacer } from '../exchanges/recorder.js'
 
 /**
  * Pacing held in the database, so every worker process of a connection draws from one budget.
- * Times come from the database clock, which all workers share.
+ * Times come from the database clock, which all workers share — or from `clock` with its own
+ * `sleep`, so that a test can drive minutes of pacing without waiting for them.
  */
-export function createPacer(db: Db, key: string, policy: RateLimitPolicy, sleep = defaultSleep): Pacer {
-  return policy.kind === 'bucket' ? bucketPacer(db, key, policy, sleep) : windowPacer(db, key, policy, sleep)
+export function createPacer(db: Db, key: string, policy: RateLimitPolicy, sleep: Sleep = defaultSleep, clock?: () => Date): Pacer {
+  const now = (): RawBuilder<Date> => (clock ? sql<Date>`${clock().toISOString()}::timestamptz` : sql<Date>`now()`)
+  return policy.kind === 'bucket' ? bucketPacer(db, key, policy, sleep, now) : windowPacer(db, key, policy, sleep, now)
 }
 
 /**
@@ -16,16 +18,17 @@ export function createPacer(db: Db, key: string, policy: RateLimitPolicy, sleep 
  * it negative; the caller then waits until its reserved token has refilled. Callers are served
  * in the order they reserved, with one statement each.
  */
-function bucketPacer(db: Db, key: string, policy: { capacity: number; refillPerSecond: number }, sleep: Sleep): Pacer {
+function bucketPacer(db: Db, key: string, policy: { capacity: number; refillPerSecond: number }, sleep: Sleep, now: Now): Pacer {
   const bucketKey = `bucket:${key}`
   return {
     async take() {
+      const at = now()
       const { rows } = await sql<{ tokens: number }>`
-        insert into rate_limits (key, tokens, updated_at) values (${bucketKey}, ${policy.capacity - 1}, now())
+        insert into rate_limits (key, tokens, updated_at) values (${bucketKey}, ${policy.capacity - 1}, ${at})
         on conflict (key) do update set
           tokens = least(${policy.capacity}::float8,
-                         rate_limits.tokens + extract(epoch from (now() - rate_limits.updated_at)) * ${policy.refillPerSecond}::float8) - 1,
-          updated_at = now()
+                         rate_limits.tokens + extract(epoch from (${at} - rate_limits.updated_at)) * ${policy.refillPerSecond}::float8) - 1,
+          updated_at = ${at}
         returning tokens`.execute(db)
       const tokens = Number(rows[0]?.tokens ?? 0)
       if (tokens < 0) await sleep((-tokens / policy.refillPerSecond) * 1000)
@@ -34,16 +37,17 @@ function bucketPacer(db: Db, key: string, policy: { capacity: number; refillPerS
 }
 
 /** Fixed window (e.g. 250 per clock minute): beyond the limit, wait for the next window. */
-function windowPacer(db: Db, key: string, policy: { limit: number; windowSeconds: number }, sleep: Sleep): Pacer {
+function windowPacer(db: Db, key: string, policy: { limit: number; windowSeconds: number }, sleep: Sleep, now: Now): Pacer {
   return {
     async take() {
       for (;;) {
+        const at = now()
         const { rows } = await sql<{ used: number; remaining_ms: number }>`
-          with w as (select floor(extract(epoch from now()) / ${policy.windowSeconds}::float8)::bigint as n,
-                            extract(epoch from now()) as t)
+          with w as (select floor(extract(epoch from ${at}) / ${policy.windowSeconds}::float8)::bigint as n,
+                            extract(epoch from ${at}) as t)
           insert into rate_limits (key, tokens, updated_at)
-            select ${`window:${key}:`} || w.n, 1, now() from w
-          on conflict (key) do update set tokens = rate_limits.tokens + 1, updated_at = now()
+            select ${`window:${key}:`} || w.n, 1, ${at} from w
+          on conflict (key) do update set tokens = rate_limits.tokens + 1, updated_at = ${at}
           returning tokens as used,
             ((select (w.n + 1) * ${policy.windowSeconds}::float8 - w.t from w) * 1000)::float8 as remaining_ms`.execute(db)
         const row = rows[0]
@@ -55,4 +59,5 @@ function windowPacer(db: Db, key: string, policy: { limit: number; windowSeconds
 }
 
 type Sleep = (ms: number) => Promise<void>
+type Now = () => RawBuilder<Date>
 const defaultSleep: Sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
