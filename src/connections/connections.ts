@@ -4,7 +4,7 @@ import { z } from 'zod'
 import { sql, type Selectable } from 'kysely'
 import type { Database } from '../db/schema.js'
 import type { DbOrTx } from '../db/database.js'
-import type { Connector, FieldMapping, ResolvedMapping, ValueMaps } from '../connectors/connector.js'
+import { patientPushRefusal, type Connector, type FieldMapping, type ResolvedMapping, type ValueMaps } from '../connectors/connector.js'
 import { ConnectorError } from '../connectors/errors.js'
 import { getConnector, listConnectors } from '../connectors/registry.js'
 import { InputError, NotFoundError } from '../errors.js'
@@ -129,8 +129,11 @@ export async function listConnections(db: DbOrTx, box: SecretBox, organizationId
   return rows.map((r) => toView(r, box))
 }
 
-/** Enabled connections whose connector can push `dataType` (F11: one job per enabled EMR). */
-export async function pushTargets(db: DbOrTx, organizationId: string, dataType: 'patient'): Promise<{ id: string; connector: string }[]> {
+/**
+ * Enabled connections whose connector can receive patients (F11: one job per enabled EMR), by the
+ * same check the runner and the link route make (its capability and a push flow).
+ */
+export async function pushTargets(db: DbOrTx, organizationId: string, _dataType: 'patient'): Promise<{ id: string; connector: string }[]> {
   const rows = await db
     .selectFrom('connections')
     .select(['id', 'connector'])
@@ -138,8 +141,8 @@ export async function pushTargets(db: DbOrTx, organizationId: string, dataType: 
     .where('enabled', '=', true)
     .execute()
   return rows.filter((r) => {
-    const capability = getConnector(r.connector)?.capabilities[dataType]?.push
-    return capability?.supported === true
+    const connector = getConnector(r.connector)
+    return connector !== undefined && patientPushRefusal(connector) === null
   })
 }
 
