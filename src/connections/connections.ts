@@ -15,18 +15,29 @@ import type { Ownership } from '../mapping/reconcile.js'
 
 type ConnectionRow = Selectable<Database['connections']>
 
+const ConnectionFields = {
+  name: z.string().trim().min(1).max(100),
+  baseUrl: z.string().url('must be an absolute http(s) URL').refine((u) => /^https?:\/\//.test(u), 'must be an http(s) URL'),
+  enabled: z.boolean(),
+  settings: z.record(z.string(), z.unknown()),
+  credentials: z.record(z.string(), z.unknown()),
+}
+
 export const ConnectionInput = z
   .object({
     connector: z.string().min(1),
-    name: z.string().trim().min(1).max(100),
-    baseUrl: z.string().url('must be an absolute http(s) URL').refine((u) => /^https?:\/\//.test(u), 'must be an http(s) URL'),
-    enabled: z.boolean().default(true),
-    settings: z.record(z.string(), z.unknown()).default({}),
-    credentials: z.record(z.string(), z.unknown()).default({}),
+    ...ConnectionFields,
+    enabled: ConnectionFields.enabled.default(true),
+    settings: ConnectionFields.settings.default({}),
+    credentials: ConnectionFields.credentials.default({}),
   })
   .strict()
 
-export const ConnectionPatch = ConnectionInput.omit({ connector: true }).partial().strict()
+/**
+ * No defaults here: a field left out of a PATCH stays as it is (a default would enable a disabled
+ * connection, or count as new credentials and throw the cached token away, on every PATCH).
+ */
+export const ConnectionPatch = z.object(ConnectionFields).partial().strict()
 
 const OwnershipRule = z.enum(['crm', 'emr', 'newest'])
 export const MappingInput = z
