@@ -19,8 +19,11 @@ export interface RunningHub {
   /** False once the process has exited, for whatever reason. */
   running(): boolean
   api<T = any>(method: string, path: string, body?: unknown, key?: string): Promise<{ status: number; body: T }>
-  /** Graceful stop (SIGTERM); the end of this hub: the data directory the harness made goes too. */
-  stop(): Promise<void>
+  /**
+   * Graceful stop (SIGTERM); the end of this hub: the data directory the harness made goes too,
+   * unless `keepData` (to look at it, then `restart()` or `stop()` again).
+   */
+  stop(options?: { keepData?: boolean }): Promise<void>
   /** Abrupt death (SIGKILL), as a crash or power loss; the data stays for `restart()`. */
   kill(): Promise<void>
   /**
@@ -157,9 +160,9 @@ async function spawnHub(options: HubOptions & { dataDir: string }, ownsDataDir: 
       }
       return { status: res.status, body: parsed }
     },
-    async stop() {
+    async stop(stopOptions = {}) {
       await end('SIGTERM')
-      if (owner) removeDir(dataDir)
+      if (owner && !stopOptions.keepData) removeDir(dataDir)
     },
     async kill() {
       await end('SIGKILL')
