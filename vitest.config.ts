@@ -13,6 +13,7 @@ const SLOWEST_FIRST = [
   'test/flaky-pull.e2e.test.ts',
   'test/durability.e2e.test.ts',
   'test/ecw.e2e.test.ts',
+  'test/startup.e2e.test.ts',
   'test/workers.e2e.test.ts',
   'test/ritten.e2e.test.ts',
 ]

@@ -213,6 +213,8 @@ describe('durability', () => {
       }
       const found = Object.entries(secrets).flatMap(([what, values]) => places.flatMap(([where, has]) => (values.some(has) ? [`${what} in ${where}`] : [])))
       expect(found).toEqual([])
+      // Nor does PHI reach the logs (they never carry bodies): the patient's name is in none of them.
+      expect(logs).not.toContain(canary)
     } finally {
       await ecw.close()
     }
