@@ -33,6 +33,8 @@ export type Config = {
   port: number
   host: string
   publicUrl: string
+  /** No CAREBRIDGE_PUBLIC_URL: the public URL is the API's own address (with PORT=0, known once it listens). */
+  publicUrlIsLocal: boolean
   dataDir: string
   databaseUrl: string | undefined
   demo: boolean
@@ -63,7 +65,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     port: c.PORT,
     host: c.HOST,
-    publicUrl: (c.CAREBRIDGE_PUBLIC_URL ?? `http://${c.HOST === '0.0.0.0' ? '127.0.0.1' : c.HOST}:${c.PORT}`).replace(/\/$/, ''),
+    publicUrl: (c.CAREBRIDGE_PUBLIC_URL ?? localUrl(c.HOST, c.PORT)).replace(/\/$/, ''),
+    publicUrlIsLocal: c.CAREBRIDGE_PUBLIC_URL === undefined,
     dataDir: c.CAREBRIDGE_DATA_DIR,
     databaseUrl: c.DATABASE_URL,
     demo: c.CAREBRIDGE_DEMO,
@@ -80,4 +83,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     exchangeBodyRetentionDays: c.CAREBRIDGE_EXCHANGE_BODY_RETENTION_DAYS,
     logLevel: c.LOG_LEVEL,
   }
+}
+
+/** The API's address as processes on this machine reach it (one listening on 0.0.0.0 is reached on loopback). */
+export function localUrl(host: string, port: number): string {
+  return `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`
 }

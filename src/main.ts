@@ -1,7 +1,8 @@
 import { mkdirSync } from 'node:fs'
+import type { AddressInfo } from 'node:net'
 import { randomUUID } from 'node:crypto'
 import pino from 'pino'
-import { loadConfig } from './config.js'
+import { loadConfig, localUrl } from './config.js'
 import { openDatabase } from './db/database.js'
 import { startQueue } from './db/queue.js'
 import { Engine } from './engine/engine.js'
@@ -43,16 +44,17 @@ async function main(): Promise<void> {
   const organizationId = await ensureOrganization(database.db, config.demo)
   const adminKey = await ensureAdminKey(database.db, organizationId, config)
 
+  const api = config.role === 'worker' ? null : await buildApi({ config, db: database.db, queue, engine, box, availability, ready: () => ready }, { logger: log })
+  // Listening before the demo data is made: with PORT=0 (any free port) the public URL is known only now.
+  const address = api ? await api.listen({ port: config.port, host: config.host }) : null
+  if (api && config.publicUrlIsLocal) config.publicUrl = localUrl(config.host, (api.server.address() as AddressInfo).port)
+
   let simulators: DemoSimulators | null = null
   if (config.demo) {
     simulators = await startDemoSimulators()
     await ensureDemoData(database.db, box, engine, organizationId, simulators, config.publicUrl)
   }
-
-  const api = config.role === 'worker' ? null : await buildApi({ config, db: database.db, queue, engine, box, availability, ready: () => ready }, { logger: log })
   if (config.role !== 'api') await engine.startWorkers()
-  let address: string | null = null
-  if (api) address = await api.listen({ port: config.port, host: config.host })
   ready = true
   if (simulators) admitFirstDemoPatientInKipu(database.db, organizationId, simulators, log)
 
@@ -115,7 +117,8 @@ async function ensureOrganization(db: Db, demo: boolean): Promise<string> {
 async function ensureAdminKey(db: Db, organizationId: string, config: ReturnType<typeof loadConfig>): Promise<string | null> {
   if (config.demo || process.env.CAREBRIDGE_ADMIN_KEY) {
     await createApiKey(db, { organizationId, name: 'admin (from CAREBRIDGE_ADMIN_KEY)', role: 'admin', key: config.adminKey })
-    return config.adminKey
+    // A key the operator set is theirs already: it is not written to the log (only the demo's is).
+    return config.demo ? config.adminKey : 'the one in CAREBRIDGE_ADMIN_KEY'
   }
   const any = await db.selectFrom('api_keys').select('id').where('organization_id', '=', organizationId).executeTakeFirst()
   if (any) return null

@@ -1,14 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync } from 'node:fs'
-import { createServer } from 'node:net'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pg from 'pg'
 
 /**
- * Starts the real hub as a child process (`node --import tsx src/main.ts`) on a loopback port,
- * on the embedded database — or, when TEST_DATABASE_URL is set, on a fresh PostgreSQL database
- * created for this hub and dropped at the end.
+ * Starts the real hub as a child process (`node --import tsx src/main.ts`) on a loopback port it
+ * picks itself (PORT=0; the port is read from the address it prints), on the embedded database
+ * in a temporary directory — or, when TEST_DATABASE_URL is set, on a fresh PostgreSQL database
+ * created for this hub and dropped at the end. `stop()` removes the temporary directory.
  */
 export interface RunningHub {
   url: string
@@ -19,14 +19,35 @@ export interface RunningHub {
   /** False once the process has exited, for whatever reason. */
   running(): boolean
   api<T = any>(method: string, path: string, body?: unknown, key?: string): Promise<{ status: number; body: T }>
-  /** Graceful stop (SIGTERM). */
-  stop(): Promise<void>
-  /** Abrupt death (SIGKILL), as a crash or power loss. */
+  /**
+   * Graceful stop (SIGTERM); the end of this hub: the data directory the harness made goes too,
+   * unless `keepData` (to look at it, then `restart()` or `stop()` again).
+   */
+  stop(options?: { keepData?: boolean }): Promise<void>
+  /** Abrupt death (SIGKILL), as a crash or power loss; the data stays for `restart()`. */
   kill(): Promise<void>
+  /**
+   * A new process on the same data directory and database, with the same settings (plus `env`),
+   * after a graceful stop — or none, when this one was killed. The new hub owns the directory.
+   */
+  restart(env?: Record<string, string>): Promise<RunningHub>
 }
 
 export const ADMIN_KEY = 'test-admin-key-0123456789'
 export const TEST_SECRET_KEY = 'a'.repeat(64)
+
+/**
+ * How long tests wait for what they wait for, on a 2-core machine shared with other suites (a
+ * hub process each, its database and its simulators): sized from the work, not from a happy run.
+ */
+export const WAIT = {
+  /** One job of one record: the queue's poll (0.5 s), a few calls to a simulator on loopback, the settle. */
+  job: 30_000,
+  /** `n` jobs through one hub's four workers, on top of one job's budget. */
+  jobs: (n: number) => 30_000 + n * 1_000,
+  /** A hub process from spawn to healthy: tsx, the embedded database's start and migrations. */
+  start: 120_000,
+} as const
 
 export interface HubOptions {
   dataDir?: string
@@ -36,13 +57,33 @@ export interface HubOptions {
   role?: 'all' | 'api' | 'worker'
 }
 
+/** Every process and temporary directory this test file's harness made, for the exit below. */
+const liveChildren = new Set<ChildProcess>()
+const ownedDirs = new Set<string>()
+process.once('exit', () => {
+  // A test file that failed before its afterAll ran must not leave hubs running or data behind.
+  for (const child of liveChildren) child.kill('SIGKILL')
+  for (const dir of ownedDirs) rmSync(dir, { recursive: true, force: true })
+})
+
 export async function startHub(options: HubOptions = {}): Promise<RunningHub> {
+  const ownsDataDir = options.dataDir === undefined
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'carebridge-test-'))
-  const databaseUrl = options.databaseUrl
-  const port = await freePort()
+  if (ownsDataDir) ownedDirs.add(dataDir)
+  try {
+    return await spawnHub({ ...options, dataDir }, ownsDataDir)
+  } catch (err) {
+    if (ownsDataDir) removeDir(dataDir)
+    throw err
+  }
+}
+
+async function spawnHub(options: HubOptions & { dataDir: string }, ownsDataDir: boolean): Promise<RunningHub> {
+  const { dataDir, databaseUrl } = options
   const env: Record<string, string> = {
     ...(process.env as Record<string, string>),
-    PORT: String(port),
+    // The hub binds a free port itself and prints its address: no window for another process to take it.
+    PORT: '0',
     CAREBRIDGE_DATA_DIR: dataDir,
     CAREBRIDGE_DEMO: '0',
     CAREBRIDGE_ADMIN_KEY: ADMIN_KEY,
@@ -57,35 +98,47 @@ export async function startHub(options: HubOptions = {}): Promise<RunningHub> {
     ...options.env,
   }
   delete env.DATABASE_URL
+  delete env.CAREBRIDGE_PUBLIC_URL
   if (databaseUrl) env.DATABASE_URL = databaseUrl
   let output = ''
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+  liveChildren.add(child)
   child.stdout!.on('data', (d) => (output += d))
   child.stderr!.on('data', (d) => (output += d))
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
-  const url = `http://127.0.0.1:${port}`
+  void exited.then(() => liveChildren.delete(child))
 
-  const deadline = Date.now() + 90_000
+  let url = ''
+  const deadline = Date.now() + WAIT.start
   for (;;) {
     if (child.exitCode !== null) throw new Error(`The hub exited during start-up:\n${output}`)
-    if (options.role === 'worker') {
-      if (output.includes('carebridge is running')) break
-    } else {
-      try {
-        const res = await fetch(`${url}/health`)
-        if (res.status === 200) break
-      } catch {
-        // not listening yet
-      }
+    // The banner comes once the hub is ready: "carebridge is running …" and, with an API, "API: http://…/api".
+    if (output.includes('carebridge is running')) {
+      if (options.role === 'worker') break
+      url = /^\s*API:\s+(http:\/\/\S+?)\/api\s/m.exec(output)?.[1] ?? ''
+      if (url && (await healthy(url))) break
     }
     if (Date.now() > deadline) {
       child.kill('SIGKILL')
-      throw new Error(`The hub did not become healthy in time:\n${output}`)
+      await exited
+      throw new Error(`The hub did not become healthy in ${WAIT.start / 1000} s:\n${output}`)
     }
-    await sleep(200)
+    await sleep(100)
   }
 
-  return {
+  const end = async (signal: 'SIGTERM' | 'SIGKILL') => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill(signal)
+      if (signal === 'SIGTERM') {
+        await Promise.race([exited, sleep(15_000)])
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+      }
+    }
+    await exited
+  }
+
+  let owner = ownsDataDir
+  const hub: RunningHub = {
     url,
     pid: child.pid!,
     dataDir,
@@ -107,25 +160,46 @@ export async function startHub(options: HubOptions = {}): Promise<RunningHub> {
       }
       return { status: res.status, body: parsed }
     },
-    async stop() {
-      if (child.exitCode !== null) return
-      child.kill('SIGTERM')
-      await Promise.race([exited, sleep(15_000)])
-      if (child.exitCode === null) child.kill('SIGKILL')
-      await exited
+    async stop(stopOptions = {}) {
+      await end('SIGTERM')
+      if (owner && !stopOptions.keepData) removeDir(dataDir)
     },
     async kill() {
-      child.kill('SIGKILL')
-      await exited
+      await end('SIGKILL')
     },
+    async restart(extraEnv = {}) {
+      await end('SIGTERM')
+      const next = await spawnHub({ ...options, env: { ...options.env, ...extraEnv } }, owner)
+      // The directory is the new process's now; this (ended) hub's stop() must not remove it.
+      owner = false
+      return next
+    },
+  }
+  return hub
+}
+
+async function healthy(url: string): Promise<boolean> {
+  try {
+    return (await fetch(`${url}/health`)).status === 200
+  } catch {
+    return false
   }
 }
 
-/** A fresh PostgreSQL database for one test file when TEST_DATABASE_URL is set; undefined otherwise. */
+function removeDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true })
+  ownedDirs.delete(dir)
+}
+
+/**
+ * A fresh PostgreSQL database for one test file when TEST_DATABASE_URL is set; undefined otherwise.
+ * Its name starts with the name of TEST_DATABASE_URL's database, so whoever made that one (e.g.
+ * `.ci/run`) can find and drop what a killed run left behind, and nothing of another run's.
+ */
 export async function createTestDatabase(): Promise<{ url: string; drop(): Promise<void> } | undefined> {
   const base = process.env.TEST_DATABASE_URL
   if (!base) return undefined
-  const name = `carebridge_t_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`
+  const name = testDatabaseName(new URL(base).pathname.slice(1) || 'postgres')
   const admin = new pg.Client({ connectionString: base })
   await admin.connect()
   await admin.query(`create database ${name}`)
@@ -143,32 +217,47 @@ export async function createTestDatabase(): Promise<{ url: string; drop(): Promi
   }
 }
 
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  let last: unknown
+/** `<base>_t_<unique>`, within PostgreSQL's 63-byte names (a long base is cut). */
+export function testDatabaseName(base: string): string {
+  const unique = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`
+  const prefix = base.toLowerCase().replace(/[^a-z0-9_]/g, '_').slice(0, 63 - 3 - unique.length)
+  return `${prefix}_t_${unique}`
+}
+
+/**
+ * Polls `probe` (every 100 ms) until it returns something truthy, for at most `timeoutMs` — give
+ * each call a budget sized from what it waits for (see WAIT). A probe that throws is asked again
+ * (a server may be restarting), but a failed `expect` inside it ends the wait at once: it will not
+ * come true by waiting. At the timeout the error names what was awaited, the last value the probe
+ * returned and the last error it threw (also as the error's cause).
+ */
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs: number = WAIT.job): Promise<T> {
+  const started = Date.now()
+  let lastError: unknown
+  let lastValue: unknown
   for (;;) {
     try {
       const value = await probe()
       if (value) return value
+      lastValue = value
     } catch (err) {
-      last = err
+      if (err instanceof Error && err.name === 'AssertionError') throw err
+      lastError = err
     }
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`)
+    if (Date.now() - started > timeoutMs) {
+      const parts = [`Timed out after ${Math.round((Date.now() - started) / 1000)} s waiting for ${what}`, `the probe last returned ${JSON.stringify(lastValue) ?? 'undefined'}`]
+      if (lastError !== undefined) parts.push(`and last threw: ${lastError instanceof Error ? `${lastError.name}: ${lastError.message}${causeOf(lastError)}` : String(lastError)}`)
+      throw new Error(parts.join('; '), { cause: lastError })
+    }
     await sleep(100)
   }
 }
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms))
+function causeOf(err: Error): string {
+  const cause = err.cause as { message?: string; code?: string } | undefined
+  return cause ? ` (cause: ${cause.code ?? ''}${cause.code && cause.message ? ' ' : ''}${cause.message ?? ''})` : ''
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0))
-    })
-  })
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms))
 }

@@ -1,17 +1,20 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { createRittenSimulator, DEMO_RITTEN, RITTEN_SEEDED_PAYERS, type RittenSimulator } from '../simulators/ritten/server.js'
-import { createTestDatabase, startHub, waitFor, type RunningHub } from './harness.js'
+import { createTestDatabase, startHub, WAIT, waitFor, type RunningHub } from './harness.js'
 import { connectRitten } from './rittenHelpers.js'
 
 /**
  * The hub and the Ritten simulator as separate servers on loopback: patients created through
  * the API arrive in Ritten by the two-step flow, with faults injected on the simulator's side.
+ * Each test sets up what it needs (faults and mappings start clear), so any one runs alone.
  */
 let sim: RittenSimulator
 let simUrl: string
 let hub: RunningHub
 let connectionId: string
 let database: Awaited<ReturnType<typeof createTestDatabase>>
+/** Few, so that retries run out within a test: 3 retries, some 2 s of backoff in all. */
+const MAX_ATTEMPTS = 4
 const AETNA = RITTEN_SEEDED_PAYERS.find((p) => p.payerIdentifier === '60054')!
 const CIGNA = RITTEN_SEEDED_PAYERS.find((p) => p.payerIdentifier === '62308')!
 
@@ -19,9 +22,8 @@ beforeAll(async () => {
   sim = createRittenSimulator()
   simUrl = await sim.listen(0)
   database = await createTestDatabase()
-  hub = await startHub({ databaseUrl: database?.url })
+  hub = await startHub({ databaseUrl: database?.url, env: { CAREBRIDGE_MAX_ATTEMPTS: String(MAX_ATTEMPTS) } })
   connectionId = (await connectRitten(hub, simUrl)).id
-
 })
 
 afterAll(async () => {
@@ -32,6 +34,8 @@ afterAll(async () => {
 
 beforeEach(async () => {
   await simControl('DELETE', '/_sim/faults')
+  const reset = await hub.api('PUT', `/api/connections/${connectionId}/mappings`, { fieldMap: null, valueMaps: {}, ownership: null })
+  expect(reset.status).toBe(200)
 })
 
 const origin = () => new URL(simUrl).origin
@@ -51,15 +55,25 @@ async function linkOf(patientId: string) {
   const { body } = await hub.api('GET', `/api/patients/${patientId}`)
   return body.links.find((l: { connectionId: string }) => l.connectionId === connectionId)
 }
-async function waitForLink(patientId: string, state: string) {
-  return waitFor(`link ${state}`, async () => {
-    const link = await linkOf(patientId)
-    return link?.state === state ? link : undefined
-  })
+async function waitForLink(patientId: string, state: string, timeoutMs: number = WAIT.job) {
+  return waitFor(
+    `link ${state}`,
+    async () => {
+      const link = await linkOf(patientId)
+      return link?.state === state ? link : undefined
+    },
+    timeoutMs,
+  )
 }
+async function linkedPatient(extra: Record<string, unknown> = {}) {
+  const { body: patient } = await hub.api('POST', '/api/patients', newPatient(extra))
+  await waitForLink(patient.id, 'linked')
+  return patient
+}
+/** A patient's exchanges, oldest first. The token is the connection's: it is logged with whichever job needed one first, so it is left out. */
 async function exchangesOf(patientId: string): Promise<any[]> {
   const { body } = await hub.api('GET', `/api/exchanges?patientId=${patientId}&limit=100`)
-  return body.items.reverse()
+  return body.items.reverse().filter((e: { operation: string }) => e.operation !== 'token')
 }
 
 let counter = 0
@@ -130,14 +144,16 @@ describe('Ritten push', () => {
     expect(createDetail).toMatchObject({ method: 'POST', url: `${simUrl}/patients` })
     expect(patch.message).toBe('insurance left out: the patient has no parent account')
 
-    // A second patient reuses the cached token: still one mint at Ritten.
-    const second = (await hub.api('POST', '/api/patients', newPatient())).body
-    await waitForLink(second.id, 'linked')
-    const records = await simControl('GET', '/_sim/records')
-    expect(records.tokens.mints).toBe(1)
+    // A second patient reuses the cached token: no new mint at Ritten.
+    const mintsBefore = (await simControl('GET', '/_sim/records')).tokens.mints
+    expect(mintsBefore).toBeGreaterThanOrEqual(1)
+    const second = await linkedPatient()
+    expect((await simControl('GET', '/_sim/records')).tokens.mints).toBe(mintsBefore)
+    expect((await exchangesOf(second.id)).map((e) => e.operation)).toEqual(['create', 'patch'])
   })
 
   it('never logs credentials or tokens', async () => {
+    await linkedPatient()
     const { body } = await hub.api('GET', `/api/exchanges?connectionId=${connectionId}&operation=token&limit=5`)
     expect(body.items.length).toBeGreaterThan(0)
     const token = (await hub.api('GET', `/api/exchanges/${body.items[0].id}`)).body
@@ -164,7 +180,7 @@ describe('Ritten push', () => {
     // Touching the account pushes its patients again, now with the insurance.
     const touched = await hub.api('PATCH', `/api/accounts/${account.id}`, { phone: '913-555-0100' })
     expect(touched.body.insurances).toHaveLength(1)
-    await waitFor('insurance in Ritten', async () => ((await simPatients(patient.id))[0]?.insurance?.length ?? 0) > 0)
+    await waitFor('insurance in Ritten', async () => ((await simPatients(patient.id))[0]?.insurance?.length ?? 0) > 0, WAIT.job)
     ;[remote] = await simPatients(patient.id)
     expect(remote.insurance).toEqual([
       expect.objectContaining({ payerId: AETNA.id, memberIdentifier: 'W123456789', groupNumber: 'G-77', orderNumber: 1, relationship: 'Self', notSubscriber: false }),
@@ -177,14 +193,14 @@ describe('Ritten push', () => {
     const link = await waitForLink(patient.id, 'linked')
     const updated = await hub.api('PATCH', `/api/patients/${patient.id}`, { phone: '(816) 555-0199', preferredName: 'D' })
     expect(updated.status).toBe(200)
-    await waitFor('the PATCH with the new phone', async () => (await simPatients(patient.id))[0]?.phones?.[0] === '+18165550199')
+    await waitFor('the PATCH with the new phone', async () => (await simPatients(patient.id))[0]?.phones?.[0] === '+18165550199', WAIT.job)
     const remote = await simPatients(patient.id)
     expect(remote).toHaveLength(1)
     expect(remote[0]).toMatchObject({ id: link.externalId, name: { chosenName: 'D' } })
     const operations = (await exchangesOf(patient.id)).map((e) => e.operation)
     expect(operations.filter((o) => o === 'create')).toHaveLength(1)
     expect(operations.filter((o) => o === 'patch')).toHaveLength(2)
-    await waitFor('synced version 2', async () => (await linkOf(patient.id)).syncedVersion === 2)
+    await waitFor('synced version 2', async () => (await linkOf(patient.id)).syncedVersion === 2, WAIT.job)
   })
 
   it('retries an injected 500 and makes exactly one Ritten patient', async () => {
@@ -197,6 +213,33 @@ describe('Ritten push', () => {
     expect(exchanges.filter((e) => e.operation === 'create' && e.status === 'ok')).toHaveLength(1)
     // The retry first asked Ritten whether the failed create had happened after all.
     expect(exchanges.find((e) => e.operation === 'lookup')).toMatchObject({ httpStatus: 404, attempts: 2 })
+  })
+
+  it('gives up after the last retry: failed, in the log and the list of links to settle; a replay after the fix links it', async () => {
+    await simControl('POST', '/_sim/faults', { errorRate: 1, status: 503, match: '^POST /v1/patients$' })
+    const { body: patient } = await hub.api('POST', '/api/patients', newPatient())
+    const link = await waitForLink(patient.id, 'failed')
+    expect(link.message).toMatch(new RegExp(`^gave up after ${MAX_ATTEMPTS} attempts: Ritten create failed \\(503\\)`))
+    expect(link.externalId).toBeNull()
+
+    // Every attempt is in the log; before each retry the hub asked whether the create had happened.
+    const exchanges = await exchangesOf(patient.id)
+    const creates = exchanges.filter((e) => e.operation === 'create')
+    expect(creates.map((e) => `${e.httpStatus}@${e.attempts}`)).toEqual(Array.from({ length: MAX_ATTEMPTS }, (_, i) => `503@${i + 1}`))
+    expect(exchanges.filter((e) => e.operation === 'lookup').map((e) => e.httpStatus)).toEqual(Array(MAX_ATTEMPTS - 1).fill(404))
+    const job = (await hub.api('GET', `/api/jobs/${creates[0].jobId}`)).body
+    expect(job).toMatchObject({ state: 'failed', attempts: MAX_ATTEMPTS, lastError: { message: link.message, httpStatus: 503 } })
+
+    // It waits among the links to settle, with the job and the exchange to replay.
+    const failed = (await hub.api('GET', `/api/links?state=failed&connectionId=${connectionId}&limit=500`)).body.items
+    const entry = failed.find((l: { patientId: string }) => l.patientId === patient.id)
+    expect(entry).toMatchObject({ state: 'failed', message: link.message, jobId: job.id, exchangeId: creates.at(-1).id })
+    expect(await simPatients(patient.id)).toEqual([])
+
+    await simControl('DELETE', '/_sim/faults')
+    expect((await hub.api('POST', `/api/exchanges/${entry.exchangeId}/replay`)).status).toBe(202)
+    await waitForLink(patient.id, 'linked')
+    expect(await simPatients(patient.id)).toHaveLength(1)
   })
 
   it('honours Retry-After on a 429', async () => {
@@ -323,7 +366,7 @@ describe('Ritten entries and patient rules', () => {
     expect(previewPatch.insurance[0].id).toBe(first.insurance[0].id)
 
     await hub.api('PATCH', `/api/patients/${patient.id}`, { address: { ...patient.address, line1: '9 Elm Street' } })
-    await waitFor('the new street in Ritten', async () => (await simPatients(patient.id))[0]?.addresses?.[0]?.line === '9 Elm Street')
+    await waitFor('the new street in Ritten', async () => (await simPatients(patient.id))[0]?.addresses?.[0]?.line === '9 Elm Street', WAIT.job)
     const [second] = await simPatients(patient.id)
     expect(second.addresses).toEqual([{ ...first.addresses[0], line: '9 Elm Street' }])
     expect(second.insurance).toEqual(first.insurance)
@@ -336,7 +379,7 @@ describe('Ritten entries and patient rules', () => {
       insurances: [...account.insurances, { payerCode: 'CIG01', payerName: 'Cigna', memberId: 'C-555', priority: 'secondary' }],
     })
     expect(twoPolicies.status, JSON.stringify(twoPolicies.body)).toBe(200)
-    await waitFor('two policies in Ritten', async () => (await simPatients(patient.id))[0]?.insurance?.length === 2)
+    await waitFor('two policies in Ritten', async () => (await simPatients(patient.id))[0]?.insurance?.length === 2, WAIT.job)
     const [third] = await simPatients(patient.id)
     expect(third.insurance[0]).toEqual(first.insurance[0])
     expect(third.insurance[1]).toMatchObject({ payerId: CIGNA.id, memberIdentifier: 'C-555', orderNumber: 2 })
@@ -345,8 +388,10 @@ describe('Ritten entries and patient rules', () => {
     // Removing a policy in the CRM cannot remove it in Ritten: the push says so.
     const cignaOnly = twoPolicies.body.insurances.filter((i: { payerCode: string }) => i.payerCode === 'CIG01')
     await hub.api('PATCH', `/api/accounts/${account.id}`, { insurances: cignaOnly })
-    const reported = await waitFor('the PATCH that reports the policy left in Ritten', async () =>
-      (await exchangesOf(patient.id)).find((e) => e.operation === 'patch' && /stays in Ritten/.test(e.message ?? '')),
+    const reported = await waitFor(
+      'the PATCH that reports the policy left in Ritten',
+      async () => (await exchangesOf(patient.id)).find((e) => e.operation === 'patch' && /stays in Ritten/.test(e.message ?? '')),
+      WAIT.job,
     )
     expect(reported.message).toBe(
       "insurance AET01 W123456789 is no longer in the CRM (or no longer mapped), but stays in Ritten: Ritten's API cannot remove an insurance record; remove it in Ritten if it should go",
@@ -474,7 +519,7 @@ describe('the API', () => {
     expect((await hub.api('GET', '/api/patients?limit=500')).body.items.length).toBe(before)
   })
 
-  it('requires a key and checks roles; staff see redacted bodies', async () => {
+  it('requires a key and checks roles', async () => {
     expect((await hub.api('GET', '/api/patients', undefined, '')).status).toBe(401)
     expect((await hub.api('GET', '/api/patients', undefined, 'wrong-key')).status).toBe(401)
     const staff = await hub.api('POST', '/api/keys', { name: 'intake desk', role: 'staff' })
@@ -482,27 +527,90 @@ describe('the API', () => {
     const key = staff.body.key as string
     expect((await hub.api('GET', '/api/patients', undefined, key)).status).toBe(200)
     expect((await hub.api('POST', '/api/connections', { connector: 'ritten', name: 'x', baseUrl: simUrl }, key)).status).toBe(403)
-    const { body } = await hub.api('GET', `/api/exchanges?connectionId=${connectionId}&operation=create&limit=1`, undefined, key)
-    const detail = (await hub.api('GET', `/api/exchanges/${body.items[0].id}`, undefined, key)).body
-    expect(detail.redacted).toBe(true)
-    expect(detail.requestBody.name).toBe('[redacted]')
-    expect(detail.requestBody.dob).toBe('[redacted]')
-
+    expect((await hub.api('PUT', `/api/connections/${connectionId}/mappings`, { valueMaps: {} }, key)).status).toBe(403)
     expect((await hub.api('DELETE', `/api/keys/${staff.body.id}`)).status).toBe(204)
     expect((await hub.api('GET', '/api/patients', undefined, key)).status).toBe(401)
   })
 
-  it('audits settings changes, record changes and PHI views, never the values', async () => {
-    await hub.api('GET', '/api/accounts')
-    const { body } = await hub.api('GET', '/api/audit?limit=500')
-    const actions = new Set(body.items.map((e: { action: string }) => e.action))
-    for (const action of ['connection.create', 'mappings.update', 'patient.create', 'patient.update', 'patient.view', 'account.create', 'account.list', 'exchange.view', 'exchange.replay', 'api_key.create', 'api_key.revoke']) {
-      expect(actions).toContain(action)
+  it('shows staff every exchange of a patient without PHI — bodies, details, message and URL — and admins all of it', async () => {
+    await hub.api('PUT', `/api/connections/${connectionId}/mappings`, { valueMaps: { payerCode: { AET01: AETNA.id } } })
+    const account = await accountWithAetna()
+    const fields = newPatient({ accountId: account.id })
+    // Ritten refuses the PATCH with a message that echoes the patient's data, as EMRs do.
+    await simControl('POST', '/_sim/faults', { errorRate: 1, status: 400, count: 1, match: '^PATCH /v1/patients/', message: `phone +19135552003 of ${fields.lastName} is not valid` })
+    const { body: patient } = await hub.api('POST', '/api/patients', fields)
+    const waiting = await waitForLink(patient.id, 'needs_attention')
+    expect(waiting.message).toContain(fields.lastName)
+    const patch = (await exchangesOf(patient.id)).find((e) => e.operation === 'patch')
+    expect((await hub.api('POST', `/api/exchanges/${patch.id}/replay`)).status).toBe(202)
+    await waitForLink(patient.id, 'linked')
+
+    const staff = (await hub.api('POST', '/api/keys', { name: 'intake desk', role: 'staff' })).body
+    const phi = [fields.firstName, fields.lastName, fields.preferredName, fields.dob, '+19135552003', '+19135552004', fields.email, '2222 Home Street', 'W123456789', 'G-77']
+    const found = (answer: unknown) => phi.filter((value) => JSON.stringify(answer).includes(value))
+    try {
+      const listed = await hub.api('GET', `/api/exchanges?patientId=${patient.id}&limit=100`, undefined, staff.key)
+      const operations = listed.body.items
+        .map((e: { operation: string; httpStatus: number }) => `${e.operation}:${e.httpStatus}`)
+        .filter((o: string) => !o.startsWith('token:'))
+        .reverse()
+      expect(operations.slice(0, 2)).toEqual(['create:200', 'patch:400'])
+      expect(operations.at(-1)).toBe('patch:200')
+      expect(found(listed.body)).toEqual([])
+      const details = []
+      for (const item of listed.body.items) {
+        const detail = await hub.api('GET', `/api/exchanges/${item.id}`, undefined, staff.key)
+        expect(detail.body.redacted).toBe(true)
+        expect(found(detail.body), `${item.operation} ${item.httpStatus}`).toEqual([])
+        details.push(detail.body)
+      }
+      const refused = details.find((d) => d.operation === 'patch' && d.httpStatus === 400)
+      expect(refused.message).toContain('phone [redacted] of [redacted] is not valid')
+      expect(refused.url).toBe(`${simUrl}/patients/${waiting.externalId}`)
+
+      // The control: admins see every one of those values in the same exchanges.
+      const admin = await Promise.all(listed.body.items.map(async (e: { id: string }) => (await hub.api('GET', `/api/exchanges/${e.id}`)).body))
+      expect(found(admin)).toEqual(phi)
+    } finally {
+      await hub.api('DELETE', `/api/keys/${staff.id}`)
     }
-    const update = body.items.find((e: { action: string }) => e.action === 'patient.update')
-    expect(update.details.fields.length).toBeGreaterThan(0)
-    expect(JSON.stringify(update.details)).not.toMatch(/\d{3}-\d{3}-\d{4}|\(\d{3}\)/)
+  })
+
+  it('audits settings changes, record changes and PHI views, never the values', async () => {
+    const patient = await linkedPatient()
+    const exchange = (await exchangesOf(patient.id))[0]
+    const actions: [string, string | null][] = []
+    const did = (action: string, targetId: string | null) => actions.push([action, targetId])
+
+    await hub.api('PUT', `/api/connections/${connectionId}/mappings`, { valueMaps: { payerCode: { AET01: AETNA.id } } })
+    did('mappings.update', connectionId)
+    const { body: account } = await hub.api('POST', '/api/accounts', { name: 'Audit family', phone: '913-555-0123' })
+    did('account.create', account.id)
+    await hub.api('GET', '/api/accounts')
+    did('account.list', null)
+    await hub.api('PATCH', `/api/patients/${patient.id}`, { phone: '(913) 555-0177' })
+    did('patient.update', patient.id)
+    await hub.api('GET', `/api/patients/${patient.id}`)
+    did('patient.view', patient.id)
+    await hub.api('GET', `/api/exchanges/${exchange.id}`)
+    did('exchange.view', exchange.id)
+    await waitForLink(patient.id, 'linked')
+    expect((await hub.api('POST', `/api/exchanges/${exchange.id}/replay`)).status).toBe(202)
+    did('exchange.replay', exchange.id)
+    const { body: key } = await hub.api('POST', '/api/keys', { name: 'audited key', role: 'staff' })
+    did('api_key.create', key.id)
+    await hub.api('DELETE', `/api/keys/${key.id}`)
+    did('api_key.revoke', key.id)
+
+    const { body } = await hub.api('GET', '/api/audit?limit=500')
+    for (const [action, targetId] of actions) {
+      expect(body.items.some((e: { action: string; targetId: string | null }) => e.action === action && (targetId === null || e.targetId === targetId)), action).toBe(true)
+    }
+    const update = body.items.find((e: { action: string; targetId: string }) => e.action === 'patient.update' && e.targetId === patient.id)
+    expect(update.details.fields).toEqual(['phone'])
+    expect(JSON.stringify(body.items.filter((e: { targetId: string }) => e.targetId === patient.id || e.targetId === account.id))).not.toMatch(/555.?01[27]/)
     expect(JSON.stringify(body)).not.toContain(DEMO_RITTEN.clientSecret)
+    await waitFor('the replay to settle', async () => (await hub.api('GET', `/api/jobs?connectionId=${connectionId}&state=running`)).body.items.length === 0, WAIT.job)
   })
 
   it('tests a connection with the exact cause of failure', async () => {
@@ -521,6 +629,7 @@ describe('the API', () => {
   })
 
   it('serves health, metrics, OpenAPI and the capability matrix', async () => {
+    await linkedPatient()
     expect((await hub.api('GET', '/health', undefined, '')).body).toEqual({ status: 'ok' })
     const metrics = await (await fetch(`${hub.url}/metrics`)).text()
     expect(metrics).toMatch(/carebridge_exchanges_total\{connector="ritten",operation="create",outcome="ok"\} \d+/)
@@ -550,11 +659,15 @@ describe('Ritten tokens', () => {
     const shortControl = async (method: string, path: string) => (await fetch(`${new URL(shortUrl).origin}${path}`, { method })).json()
     const short = await connectRitten(hub, shortUrl, 'Ritten short tokens')
     const linkTo = async (patientId: string, state: string) =>
-      waitFor(`link ${state} at the short-token clinic`, async () => {
-        const { body } = await hub.api('GET', `/api/patients/${patientId}`)
-        const link = body.links.find((l: { connectionId: string }) => l.connectionId === short.id)
-        return link?.state === state ? link : undefined
-      })
+      waitFor(
+        `link ${state} at the short-token clinic`,
+        async () => {
+          const { body } = await hub.api('GET', `/api/patients/${patientId}`)
+          const link = body.links.find((l: { connectionId: string }) => l.connectionId === short.id)
+          return link?.state === state ? link : undefined
+        },
+        WAIT.job,
+      )
     try {
       for (let i = 0; i < 3; i += 1) {
         const { body: patient } = await hub.api('POST', '/api/patients', newPatient())
@@ -565,15 +678,28 @@ describe('Ritten tokens', () => {
       // Six calls or more, one token request: the token is used to its end.
       expect(records.tokens).toEqual({ requests: 1, mints: 1 })
 
-      // Ritten's clock passes the token's end before the hub's: the next call meets a 401, which
-      // forgets that token and asks for the next one, once.
+      // Ritten's clock passes the token's end before the hub's: the next calls meet a 401. A 401
+      // forgets that token (once: only if it is still the cached one) and the next call mints
+      // once, however many pushes meet it at the same time.
       offset = 121_000
-      const { body: late } = await hub.api('POST', '/api/patients', newPatient())
-      await linkTo(late.id, 'linked')
+      const late = await Promise.all(Array.from({ length: 4 }, async () => (await hub.api('POST', '/api/patients', newPatient())).body))
+      for (const patient of late) await linkTo(patient.id, 'linked')
       records = await shortControl('GET', '/_sim/records')
       expect(records.tokens).toEqual({ requests: 2, mints: 2 })
-      const calls = (await hub.api('GET', `/api/exchanges?patientId=${late.id}&connectionId=${short.id}&limit=20`)).body.items.reverse()
-      expect(calls.map((e: { operation: string; httpStatus: number }) => `${e.operation}:${e.httpStatus}`)).toEqual(['create:401', 'token:200', 'create:200', 'patch:200'])
+      const calls = await Promise.all(
+        late.map(async (patient) =>
+          ((await hub.api('GET', `/api/exchanges?patientId=${patient.id}&connectionId=${short.id}&limit=20`)).body.items as { operation: string; httpStatus: number }[])
+            .reverse()
+            .map((e) => `${e.operation}:${e.httpStatus}`),
+        ),
+      )
+      expect(calls.flat().filter((c) => c.startsWith('token:'))).toEqual(['token:200'])
+      expect(calls.flat().filter((c) => c === 'create:401').length).toBeGreaterThanOrEqual(1)
+      for (const patientCalls of calls) {
+        // A create refused for the expired token is made again once, with the new one.
+        expect(patientCalls.filter((c) => c !== 'token:200')).toEqual(patientCalls[0] === 'create:401' ? ['create:401', 'create:200', 'patch:200'] : ['create:200', 'patch:200'])
+      }
+      expect((await shortControl('GET', '/_sim/records')).patients).toHaveLength(7)
     } finally {
       await hub.api('PATCH', `/api/connections/${short.id}`, { enabled: false })
       await shortSim.close()

@@ -61,11 +61,17 @@ export function installSimControl(
       entry.fault = 'response dropped'
       ;(request as FastifyRequest & { simDrop?: boolean }).simDrop = true
     }
+    if (decision.kind === 'pass' && decision.answerDelayMs) {
+      entry.fault = `answer delayed ${decision.answerDelayMs} ms`
+      ;(request as FastifyRequest & { simAnswerDelayMs?: number }).simAnswerDelayMs = decision.answerDelayMs
+    }
   })
 
   app.addHook('onSend', async (request, reply, payload) => {
     const entry = (request as FastifyRequest & { simLog?: RequestLogEntry }).simLog
     if (entry) entry.status = reply.statusCode
+    const answerDelayMs = (request as FastifyRequest & { simAnswerDelayMs?: number }).simAnswerDelayMs
+    if (answerDelayMs) await new Promise((r) => setTimeout(r, answerDelayMs))
     if ((request as FastifyRequest & { simDrop?: boolean }).simDrop) request.raw.socket.destroy()
     return payload
   })
@@ -85,7 +91,7 @@ export function installSimControl(
       return reply.code(400).send({
         error: 'invalid_fault',
         message:
-          'Send a fault rule or an array of them: {latencyMs?, errorRate?, status?, message?, retryAfter?, timeoutRate?, dropResponseRate?, match?, count?}',
+          'Send a fault rule or an array of them: {latencyMs?, answerDelayMs?, errorRate?, status?, message?, retryAfter?, timeoutRate?, dropResponseRate?, match?, count?}',
       })
     }
     faults.set(rules as FaultRule[])
@@ -110,7 +116,7 @@ function faultBody(status: number, message?: string): Record<string, string> {
   return { error: status >= 500 ? 'server_error' : 'bad_request', message: message ?? `Injected fault (${status})` }
 }
 
-const NUMBER_KEYS = ['latencyMs', 'errorRate', 'status', 'retryAfter', 'timeoutRate', 'dropResponseRate', 'count']
+const NUMBER_KEYS = ['latencyMs', 'answerDelayMs', 'errorRate', 'status', 'retryAfter', 'timeoutRate', 'dropResponseRate', 'count']
 
 function isFaultRule(value: unknown): boolean {
   if (!value || typeof value !== 'object' || Array.isArray(value)) return false

@@ -23,6 +23,14 @@ describe('FaultPlan', () => {
     expect(plan.decide('POST', '/a')).toEqual({ kind: 'pass', latencyMs: 20 })
   })
 
+  it('holds the answer of a request it lets through, for `count` requests', () => {
+    const plan = new FaultPlan()
+    plan.set([{ answerDelayMs: 5000, count: 1, match: '^POST ' }])
+    expect(plan.decide('GET', '/a')).toEqual({ kind: 'pass', latencyMs: 0 })
+    expect(plan.decide('POST', '/a')).toEqual({ kind: 'pass', latencyMs: 0, answerDelayMs: 5000 })
+    expect(plan.decide('POST', '/a')).toEqual({ kind: 'pass', latencyMs: 0 })
+  })
+
   it('hangs a request on a timeout fault', () => {
     const plan = new FaultPlan(() => 0)
     plan.set([{ timeoutRate: 0.5 }])

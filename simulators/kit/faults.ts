@@ -5,6 +5,11 @@
 export interface FaultRule {
   /** Extra latency before the request is handled. */
   latencyMs?: number
+  /**
+   * The request is handled at once, its answer held this long: the work is done even if the
+   * caller gives up or dies meanwhile (a slow answer lost in a crash).
+   */
+  answerDelayMs?: number
   /** Probability (0..1) that a matched request is answered with `status` instead of handled. */
   errorRate?: number
   /** Status used by errorRate; 500 by default. */
@@ -24,7 +29,7 @@ export interface FaultRule {
 }
 
 export type FaultDecision =
-  | { kind: 'pass'; latencyMs: number }
+  | { kind: 'pass'; latencyMs: number; answerDelayMs?: number }
   | { kind: 'error'; latencyMs: number; status: number; message?: string; retryAfter?: number }
   | { kind: 'hang' }
   | { kind: 'drop'; latencyMs: number }
@@ -61,12 +66,17 @@ export class FaultPlan {
   decide(method: string, path: string): FaultDecision {
     const target = `${method.toUpperCase()} ${path}`
     let latencyMs = 0
+    let answerDelayMs = 0
     for (const rule of this.rules) {
       if (rule.remaining <= 0) continue
       if (rule.pattern && !rule.pattern.test(target)) continue
       let fired = false
       if (rule.latencyMs) {
         latencyMs += rule.latencyMs
+        fired = true
+      }
+      if (rule.answerDelayMs) {
+        answerDelayMs += rule.answerDelayMs
         fired = true
       }
       const decision = this.outcome(rule, latencyMs)
@@ -78,7 +88,7 @@ export class FaultPlan {
       if (fired) rule.remaining -= 1
     }
     this.prune()
-    return { kind: 'pass', latencyMs }
+    return { kind: 'pass', latencyMs, ...(answerDelayMs > 0 ? { answerDelayMs } : {}) }
   }
 
   private outcome(rule: FaultRule, latencyMs: number): FaultDecision | null {

@@ -4,7 +4,7 @@ import { insertConnection, openTestDatabase, startTestEngine, type TestDatabase 
 import { enqueueJob } from '../engine/jobs.js'
 import { runJob } from '../engine/runner.js'
 import { z } from 'zod'
-import { getConnectionView, loadRunnableConnection, stripUnknownKeys, updateConnection } from './connections.js'
+import { ConnectionPatch, getConnectionView, loadRunnableConnection, stripUnknownKeys, updateConnection } from './connections.js'
 
 /** Settings stored under an older connector schema keep working, or name what a person must set. */
 let database: TestDatabase
@@ -67,5 +67,22 @@ describe('stored connection settings', () => {
     const stored = { a: 'x', old: 1, inner: { b: 2, gone: true } }
     expect(stripUnknownKeys(schema, stored)).toEqual({ value: { a: 'x', inner: { b: 2 } }, dropped: ['inner.gone', 'old'] })
     expect(stored).toEqual({ a: 'x', old: 1, inner: { b: 2, gone: true } })
+  })
+})
+
+describe('a connection PATCH', () => {
+  it('changes only what it sends: a disabled connection stays disabled and keeps its cached token', async () => {
+    const { organizationId, connectionId } = await insertConnection(database.db, { connector: 'ritten', settings: { clientId: 'c', tenant: 't' }, secrets: rittenSecrets() })
+    await database.db.updateTable('connections').set({ enabled: false }).where('id', '=', connectionId).execute()
+    await database.db.insertInto('connection_tokens').values({ connection_id: connectionId, token: database.box.seal('cached'), expires_at: new Date(Date.now() + 3_600_000) }).execute()
+
+    const { after } = await updateConnection(database.db, database.box, organizationId, connectionId, ConnectionPatch.parse({ name: 'Renamed' }))
+    expect(after).toMatchObject({ name: 'Renamed', enabled: false, settings: { clientId: 'c', tenant: 't' }, credentials: { clientSecret: 'set' } })
+    expect(await database.db.selectFrom('connection_tokens').select('token').where('connection_id', '=', connectionId).executeTakeFirst()).toBeDefined()
+
+    // New credentials do throw the token away: it was minted with the old ones.
+    await updateConnection(database.db, database.box, organizationId, connectionId, ConnectionPatch.parse({ credentials: { clientSecret: 'new' } }))
+    expect(await database.db.selectFrom('connection_tokens').select('token').where('connection_id', '=', connectionId).executeTakeFirst()).toBeUndefined()
+    expect((await getConnectionView(database.db, database.box, organizationId, connectionId)).enabled).toBe(false)
   })
 })

@@ -4,7 +4,7 @@ import { z } from 'zod'
 import { sql, type Selectable } from 'kysely'
 import type { Database } from '../db/schema.js'
 import type { DbOrTx } from '../db/database.js'
-import type { Connector, FieldMapping, ResolvedMapping, ValueMaps } from '../connectors/connector.js'
+import { patientPushRefusal, type Connector, type FieldMapping, type ResolvedMapping, type ValueMaps } from '../connectors/connector.js'
 import { ConnectorError } from '../connectors/errors.js'
 import { getConnector, listConnectors } from '../connectors/registry.js'
 import { InputError, NotFoundError } from '../errors.js'
@@ -15,18 +15,29 @@ import type { Ownership } from '../mapping/reconcile.js'
 
 type ConnectionRow = Selectable<Database['connections']>
 
+const ConnectionFields = {
+  name: z.string().trim().min(1).max(100),
+  baseUrl: z.string().url('must be an absolute http(s) URL').refine((u) => /^https?:\/\//.test(u), 'must be an http(s) URL'),
+  enabled: z.boolean(),
+  settings: z.record(z.string(), z.unknown()),
+  credentials: z.record(z.string(), z.unknown()),
+}
+
 export const ConnectionInput = z
   .object({
     connector: z.string().min(1),
-    name: z.string().trim().min(1).max(100),
-    baseUrl: z.string().url('must be an absolute http(s) URL').refine((u) => /^https?:\/\//.test(u), 'must be an http(s) URL'),
-    enabled: z.boolean().default(true),
-    settings: z.record(z.string(), z.unknown()).default({}),
-    credentials: z.record(z.string(), z.unknown()).default({}),
+    ...ConnectionFields,
+    enabled: ConnectionFields.enabled.default(true),
+    settings: ConnectionFields.settings.default({}),
+    credentials: ConnectionFields.credentials.default({}),
   })
   .strict()
 
-export const ConnectionPatch = ConnectionInput.omit({ connector: true }).partial().strict()
+/**
+ * No defaults here: a field left out of a PATCH stays as it is (a default would enable a disabled
+ * connection, or count as new credentials and throw the cached token away, on every PATCH).
+ */
+export const ConnectionPatch = z.object(ConnectionFields).partial().strict()
 
 const OwnershipRule = z.enum(['crm', 'emr', 'newest'])
 export const MappingInput = z
@@ -131,8 +142,11 @@ export async function listConnections(db: DbOrTx, box: SecretBox, organizationId
   return rows.map((r) => toView(r, box))
 }
 
-/** Enabled connections whose connector can push `dataType` (F11: one job per enabled EMR). */
-export async function pushTargets(db: DbOrTx, organizationId: string, dataType: 'patient'): Promise<{ id: string; connector: string }[]> {
+/**
+ * Enabled connections whose connector can receive patients (F11: one job per enabled EMR), by the
+ * same check the runner and the link route make (its capability and a push flow).
+ */
+export async function pushTargets(db: DbOrTx, organizationId: string, _dataType: 'patient'): Promise<{ id: string; connector: string }[]> {
   const rows = await db
     .selectFrom('connections')
     .select(['id', 'connector'])
@@ -140,8 +154,8 @@ export async function pushTargets(db: DbOrTx, organizationId: string, dataType: 
     .where('enabled', '=', true)
     .execute()
   return rows.filter((r) => {
-    const capability = getConnector(r.connector)?.capabilities[dataType]?.push
-    return capability?.supported === true
+    const connector = getConnector(r.connector)
+    return connector !== undefined && patientPushRefusal(connector) === null
   })
 }
 

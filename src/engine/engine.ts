@@ -4,6 +4,7 @@ import { pushTargets } from '../connections/connections.js'
 import { patientIdsOfAccount } from '../crm/patients.js'
 import { ConflictError, NotFoundError, UnsupportedError } from '../errors.js'
 import { getConnector } from '../connectors/registry.js'
+import { patientPushRefusal } from '../connectors/connector.js'
 import { lastFireTime } from './schedule.js'
 import { sql } from 'kysely'
 import { queueDepth } from '../observability/metrics.js'
@@ -12,6 +13,7 @@ import { ensureLink, getLink, updateLink } from './links.js'
 import { runJob, type EngineDeps } from './runner.js'
 import { setPatientLink, type LinkChange, type LinkTarget } from './relink.js'
 import { reviewConflict, type ConflictView } from './conflicts.js'
+import { pruneExchangeBodies } from '../exchanges/retention.js'
 
 /**
  * The sync engine's entry points. Changes enqueue jobs inside the caller's transaction (the
@@ -47,9 +49,12 @@ export class Engine {
     return ids
   }
 
-  /** One push of a patient to one connection (an explicit "push now"). */
+  /** One push of a patient to one connection (an explicit "push now"); refused with the reason when the connector cannot receive patients. */
   async pushPatientTo(trx: DbOrTx, organizationId: string, patientId: string, connectionId: string): Promise<string> {
     const connection = await trx.selectFrom('connections').select(['connector']).where('id', '=', connectionId).executeTakeFirstOrThrow()
+    const connector = getConnector(connection.connector)
+    const refusal = connector ? patientPushRefusal(connector) : `No connector "${connection.connector}" is installed`
+    if (refusal) throw new UnsupportedError(refusal)
     await ensureLink(trx, { organizationId, recordType: 'patient', recordId: patientId, connectionId, connector: connection.connector })
     const job = await enqueueJob(trx, this.deps.queue, { organizationId, connectionId, kind: 'push_patient', recordType: 'patient', recordId: patientId })
     return job.id
@@ -216,16 +221,6 @@ interface EngineOptions {
   concurrency: number
   pollSeconds: number
   bodyRetentionDays: number
-}
-
-/** Keeps metadata forever but request/response bodies only for the retention period (no unbounded growth). */
-async function pruneExchangeBodies(db: Db, days: number): Promise<void> {
-  await db
-    .updateTable('exchanges')
-    .set({ request_body: null, response_body: null, bodies_pruned_at: new Date() })
-    .where('started_at', '<', new Date(Date.now() - days * 86_400_000))
-    .where('bodies_pruned_at', 'is', null)
-    .execute()
 }
 
 export async function refreshQueueDepth(db: Db): Promise<void> {

@@ -1,25 +1,20 @@
 import { randomUUID } from 'node:crypto'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { openDatabase, type DatabaseHandle } from '../db/database.js'
+import { openTestDatabase, type TestDatabase } from '../../test/database.js'
 import { startQueue, type Queue } from '../db/queue.js'
 import { claimJob, enqueueJob, finishJob, isLeaseLost, leaseOf, saveJobProgressInfo, saveProgress, scheduleRetry, type JobLease } from './jobs.js'
 import { LeaseKeeper } from './leaseKeeper.js'
 
 /** Jobs are settled only by the claim that holds them: a worker that lost its lease writes nothing. */
-let database: DatabaseHandle
+let database: TestDatabase
 let queue: Queue
-let dataDir: string
 let organizationId: string
 let connectionId: string
 const quiet = { warn: () => undefined, info: () => undefined }
 
 beforeAll(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), 'cb-jobs-'))
-  database = await openDatabase({ databaseUrl: process.env.TEST_DATABASE_URL ? await freshDatabase() : undefined, dataDir, poolSize: 4, log: quiet })
+  database = await openTestDatabase()
   queue = await startQueue({ connectionString: database.connectionString, pollSeconds: 1, schedule: false, availability: database.availability, log: quiet })
   organizationId = randomUUID()
   connectionId = randomUUID()
@@ -30,8 +25,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await queue?.stop({ graceful: false, wait: true }).catch(() => undefined)
   await database?.close()
-  await dropFreshDatabase()
-  rmSync(dataDir, { recursive: true, force: true })
 })
 
 async function newRunningJob(): Promise<JobLease> {
@@ -113,28 +106,3 @@ describe('job leases', () => {
     expect((await jobRow(lease.jobId)).failures_since_progress).toBe(0)
   })
 })
-
-let fresh: { base: string; name: string } | null = null
-
-async function freshDatabase(): Promise<string> {
-  const pg = (await import('pg')).default
-  const base = process.env.TEST_DATABASE_URL!
-  const name = `carebridge_t_jobs_${Date.now().toString(36)}`
-  const client = new pg.Client({ connectionString: base })
-  await client.connect()
-  await client.query(`create database ${name}`)
-  await client.end()
-  fresh = { base, name }
-  const url = new URL(base)
-  url.pathname = `/${name}`
-  return url.toString()
-}
-
-async function dropFreshDatabase(): Promise<void> {
-  if (!fresh) return
-  const pg = (await import('pg')).default
-  const client = new pg.Client({ connectionString: fresh.base })
-  await client.connect()
-  await client.query(`drop database if exists ${fresh.name} with (force)`)
-  await client.end()
-}

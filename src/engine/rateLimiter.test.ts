@@ -1,64 +1,171 @@
-import { mkdtempSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { Kysely, PostgresDialect, sql } from 'kysely'
-import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createMigrator, type Db } from '../db/database.js'
-import { startEmbeddedPostgres, type EmbeddedPostgres } from '../db/embedded.js'
+import { insertConnection, openTestDatabase, type TestDatabase } from '../../test/database.js'
+import { createRittenSimulator, DEMO_RITTEN, type RittenSimulator } from '../../simulators/ritten/server.js'
+import { TokenBucket } from '../../simulators/ritten/rate-limit.js'
+import type { RateLimitPolicy } from '../connectors/connector.js'
+import { rittenConnector } from '../connectors/ritten/connector.js'
+import { createRecordingHttp } from '../exchanges/recorder.js'
 import { createPacer } from './rateLimiter.js'
 
-let embedded: EmbeddedPostgres
-let db: Db
+/**
+ * The hub's own pacing, held in the database. Driven by a clock the pacer's waits move forward,
+ * minutes of pacing take no time; one test keeps the real clock, against Ritten's simulator.
+ */
+let database: TestDatabase
 
 beforeAll(async () => {
-  embedded = await startEmbeddedPostgres(mkdtempSync(join(tmpdir(), 'cb-pacer-')))
-  db = new Kysely({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: embedded.connectionString, max: 4 }) }) })
-  expect((await createMigrator(db).migrateToLatest()).error).toBeUndefined()
-}, 120_000)
-
-afterAll(async () => {
-  await db?.destroy()
-  await embedded?.stop()
+  database = await openTestDatabase()
 })
 
-describe('the rolling pacer', () => {
-  it('lets `limit` requests through at once, then makes each wait for a window after the one it follows', async () => {
-    const waits: number[] = []
-    // The sleep is recorded, not slept: the reservations alone show the pacing.
-    const pacer = createPacer(db, 'conn-a', { kind: 'rolling', limit: 3, windowSeconds: 60 }, async (ms) => void waits.push(ms))
-    for (let i = 0; i < 7; i++) await pacer.take()
-    expect(waits).toHaveLength(4)
-    // Requests 4–6 wait about a window (the first three went just now); request 7 waits two.
-    for (const ms of waits.slice(0, 3)) expect(ms).toBeGreaterThan(55_000)
-    for (const ms of waits.slice(0, 3)) expect(ms).toBeLessThanOrEqual(60_000)
-    expect(waits[3]).toBeGreaterThan(115_000)
-  })
+afterAll(async () => {
+  await database?.close()
+})
 
-  it('never puts more than `limit` requests in any span of the window, also with concurrent callers', async () => {
-    // 23 callers, each with its own pacer on the same key (as workers have): when each request would go out.
-    const sent = await Promise.all(
-      Array.from({ length: 23 }, async () => {
-        let at: number | null = null
-        await createPacer(db, 'conn-b', { kind: 'rolling', limit: 5, windowSeconds: 60 }, async (ms) => void (at = Date.now() + ms)).take()
-        return at ?? Date.now()
-      }),
-    )
-    sent.sort((a, b) => a - b)
-    // The 6th request after any request is a window later (within the test's own run time).
-    for (let i = 0; i + 5 < sent.length; i++) expect(sent[i + 5]! - sent[i]!).toBeGreaterThan(59_000)
-    expect(sent.at(-1)! - sent[0]!).toBeGreaterThan(4 * 59_000)
-  })
+/** A clock that stands still until the pacer sleeps: its sleeps move it forward instead of waiting. */
+function steppedClock(start: string) {
+  let ms = Date.parse(start)
+  return {
+    now: () => new Date(ms),
+    ms: () => ms,
+    sleep: async (wait: number) => {
+      ms += wait
+    },
+  }
+}
 
-  it('keeps connections apart, and comes back after its slots were swept', async () => {
-    const waits: number[] = []
-    const sleep = async (ms: number) => void waits.push(ms)
-    await createPacer(db, 'conn-c', { kind: 'rolling', limit: 1, windowSeconds: 60 }, sleep).take()
-    await createPacer(db, 'conn-d', { kind: 'rolling', limit: 1, windowSeconds: 60 }, sleep).take()
-    expect(waits).toEqual([])
-    await sql`delete from rate_limits where key like 'rolling:conn-c:%'`.execute(db)
-    const pacer = createPacer(db, 'conn-c', { kind: 'rolling', limit: 1, windowSeconds: 60 }, sleep)
+/** `count` calls one after another through a fresh connection's pacer; the clock time each call leaves at. */
+async function pacedCalls(policy: RateLimitPolicy, clock: ReturnType<typeof steppedClock>, count: number): Promise<number[]> {
+  const { connectionId } = await insertConnection(database.db, { connector: 'ritten' })
+  const pacer = createPacer(database.db, connectionId, policy, clock.sleep, clock.now)
+  const sent: number[] = []
+  for (let i = 0; i < count; i++) {
     await pacer.take()
-    expect(waits).toEqual([])
+    sent.push(clock.ms())
+  }
+  return sent
+}
+
+describe('pacing on an injected clock', () => {
+  it("keeps a burst of Ritten calls inside Ritten's bucket (100, 50 a second) even when the first call travels slowest", async () => {
+    const policy = rittenConnector.rateLimit as RateLimitPolicy
+    const clock = steppedClock('2026-11-30T10:00:00.000Z')
+    const start = clock.ms()
+    const sent = await pacedCalls(policy, clock, 300)
+
+    // Ritten's own limiter (the simulator's) on the same clock. The first call reaches it 150 ms
+    // after it left, every other one 1 ms after: Ritten's bucket starts refilling that much later.
+    let arrival = start
+    const ritten = new TokenBucket(100, 50, () => arrival)
+    const refused = sent.filter((at, i) => {
+      arrival = at + (i === 0 ? 150 : 1)
+      return !ritten.take()
+    })
+    expect(refused).toEqual([])
+    // The first 90 leave at once, the rest one every 20 ms: the pacing is no slower than it must be.
+    expect(sent[89]! - start).toBe(0)
+    expect(sent.at(-1)! - start).toBeGreaterThanOrEqual(4_180)
+    expect(sent.at(-1)! - start).toBeLessThanOrEqual(4_220)
   })
+
+  it('holds a per-minute window (250 a clock minute): the 251st call waits for the next minute', async () => {
+    const clock = steppedClock('2026-11-30T10:00:30.000Z')
+    const start = clock.ms()
+    const sent = await pacedCalls({ kind: 'window', limit: 250, windowSeconds: 60 }, clock, 600)
+
+    const perMinute = new Map<number, number>()
+    for (const at of sent) perMinute.set(Math.floor(at / 60_000), (perMinute.get(Math.floor(at / 60_000)) ?? 0) + 1)
+    expect([...perMinute.values()]).toEqual([250, 250, 100])
+    // Nothing waits while the minute has room; the rest leave as each new minute starts.
+    expect(sent[249]).toBe(start)
+    expect(sent[250]! % 60_000).toBeLessThan(1_000)
+    expect(sent[250]).toBeGreaterThanOrEqual(Date.parse('2026-11-30T10:01:00.000Z'))
+    expect(sent[500]).toBeGreaterThanOrEqual(Date.parse('2026-11-30T10:02:00.000Z'))
+  })
+
+  it('shares one budget between the pacers of several workers', async () => {
+    const { connectionId } = await insertConnection(database.db, { connector: 'ritten' })
+    const clock = steppedClock('2026-11-30T11:00:00.000Z')
+    const policy: RateLimitPolicy = { kind: 'bucket', capacity: 10, refillPerSecond: 5 }
+    const workers = [0, 1, 2].map(() => createPacer(database.db, connectionId, policy, clock.sleep, clock.now))
+    // Thirty calls taken in turn by three workers: the bucket is one, so 20 of them wait 200 ms each in all.
+    for (let i = 0; i < 30; i++) await workers[i % 3]!.take()
+    expect(clock.ms() - Date.parse('2026-11-30T11:00:00.000Z')).toBeGreaterThanOrEqual(3_980)
+  })
+})
+
+/**
+ * This machine's two shared cores send at most some 40 calls a second through the hub's door
+ * (each call is recorded in the database), under Ritten's 50: a burst at Ritten's own rate would
+ * never meet its limit, with or without pacing. So Ritten's clock here runs ten times slower —
+ * its bucket refills 5 a second of our time — and the hub paces with Ritten's policy slowed alike:
+ * the real clock, the database's clock, real waits and real transit, at a rate the machine beats.
+ */
+const SLOWER = 10
+const slowedRitten = (): RateLimitPolicy => {
+  const policy = rittenConnector.rateLimit as Extract<RateLimitPolicy, { kind: 'bucket' }>
+  return { ...policy, refillPerSecond: policy.refillPerSecond / SLOWER }
+}
+
+describe('pacing on the real clock', () => {
+  let sim: RittenSimulator
+  let base: string
+  let token: string
+
+  beforeAll(async () => {
+    const start = Date.now()
+    sim = createRittenSimulator({ now: () => start + (Date.now() - start) / SLOWER })
+    base = await sim.listen(0)
+    token = await newToken()
+  })
+
+  afterAll(async () => {
+    await sim?.close()
+  })
+
+  async function newToken(): Promise<string> {
+    const res = await sim.app.inject({
+      method: 'POST',
+      url: '/v1/oauth/token',
+      payload: { grant_type: 'client_credentials', client_id: DEMO_RITTEN.clientId, client_secret: DEMO_RITTEN.clientSecret, audience: DEMO_RITTEN.audience },
+    })
+    return res.json().access_token
+  }
+
+  /**
+   * `count` Ritten calls through the hub's HTTP door by 16 callers at once (a hub's workers),
+   * paced by `policy` on the database clock; the statuses Ritten answered.
+   */
+  async function burst(count: number, policy: RateLimitPolicy): Promise<number[]> {
+    const { organizationId, connectionId } = await insertConnection(database.db, { connector: 'ritten' })
+    const http = createRecordingHttp({
+      db: database.db,
+      scope: { organizationId, connectionId, connector: 'ritten', syncJobId: null, recordType: null, recordId: null, attempt: 1 },
+      pacer: createPacer(database.db, connectionId, policy),
+      timeoutMs: 60_000,
+    })
+    const statuses: number[] = []
+    let next = 0
+    const caller = async () => {
+      for (let i = next++; i < count; i = next++) {
+        const answer = await http.request({ operation: 'lookup', method: 'GET', url: `${base}/patients/external/burst-${i}`, headers: { authorization: `Bearer ${token}`, 'x-ritten-tenant': DEMO_RITTEN.tenant } })
+        statuses.push(answer.status)
+      }
+    }
+    await Promise.all(Array.from({ length: 16 }, caller))
+    return statuses
+  }
+
+  it('sends a burst of 140 calls without one 429, where the same callers unpaced meet them', async () => {
+    // The control: the same callers doing the same work with a pacer that never waits overflow Ritten's bucket.
+    const unpaced = await burst(140, { kind: 'bucket', capacity: 1_000_000, refillPerSecond: 1_000_000 })
+    expect(unpaced.filter((s) => s === 429).length).toBeGreaterThan(0)
+    // A fresh Ritten (full bucket), and a token for it.
+    await sim.app.inject({ method: 'POST', url: '/_sim/reset' })
+    token = await newToken()
+
+    const paced = await burst(140, slowedRitten())
+    expect(paced.filter((s) => s === 429)).toEqual([])
+    expect(paced).toHaveLength(140)
+    expect(paced.every((s) => s === 404)).toBe(true)
+  }, 60_000)
 })

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { REDACTED, phiKeysOf, redactCredentials, redactHeaders, redactPhi, redactPhiText, redactUrl } from './redact.js'
+import { REDACTED, phiKeysOf, phiValuesIn, redactCredentials, redactHeaders, redactPhi, redactPhiDeep, redactPhiInUrl, redactPhiText, redactPhiValues, redactUrl } from './redact.js'
 
 describe('redaction', () => {
   it('removes credentials at any depth and keeps the rest', () => {
@@ -24,6 +24,34 @@ describe('redaction', () => {
 
   it('redacts credentials in URLs', () => {
     expect(redactUrl('http://u:p@h/x?access_token=abc&q=1')).toBe('http://u:%5Bredacted%5D@h/x?access_token=%5Bredacted%5D&q=1')
+  })
+
+  it('collects the values PHI keys hold, in Ritten and FHIR shapes, and no codes beside them', () => {
+    const ritten = { name: { first: 'Dana', last: 'Rivers' }, phones: ['+19135552003'], addresses: [{ use: 'HOME', line: '2222 Home Street', region: 'KS' }] }
+    const fhir = { resourceType: 'Patient', name: [{ use: 'official', family: 'Rivers', given: ['Dana', 'Q'] }], telecom: [{ system: 'phone', value: '913-555-2003' }], birthDate: '1990-02-23' }
+    expect([...phiValuesIn(ritten, fhir)].sort()).toEqual(['+19135552003', '1990-02-23', '2222 Home Street', '913-555-2003', 'Dana', 'Rivers'])
+  })
+
+  it('removes PHI values from free text: whole words in any case, numbers in any punctuation', () => {
+    const values = new Set(['Rivers', '+19135552003', 'W123456789', 'Dee'])
+    expect(redactPhiValues('Ritten patch failed (400): phone (913) 555-2003 of RIVERS is not valid; member W123456789', values)).toBe(
+      `Ritten patch failed (400): phone (${REDACTED} of ${REDACTED} is not valid; member ${REDACTED}`,
+    )
+    // Part of a longer word is not a match.
+    expect(redactPhiValues('Deep river', values)).toBe('Deep river')
+  })
+
+  it('redacts keys, then values left in other strings (an EMR error echoing the data)', () => {
+    const values = new Set(['Rivers'])
+    const outcome = { resourceType: 'OperationOutcome', issue: [{ code: 'invalid', diagnostics: 'Patient Rivers already exists' }], name: 'x' }
+    expect(redactPhiDeep(outcome, values)).toEqual({ resourceType: 'OperationOutcome', issue: [{ code: 'invalid', diagnostics: `Patient ${REDACTED} already exists` }], name: REDACTED })
+  })
+
+  it('withholds search values in a URL for non-admins and keeps its result controls', () => {
+    const values = new Set(['Rivers'])
+    const url = redactPhiInUrl('http://ecw.test/fhir/r4/FFBJCD/Patient?family=Rivers&birthdate=1990-02-23&_count=50&_getpagesoffset=100', values)
+    expect(url).toBe('http://ecw.test/fhir/r4/FFBJCD/Patient?family=%5Bredacted%5D&birthdate=%5Bredacted%5D&_count=50&_getpagesoffset=100')
+    expect(redactPhiInUrl('http://emr.test/patients/by-name/Rivers/x', values)).toBe('http://emr.test/patients/by-name/%5Bredacted%5D/x')
   })
 })
 

@@ -117,3 +117,100 @@ export function redactUrl(url: string): string {
     return url
   }
 }
+
+/**
+ * The PHI values held in these JSON values: every string (or number) whose own key — or whose
+ * array's key — is a PHI key, at any depth. Free text (a message, a URL, an EMR's error) cannot be
+ * redacted by key, so these values are what is looked for in it.
+ */
+export function phiValuesIn(...values: unknown[]): Set<string> {
+  return phiValuesUnder(undefined, ...values)
+}
+
+/** Same, with a connector's own PHI key names (`phiKeysOf` its catalog) besides the common ones. */
+export function phiValuesUnder(extraKeys: ReadonlySet<string> | undefined, ...values: unknown[]): Set<string> {
+  const found = new Set<string>()
+  const visit = (value: unknown, underPhiKey: boolean): void => {
+    if (Array.isArray(value)) {
+      for (const v of value) visit(v, underPhiKey)
+    } else if (value && typeof value === 'object') {
+      for (const [k, v] of Object.entries(value)) visit(v, PHI_KEYS.has(k.toLowerCase()) || (extraKeys?.has(k.toLowerCase()) ?? false))
+    } else if (underPhiKey && (typeof value === 'string' || typeof value === 'number')) {
+      const text = String(value).trim()
+      if (text.length >= MIN_PHI_VALUE_LENGTH) found.add(text)
+    }
+  }
+  for (const value of values) visit(value, false)
+  return found
+}
+
+/** Shorter values (a middle initial, a two-letter code) would redact ordinary words. */
+const MIN_PHI_VALUE_LENGTH = 3
+
+/**
+ * Removes each of `values` from free text: whole words in any case and, for numbers of seven
+ * digits or more (phones, member ids, birth dates), the same digits with any punctuation between.
+ */
+export function redactPhiValues(text: string, values: Set<string>): string {
+  let out = text
+  for (const value of [...values].sort((a, b) => b.length - a.length)) {
+    out = out.replace(new RegExp(`(?<![\\p{L}\\p{N}])${escapeRegExp(value)}(?![\\p{L}\\p{N}])`, 'giu'), REDACTED)
+    const digits = value.replace(/\D/g, '')
+    if (digits.length >= 7 && digits.length * 2 >= value.length) {
+      // A US phone is written with or without its country code: look for its last ten digits.
+      const core = digits.length === 11 && digits.startsWith('1') ? digits.slice(1) : digits
+      out = out.replace(new RegExp(`(?<!\\d)${core.split('').join('[\\s().+/-]{0,2}')}(?!\\d)`, 'g'), REDACTED)
+    }
+  }
+  return out
+}
+
+/** A JSON value with PHI keys redacted, and PHI values removed from every string left. */
+export function redactPhiDeep<T>(value: T, values: Set<string>, extraKeys?: ReadonlySet<string>): T {
+  const visit = (v: unknown): unknown => {
+    if (typeof v === 'string') return redactPhiValues(v, values)
+    if (Array.isArray(v)) return v.map(visit)
+    if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, visit(x)]))
+    return v
+  }
+  return visit(redactPhi(value, extraKeys)) as T
+}
+
+/**
+ * A URL as a non-admin sees it: search parameter values withheld (a search by name or birth date
+ * is PHI), result controls such as `_count` and `_getpagesoffset` kept, PHI values removed from the path.
+ */
+export function redactPhiInUrl(url: string, values: Set<string>): string {
+  try {
+    const parsed = new URL(url)
+    for (const key of [...new Set(parsed.searchParams.keys())]) {
+      const kept = key.startsWith('_') ? parsed.searchParams.getAll(key).map((v) => redactPhiValues(v, values)) : parsed.searchParams.getAll(key).map(() => REDACTED)
+      parsed.searchParams.delete(key)
+      for (const v of kept) parsed.searchParams.append(key, v)
+    }
+    parsed.pathname = parsed.pathname
+      .split('/')
+      .map((segment) => {
+        const decoded = safeDecode(segment)
+        const redacted = redactPhiValues(decoded, values)
+        return redacted === decoded ? segment : encodeURIComponent(redacted)
+      })
+      .join('/')
+    parsed.hash = ''
+    return parsed.toString()
+  } catch {
+    return redactPhiValues(url, values)
+  }
+}
+
+function safeDecode(segment: string): string {
+  try {
+    return decodeURIComponent(segment)
+  } catch {
+    return segment
+  }
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+}

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto'
-import { mkdtempSync, readFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, onTestFinished } from 'vitest'
 import { SecretBox, resolveSecretKey } from './secrets.js'
 
 describe('SecretBox', () => {
@@ -29,6 +29,7 @@ describe('SecretBox', () => {
 describe('resolveSecretKey', () => {
   it('generates a key into the data directory in demo mode and reuses it', () => {
     const dir = mkdtempSync(join(tmpdir(), 'cb-key-'))
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }))
     const first = resolveSecretKey({ demo: true, dataDir: dir })
     const second = resolveSecretKey({ demo: true, dataDir: dir })
     expect(first.key.equals(second.key)).toBe(true)

@@ -13,8 +13,10 @@ import { IdParams, ListQuery } from './common.js'
 /** The integration log (F18), replay (F17) and job progress. */
 export function logRoutes(hub: Hub): FastifyPluginAsyncZod {
   return async (app) => {
-    app.get('/exchanges', { schema: { tags: ['log'], summary: 'Exchanges with external systems, newest first', querystring: ExchangeFilter, response: { 200: listOf(ExchangeSummary), ...errorResponses } } }, async (request) =>
-      listExchanges(hub.db, request.actor.organizationId, request.query),
+    app.get(
+      '/exchanges',
+      { schema: { tags: ['log'], summary: 'Exchanges with external systems, newest first (PHI removed from messages for non-admins)', querystring: ExchangeFilter, response: { 200: listOf(ExchangeSummary), ...errorResponses } } },
+      async (request) => listExchanges(hub.db, request.actor.organizationId, request.query, { showPhi: request.actor.role === 'admin' }),
     )
 
     app.get(

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Kysely, PostgresDialect, sql } from 'kysely'
@@ -10,15 +10,18 @@ import { startEmbeddedPostgres, type EmbeddedPostgres } from '../embedded.js'
 
 let embedded: EmbeddedPostgres
 let db: Db
+let dataDir: string
 
 beforeAll(async () => {
-  embedded = await startEmbeddedPostgres(mkdtempSync(join(tmpdir(), 'cb-migrate-')))
+  dataDir = mkdtempSync(join(tmpdir(), 'cb-migrate-'))
+  embedded = await startEmbeddedPostgres(dataDir)
   db = new Kysely({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: embedded.connectionString, max: 2 }) }) })
 })
 
 afterAll(async () => {
   await db?.destroy()
   await embedded?.stop()
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true })
 })
 
 describe('migration 0003', () => {

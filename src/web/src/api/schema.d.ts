@@ -974,14 +974,11 @@ export interface paths {
                     "application/json": {
                         /** Format: uri */
                         baseUrl?: string;
-                        /** @default {} */
                         credentials?: {
                             [key: string]: unknown;
                         };
-                        /** @default true */
                         enabled?: boolean;
                         name?: string;
-                        /** @default {} */
                         settings?: {
                             [key: string]: unknown;
                         };
@@ -1919,7 +1916,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Exchanges with external systems, newest first */
+        /** Exchanges with external systems, newest first (PHI removed from messages for non-admins) */
         get: {
             parameters: {
                 query?: {

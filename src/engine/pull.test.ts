@@ -1,0 +1,57 @@
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { insertConnection, openTestDatabase, startTestEngine, type TestDatabase } from '../../test/database.js'
+import { pulledPages, pullingConnector } from '../../test/testConnectors.js'
+import type { PulledItem } from '../connectors/connector.js'
+import type { Engine } from './engine.js'
+import { runJob, type EngineDeps } from './runner.js'
+
+vi.mock('../connectors/registry.js', async (real) => (await import('../../test/testConnectors.js')).withTestConnectors(await real()))
+
+/** F14/F5: a pull makes one CRM patient per EMR record, however often its pages repeat one. */
+let database: TestDatabase
+let engine: Engine
+let deps: EngineDeps
+let stop: () => Promise<void>
+let organizationId: string
+let connectionId: string
+
+beforeAll(async () => {
+  database = await openTestDatabase()
+  ;({ engine, deps, stop } = await startTestEngine(database))
+  ;({ organizationId, connectionId } = await insertConnection(database.db, { connector: pullingConnector.kind }))
+})
+
+afterAll(async () => {
+  await stop?.()
+  await database?.close()
+})
+
+function emrPatient(externalId: string, lastName: string): PulledItem {
+  return { type: 'patient', externalId, crmId: null, fields: { firstName: 'Pulled', lastName, dob: '1970-01-01' }, emrUpdatedAt: null, unmapped: [] }
+}
+
+describe('a pull', () => {
+  it('imports a patient a page repeats, and one the next page repeats, once', async () => {
+    pulledPages.splice(0, pulledPages.length, {
+      // EMR paging is not stable under concurrent writes: the same record may come twice in one page…
+      items: [emrPatient('emr-a', 'Alpha'), emrPatient('emr-a', 'Alpha'), emrPatient('emr-b', 'Beta')],
+      next: '1',
+    }, {
+      // …or again on the next one.
+      items: [emrPatient('emr-a', 'Alpha'), emrPatient('emr-c', 'Gamma')],
+      next: null,
+    })
+    const { jobId } = await engine.startPull(organizationId, connectionId)
+    await runJob(deps, jobId)
+
+    const job = await database.db.selectFrom('sync_jobs').selectAll().where('id', '=', jobId).executeTakeFirstOrThrow()
+    expect(job.state, JSON.stringify(job.last_error)).toBe('succeeded')
+    expect((job.progress as any).resources.patient).toMatchObject({ done: true, pages: 2, records: 5, created: 3 })
+
+    const links = await database.db.selectFrom('links').select(['external_id', 'record_id']).where('connection_id', '=', connectionId).execute()
+    expect(links.map((l) => l.external_id).sort()).toEqual(['emr-a', 'emr-b', 'emr-c'])
+    const patients = await database.db.selectFrom('patients').select(['id', 'last_name']).where('organization_id', '=', organizationId).execute()
+    expect(patients.map((p) => p.last_name).sort()).toEqual(['Alpha', 'Beta', 'Gamma'])
+    expect(new Set(links.map((l) => l.record_id))).toEqual(new Set(patients.map((p) => p.id)))
+  })
+})
