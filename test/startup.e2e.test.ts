@@ -23,7 +23,7 @@ async function rittenRecords(output: string): Promise<{ patients: { externalId: 
 }
 
 describe('demo mode', () => {
-  it('starts the simulators and a demo organization, pushes its patients to both EMRs and pulls ECW; after a restart, again to the fresh simulators', async () => {
+  it('starts the simulators and a demo organization, pushes its patients to every EMR and pulls ECW; after a restart, again to the fresh simulators', async () => {
     const database = await createTestDatabase()
     let hub = await startHub({ databaseUrl: database?.url, env: { CAREBRIDGE_DEMO: '1' } })
     cleanup.push(async () => {
@@ -33,10 +33,10 @@ describe('demo mode', () => {
     // The banner: the API, the admin key and each simulator's base URL.
     expect(hub.output()).toMatch(/^\s*API:\s+http:\/\/127\.0\.0\.1:\d+\/api/m)
     expect(hub.output()).toMatch(/^\s*Admin key:\s+test-admin-key-0123456789$/m)
-    expect(Object.keys(simulatorUrls(hub.output())).sort()).toEqual(['ecw', 'ritten'])
+    expect(Object.keys(simulatorUrls(hub.output())).sort()).toEqual(['ecw', 'kipu', 'ritten'])
 
     const connections = (await hub.api('GET', '/api/connections')).body.items as { id: string; connector: string; enabled: boolean }[]
-    expect(connections.map((c) => [c.connector, c.enabled]).sort()).toEqual([['ecw', true], ['ritten', true]])
+    expect(connections.map((c) => [c.connector, c.enabled]).sort()).toEqual([['ecw', true], ['kipu', true], ['ritten', true]])
     const mappings = Object.fromEntries(
       await Promise.all(connections.map(async (c) => [c.connector, (await hub.api('GET', `/api/connections/${c.id}/mappings`)).body.valueMaps])),
     )
@@ -54,18 +54,18 @@ describe('demo mode', () => {
     expect((await hub.api('GET', `/api/jobs/${pull.id}`)).body.progress.resources.patient).toMatchObject({ done: true, created: 20 })
     for (const kind of ['practitioner', 'location']) expect((await hub.api('GET', `/api/connections/${ecw.id}/reference-values?kind=${kind}`)).body.items.length, kind).toBeGreaterThan(0)
 
-    // The two demo patients and ECW's twenty: every one linked at both EMRs (the pulled ones pushed
-    // on to Ritten; ECW's token requests fetch the hub's JWKS at its public URL), and held once by Ritten.
+    // The two demo patients and ECW's twenty: every one linked at every EMR (the pulled ones pushed
+    // on to Ritten and KIPU; ECW's token requests fetch the hub's JWKS at its public URL), and held once by Ritten.
     const everyoneLinked = async () =>
       waitFor(
-        'every demo patient linked at both EMRs',
+        'every demo patient linked at every EMR',
         async () => {
           const { body } = await hub.api('GET', '/api/patients?limit=500')
           if (body.items.length !== 22) return false
           const views = await Promise.all(body.items.map(async (p: { id: string }) => (await hub.api('GET', `/api/patients/${p.id}`)).body))
-          return views.every((v) => v.links.length === 2 && v.links.every((l: { state: string }) => l.state === 'linked')) ? views : false
+          return views.every((v) => v.links.length === 3 && v.links.every((l: { state: string }) => l.state === 'linked')) ? views : false
         },
-        WAIT.jobs(44),
+        WAIT.jobs(66),
       )
     const first = await everyoneLinked()
     const names = first.map((p) => `${p.firstName} ${p.lastName}`)
