@@ -1,31 +1,26 @@
 import { randomUUID } from 'node:crypto'
-import { mkdtempSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { Kysely, PostgresDialect, sql } from 'kysely'
-import pg from 'pg'
+import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createMigrator, type Db } from '../db/database.js'
-import { startEmbeddedPostgres, type EmbeddedPostgres } from '../db/embedded.js'
+import type { Db } from '../db/database.js'
+import { openTestDatabase, type TestDatabase } from '../../test/database.js'
 import { createPatient, type PatientInputT } from '../crm/patients.js'
 import { flagUncertainMatch, matchByDemographics } from './demographicMatch.js'
 
-let embedded: EmbeddedPostgres
+let database: TestDatabase
 let db: Db
 const org = randomUUID()
 const connection = randomUUID()
 
 beforeAll(async () => {
-  embedded = await startEmbeddedPostgres(mkdtempSync(join(tmpdir(), 'cb-match-')))
-  db = new Kysely({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: embedded.connectionString, max: 2 }) }) })
-  expect((await createMigrator(db).migrateToLatest()).error).toBeUndefined()
+  // A fresh migrated database (PGlite, or PostgreSQL with TEST_DATABASE_URL), removed afterwards.
+  database = await openTestDatabase()
+  db = database.db
   await sql`insert into organizations (id, name) values (${org}, 'Clinic')`.execute(db)
   await sql`insert into connections (id, organization_id, connector, name, base_url) values (${connection}, ${org}, 'ecw', 'ECW', 'http://127.0.0.1:1')`.execute(db)
 }, 120_000)
 
 afterAll(async () => {
-  await db?.destroy()
-  await embedded?.stop()
+  await database?.close()
 })
 
 const crm = (input: Partial<PatientInputT> & { lastName: string }) =>

@@ -1,25 +1,20 @@
-import { mkdtempSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { Kysely, PostgresDialect, sql } from 'kysely'
-import pg from 'pg'
+import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createMigrator, type Db } from '../db/database.js'
-import { startEmbeddedPostgres, type EmbeddedPostgres } from '../db/embedded.js'
+import type { Db } from '../db/database.js'
+import { openTestDatabase, type TestDatabase } from '../../test/database.js'
 import { createPacer } from './rateLimiter.js'
 
-let embedded: EmbeddedPostgres
+let database: TestDatabase
 let db: Db
 
 beforeAll(async () => {
-  embedded = await startEmbeddedPostgres(mkdtempSync(join(tmpdir(), 'cb-rolling-')))
-  db = new Kysely({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: embedded.connectionString, max: 4 }) }) })
-  expect((await createMigrator(db).migrateToLatest()).error).toBeUndefined()
+  // A fresh migrated database (PGlite, or PostgreSQL with TEST_DATABASE_URL), removed afterwards.
+  database = await openTestDatabase()
+  db = database.db
 }, 120_000)
 
 afterAll(async () => {
-  await db?.destroy()
-  await embedded?.stop()
+  await database?.close()
 })
 
 describe('the rolling pacer', () => {
