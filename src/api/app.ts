@@ -60,10 +60,12 @@ export async function buildApi(hub: Hub, options: { logger?: FastifyBaseLogger }
     if (!hub.ready()) return reply.code(503).send({ status: 'starting' })
     if (hub.availability.up) {
       try {
-        await withTimeout(sql`select 1`.execute(hub.db), 2000)
+        await withTimeout(sql`select 1`.execute(hub.db), 5000)
         return { status: 'ok' }
       } catch (err) {
-        hub.availability.noteFailure(err)
+        // Slow is not down: a busy database (the embedded one runs a statement at a time) is not
+        // ready for more work, but no outage is declared for it.
+        if (!hub.availability.noteFailure(err)) return reply.code(503).header('retry-after', '5').send({ status: 'database_busy', since: null })
       }
     }
     return reply.code(503).header('retry-after', '5').send({ status: 'database_unavailable', since: hub.availability.since?.toISOString() ?? null })
@@ -110,11 +112,11 @@ export async function buildApi(hub: Hub, options: { logger?: FastifyBaseLogger }
   return app
 }
 
-/** Rejects with a connection-timeout error when `work` takes longer than `ms` (a hung database). */
+/** Rejects when `work` takes longer than `ms` (a busy or hung database). */
 function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(Object.assign(new Error('connection timeout: the database did not answer'), { code: 'ETIMEDOUT' })), ms)
+    timer = setTimeout(() => reject(new Error(`the database did not answer within ${ms} ms`)), ms)
   })
   return Promise.race([work, timeout]).finally(() => clearTimeout(timer))
 }

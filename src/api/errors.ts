@@ -2,7 +2,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod'
 import { isConnectorError } from '../connectors/errors.js'
 import { ConflictError, InputError, NotFoundError, UnsupportedError } from '../errors.js'
-import type { DatabaseAvailability } from '../db/availability.js'
+import { isDatabaseBusy, type DatabaseAvailability } from '../db/availability.js'
 
 /** Seconds a caller is asked to wait while the database is away (the probe runs every second). */
 export const DATABASE_RETRY_AFTER_SECONDS = 5
@@ -15,6 +15,12 @@ export const DATABASE_RETRY_AFTER_SECONDS = 5
 export function createErrorHandler(availability: DatabaseAvailability) {
   return (error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) => {
     if (availability.noteFailure(error)) return databaseUnavailable(reply)
+    if (isDatabaseBusy(error)) {
+      return reply
+        .code(503)
+        .header('retry-after', String(DATABASE_RETRY_AFTER_SECONDS))
+        .send({ error: 'database_busy', message: 'The database is too busy to take this request now; nothing was changed. Retry shortly.' })
+    }
     return answerError(error, request, reply)
   }
 }

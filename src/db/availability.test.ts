@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { DatabaseAvailability, isDatabaseUnavailable } from './availability.js'
+import { DatabaseAvailability, isDatabaseBusy, isDatabaseUnavailable } from './availability.js'
 
 describe('isDatabaseUnavailable', () => {
   it('names outages, not query faults', () => {
@@ -13,6 +13,10 @@ describe('isDatabaseUnavailable', () => {
     expect(isDatabaseUnavailable(Object.assign(new Error('syntax error'), { code: '42601' }))).toBe(false)
     expect(isDatabaseUnavailable(new Error('Cannot read properties of undefined'))).toBe(false)
     expect(isDatabaseUnavailable(undefined)).toBe(false)
+    // Waiting for a free pooled connection too long is a busy database, not an outage.
+    expect(isDatabaseUnavailable(new Error('timeout exceeded when trying to connect'))).toBe(false)
+    expect(isDatabaseBusy(new Error('timeout exceeded when trying to connect'))).toBe(true)
+    expect(isDatabaseBusy(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }))).toBe(false)
   })
 })
 

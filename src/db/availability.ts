@@ -103,6 +103,18 @@ export function isDatabaseUnavailable(err: unknown): boolean {
 }
 
 /**
+ * True when no connection came in time: every pooled connection is busy (the embedded database
+ * runs one statement at a time, and a busy machine slows it), or the server is slow to accept.
+ * A busy database is not an outage: the caller is asked to retry, nothing else stops.
+ */
+export function isDatabaseBusy(err: unknown): boolean {
+  const message = (err as { message?: unknown })?.message
+  return typeof message === 'string' && BUSY_MESSAGES.some((m) => message.includes(m))
+}
+
+const BUSY_MESSAGES = ['timeout exceeded when trying to connect', 'connection timeout']
+
+/**
  * A `pg` pool whose every client has an error listener for its whole life. node-postgres emits a
  * connection error (e.g. 57P01 when the server restarts) on the client object; the pool listens
  * only while a client is idle, so a client held by a transaction, a lease or a lock would throw
@@ -111,8 +123,9 @@ export function isDatabaseUnavailable(err: unknown): boolean {
  */
 export function createGuardedPool(config: pg.PoolConfig, onConnectionError: (err: unknown) => void): pg.Pool {
   const pool = new pg.Pool({
-    // A database that does not answer must not hang a request: connecting gives up in bounded time.
-    connectionTimeoutMillis: 5000,
+    // A database that does not answer must not hang a request: waiting for a connection gives up
+    // in bounded time (long enough for a busy embedded database to serve the queue before it).
+    connectionTimeoutMillis: 15_000,
     ...config,
   })
   pool.on('connect', (client) => client.on('error', onConnectionError))
@@ -123,8 +136,6 @@ export function createGuardedPool(config: pg.PoolConfig, onConnectionError: (err
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN'])
 const BROKEN_CONNECTION_MESSAGES = [
   'Connection terminated',
-  'connection timeout',
-  'timeout exceeded when trying to connect',
   'Client has encountered a connection error and is not queryable',
   'the database system is shutting down',
   'the database system is starting up',
