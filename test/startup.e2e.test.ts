@@ -99,5 +99,6 @@ describe('the first start outside demo mode', () => {
     hub = await hub.restart()
     expect(hub.output()).not.toMatch(/Admin key/)
     expect((await hub.api('GET', '/api/keys', undefined, key)).body.items).toEqual([expect.objectContaining({ name: 'first admin', role: 'admin' })])
-  })
+  // Two first starts of the embedded database (initdb each) and a restart: slow on a busy machine.
+  }, 240_000)
 })
