@@ -8,7 +8,7 @@ import { loadRunnableConnection } from '../connections/connections.js'
 import { z } from 'zod'
 import { sql } from 'kysely'
 import { authenticate } from './auth.js'
-import { createErrorHandler, databaseUnavailable } from './errors.js'
+import { createErrorHandler, databaseUnavailable, retryShortly } from './errors.js'
 import { refuseNulCharacters } from './textInput.js'
 import { adminRoutes } from './routes/admin.js'
 import { connectionRoutes } from './routes/connections.js'
@@ -65,10 +65,10 @@ export async function buildApi(hub: Hub, options: { logger?: FastifyBaseLogger }
       } catch (err) {
         // Slow is not down: a busy database (the embedded one runs a statement at a time) is not
         // ready for more work, but no outage is declared for it.
-        if (!hub.availability.noteFailure(err)) return reply.code(503).header('retry-after', '5').send({ status: 'database_busy', since: null })
+        if (!hub.availability.noteFailure(err)) return retryShortly(reply, { status: 'database_busy', since: null })
       }
     }
-    return reply.code(503).header('retry-after', '5').send({ status: 'database_unavailable', since: hub.availability.since?.toISOString() ?? null })
+    return retryShortly(reply, { status: 'database_unavailable', since: hub.availability.since?.toISOString() ?? null })
   }
   app.get('/health', { config: { role: 'public' }, schema: { hide: true } }, readiness)
   app.get('/health/ready', { config: { role: 'public' }, schema: { hide: true } }, readiness)

@@ -16,10 +16,7 @@ export function createErrorHandler(availability: DatabaseAvailability) {
   return (error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) => {
     if (availability.noteFailure(error)) return databaseUnavailable(reply)
     if (isDatabaseBusy(error)) {
-      return reply
-        .code(503)
-        .header('retry-after', String(DATABASE_RETRY_AFTER_SECONDS))
-        .send({ error: 'database_busy', message: 'The database is too busy to take this request now; nothing was changed. Retry shortly.' })
+      return retryShortly(reply, { error: 'database_busy', message: 'The database is too busy to take this request now; nothing was changed. Retry shortly.' })
     }
     return answerError(error, request, reply)
   }
@@ -27,10 +24,12 @@ export function createErrorHandler(availability: DatabaseAvailability) {
 
 /** The answer while the database is unreachable: nothing was done, try again shortly. */
 export function databaseUnavailable(reply: FastifyReply) {
-  return reply
-    .code(503)
-    .header('retry-after', String(DATABASE_RETRY_AFTER_SECONDS))
-    .send({ error: 'database_unavailable', message: 'The database is unreachable right now; nothing was changed. Retry shortly.' })
+  return retryShortly(reply, { error: 'database_unavailable', message: 'The database is unreachable right now; nothing was changed. Retry shortly.' })
+}
+
+/** 503 with the Retry-After every database answer (API errors and readiness) shares. */
+export function retryShortly(reply: FastifyReply, body: object) {
+  return reply.code(503).header('retry-after', String(DATABASE_RETRY_AFTER_SECONDS)).send(body)
 }
 
 function answerError(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) {
