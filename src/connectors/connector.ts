@@ -36,6 +36,8 @@ export interface Connector<Settings = unknown, Secrets = unknown, Resource exten
     pull?: PullFlow<Settings, Secrets, Resource>
     /** Reading one record by the system's id (e.g. after its webhook said the record changed). */
     pullRecord?: PullRecordFlow<Settings, Secrets>
+    /** Delivering a referral from the CRM inbox to the system's own referral inbox (CRMS). */
+    pushReferral?: PushFlow<ReferralPushInput, Settings, Secrets>
   }
   /** Calls the system makes to the hub (webhooks): verified and read by the connector, run by the engine. */
   inbound?: InboundSide<Settings, Secrets>
@@ -78,6 +80,8 @@ export interface FieldSpec {
   pullPath?: string
   /** Filled by the connector itself (e.g. from the parent account's insurance): says why a field map cannot target it. */
   managedBy?: string
+  /** A destination that requires the field refuses a record without it ("<label> is required"); referrals are checked against it before they are accepted (F23). */
+  required?: boolean
 }
 export type FieldCatalog = FieldSpec[]
 
@@ -324,12 +328,51 @@ export interface InboundRequest {
   receivedAt: Date
 }
 
-export type InboundRefusal = { status: 400 | 401 | 403 | 413 | 415 | 422; code: string; message: string }
+export type InboundRefusal = {
+  status: 400 | 401 | 403 | 413 | 415 | 422
+  code: string
+  message: string
+  /** The answer exactly as the sender reads it (Caredove shows `{"message"}` to its staff); otherwise `{error, message}`. */
+  body?: Record<string, unknown>
+}
 
 /** What one inbound event asks the hub to do; the engine queues it in the transaction that records the event. */
 export type InboundWork =
   | { kind: 'pull_record'; recordType: 'patient'; externalId: string }
-  | { kind: 'ignore'; reason: string }
+  | { kind: 'import_referral'; trigger: string; referral: InboundReferral }
+  | { kind: 'ignore'; reason: string; externalReferralId?: string }
+
+/** A referral as a referral network sent it, already in CRM terms through the connection's field map. */
+export interface InboundReferral {
+  externalId: string
+  serviceListingId: string | null
+  status: string | null
+  subStatus: string | null
+  occurredAt: string | null
+  /** CRM referral fields (`registrant.firstName`, …; see src/crm/referralFields.ts) the field map filled. */
+  fields: Record<string, unknown>
+  /** Everything the field map does not name, labelled with its question, in the sender's order: the Referral Note. */
+  unmapped: { label: string; value: string }[]
+  appointment: { start: string | null; durationMinutes: number | null; location: string | null; providerFullName: string | null; status: 'booked' | 'rescheduled' | 'unbooked' } | null
+  messages: { from: 'provider' | 'requester'; author: string | null; sentAt: string | null; text: string }[]
+  attachments: { filename: string; contentType: string; data: Buffer }[]
+  /** The payload as received without attachment bytes (kept on the referral, used by the summary PDF). */
+  source: Record<string, unknown>
+}
+
+/** What a referral delivery works from: the referral as the CRM inbox holds it, with its attachments (summary PDF first). */
+export interface ReferralPushInput {
+  referral: {
+    id: string
+    externalId: string
+    fields: Record<string, unknown>
+    note: string
+    status: 'open' | 'accepted' | 'converted'
+    version: number
+  }
+  attachments: { position: number; kind: 'summary' | 'attachment'; filename: string; contentType: string; data: Buffer }[]
+  mapping: ResolvedMapping
+}
 
 export interface InboundEvent {
   /** The sender's id of the event: an id already received is applied once, never twice. */
@@ -342,8 +385,8 @@ export interface InboundEvent {
 export interface InboundSide<Settings, Secrets> {
   /** Checks that the call comes from the system (e.g. a signature over the raw body with the connection's secret). */
   verify(request: InboundRequest, connection: ConnectionInfo<Settings, Secrets>): InboundRefusal | null
-  /** The events the body carries, or why it cannot be read (answered as a 4xx naming what to fix). */
-  parse(request: InboundRequest, connection: ConnectionInfo<Settings, Secrets>): { ok: true; events: InboundEvent[] } | { ok: false; refusal: InboundRefusal }
+  /** The events the body carries, read through the connection's mapping, or why it cannot be read (answered as a 4xx naming what to fix). */
+  parse(request: InboundRequest, connection: ConnectionInfo<Settings, Secrets>, mapping: ResolvedMapping): { ok: true; events: InboundEvent[] } | { ok: false; refusal: InboundRefusal }
   /** How the admin points the system at the hub, and how the hub knows the call is genuine (shown with the connection). */
   description: string
 }

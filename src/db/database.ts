@@ -6,6 +6,7 @@ import * as patientLinksConflicts from './migrations/0003_patient_links_conflict
 import * as jobFailuresSinceProgress from './migrations/0004_job_failures_since_progress.js'
 import * as kipuInbound from './migrations/0005_kipu_inbound.js'
 import * as sessions from './migrations/0006_sessions.js'
+import * as referrals from './migrations/20261130_1230_referrals.js'
 import type { Database } from './schema.js'
 import { startEmbeddedPostgres } from './embedded.js'
 import { DatabaseAvailability, createGuardedPool } from './availability.js'
@@ -72,6 +73,8 @@ const migrations: Record<string, Migration> = {
   '0004_job_failures_since_progress': jobFailuresSinceProgress,
   '0005_kipu_inbound': kipuInbound,
   '0006_sessions': sessions,
+  // From here on names are timestamps (YYYYMMDD_HHMM_name): parallel work cannot both take the next number.
+  '20261130_1230_referrals': referrals,
 }
 
 class StaticMigrationProvider implements MigrationProvider {

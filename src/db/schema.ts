@@ -170,6 +170,33 @@ export interface Database {
     first_seen_at: Generated<Date>
     last_seen_at: ColumnType<Date, Date | undefined, Date>
   }
+  referrals: ReferralsTable
+  referral_events: {
+    id: string
+    organization_id: string
+    connection_id: string
+    referral_id: string | null
+    external_referral_id: string | null
+    event_id: string
+    trigger: string
+    occurred_at: Date | null
+    received_at: Generated<Date>
+    outcome: 'applied' | 'ignored'
+    reason: string | null
+    exchange_id: string | null
+  }
+  referral_attachments: {
+    id: string
+    referral_id: string
+    position: number
+    kind: 'summary' | 'attachment'
+    filename: string
+    content_type: string
+    size_bytes: number
+    sha256: string
+    data: Buffer
+    created_at: Generated<Date>
+  }
   conflicts: {
     id: string
     organization_id: string
@@ -229,6 +256,32 @@ export interface PatientsTable {
   first_contact_name: string | null
   payment_method: string | null
   custom_fields: JSONColumnType<Record<string, unknown>>
+  version: Generated<number>
+  created_at: Generated<Date>
+  updated_at: ColumnType<Date, Date | undefined, Date>
+}
+
+export type ReferralStatus = 'open' | 'accepted' | 'converted'
+
+export interface ReferralsTable {
+  id: string
+  organization_id: string
+  source_connection_id: string
+  external_id: string
+  service_listing_id: string | null
+  status: ColumnType<ReferralStatus, ReferralStatus | undefined, ReferralStatus>
+  source_status: string | null
+  source_sub_status: string | null
+  fields: JSONColumnType<Record<string, unknown>>
+  note: ColumnType<string, string | undefined, string>
+  source: JSONColumnType<Record<string, unknown>>
+  appointments: JSONColumnType<unknown[]>
+  messages: JSONColumnType<unknown[]>
+  destination: ColumnType<'crm' | 'crms', 'crm' | 'crms' | undefined, 'crm' | 'crms'>
+  destination_connection_id: string | null
+  accepted_at: Date | null
+  accepted_by: string | null
+  patient_id: string | null
   version: Generated<number>
   created_at: Generated<Date>
   updated_at: ColumnType<Date, Date | undefined, Date>

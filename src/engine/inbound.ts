@@ -49,7 +49,7 @@ export async function receiveInbound(
       details: outcome.details,
     })
   const refuse = async (refusal: InboundRefusal): Promise<InboundAnswer> => {
-    const answer = { error: refusal.code, message: refusal.message }
+    const answer = refusal.body ?? { error: refusal.code, message: refusal.message }
     await record(deps.db, { status: refusal.status, message: `refused (${refusal.code}): ${refusal.message}`, answer })
     return { status: refusal.status, body: answer }
   }
@@ -57,7 +57,7 @@ export async function receiveInbound(
   if (!row.enabled) return refuse({ status: 403, code: 'connection_disabled', message: 'This connection is disabled in the hub: enable it to receive events' })
   const verdict = inbound.verify(request, info)
   if (verdict) return refuse(verdict)
-  const parsed = inbound.parse(request, info)
+  const parsed = inbound.parse(request, info, connection.mapping)
   if (!parsed.ok) return refuse(parsed.refusal)
 
   const answer = await deps.db.transaction().execute(async (trx) => {
@@ -80,6 +80,7 @@ export async function receiveInbound(
         accepted.push({ eventId: event.id, type: event.type, jobId: null, note: event.work.reason })
         continue
       }
+      if (event.work.kind !== 'pull_record') throw new Error(`No inbound work of kind "${event.work.kind}" is applied yet`)
       const { recordType, externalId } = event.work
       // Jobs of a linked record run one at a time with its pushes (the record lock).
       const link = await trx.selectFrom('links').select('record_id').where('connection_id', '=', row.id).where('record_type', '=', recordType).where('external_id', '=', externalId).executeTakeFirst()
