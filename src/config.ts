@@ -24,6 +24,10 @@ const ConfigSchema = z.object({
   CAREBRIDGE_RETRY_BASE_MS: z.coerce.number().int().min(1).default(1000),
   CAREBRIDGE_RETRY_MAX_MS: z.coerce.number().int().min(1).default(10 * 60_000),
   CAREBRIDGE_HTTP_TIMEOUT_MS: z.coerce.number().int().min(100).default(15_000),
+  /** Failures in a row (network, timeout, 5xx) after which a connection's calls pause (its circuit opens). */
+  CAREBRIDGE_CIRCUIT_FAILURES: z.coerce.number().int().min(1).max(1000).default(5),
+  /** The first pause of an open circuit; each failed probe doubles it, up to 8 times as long. */
+  CAREBRIDGE_CIRCUIT_OPEN_SECONDS: z.coerce.number().min(0.1).max(3600).default(15),
   /** Exchange bodies older than this are pruned (metadata kept). */
   CAREBRIDGE_EXCHANGE_BODY_RETENTION_DAYS: z.coerce.number().int().min(1).default(30),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -48,6 +52,7 @@ export type Config = {
   retryBaseMs: number
   retryMaxMs: number
   httpTimeoutMs: number
+  circuit: { failures: number; openMs: number; maxOpenMs: number }
   exchangeBodyRetentionDays: number
   logLevel: z.infer<typeof ConfigSchema>['LOG_LEVEL']
 }
@@ -80,6 +85,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     retryBaseMs: c.CAREBRIDGE_RETRY_BASE_MS,
     retryMaxMs: c.CAREBRIDGE_RETRY_MAX_MS,
     httpTimeoutMs: c.CAREBRIDGE_HTTP_TIMEOUT_MS,
+    circuit: { failures: c.CAREBRIDGE_CIRCUIT_FAILURES, openMs: c.CAREBRIDGE_CIRCUIT_OPEN_SECONDS * 1000, maxOpenMs: c.CAREBRIDGE_CIRCUIT_OPEN_SECONDS * 8000 },
     exchangeBodyRetentionDays: c.CAREBRIDGE_EXCHANGE_BODY_RETENTION_DAYS,
     logLevel: c.LOG_LEVEL,
   }

@@ -34,6 +34,7 @@ async function main(): Promise<void> {
     retry: { maxAttempts: config.maxAttempts, baseMs: config.retryBaseMs, maxMs: config.retryMaxMs },
     leaseSeconds: config.jobLeaseSeconds,
     httpTimeoutMs: config.httpTimeoutMs,
+    circuit: config.circuit,
     log,
     concurrency: config.workerConcurrency,
     pollSeconds: config.queuePollSeconds,

@@ -14,7 +14,16 @@ const MAX_ATTEMPTS = 8
 
 beforeAll(async () => {
   database = await createTestDatabase()
-  hub = await startHub({ databaseUrl: database?.url, env: { CAREBRIDGE_MAX_ATTEMPTS: String(MAX_ATTEMPTS), CAREBRIDGE_RETRY_BASE_MS: '50', CAREBRIDGE_RETRY_MAX_MS: '400' } })
+  hub = await startHub({
+    databaseUrl: database?.url,
+    env: {
+      CAREBRIDGE_MAX_ATTEMPTS: String(MAX_ATTEMPTS),
+      CAREBRIDGE_RETRY_BASE_MS: '50',
+      CAREBRIDGE_RETRY_MAX_MS: '400',
+      // Counting failed pages in a row is this file's subject: the circuit (test/circuit.e2e.test.ts) would pause them.
+      CAREBRIDGE_CIRCUIT_FAILURES: '1000',
+    },
+  })
 })
 
 afterAll(async () => {

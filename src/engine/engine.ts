@@ -7,7 +7,7 @@ import { getConnector } from '../connectors/registry.js'
 import { patientPushRefusal } from '../connectors/connector.js'
 import { lastFireTime } from './schedule.js'
 import { sql } from 'kysely'
-import { queueDepth } from '../observability/metrics.js'
+import { connectionOldestJobAge, connectionQueueDepth, queueDepth } from '../observability/metrics.js'
 import { enqueueJob, redispatchOrphans, type JobKind } from './jobs.js'
 import { ensureLink, getLink, updateLink } from './links.js'
 import { runJob, type EngineDeps } from './runner.js'
@@ -226,9 +226,19 @@ interface EngineOptions {
 export async function refreshQueueDepth(db: Db): Promise<void> {
   const rows = await db
     .selectFrom('sync_jobs')
-    .select(['state', db.fn.countAll<number>().as('n')])
+    .select(['state', 'connection_id', db.fn.countAll<number>().as('n'), db.fn.min<Date>('created_at').as('oldest')])
     .where('state', 'in', ['queued', 'running', 'retrying'])
-    .groupBy('state')
+    .groupBy(['state', 'connection_id'])
     .execute()
-  for (const state of ['queued', 'running', 'retrying']) queueDepth.set({ state }, Number(rows.find((r) => r.state === state)?.n ?? 0))
+  for (const state of ['queued', 'running', 'retrying']) queueDepth.set({ state }, Number(rows.reduce((n, r) => n + (r.state === state ? Number(r.n) : 0), 0)))
+  // Per connection: every connection gets its series (0 when idle), so a dashboard sees it drain to 0.
+  connectionQueueDepth.reset()
+  connectionOldestJobAge.reset()
+  const now = Date.now()
+  for (const connection of await db.selectFrom('connections').select(['id', 'connector']).execute()) {
+    const own = rows.filter((r) => r.connection_id === connection.id)
+    for (const state of ['queued', 'running', 'retrying']) connectionQueueDepth.set({ connection: connection.id, connector: connection.connector, state }, Number(own.find((r) => r.state === state)?.n ?? 0))
+    const oldest = own.reduce<Date | null>((min, r) => (r.oldest && (!min || r.oldest < min) ? r.oldest : min), null)
+    connectionOldestJobAge.set({ connection: connection.id, connector: connection.connector }, oldest ? Math.max(0, Math.round((now - oldest.getTime()) / 1000)) : 0)
+  }
 }

@@ -17,6 +17,7 @@ import { runPullRecord } from './pullRecord.js'
 import { recordSync } from './sync.js'
 import { ensureLink, holderOf, updateLink } from './links.js'
 import { retryDelayMs, type RetryPolicy } from './retry.js'
+import { isCircuitOpen, type CircuitPolicy } from './circuit.js'
 
 export interface EngineDeps {
   db: Db
@@ -29,6 +30,8 @@ export interface EngineDeps {
   httpTimeoutMs: number
   log: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void }
   availability: DatabaseAvailability
+  /** Per-connection circuit breaking for jobs' calls (none: every call goes out). */
+  circuit?: CircuitPolicy
 }
 
 /** How long a worker holding a job waits for the database to come back before leaving the job to its lease. */
@@ -193,7 +196,23 @@ async function settleOutage(deps: EngineDeps, job: SyncJobRow, keeper: LeaseKeep
   await deps.db.transaction().execute((trx) => scheduleRetry(trx, deps.queue, keeper.lease, 0, error, { countsAsFailure: false }))
 }
 
+/**
+ * The connection's circuit is open (the system failed every recent call): the job waits out the
+ * pause without spending an attempt and without a log entry per job — the opening is logged once.
+ */
+async function settleCircuitWait(deps: EngineDeps, job: SyncJobRow, keeper: LeaseKeeper, err: ConnectorError): Promise<void> {
+  const delay = (err.retryAfterMs ?? 1000) + Math.round(Math.random() * 500)
+  await deps.db.transaction().execute(async (trx) => {
+    if (!(await scheduleRetry(trx, deps.queue, keeper.lease, delay, { code: err.code, message: err.message }, { countsAsFailure: false }))) return
+    if (job.record_id && job.record_type) {
+      const link = await trx.selectFrom('links').select('id').where('record_type', '=', job.record_type).where('record_id', '=', job.record_id).where('connection_id', '=', job.connection_id).executeTakeFirst()
+      if (link) await updateLink(trx, link.id, { message: `waiting: ${err.message}` })
+    }
+  })
+}
+
 async function settleJobFailure(deps: EngineDeps, job: SyncJobRow, keeper: LeaseKeeper, connector: string, err: unknown): Promise<void> {
+  if (isCircuitOpen(err)) return settleCircuitWait(deps, job, keeper, err)
   const failure = asConnectorError(err)
   if (!isConnectorError(err)) deps.log.error({ err, jobId: job.id }, 'sync job failed unexpectedly')
   const error: JobError = {

@@ -3,7 +3,7 @@ import type { Db, DbOrTx } from '../db/database.js'
 import type { ConnectorHttp, HttpRequest, HttpResponse, StreamedResponse } from '../connectors/http.js'
 import { ConnectorError } from '../connectors/errors.js'
 import { redactCredentials, redactHeaders, redactUrl } from '../security/redact.js'
-import { exchangeDuration, exchangesTotal } from '../observability/metrics.js'
+import { exchangeDuration, exchangesTotal, rateLimitedTotal } from '../observability/metrics.js'
 import { summarizeFailure } from './summary.js'
 
 export interface ExchangeScope {
@@ -203,6 +203,7 @@ interface StoredExchange {
 async function storeExchange(db: DbOrTx, scope: ExchangeScope, entry: StoredExchange): Promise<void> {
   exchangesTotal.inc({ connector: scope.connector, operation: entry.request.operation, outcome: entry.status })
   exchangeDuration.observe({ connector: scope.connector, operation: entry.request.operation }, entry.durationMs / 1000)
+  if (entry.httpStatus === 429 && scope.connectionId) rateLimitedTotal.inc({ connection: scope.connectionId, connector: scope.connector })
   await db
     .insertInto('exchanges')
     .values({

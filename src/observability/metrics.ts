@@ -39,3 +39,38 @@ export const queueDepth = new Gauge({
   labelNames: ['state'] as const,
   registers: [registry],
 })
+
+export const connectionQueueDepth = new Gauge({
+  name: 'carebridge_connection_queue_depth',
+  help: 'Sync jobs waiting or running per connection, by state',
+  labelNames: ['connection', 'connector', 'state'] as const,
+  registers: [registry],
+})
+
+export const connectionOldestJobAge = new Gauge({
+  name: 'carebridge_connection_oldest_job_age_seconds',
+  help: 'Age of the oldest job still waiting or running per connection (0 when none): a backlog that grows old is not draining',
+  labelNames: ['connection', 'connector'] as const,
+  registers: [registry],
+})
+
+export const rateLimitedTotal = new Counter({
+  name: 'carebridge_rate_limited_total',
+  help: 'Answers 429 (Too Many Requests) from external systems, per connection: the hub paces itself, so this stays 0',
+  labelNames: ['connection', 'connector'] as const,
+  registers: [registry],
+})
+
+export const circuitState = new Gauge({
+  name: 'carebridge_circuit_state',
+  help: "Per connection (in this process): 0 closed, 1 half-open (one call probes the system), 2 open (calls paused, the system is not answering)",
+  labelNames: ['connection', 'connector'] as const,
+  registers: [registry],
+})
+
+export const circuitOpened = new Counter({
+  name: 'carebridge_circuit_opened_total',
+  help: 'Times a connection circuit opened after failures in a row',
+  labelNames: ['connection', 'connector'] as const,
+  registers: [registry],
+})
