@@ -53,8 +53,12 @@ export async function startQueue(options: QueueOptions): Promise<Queue> {
   }
   await boss.start()
   for (const name of Object.values(QUEUES)) {
-    // retryLimit covers crashes only: the engine schedules its own retries (with Retry-After).
-    await boss.createQueue(name, { name, retryLimit: 3, retryDelay: 5 })
+    // One owner per concern: the engine's sync_jobs own retries (backoff, Retry-After), leases and
+    // orphans (housekeeping sends a job again once its lease is over). A pg-boss message is only a
+    // wake-up, so pg-boss never retries one itself — a crashed handler would otherwise be run again
+    // by both. Databases made before this said 3: updated to 0.
+    await boss.createQueue(name, { name, retryLimit: 0 })
+    await boss.updateQueue(name, { name, retryLimit: 0 })
   }
   return boss
 }

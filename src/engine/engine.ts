@@ -185,7 +185,13 @@ export class Engine {
         { batchSize: 1, pollingIntervalSeconds: this.deps.pollSeconds },
         async ([job]) => {
           if (!job) return
-          await runJob(this.deps, job.data.jobId)
+          try {
+            await runJob(this.deps, job.data.jobId)
+          } catch (err) {
+            // The job's own row owns its retry: it stays running until its lease is over, then
+            // housekeeping sends it again (once). pg-boss is told nothing failed, so it does not also retry.
+            if (!this.deps.availability.noteFailure(err)) this.deps.log.error({ err, jobId: job.data.jobId }, 'sync job handler crashed; the job runs again when its lease is over')
+          }
           // pg-boss waits a polling interval even after finding work; with a backlog, fetch again at once.
           this.deps.queue.notifyWorker(id)
         },

@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto'
 import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openTestDatabase, type TestDatabase } from '../../test/database.js'
-import { startQueue, type Queue } from '../db/queue.js'
-import { claimJob, enqueueJob, finishJob, isLeaseLost, leaseOf, saveJobProgressInfo, saveProgress, scheduleRetry, type JobLease } from './jobs.js'
+import { QUEUES, startQueue, type Queue } from '../db/queue.js'
+import { claimJob, enqueueJob, finishJob, isLeaseLost, leaseOf, redispatchOrphans, saveJobProgressInfo, saveProgress, scheduleRetry, type JobLease } from './jobs.js'
 import { LeaseKeeper } from './leaseKeeper.js'
 
 /** Jobs are settled only by the claim that holds them: a worker that lost its lease writes nothing. */
@@ -104,5 +104,23 @@ describe('job leases', () => {
     // An attempt the database cut short does not count.
     await database.db.transaction().execute((trx) => scheduleRetry(trx, queue, second, 0, { code: 'database_unavailable', message: 'x' }, { countsAsFailure: false }))
     expect((await jobRow(lease.jobId)).failures_since_progress).toBe(0)
+  })
+})
+
+describe('one owner for retries and orphans', () => {
+  it('pg-boss never retries a message: the engine sends a crashed job again once, when its lease is over', async () => {
+    expect(await queue.getQueue(QUEUES.sync)).toMatchObject({ retryLimit: 0 })
+    // A handler that crashed mid-job: the job is left running under its lease.
+    const lease = await newRunningJob()
+    const messages = async () =>
+      Number((await sql<{ n: string }>`select count(*) as n from pgboss.job where name = ${QUEUES.sync} and data->>'jobId' = ${lease.jobId}`.execute(database.db)).rows[0]!.n)
+    const sent = await messages()
+    await redispatchOrphans(database.db, queue, 30)
+    expect(await messages()).toBe(sent) // still under its lease: nothing sent
+    await database.db.updateTable('sync_jobs').set({ lease_until: sql`now() - interval '1 second'` }).where('id', '=', lease.jobId).execute()
+    await redispatchOrphans(database.db, queue, 30)
+    // Housekeeping runs every 10 s: the next round within the grace period sends nothing more.
+    await redispatchOrphans(database.db, queue, 30)
+    expect(await messages()).toBe(sent + 1)
   })
 })
