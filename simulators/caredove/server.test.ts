@@ -268,3 +268,13 @@ describe('textPdf', () => {
     expect(text).toContain('Back\\slash')
   })
 })
+
+describe('createCaredoveSimulator', () => {
+  it('refer() delivers a new referral to the integrations, as a staff member receiving it would', async () => {
+    sim.integrate(receiverUrl, { serviceListingIds: ['sl_youth_outpatient'] })
+    const answer = await sim.refer({ service_listing_id: 'sl_youth_outpatient', registrant: { first_name: 'Mei' }, with_attachments: false })
+    expect(answer).toMatchObject({ ok: true, trigger: 'received', deliveries: [expect.objectContaining({ http_code: 202 })] })
+    expect(received.at(-1)!.event.referral).toMatchObject({ registrant: { first_name: 'Mei' }, attachments: [] })
+    expect(await sim.refer({ service_listing_id: 'sl_nope' })).toMatchObject({ ok: false, status: 400 })
+  })
+})

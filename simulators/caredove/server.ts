@@ -9,13 +9,15 @@ import type { AddressInfo } from 'node:net'
 import { installSimControl } from '../kit/control.js'
 import { DEMO_SERVICE_LISTINGS, DEMO_SIGNING_SECRET, MESSAGES } from './inferred.js'
 import { registerCaredoveRoutes } from './routes.js'
-import { CaredoveStore, type ServiceListing } from './store.js'
+import { CaredoveStore, type ActionAnswer, type ServiceListing } from './store.js'
+import type { ReferralInput } from './referrals.js'
 import type { Integration } from './deliveries.js'
 
 export { TRIGGERS, CLOSE_OUTCOMES, type Trigger, type CloseOutcome } from './inferred.js'
 export type { CaredoveEvent, WireReferral } from './payload.js'
 export type { Delivery, Integration } from './deliveries.js'
-export type { CaredoveStore, EventRequest, ServiceListing } from './store.js'
+export type { ActionAnswer, CaredoveStore, EventRequest, ServiceListing } from './store.js'
+export type { HeldReferral, ReferralInput } from './referrals.js'
 export { textPdf, gradientPng } from './files.js'
 
 /** The demo signing secret and service listings (demo mode and `npm run simulators` use these). */
@@ -37,6 +39,11 @@ export interface CaredoveSimulator {
   listen(port?: number): Promise<string>
   /** Points Caredove's integration at a URL (e.g. the hub's inbound route), for all listings unless told otherwise. */
   integrate(url: string, options?: { signingSecret?: string; serviceListingIds?: string[] }): Integration
+  /**
+   * A referral arrives (generated data with these overrides; the first listing unless named) and
+   * its `received` event goes to the integrations: what `POST /_sim/referrals` does.
+   */
+  refer(input?: Partial<ReferralInput>): Promise<ActionAnswer>
   close(): Promise<void>
 }
 
@@ -60,6 +67,11 @@ export function createCaredoveSimulator(options: CaredoveSimulatorOptions = {}):
     },
     integrate(url, integration = {}) {
       return store.log.addIntegration({ url, signingSecret: integration.signingSecret ?? DEMO_CAREDOVE.signingSecret, serviceListingIds: integration.serviceListingIds ?? store.listings.map((l) => l.id) })
+    },
+    async refer(input = {}) {
+      const listingId = input.service_listing_id ?? store.listings[0]!.id
+      if (!store.listing(listingId)) return { ok: false, status: 400, message: MESSAGES.unknownListing(listingId, store.listings.map((l) => l.id)) }
+      return store.dispatch(store.referrals.create({ ...input, service_listing_id: listingId }))
     },
     async close() {
       await app.close()
