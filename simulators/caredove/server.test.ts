@@ -118,6 +118,10 @@ describe('Caredove simulator: signed events', () => {
     expect(received.at(-1)!.event.referral).toMatchObject({ routed: true, registrant: { dob: null, first_name: 'Zoé' } })
     await call('POST', '/_sim/events', { trigger: 'message_from_provider', connectionUrl: receiverUrl, referralId: routed.body.referralId, message: { text: 'Intake booked for Tuesday', author: 'Sam Intake' } })
     expect(received.at(-1)!.event.referral).toMatchObject({ id: routed.body.referralId, messages: expect.arrayContaining([expect.objectContaining({ from: 'provider', author: 'Sam Intake', text: 'Intake booked for Tuesday' })]) })
+    await call('POST', '/_sim/events', { trigger: 'edited', connectionUrl: receiverUrl, referralId: routed.body.referralId, referral: { registrant: { dob: '1991-03-05' } } })
+    expect(received.at(-1)!.event.referral.registrant.dob).toBe('1991-03-05')
+    const held = (await call('GET', `/_sim/referrals/${routed.body.referralId}`)).body
+    expect(held.history.map((h: { trigger: string }) => h.trigger)).toEqual(['received', 'message_from_provider', 'edited'])
   })
 
   it('can sign with another secret, a stale timestamp or a repeated event id, for the receiver\u2019s refusals', async () => {

@@ -129,14 +129,14 @@ export class CaredoveStore implements SimulatorStore {
   /** Applies the trigger's change (making the referral, and an appointment, if needed) without sending anything else. */
   private prepare(request: EventRequest): { ok: true; referral: HeldReferral } | { ok: false; status: 400 | 404 | 409; message: string } {
     const { trigger, referral: data = {} } = request
+    const changes = { registrant: data.registrant, requester: data.requester, form_fields: data.form_fields, attachments: data.attachments }
     let referral: HeldReferral
     if (request.referralId) {
       const held = this.referrals.get(request.referralId)
       if (!held) return { ok: false, status: 404, message: MESSAGES.referralNotFound(request.referralId) }
       referral = held
-      if (data.registrant || data.requester || data.form_fields || data.attachments) {
-        this.referrals.edit(held.id, { registrant: data.registrant, requester: data.requester, form_fields: data.form_fields, attachments: data.attachments })
-      }
+      // The changes are the edit itself for `edited`; for other triggers they come before it, unsent.
+      if (trigger !== 'edited' && (data.registrant || data.requester || data.form_fields || data.attachments)) this.referrals.edit(held.id, changes)
       if (data.messages) referral.messages = data.messages
     } else {
       const listingId = data.service_listing_id ?? this.listings[0]?.id
@@ -151,7 +151,7 @@ export class CaredoveStore implements SimulatorStore {
         case 'received':
           return request.referralId ? this.referrals.setSubStatus(referral.id, 'received') : { ok: true, referral, trigger }
         case 'edited':
-          return this.referrals.edit(referral.id, {})
+          return this.referrals.edit(referral.id, request.referralId ? changes : {})
         case 'edited_status_ready':
           return this.referrals.setSubStatus(referral.id, 'ready')
         case 'edited_status_received':
