@@ -180,7 +180,10 @@ function summary(referral: HeldReferral) {
 
 function describe(issue: z.core.$ZodIssue): string {
   const path = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : String(p))).join('.').replace(/\.\[/g, '[') || 'body'
-  if (issue.code === 'unrecognized_keys') return `${path === 'body' ? '' : `${path}.`}${issue.keys[0]} is not a field this route takes`
+  if (issue.code === 'unrecognized_keys') {
+    const key = issue.keys[0]!
+    return `${path === 'body' ? '' : `${path}.`}${/^[\w-]+$/.test(key) ? key : JSON.stringify(key)} is not a field this route takes`
+  }
   if (issue.code === 'invalid_value' && 'values' in issue) return `${path} must be one of: ${issue.values.map(String).join(', ')}`
   if (issue.code === 'invalid_type') return `${path} must be ${issue.expected === 'object' ? 'an object' : issue.expected === 'array' ? 'a list' : `a ${issue.expected}`}`
   return `${path}: ${issue.message}`

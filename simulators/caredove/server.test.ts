@@ -1,5 +1,6 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import fc from 'fast-check'
 import { fileTypeFromBuffer } from 'file-type'
 import { Webhook } from 'standardwebhooks'
 import { extractText } from 'unpdf'
@@ -181,6 +182,23 @@ describe('Caredove simulator: staff actions and integrations', () => {
     expect(await call('PATCH', at, { registrant: { ssn: '1' } })).toEqual({ status: 400, body: { message: 'registrant.ssn is not a field this route takes' } })
     const fresh = (await call('POST', '/_sim/referrals', {})).body.referral
     expect((await call('POST', `/_sim/referrals/${fresh.id}/unbook`)).status).toBe(409)
+  })
+
+  it('answers any body of a staff action with 2xx or a 4xx {"message"}, never a 500', async () => {
+    // No integration: nothing is sent anywhere, whatever the body says.
+    const body = fc.oneof(
+      fc.jsonValue(),
+      fc.record({ registrant: fc.oneof(fc.dictionary(fc.constantFrom('dob', 'first_name', 'address', 'x'), fc.jsonValue()), fc.jsonValue()), attachments: fc.jsonValue(), seed: fc.jsonValue(), appointment: fc.jsonValue() }, { requiredKeys: [] }),
+    )
+    await fc.assert(
+      fc.asyncProperty(body, async (value) => {
+        const res = await fetch(`${base}/_sim/referrals`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(value) })
+        const answer = await res.json()
+        expect(res.status === 201 || (res.status >= 400 && res.status < 500 && /^\S.*\S$/.test(answer.message))).toBe(true)
+      }),
+      { numRuns: 150 },
+    )
+    expect(received).toEqual([])
   })
 
   it('validates integrations and events', async () => {

@@ -121,7 +121,8 @@ function describeIssue(issue: z.core.$ZodIssue, input: Record<string, unknown>):
   switch (issue.code) {
     case 'unrecognized_keys': {
       const prefix = subject === 'body' ? '' : `${subject}.`
-      return `${prefix}${issue.keys[0]} is not a CRMS referral field`
+      const key = issue.keys[0]!
+      return `${prefix}${/^[\w-]+$/.test(key) ? key : JSON.stringify(key)} is not a CRMS referral field`
     }
     case 'invalid_type':
       return `${subject} must be ${article(issue.expected)}`

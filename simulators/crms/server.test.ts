@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import fc from 'fast-check'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { createCrmsSimulator, DEMO_CRMS, type CrmsSimulator } from './server.js'
 
@@ -125,6 +126,16 @@ describe('CRMS simulator: referrals', () => {
     const records = await (await fetch(`${base}/_sim/records`)).json()
     expect(records.referrals).toEqual([])
     expect(records.refusals.map((r: { message: string }) => r.message)).toContain('Date of birth is required')
+  })
+
+  it('answers any JSON body with 201 or a 4xx {"message"}, never a 500', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(fc.jsonValue(), fc.record({ external_id: fc.string(), registrant: fc.jsonValue(), attachments: fc.jsonValue() }, { requiredKeys: [] })), async (body) => {
+        const answer = await call('POST', '/referrals', JSON.stringify(body))
+        expect(answer.status === 201 || (answer.status >= 400 && answer.status < 500 && typeof answer.body.message === 'string')).toBe(true)
+      }),
+      { numRuns: 150 },
+    )
   })
 
   it('answers 409 with the existing id when the external_id is already filed', async () => {
