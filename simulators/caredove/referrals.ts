@@ -166,6 +166,11 @@ export class ReferralBook {
   }
 }
 
+/** A referral with its attachments described (size), not carried: for lists and action answers. */
+export function withoutBytes(referral: HeldReferral) {
+  return { ...referral, attachments: referral.attachments.map(({ data_base64, ...meta }) => ({ ...meta, size_bytes: Buffer.byteLength(data_base64, 'base64') })) }
+}
+
 function patchRegistrant(base: Registrant, patch: RegistrantPatch | undefined): Registrant {
   if (!patch) return structuredClone(base)
   const { address, ...rest } = patch

@@ -7,7 +7,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify'
 import { z } from 'zod'
 import { CLOSE_OUTCOMES, DEMO_SIGNING_SECRET, MESSAGES, TRIGGERS } from './inferred.js'
-import type { HeldReferral } from './referrals.js'
+import { withoutBytes } from './referrals.js'
 import type { ActionAnswer, CaredoveStore } from './store.js'
 
 const text = z.string().max(10_000).nullable()
@@ -104,7 +104,7 @@ export function registerCaredoveRoutes(app: FastifyInstance, store: CaredoveStor
     return { ...answer.deliveries[0]!, referralId: answer.referral.id, deliveries: answer.deliveries }
   })
 
-  app.get('/_sim/referrals', async () => ({ items: store.referrals.all().map(summary) }))
+  app.get('/_sim/referrals', async () => ({ items: store.referrals.all().map(withoutBytes) }))
   app.get('/_sim/referrals/:id', async (request, reply) => {
     const referral = store.referrals.get(id(request.params))
     return referral ?? reply.code(404).send({ message: MESSAGES.referralNotFound(id(request.params)) })
@@ -170,12 +170,7 @@ export function registerCaredoveRoutes(app: FastifyInstance, store: CaredoveStor
 
 function send(reply: FastifyReply, answer: ActionAnswer, status = 200) {
   if (!answer.ok) return reply.code(answer.status).send({ message: answer.message })
-  return reply.code(status).send({ referral: summary(answer.referral), trigger: answer.trigger, deliveries: answer.deliveries })
-}
-
-/** A referral without its attachment bytes (GET /_sim/referrals/:id has them). */
-function summary(referral: HeldReferral) {
-  return { ...referral, attachments: referral.attachments.map(({ data_base64, ...meta }) => ({ ...meta, size_bytes: Buffer.byteLength(data_base64, 'base64') })) }
+  return reply.code(status).send({ referral: withoutBytes(answer.referral), trigger: answer.trigger, deliveries: answer.deliveries })
 }
 
 function describe(issue: z.core.$ZodIssue): string {

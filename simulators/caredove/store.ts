@@ -8,7 +8,7 @@ import type { SimulatorStore } from '../kit/control.js'
 import { DeliveryLog, type Delivery, type Signing } from './deliveries.js'
 import { DEMO_SIGNING_SECRET, MESSAGES, type CloseOutcome, type Trigger } from './inferred.js'
 import { buildEvent, type Appointment } from './payload.js'
-import { ReferralBook, type ActionResult, type HeldReferral, type ReferralEdit, type ReferralInput } from './referrals.js'
+import { ReferralBook, withoutBytes, type ActionResult, type HeldReferral, type ReferralEdit, type ReferralInput } from './referrals.js'
 
 export interface ServiceListing {
   id: string
@@ -114,7 +114,7 @@ export class CaredoveStore implements SimulatorStore {
   records(): unknown {
     return {
       listings: this.listings,
-      referrals: this.referrals.all().map((r) => ({ ...r, attachments: r.attachments.map(({ data_base64, ...meta }) => ({ ...meta, size_bytes: Buffer.byteLength(data_base64, 'base64') })) })),
+      referrals: this.referrals.all().map(withoutBytes),
       integrations: this.log.integrations,
       deliveries: this.log.deliveries,
     }
