@@ -26,7 +26,7 @@ process.stdout.write(
     `  ritten  ${rittenUrl}  client_id=${DEMO_RITTEN.clientId} client_secret=${DEMO_RITTEN.clientSecret} tenant=${DEMO_RITTEN.tenant}`,
     `  ecw     ${ecw.baseUrl('FFBJCD')}  (register a client: POST /_sim/clients {clientId, jwksUrl, scopes})`,
     `  kipu    ${kipuUrl}  access_id=${DEMO_KIPU.accessId} secret_key=${DEMO_KIPU.secretKey} app_id=${DEMO_KIPU.appId}`,
-    `  caredove ${caredoveUrl}  signing_secret=${DEMO_CAREDOVE.signingSecret}  (deliver events: POST /_sim/integrations {url}; listings ${DEMO_CAREDOVE.serviceListings.map((l) => l.id).join(', ')})`,
+    `  caredove ${caredoveUrl}  signing_secret=${DEMO_CAREDOVE.signingSecret} service_listings=${DEMO_CAREDOVE.serviceListings.map((l) => l.id).join(',')}  (send events to a URL: POST /_sim/integrations {url})`,
     `  crms    ${crmsUrl}  api_key=${DEMO_CRMS.apiKey}`,
   ].join('\n') + '\n',
 )
