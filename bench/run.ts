@@ -4,8 +4,7 @@
  *   BENCH_PATIENTS (Ritten push, default 300), BENCH_CONCURRENCY (API callers, default 10),
  *   BENCH_PULL_PATIENTS (ECW pulls by bulk export, comma-separated sizes, default 10000,100000),
  *   BENCH_KIPU_PATIENTS (KIPU push, default 200),
- *   BENCH_REFERRAL_EVENTS (Caredove events with a 1 MB attachment, default 50), BENCH_REFERRAL_CONCURRENCY (default 4),
- *   BENCH_PARTS (default ritten,ecw,kipu,referrals: run only those parts), BENCH_DATABASE_URL (run on PostgreSQL instead of the embedded database),
+ *   BENCH_PARTS (default ritten,ecw,kipu: run only those parts), BENCH_DATABASE_URL (run on PostgreSQL instead of the embedded database),
  *   BENCH_HUB_NODE_OPTIONS (the hub's NODE_OPTIONS, e.g. --max-old-space-size=192 to show a pull's memory is bounded).
  */
 import { readFileSync } from 'node:fs'
@@ -14,12 +13,11 @@ import { connectRitten } from '../test/rittenHelpers.js'
 import { createTestDatabase, startHub, sleep, type RunningHub } from '../test/harness.js'
 import { connectEcw, PRACTICE, startEcw, type EcwWorld } from '../test/ecwHelpers.js'
 import { createKipuSimulator, DEMO_KIPU } from '../simulators/kipu/server.js'
-import { referralsBench } from './referrals.js'
 
 const PATIENTS = Number(process.env.BENCH_PATIENTS ?? 300)
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 10)
 const PULL_SIZES = (process.env.BENCH_PULL_PATIENTS ?? '10000,100000').split(',').map(Number)
-const PARTS = (process.env.BENCH_PARTS ?? process.env.BENCH_ONLY ?? 'ritten,ecw,kipu,referrals').split(',').map((s) => s.trim())
+const PARTS = (process.env.BENCH_PARTS ?? process.env.BENCH_ONLY ?? 'ritten,ecw,kipu').split(',').map((s) => s.trim())
 const LATENCY_SAMPLES = 20
 const KIPU_PATIENTS = Number(process.env.BENCH_KIPU_PATIENTS ?? 200)
 const KIPU_PULL_PATIENTS = Number(process.env.BENCH_KIPU_PULL_PATIENTS ?? 10_000)
@@ -31,7 +29,6 @@ if (PARTS.includes('ritten')) await withHub(rittenPush)
 // Each pull size on a fresh hub and database, so each starts from the same baseline. The practice
 // is seeded first: seeding 100,000 patients holds this process's event loop for a while.
 if (PARTS.includes('kipu')) await withHub(kipuBench)
-if (PARTS.includes('referrals')) await withHub((hub) => referralsBench(hub, line))
 if (PARTS.includes('ecw')) {
   for (const size of PULL_SIZES) {
     const world = await startEcw({ demo: false })
