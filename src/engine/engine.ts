@@ -83,7 +83,7 @@ export class Engine {
       if (original.state === 'running' || original.state === 'queued' || original.state === 'retrying') {
         throw new ConflictError(`The job of this exchange is still ${original.state}; wait for it to finish before replaying`)
       }
-      if (original.record_type && original.record_id) {
+      if (original.record_type && original.record_id && original.connection_id) {
         const link = await getLink(trx, original.record_type, original.record_id, original.connection_id)
         if (link && link.state !== 'linked') {
           await updateLink(trx, link.id, { state: link.external_id ? 'partial' : 'pending', message: 'replay queued' })
