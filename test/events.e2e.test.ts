@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Webhook } from 'standardwebhooks'
 import { createRittenSimulator, type RittenSimulator } from '../simulators/ritten/server.js'
+import { createKipuSimulator, DEMO_KIPU, type KipuSimulator } from '../simulators/kipu/server.js'
 import { createTestDatabase, startHub, waitFor, type RunningHub } from './harness.js'
 import { connectRitten } from './rittenHelpers.js'
 
@@ -16,10 +17,14 @@ let hub: RunningHub
 let connectionId: string
 let database: Awaited<ReturnType<typeof createTestDatabase>>
 let receiver: Receiver
+let kipu: KipuSimulator
+let kipuUrl: string
 
 beforeAll(async () => {
   sim = createRittenSimulator()
   const simUrl = await sim.listen(0)
+  kipu = createKipuSimulator()
+  kipuUrl = await kipu.listen(0)
   receiver = await startReceiver()
   database = await createTestDatabase()
   hub = await startHub({ databaseUrl: database?.url, env: { CAREBRIDGE_MAX_ATTEMPTS: '4' } })
@@ -29,6 +34,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await hub?.stop()
   await sim?.close()
+  await kipu?.close()
   await receiver?.close()
   await database?.drop()
 })
@@ -274,5 +280,66 @@ describe('event subscriptions API', () => {
     expect((await hub.api('POST', '/api/event-subscriptions', { url: `${receiver.url}/x`, events: ['patient.linked'] }, staff)).status).toBe(403)
     const types = (await hub.api('GET', '/api/event-types')).body.items.map((t: { type: string }) => t.type)
     expect(types).toEqual(expect.arrayContaining(['patient.linked', 'patient.updated_from_emr', 'insurance.pulled', 'link.needs_attention', 'referral.imported']))
+  })
+})
+
+describe('events of a pull (KIPU)', () => {
+  it('announces the pulled insurance, the fields the EMR changed and the finished pull — and nothing for a census that changed nothing', async () => {
+    const created = await hub.api('POST', '/api/connections', {
+      connector: 'kipu',
+      name: 'KIPU events',
+      baseUrl: kipuUrl,
+      settings: { accessId: DEMO_KIPU.accessId, appId: DEMO_KIPU.appId, pullSchedule: '0 0 1 1 *' },
+      credentials: { secretKey: DEMO_KIPU.secretKey },
+    })
+    expect(created.status).toBe(201)
+    const kipuId = created.body.id
+    await hub.api('PUT', `/api/connections/${kipuId}/mappings`, { valueMaps: { location: { middletown: '2' }, payerCode: { AET01: 'Aetna' }, program: { residential: 'Substance Use' } } })
+    const path = '/pulls'
+    const subscription = await subscribe(path, ['patient.linked', 'patient.updated_from_emr', 'insurance.pulled', 'pull.completed'])
+    const kipuEvents = (type: string) => deliveriesTo(path, subscription.secret).filter((d) => d.event.type === type && d.event.data.connectionId === kipuId)
+    const pullNow = async (query = '') => {
+      const started = await hub.api('POST', `/api/connections/${kipuId}/pull${query}`)
+      expect(started.status).toBe(202)
+      // pull.completed is emitted with the job's success: its delivery says the pull is over.
+      return waitFor('pull.completed delivered', async () => kipuEvents('pull.completed').find((d) => d.event.data.jobId === started.body.jobId))
+    }
+    try {
+      const account = (await hub.api('POST', '/api/accounts', { name: 'Evented', insurances: [{ payerCode: 'AET01', memberId: 'A55', groupNumber: 'G55' }] })).body
+      const { body: patient } = await hub.api('POST', '/api/patients', newPatient({ accountId: account.id, locationId: 'middletown', admissionDate: '2025-04-16', paymentMethod: 'insurance' }))
+      const link = await waitFor('KIPU link', async () => {
+        const { body } = await hub.api('GET', `/api/patients/${patient.id}`)
+        return body.links.find((l: { connectionId: string; state: string }) => l.connectionId === kipuId && l.state === 'linked')
+      })
+      await waitFor('patient.linked from the KIPU push', async () => kipuEvents('patient.linked').some((d) => d.event.data.patientId === patient.id && d.event.data.via === 'push'))
+
+      // KIPU staff admit the patient: the pull brings the post-admission fields and the insurance.
+      await fetch(`${new URL(kipuUrl).origin}/_sim/patients/${encodeURIComponent(link.externalId)}/admit`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ admission_date: '2025-04-28 00:00:00' }),
+      })
+      const completed = await pullNow()
+      expect(completed.event.data).toMatchObject({ connector: 'kipu', resources: { patient: expect.objectContaining({ updated: expect.any(Number) }) } })
+      const updated = await waitFor('patient.updated_from_emr', async () => kipuEvents('patient.updated_from_emr').find((d) => d.event.data.patientId === patient.id))
+      expect(updated.event.data).toMatchObject({ externalId: link.externalId, changedFields: expect.arrayContaining(['admissionDate']) })
+      expect(updated.body).not.toContain('2025-04-28')
+      const insurance = await waitFor('insurance.pulled', async () => kipuEvents('insurance.pulled').find((d) => d.event.data.patientId === patient.id))
+      expect(insurance.event.data).toMatchObject({ externalId: link.externalId, added: 1, changed: 0 })
+      expect(insurance.body).not.toContain('A55')
+
+      // The census again, nothing changed: only the pull is announced.
+      await pullNow('?full=true')
+      await waitFor('no delivery waiting', async () => {
+        const jobs = (await hub.api('GET', '/api/jobs?kind=deliver_event&limit=500')).body.items
+        return jobs.every((j: { state: string }) => !['queued', 'running', 'retrying'].includes(j.state))
+      })
+      expect(kipuEvents('insurance.pulled').filter((d) => d.event.data.patientId === patient.id)).toHaveLength(1)
+      expect(kipuEvents('patient.updated_from_emr').filter((d) => d.event.data.patientId === patient.id)).toHaveLength(1)
+      expect(kipuEvents('pull.completed')).toHaveLength(2)
+    } finally {
+      await hub.api('DELETE', `/api/event-subscriptions/${subscription.id}`)
+      await hub.api('PATCH', `/api/connections/${kipuId}`, { enabled: false })
+    }
   })
 })

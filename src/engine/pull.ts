@@ -286,7 +286,19 @@ async function storePatients(
     if (!link && !claimed && match && match.kind !== 'none' && !patient) {
       const candidates = match.kind === 'uncertain' ? match.candidates : [{ patientId: match.patient.id, reason: 'another record of this page matched the same CRM patient' }]
       noteProblem(progress, resource, item.externalId, `not imported: may be CRM patient ${candidates.map((c) => `${c.patientId} (${c.reason})`).join(', ')}; a person decides`)
-      await flagUncertainMatch(deps.db, { organizationId, connectionId, connector: connection.connector.kind, title: connection.connector.title, externalId: item.externalId, candidates })
+      await deps.db.transaction().execute(async (trx) => {
+        const flagged = await flagUncertainMatch(trx, { organizationId, connectionId, connector: connection.connector.kind, title: connection.connector.title, externalId: item.externalId, candidates })
+        // F19: each link this put in waiting for a person (a later pull finding it still uncertain announces nothing new).
+        await emitEvents(
+          trx,
+          deps.queue,
+          flagged.map((patientId) => ({
+            organizationId,
+            type: 'link.needs_attention' as const,
+            data: { recordType: 'patient', recordId: patientId, patientId, connectionId, connector: connection.connector.kind, externalId: null, jobId: job.id, exchangeId: null, code: 'uncertain_match' },
+          })),
+        )
+      })
       continue
     }
     if (patient && !link && !claimed) matchedInPage.add(patient.id)

@@ -40,19 +40,19 @@ export async function insurancePulledEvents(
         .execute()
     ).map((r) => [r.external_id, r]),
   )
-  const byPatient = new Map<string, { externalId: string; insurances: { externalId: string; change: 'added' | 'changed' }[] }>()
+  const byPatient = new Map<string, { externalId: string; added: Set<string>; changed: Set<string> }>()
   for (const item of linked) {
     const before = stored.get(item.externalId)
     const patientId = patientIds.get(item.patientExternalId)!
     const change = !before || before.patient_id !== patientId ? 'added' : isDeepStrictEqual(before.data, item.data) ? null : 'changed'
     if (!change) continue
-    const entry = byPatient.get(patientId) ?? { externalId: item.patientExternalId, insurances: [] }
-    if (!entry.insurances.some((i) => i.externalId === item.externalId)) entry.insurances.push({ externalId: item.externalId, change })
+    const entry = byPatient.get(patientId) ?? { externalId: item.patientExternalId, added: new Set(), changed: new Set() }
+    entry[change].add(item.externalId)
     byPatient.set(patientId, entry)
   }
   return [...byPatient].map(([patientId, entry]) => ({
     organizationId: scope.organizationId,
     type: 'insurance.pulled',
-    data: { patientId, connectionId: scope.connectionId, connector: scope.connector, externalId: entry.externalId, insurances: entry.insurances },
+    data: { patientId, connectionId: scope.connectionId, connector: scope.connector, externalId: entry.externalId, added: entry.added.size, changed: entry.changed.size },
   }))
 }

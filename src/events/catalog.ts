@@ -26,9 +26,12 @@ export const EVENT_DATA = {
       patientId: Uuid,
       ...ConnectionRef,
       externalId: z.string().describe("the patient's id in the EMR"),
-      insurances: z.array(z.object({ externalId: z.string(), change: z.enum(['added', 'changed']) }).strict()).min(1),
+      // Counts, not the EMR's insurance ids: some EMRs' ids carry the member id (KIPU's do).
+      added: z.number().int().min(0),
+      changed: z.number().int().min(0),
     })
-    .strict(),
+    .strict()
+    .refine((d) => d.added + d.changed > 0, 'an insurance.pulled event announces at least one added or changed insurance'),
   'link.needs_attention': z
     .object({
       recordType: z.string(),

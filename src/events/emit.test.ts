@@ -112,11 +112,11 @@ describe('insurance.pulled', () => {
       { externalId: 'I-2', patientExternalId: 'P-9', data: { payer: 'Cigna' } },
     ]
     expect(await insurancePulledEvents(database.db, scope, first, patients)).toEqual([
-      { organizationId, type: 'insurance.pulled', data: { patientId: patient.id, connectionId, connector: 'ritten', externalId: 'P-1', insurances: [{ externalId: 'I-1', change: 'added' }] } },
+      { organizationId, type: 'insurance.pulled', data: { patientId: patient.id, connectionId, connector: 'ritten', externalId: 'P-1', added: 1, changed: 0 } },
     ])
     await store(first)
     expect(await insurancePulledEvents(database.db, scope, first, patients)).toEqual([])
     const changed = [{ ...first[0]!, data: { payer: 'Aetna', member: 'W2' } }]
-    expect((await insurancePulledEvents(database.db, scope, changed, patients))[0]?.data.insurances).toEqual([{ externalId: 'I-1', change: 'changed' }])
+    expect((await insurancePulledEvents(database.db, scope, changed, patients))[0]?.data).toMatchObject({ added: 0, changed: 1 })
   })
 })
