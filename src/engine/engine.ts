@@ -14,6 +14,7 @@ import { runJob, type EngineDeps } from './runner.js'
 import { setPatientLink, type LinkChange, type LinkTarget } from './relink.js'
 import { reviewConflict, type ConflictView } from './conflicts.js'
 import { pruneExchangeBodies } from '../exchanges/retention.js'
+import { pruneEvents } from '../events/retention.js'
 
 /**
  * The sync engine's entry points. Changes enqueue jobs inside the caller's transaction (the
@@ -208,6 +209,7 @@ export class Engine {
       await redispatchOrphans(this.deps.db, this.deps.queue, 30)
       await this.startDuePulls()
       await pruneExchangeBodies(this.deps.db, this.deps.bodyRetentionDays)
+      await pruneEvents(this.deps.db, this.deps.bodyRetentionDays)
       await this.deps.db.deleteFrom('rate_limits').where('updated_at', '<', new Date(Date.now() - 24 * 3600_000)).execute()
       await refreshQueueDepth(this.deps.db)
     } catch (err) {

@@ -6,6 +6,7 @@ import { createPatient, PatientInput } from '../crm/patients.js'
 import { insurancePulledEvents } from '../engine/pullEvents.js'
 import { emitEvent, emitEvents, eventBody } from './emit.js'
 import { createSubscription, SubscriptionInput } from './subscriptions.js'
+import { pruneEvents } from './retention.js'
 
 /** Emitting events: checked data, stored only for subscribers, committed (or not) with the step's transaction. */
 let database: TestDatabase
@@ -118,5 +119,18 @@ describe('insurance.pulled', () => {
     expect(await insurancePulledEvents(database.db, scope, first, patients)).toEqual([])
     const changed = [{ ...first[0]!, data: { payer: 'Aetna', member: 'W2' } }]
     expect((await insurancePulledEvents(database.db, scope, changed, patients))[0]?.data).toMatchObject({ added: 0, changed: 1 })
+  })
+})
+
+describe('event retention', () => {
+  it('removes events older than the retention period unless a delivery of theirs still waits', async () => {
+    await subscribe(['patient.linked'])
+    const [settled, waiting] = await database.db.transaction().execute((trx) => emitEvents(trx, queue, [linked(randomUUID()), linked(randomUUID())]))
+    const old = new Date(Date.now() - 40 * 86_400_000)
+    await database.db.updateTable('events').set({ occurred_at: old }).where('id', 'in', [settled!, waiting!]).execute()
+    await database.db.updateTable('sync_jobs').set({ state: 'succeeded', finished_at: new Date() }).where('record_id', '=', settled!).execute()
+    await pruneEvents(database.db, 30)
+    const left = (await database.db.selectFrom('events').select('id').where('id', 'in', [settled!, waiting!]).execute()).map((r) => r.id)
+    expect(left).toEqual([waiting])
   })
 })
