@@ -255,13 +255,30 @@ describe('event subscriptions API', () => {
     expect(rotated.secret).toMatch(/^whsec_/)
     expect(rotated.secret).not.toBe(created.secret)
 
+    // A test event checks the receiver and the (new) secret, whatever events the subscription names.
+    const test = await hub.api('POST', `/api/event-subscriptions/${created.id}/test`)
+    expect(test.status).toBe(202)
+    await waitFor('the test delivered', async () => (await hub.api('GET', `/api/jobs/${test.body.jobId}`)).body.state === 'succeeded')
+    const [ping] = deliveriesTo('/api-check', rotated.secret)
+    expect(ping!.event).toMatchObject({ id: test.body.eventId, type: 'subscription.test', data: { subscriptionId: created.id } })
+    expect(() => new Webhook(created.secret).verify(ping!.body, ping!.headers)).toThrow()
+    // Staff cannot read subscriptions, but the deliveries are in the log they read.
+    const staff = (await hub.api('POST', '/api/keys', { name: 'events log staff', role: 'staff' })).body.key
+    const logged = (await hub.api('GET', `/api/exchanges?jobId=${test.body.jobId}`, undefined, staff)).body.items
+    expect(logged).toEqual([expect.objectContaining({ connector: 'events', operation: 'deliver', status: 'ok' })])
+    const staffView = (await hub.api('GET', `/api/exchanges/${logged[0].id}`, undefined, staff)).body
+    expect(staffView).toMatchObject({ redacted: true, requestBody: { type: 'subscription.test', data: { subscriptionId: created.id } } })
+    expect(JSON.stringify(staffView)).not.toContain(rotated.secret)
+
     const patched = await hub.api('PATCH', `/api/event-subscriptions/${created.id}`, { description: 'VOB workflow' })
     expect(patched.body).toMatchObject({ description: 'VOB workflow', events: ['patient.linked', 'insurance.pulled'], enabled: true, url: `${receiver.url}/api-check` })
+    expect((await hub.api('PATCH', `/api/event-subscriptions/${created.id}`, { enabled: false })).body.enabled).toBe(false)
+    expect(await hub.api('POST', `/api/event-subscriptions/${created.id}/test`)).toMatchObject({ status: 409, body: { error: 'conflict' } })
     expect((await hub.api('DELETE', `/api/event-subscriptions/${created.id}`)).status).toBe(204)
     expect((await hub.api('GET', `/api/event-subscriptions/${created.id}`)).status).toBe(404)
 
     const audit = JSON.stringify((await hub.api('GET', '/api/audit?limit=500')).body)
-    for (const action of ['event_subscription.create', 'event_subscription.rotate_secret', 'event_subscription.update', 'event_subscription.delete']) expect(audit).toContain(action)
+    for (const action of ['event_subscription.create', 'event_subscription.rotate_secret', 'event_subscription.test', 'event_subscription.update', 'event_subscription.delete']) expect(audit).toContain(action)
     expect(audit).not.toContain(created.secret)
     expect(audit).not.toContain(rotated.secret)
   })

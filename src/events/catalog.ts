@@ -66,6 +66,7 @@ export const EVENT_DATA = {
   'referral.imported': z
     .object({ referralId: Uuid, ...ConnectionRef, externalId: z.string(), trigger: z.string().optional() })
     .strict(),
+  'subscription.test': z.object({ subscriptionId: Uuid }).strict(),
 } as const
 
 export type EventType = keyof typeof EVENT_DATA
@@ -82,6 +83,7 @@ export const EVENT_DESCRIPTIONS: Record<EventType, string> = {
   'link.failed': 'A sync gave up after its retries (the system stayed unreachable); replay once it is back',
   'pull.completed': 'A pull of a connection finished, with counts per resource',
   'referral.imported': 'A referral from a referral network arrived in the CRM referral inbox',
+  'subscription.test': 'Sent on request (POST /api/event-subscriptions/{id}/test) to this subscription alone, whatever events it names: checks the receiver and its secret',
 }
 
 /** The JSON body of an event, as signed and sent. */

@@ -62,6 +62,10 @@ describe('emitting', () => {
 
   it('queues one delivery per enabled subscription that wants it, in the same transaction', async () => {
     const wanted = await subscribe(['patient.linked', 'link.failed'])
+    // The signing secret is stored sealed.
+    const sealed = await database.db.selectFrom('event_subscriptions').select('secret').where('id', '=', wanted.id).executeTakeFirstOrThrow()
+    expect(sealed.secret).not.toContain(wanted.secret.slice(6))
+    expect(database.box.open(sealed.secret)).toBe(wanted.secret)
     const alsoWanted = await subscribe(['patient.linked'])
     await subscribe(['patient.linked'], false)
     await subscribe(['insurance.pulled'])

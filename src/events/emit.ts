@@ -70,6 +70,18 @@ export function eventBody<T extends EventType>(event: EventInput<T>, id: string 
 }
 
 /**
+ * A `subscription.test` event to one subscription, whatever events it names (the admin checks the
+ * receiver and its secret); delivered like any other. Returns the event and its delivery job.
+ */
+export async function emitTestEvent(trx: DbOrTx, queue: Queue, options: { organizationId: string; subscriptionId: string }): Promise<{ eventId: string; jobId: string }> {
+  const body = eventBody({ organizationId: options.organizationId, type: 'subscription.test', data: { subscriptionId: options.subscriptionId } })
+  await trx.insertInto('events').values({ id: body.id, organization_id: options.organizationId, type: body.type, occurred_at: new Date(body.occurredAt), body: JSON.stringify(body) }).execute()
+  const input: DeliveryInput = { eventId: body.id, subscriptionId: options.subscriptionId }
+  const job = await enqueueJob(trx, queue, { organizationId: options.organizationId, connectionId: null, kind: 'deliver_event', recordType: 'event', recordId: body.id, input: { ...input } })
+  return { eventId: body.id, jobId: job.id }
+}
+
+/**
  * F19 for referrals: a referral arrived in the CRM inbox. Call inside the transaction that stores
  * it (the referral import), after the referral row is written.
  */

@@ -1,6 +1,8 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { EVENT_DESCRIPTIONS, EVENT_TYPES } from '../../events/catalog.js'
+import { emitTestEvent } from '../../events/emit.js'
+import { ConflictError } from '../../errors.js'
 import {
   SubscriptionInput,
   SubscriptionPatch,
@@ -103,6 +105,30 @@ export function eventRoutes(hub: Hub): FastifyPluginAsyncZod {
           await audit(trx, request.actor, 'event_subscription.rotate_secret', { type: 'event_subscription', id: rotated.id })
           return rotated
         }),
+    )
+
+    app.post(
+      '/event-subscriptions/:id/test',
+      {
+        config: admin,
+        schema: {
+          tags: ['events'],
+          summary: 'Send a subscription.test event to this subscription now; follow the delivery at GET /api/jobs/{jobId} and in the log',
+          params: IdParams,
+          response: { 202: z.object({ eventId: z.string(), jobId: z.string() }), ...errorResponses },
+        },
+      },
+      async (request, reply) => {
+        const sent = await hub.db.transaction().execute(async (trx) => {
+          const subscription = await getSubscription(trx, request.actor.organizationId, request.params.id)
+          if (!subscription.enabled) throw new ConflictError('This subscription is disabled: enable it (PATCH {"enabled": true}) to send it events')
+          const test = await emitTestEvent(trx, hub.queue, { organizationId: request.actor.organizationId, subscriptionId: subscription.id })
+          await audit(trx, request.actor, 'event_subscription.test', { type: 'event_subscription', id: subscription.id }, test)
+          return test
+        })
+        hub.engine.nudge()
+        return reply.code(202).send(sent)
+      },
     )
 
     app.delete(

@@ -1913,7 +1913,7 @@ export interface paths {
                         description?: string | null;
                         /** @default true */
                         enabled?: boolean;
-                        events: ("patient.linked" | "patient.updated_from_emr" | "insurance.pulled" | "link.needs_attention" | "link.failed" | "pull.completed" | "referral.imported")[];
+                        events: ("patient.linked" | "patient.updated_from_emr" | "insurance.pulled" | "link.needs_attention" | "link.failed" | "pull.completed" | "referral.imported" | "subscription.test")[];
                         /** Format: uri */
                         url: string;
                     };
@@ -2077,7 +2077,7 @@ export interface paths {
                     "application/json": {
                         description?: string | null;
                         enabled?: boolean;
-                        events?: ("patient.linked" | "patient.updated_from_emr" | "insurance.pulled" | "link.needs_attention" | "link.failed" | "pull.completed" | "referral.imported")[];
+                        events?: ("patient.linked" | "patient.updated_from_emr" | "insurance.pulled" | "link.needs_attention" | "link.failed" | "pull.completed" | "referral.imported" | "subscription.test")[];
                         /** Format: uri */
                         url?: string;
                     };
@@ -2187,6 +2187,63 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/event-subscriptions/{id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send a subscription.test event to this subscription now; follow the delivery at GET /api/jobs/{jobId} and in the log */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description a stable code, e.g. invalid_input, not_found, unsupported */
+                            error: string;
+                            /** @description the input field at fault */
+                            field?: string;
+                            /** @description what to fix */
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            eventId: string;
+                            jobId: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/event-types": {
         parameters: {
             query?: never;
@@ -2230,7 +2287,7 @@ export interface paths {
                             items: {
                                 description: string;
                                 /** @enum {string} */
-                                type: "patient.linked" | "patient.updated_from_emr" | "insurance.pulled" | "link.needs_attention" | "link.failed" | "pull.completed" | "referral.imported";
+                                type: "patient.linked" | "patient.updated_from_emr" | "insurance.pulled" | "link.needs_attention" | "link.failed" | "pull.completed" | "referral.imported" | "subscription.test";
                             }[];
                             /** @description pass as ?cursor= for the next page */
                             next: string | null;
