@@ -138,6 +138,12 @@ describe('outbound events', () => {
       expect(detail.requestHeaders['webhook-id']).toBe(delivery!.event.id)
       expect(detail.requestHeaders['webhook-signature']).not.toContain('v1,')
       expect(detail.requestBody).toMatchObject({ id: delivery!.event.id, type: 'patient.linked' })
+
+      // A link cleared by hand is a new link once the push has found the record again: announced anew.
+      expect((await hub.api('PUT', `/api/patients/${patient.id}/links/${connectionId}`, { externalId: null })).status).toBe(200)
+      const again = await waitFor('patient.linked again', async () => deliveriesTo(path, subscription.secret, patient.id).length === 2 && deliveriesTo(path, subscription.secret, patient.id)[1])
+      expect(again!.event.id).not.toBe(delivery!.event.id)
+      expect(again!.event.data).toMatchObject({ externalId: link.externalId, via: 'push' })
     } finally {
       await hub.api('DELETE', `/api/event-subscriptions/${subscription.id}`)
     }

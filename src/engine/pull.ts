@@ -400,9 +400,11 @@ async function reconcilePulled(
           external_id: item.externalId,
           external_mrn: item.mrn ?? null,
           state: 'linked',
+          // A pulled record matched and reconciled is a sync with it (a push later is not a new link).
+          synced_version: patient.version,
           last_synced_at: new Date(),
         })
-        .onConflict((oc) => oc.columns(['record_type', 'record_id', 'connection_id']).doUpdateSet({ external_id: item.externalId, state: 'linked' }))
+        .onConflict((oc) => oc.columns(['record_type', 'record_id', 'connection_id']).doUpdateSet({ external_id: item.externalId, state: 'linked', synced_version: patient.version }))
         .returning('id')
         .executeTakeFirstOrThrow()
       // F19: a pulled record matched to a CRM patient is a new link.

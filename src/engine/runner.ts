@@ -168,8 +168,11 @@ async function runPushPatient(deps: EngineDeps, job: SyncJobRow, connection: Run
   }
   await deps.db.transaction().execute(async (trx) => {
     await updateLink(trx, link.id, { state: 'linked', message: null, synced_version: patient.version, last_synced_at: new Date() })
-    // F19: linked for the first time with this record (a new link, or one set by hand, has never synced).
-    if (snapshot.externalId && (link.synced_version === null || link.external_id !== snapshot.externalId)) {
+    // F19: linked for the first time with this record: a new link, or one set by hand, has never
+    // synced (one a pull matched has, and was announced then); or the record changed.
+    const firstSync = link.synced_version === null
+    const otherRecord = link.external_id !== null && link.external_id !== snapshot.externalId
+    if (snapshot.externalId && (firstSync || otherRecord)) {
       await emitEvent(trx, deps.queue, {
         organizationId,
         type: 'patient.linked',
