@@ -202,6 +202,13 @@ describe('outbound events', () => {
       expect(attempts).toHaveLength(2)
       expect(attempts[1]!.event.id).toBe(attempts[0]!.event.id)
       expect((await hub.api('GET', `/api/jobs/${replay.body.jobId}`)).body.replayOf).toBe(job.id)
+      // The subscription's deliveries, newest first: the replay delivered, the first waiting for a person.
+      const deliveries = (await hub.api('GET', `/api/event-subscriptions/${subscription.id}/deliveries`)).body.items
+      expect(deliveries).toMatchObject([
+        { jobId: replay.body.jobId, eventId: attempts[0]!.event.id, eventType: 'patient.linked', state: 'succeeded', delivered: true, replayOf: job.id },
+        { jobId: job.id, state: 'needs_attention', delivered: false, lastError: { httpStatus: 400 } },
+      ])
+      expect((await hub.api('GET', `/api/event-subscriptions/${subscription.id}/deliveries?state=needs_attention`)).body.items.map((d: { jobId: string }) => d.jobId)).toEqual([job.id])
     } finally {
       await hub.api('DELETE', `/api/event-subscriptions/${subscription.id}`)
     }

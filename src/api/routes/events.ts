@@ -17,7 +17,10 @@ import {
 import { audit } from '../../security/audit.js'
 import type { Hub } from '../../hub.js'
 import { errorResponses, listOf } from './responses.js'
-import { IdParams } from './common.js'
+import { IdParams, ListQuery } from './common.js'
+import { applyCursor, toPage } from '../../db/cursor.js'
+import { sql } from 'kysely'
+import type { JobError } from '../../engine/jobs.js'
 
 const Subscription = z.object({
   id: z.string().describe('UUID'),
@@ -32,6 +35,19 @@ const SubscriptionWithSecret = Subscription.extend({
   secret: z.string().describe('the Standard Webhooks signing secret (whsec_…): shown once, store it with the receiver'),
 })
 const EventTypeInfo = z.object({ type: z.enum(EVENT_TYPES), description: z.string() })
+const DeliveryEntry = z.object({
+  jobId: z.string(),
+  eventId: z.string(),
+  eventType: z.string().nullable().describe('null once the event was removed (after the retention period)'),
+  state: z.enum(['queued', 'running', 'retrying', 'succeeded', 'failed', 'needs_attention']),
+  delivered: z.boolean().describe('false for a job that succeeded without sending (the subscription was disabled or deleted)'),
+  attempts: z.number().int(),
+  nextAttemptAt: z.string().nullable(),
+  lastError: z.object({ code: z.string(), message: z.string(), httpStatus: z.number().optional(), exchangeId: z.string().optional() }).nullable(),
+  replayOf: z.string().nullable(),
+  createdAt: z.string(),
+  finishedAt: z.string().nullable(),
+})
 
 /** What an audit entry keeps of a subscription: never its secret. */
 const audited = (s: SubscriptionView) => ({ url: s.url, events: s.events, enabled: s.enabled, description: s.description })
@@ -128,6 +144,46 @@ export function eventRoutes(hub: Hub): FastifyPluginAsyncZod {
         })
         hub.engine.nudge()
         return reply.code(202).send(sent)
+      },
+    )
+
+    app.get(
+      '/event-subscriptions/:id/deliveries',
+      {
+        config: admin,
+        schema: {
+          tags: ['events'],
+          summary: "This subscription's deliveries, newest first: each event's job, its attempts and last error (replay one through its exchange: POST /api/exchanges/{id}/replay)",
+          params: IdParams,
+          querystring: ListQuery.extend({ state: z.enum(['queued', 'running', 'retrying', 'succeeded', 'failed', 'needs_attention']).optional() }),
+          response: { 200: listOf(DeliveryEntry), ...errorResponses },
+        },
+      },
+      async (request) => {
+        await getSubscription(hub.db, request.actor.organizationId, request.params.id)
+        let query = hub.db
+          .selectFrom('sync_jobs')
+          .leftJoin('events', 'events.id', 'sync_jobs.record_id')
+          .selectAll('sync_jobs')
+          .select('events.type as event_type')
+          .where('sync_jobs.kind', '=', 'deliver_event')
+          .where('sync_jobs.organization_id', '=', request.actor.organizationId)
+          .where(sql<string>`sync_jobs.input->>'subscriptionId'`, '=', request.params.id)
+        if (request.query.state) query = query.where('sync_jobs.state', '=', request.query.state)
+        const rows = await applyCursor(query, { cursor: request.query.cursor, limit: request.query.limit, timeColumn: 'sync_jobs.created_at', idColumn: 'sync_jobs.id' }).execute()
+        return toPage(rows, request.query.limit, (r) => ({ at: r.created_at, id: r.id }), (r) => ({
+          jobId: r.id,
+          eventId: r.record_id!,
+          eventType: r.event_type,
+          state: r.state,
+          delivered: (r.progress as { delivered?: unknown } | null)?.delivered === true,
+          attempts: r.attempts,
+          nextAttemptAt: r.state === 'retrying' || r.state === 'queued' ? r.next_attempt_at.toISOString() : null,
+          lastError: r.last_error as JobError | null,
+          replayOf: r.replay_of,
+          createdAt: r.created_at.toISOString(),
+          finishedAt: r.finished_at?.toISOString() ?? null,
+        }))
       },
     )
 

@@ -35,5 +35,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     create index events_org_time on events (organization_id, occurred_at desc);
 
     alter table sync_jobs alter column connection_id drop not null;
+    -- A subscription's deliveries, newest first.
+    create index sync_jobs_deliveries on sync_jobs ((input->>'subscriptionId'), created_at desc, id desc) where kind = 'deliver_event';
   `.execute(db)
 }

@@ -2122,6 +2122,88 @@ export interface paths {
         };
         trace?: never;
     };
+    "/api/event-subscriptions/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** This subscription's deliveries, newest first: each event's job, its attempts and last error (replay one through its exchange: POST /api/exchanges/{id}/replay) */
+        get: {
+            parameters: {
+                query?: {
+                    cursor?: string;
+                    limit?: number;
+                    state?: "queued" | "running" | "retrying" | "succeeded" | "failed" | "needs_attention";
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description a stable code, e.g. invalid_input, not_found, unsupported */
+                            error: string;
+                            /** @description the input field at fault */
+                            field?: string;
+                            /** @description what to fix */
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                attempts: number;
+                                createdAt: string;
+                                /** @description false for a job that succeeded without sending (the subscription was disabled or deleted) */
+                                delivered: boolean;
+                                eventId: string;
+                                /** @description null once the event was removed (after the retention period) */
+                                eventType: string | null;
+                                finishedAt: string | null;
+                                jobId: string;
+                                lastError: {
+                                    code: string;
+                                    exchangeId?: string;
+                                    httpStatus?: number;
+                                    message: string;
+                                } | null;
+                                nextAttemptAt: string | null;
+                                replayOf: string | null;
+                                /** @enum {string} */
+                                state: "queued" | "running" | "retrying" | "succeeded" | "failed" | "needs_attention";
+                            }[];
+                            /** @description pass as ?cursor= for the next page */
+                            next: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/event-subscriptions/{id}/rotate-secret": {
         parameters: {
             query?: never;
