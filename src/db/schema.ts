@@ -72,7 +72,8 @@ export interface Database {
   sync_jobs: {
     id: string
     organization_id: string
-    connection_id: string
+    /** Null for jobs that concern no connection (an event delivery to a subscription). */
+    connection_id: string | null
     kind: string
     record_type: string | null
     record_id: string | null
@@ -196,6 +197,26 @@ export interface Database {
     sha256: string
     data: Buffer
     created_at: Generated<Date>
+  }
+  event_subscriptions: {
+    id: string
+    organization_id: string
+    url: string
+    events: JSONColumnType<string[]>
+    enabled: Generated<boolean>
+    description: string | null
+    /** The sealed signing secret (whsec_…). */
+    secret: string
+    created_at: Generated<Date>
+    updated_at: ColumnType<Date, Date | undefined, Date>
+  }
+  events: {
+    id: string
+    organization_id: string
+    type: string
+    occurred_at: Date
+    /** The JSON body exactly as signed and sent. */
+    body: string
   }
   conflicts: {
     id: string

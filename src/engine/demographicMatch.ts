@@ -93,20 +93,24 @@ export async function matchByDemographics(db: DbOrTx, organizationId: string, co
 
 /**
  * An uncertain match waits for a person on the candidates' links to this connection (those not
- * linked to another record): `needs_attention` names the EMR record and what to do.
+ * linked to another record): `needs_attention` names the EMR record and what to do. Returns the
+ * patients whose link this put in `needs_attention` (not those already there).
  */
 export async function flagUncertainMatch(
   db: DbOrTx,
   options: { organizationId: string; connectionId: string; connector: string; title: string; externalId: string; candidates: { patientId: string; reason: string }[] },
-): Promise<void> {
+): Promise<string[]> {
+  const flagged: string[] = []
   for (const candidate of options.candidates) {
     const link = await ensureLink(db, { organizationId: options.organizationId, recordType: 'patient', recordId: candidate.patientId, connectionId: options.connectionId, connector: options.connector })
     if (link.external_id !== null) continue
+    if (link.state !== 'needs_attention') flagged.push(candidate.patientId)
     await updateLink(db, link.id, {
       state: 'needs_attention',
       message: `${options.title} patient ${options.externalId} may be this patient (${candidate.reason}); it was not imported. If it is the same person, link it (PUT /api/patients/{id}/links/{connectionId} with externalId ${options.externalId}); otherwise correct the phone or email on either side.`,
     })
   }
+  return flagged
 }
 
 function nameKey(fields: Record<string, unknown>): { first: string; last: string; dob: string } | null {

@@ -14,6 +14,7 @@ import { runJob, type EngineDeps } from './runner.js'
 import { setPatientLink, type LinkChange, type LinkTarget } from './relink.js'
 import { reviewConflict, type ConflictView } from './conflicts.js'
 import { pruneExchangeBodies } from '../exchanges/retention.js'
+import { pruneEvents } from '../events/retention.js'
 
 /**
  * The sync engine's entry points. Changes enqueue jobs inside the caller's transaction (the
@@ -83,7 +84,7 @@ export class Engine {
       if (original.state === 'running' || original.state === 'queued' || original.state === 'retrying') {
         throw new ConflictError(`The job of this exchange is still ${original.state}; wait for it to finish before replaying`)
       }
-      if (original.record_type && original.record_id) {
+      if (original.record_type && original.record_id && original.connection_id) {
         const link = await getLink(trx, original.record_type, original.record_id, original.connection_id)
         if (link && link.state !== 'linked') {
           await updateLink(trx, link.id, { state: link.external_id ? 'partial' : 'pending', message: 'replay queued' })
@@ -214,6 +215,7 @@ export class Engine {
       await redispatchOrphans(this.deps.db, this.deps.queue, 30)
       await this.startDuePulls()
       await pruneExchangeBodies(this.deps.db, this.deps.bodyRetentionDays)
+      await pruneEvents(this.deps.db, this.deps.bodyRetentionDays)
       await this.deps.db.deleteFrom('rate_limits').where('updated_at', '<', new Date(Date.now() - 24 * 3600_000)).execute()
       await refreshQueueDepth(this.deps.db)
     } catch (err) {

@@ -6,7 +6,7 @@ import { QUEUES, inTransaction, type Queue } from '../db/queue.js'
 import type { FlowProgress } from '../connectors/connector.js'
 
 export type SyncJobRow = Selectable<Database['sync_jobs']>
-export type JobKind = 'push_patient' | 'pull' | 'pull_record'
+export type JobKind = 'push_patient' | 'pull' | 'pull_record' | 'deliver_event'
 
 /**
  * Sync jobs: the engine's record of each piece of work (state, attempts, step progress, last
@@ -16,9 +16,9 @@ export type JobKind = 'push_patient' | 'pull' | 'pull_record'
 export async function enqueueJob(
   trx: DbOrTx,
   queue: Queue,
-  job: { organizationId: string; connectionId: string; kind: JobKind; recordType: string | null; recordId: string | null; replayOf?: string; input?: Record<string, unknown> | null },
+  job: { organizationId: string; connectionId: string | null; kind: JobKind; recordType: string | null; recordId: string | null; replayOf?: string; input?: Record<string, unknown> | null },
 ): Promise<{ id: string; coalesced: boolean }> {
-  if (job.recordId && !job.replayOf) {
+  if (job.recordId && job.connectionId && !job.replayOf) {
     // A queued push reads the record when it runs, so one waiting job serves every later change.
     const waiting = await trx
       .selectFrom('sync_jobs')
@@ -247,7 +247,7 @@ export function emptyProgress(): FlowProgress {
 
 export interface JobView {
   id: string
-  connectionId: string
+  connectionId: string | null
   kind: string
   recordType: string | null
   recordId: string | null

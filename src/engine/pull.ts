@@ -13,6 +13,8 @@ import type { LeaseKeeper } from './leaseKeeper.js'
 import type { EngineDeps } from './runner.js'
 import { recordSync } from './sync.js'
 import { forgetWaiting, noteUnmapped, noteWaiting } from './pullGate.js'
+import { emitEvents } from '../events/emit.js'
+import { insurancePulledEvents } from './pullEvents.js'
 
 /** What `GET /api/jobs/:id` shows while a pull runs, and where a retried pull resumes. */
 export interface PullProgress {
@@ -208,26 +210,31 @@ export async function storePage(
     if (items.length === 0) continue
     const patientIds = await patientsByExternalId(deps, connectionId, items.map((i) => i.patientExternalId))
     const table = type === 'insurance' ? 'emr_insurances' : type === 'encounter' ? 'emr_encounters' : 'emr_contacts'
-    await deps.db
-      .insertInto(table)
-      .values(
-        items.map((i) => ({
-          connection_id: connectionId,
-          external_id: i.externalId,
-          patient_id: patientIds.get(i.patientExternalId) ?? null,
-          patient_external_id: i.patientExternalId,
-          data: JSON.stringify(i.data),
-        })),
-      )
-      .onConflict((oc) =>
-        oc.columns(['connection_id', 'external_id']).doUpdateSet({
-          patient_id: sql`excluded.patient_id`,
-          patient_external_id: sql`excluded.patient_external_id`,
-          data: sql`excluded.data`,
-          updated_at: new Date(),
-        }),
-      )
-      .execute()
+    await deps.db.transaction().execute(async (trx) => {
+      // F19: what is new or changed, read before the upsert and announced with it.
+      const events = type === 'insurance' ? await insurancePulledEvents(trx, { organizationId: job.organization_id, connectionId, connector: connection.connector.kind }, items, patientIds) : []
+      await trx
+        .insertInto(table)
+        .values(
+          items.map((i) => ({
+            connection_id: connectionId,
+            external_id: i.externalId,
+            patient_id: patientIds.get(i.patientExternalId) ?? null,
+            patient_external_id: i.patientExternalId,
+            data: JSON.stringify(i.data),
+          })),
+        )
+        .onConflict((oc) =>
+          oc.columns(['connection_id', 'external_id']).doUpdateSet({
+            patient_id: sql`excluded.patient_id`,
+            patient_external_id: sql`excluded.patient_external_id`,
+            data: sql`excluded.data`,
+            updated_at: new Date(),
+          }),
+        )
+        .execute()
+      await emitEvents(trx, deps.queue, events)
+    })
     state.updated += items.length
   }
 }
@@ -279,7 +286,19 @@ async function storePatients(
     if (!link && !claimed && match && match.kind !== 'none' && !patient) {
       const candidates = match.kind === 'uncertain' ? match.candidates : [{ patientId: match.patient.id, reason: 'another record of this page matched the same CRM patient' }]
       noteProblem(progress, resource, item.externalId, `not imported: may be CRM patient ${candidates.map((c) => `${c.patientId} (${c.reason})`).join(', ')}; a person decides`)
-      await flagUncertainMatch(deps.db, { organizationId, connectionId, connector: connection.connector.kind, title: connection.connector.title, externalId: item.externalId, candidates })
+      await deps.db.transaction().execute(async (trx) => {
+        const flagged = await flagUncertainMatch(trx, { organizationId, connectionId, connector: connection.connector.kind, title: connection.connector.title, externalId: item.externalId, candidates })
+        // F19: each link this put in waiting for a person (a later pull finding it still uncertain announces nothing new).
+        await emitEvents(
+          trx,
+          deps.queue,
+          flagged.map((patientId) => ({
+            organizationId,
+            type: 'link.needs_attention' as const,
+            data: { recordType: 'patient', recordId: patientId, patientId, connectionId, connector: connection.connector.kind, externalId: null, jobId: job.id, exchangeId: null, code: 'uncertain_match' },
+          })),
+        )
+      })
       continue
     }
     if (patient && !link && !claimed) matchedInPage.add(patient.id)
@@ -332,6 +351,15 @@ async function storePatients(
       )
       .execute()
     if (options.pushElsewhere) for (const patient of created) await deps.patientChanged(trx, organizationId, patient.id, connectionId)
+    await emitEvents(
+      trx,
+      deps.queue,
+      created.map((patient, i) => ({
+        organizationId,
+        type: 'patient.linked' as const,
+        data: { patientId: patient.id, connectionId, connector: connection.connector.kind, externalId: fresh[i]!.item.externalId, via: 'pull' as const },
+      })),
+    )
   })
   state.created += fresh.length
 }
@@ -359,23 +387,32 @@ async function reconcilePulled(
   })
   const linkId =
     link?.id ??
-    (await deps.db
-      .insertInto('links')
-      .values({
-        id: randomUUID(),
-        organization_id: job.organization_id,
-        record_type: 'patient',
-        record_id: patient.id,
-        connection_id: connection.row.id,
-        connector: connection.connector.kind,
-        external_id: item.externalId,
-        external_mrn: item.mrn ?? null,
-        state: 'linked',
-        last_synced_at: new Date(),
-      })
-      .onConflict((oc) => oc.columns(['record_type', 'record_id', 'connection_id']).doUpdateSet({ external_id: item.externalId, state: 'linked' }))
-      .returning('id')
-      .executeTakeFirstOrThrow()).id
+    (await deps.db.transaction().execute(async (trx) => {
+      const inserted = await trx
+        .insertInto('links')
+        .values({
+          id: randomUUID(),
+          organization_id: job.organization_id,
+          record_type: 'patient',
+          record_id: patient.id,
+          connection_id: connection.row.id,
+          connector: connection.connector.kind,
+          external_id: item.externalId,
+          external_mrn: item.mrn ?? null,
+          state: 'linked',
+          // A pulled record matched and reconciled is a sync with it (a push later is not a new link).
+          synced_version: patient.version,
+          last_synced_at: new Date(),
+        })
+        .onConflict((oc) => oc.columns(['record_type', 'record_id', 'connection_id']).doUpdateSet({ external_id: item.externalId, state: 'linked', synced_version: patient.version }))
+        .returning('id')
+        .executeTakeFirstOrThrow()
+      // F19: a pulled record matched to a CRM patient is a new link.
+      await emitEvents(trx, deps.queue, [
+        { organizationId: job.organization_id, type: 'patient.linked', data: { patientId: patient.id, connectionId: connection.row.id, connector: connection.connector.kind, externalId: item.externalId, via: 'pull' } },
+      ])
+      return inserted.id
+    }))
   // F5: the system's MRN (KIPU's appears at admission) is kept on the link.
   if (item.mrn) await deps.db.updateTable('links').set({ external_mrn: item.mrn }).where('id', '=', linkId).where('external_mrn', 'is distinct from', item.mrn).execute()
   const base = link?.synced_values ?? null

@@ -18,6 +18,9 @@ import { recordSync } from './sync.js'
 import { ensureLink, holderOf, updateLink } from './links.js'
 import { retryDelayMs, type RetryPolicy } from './retry.js'
 import { isCircuitOpen, type CircuitPolicy } from './circuit.js'
+import { EVENTS_CONNECTOR, runDeliverEvent } from './deliverEvent.js'
+import { emitEvent } from '../events/emit.js'
+import { pullCompletedEvent } from './pullEvents.js'
 
 export interface EngineDeps {
   db: Db
@@ -54,28 +57,44 @@ export async function runJob(deps: EngineDeps, jobId: string): Promise<void> {
   const job = claim.job
   const keeper = new LeaseKeeper(deps.db, leaseOf(job), deps.leaseSeconds, claimedAt)
   let connection: RunnableConnection | null = null
+  const connectorName = () => connection?.row.connector ?? (job.kind === 'deliver_event' ? EVENTS_CONNECTOR : 'unknown')
   try {
-    connection = await loadRunnableConnection(deps.db, deps.box, job.connection_id)
+    // An event delivery concerns no connection.
+    if (job.connection_id) connection = await loadRunnableConnection(deps.db, deps.box, job.connection_id)
     switch (job.kind) {
+      case 'deliver_event':
+        await runDeliverEvent(deps, job, keeper)
+        break
       case 'push_patient':
-        await runPushPatient(deps, job, connection, keeper)
+        await runPushPatient(deps, job, requireConnection(connection), keeper)
         break
       case 'pull':
-        await runPull(deps, job, connection, keeper)
+        await runPull(deps, job, requireConnection(connection), keeper)
         break
       case 'pull_record':
-        await runPullRecord(deps, job, connection, keeper)
+        await runPullRecord(deps, job, requireConnection(connection), keeper)
         break
       default:
         throw new ConnectorError({ code: 'unknown_job', message: `No flow runs jobs of kind "${job.kind}"`, retryable: false })
     }
     keeper.check()
-    if (await finishJob(deps.db, keeper.lease, 'succeeded')) jobsFinished.inc({ connector: connection.row.connector, kind: job.kind, state: 'succeeded' })
+    const finished = await deps.db.transaction().execute(async (trx) => {
+      if (!(await finishJob(trx, keeper.lease, 'succeeded'))) return false
+      // F19: a finished pull is an event, committed with the job's outcome.
+      if (job.kind === 'pull' && connection) await emitEvent(trx, deps.queue, await pullCompletedEvent(trx, job, connection.row))
+      return true
+    })
+    if (finished) jobsFinished.inc({ connector: connectorName(), kind: job.kind, state: 'succeeded' })
   } catch (err) {
-    await settleFailure(deps, job, keeper, connection?.row.connector ?? 'unknown', err)
+    await settleFailure(deps, job, keeper, connectorName(), err)
   } finally {
     keeper.stop()
   }
+}
+
+function requireConnection(connection: RunnableConnection | null): RunnableConnection {
+  if (!connection) throw new ConnectorError({ code: 'bad_job', message: 'This job names no connection', retryable: false })
+  return connection
 }
 
 /**
@@ -150,7 +169,20 @@ async function runPushPatient(deps: EngineDeps, job: SyncJobRow, connection: Run
     progress.done[step.name] = { at: new Date().toISOString(), ...(result.output ? { output: result.output } : {}) }
     await saveProgress(deps.db, keeper.lease, progress)
   }
-  await updateLink(deps.db, link.id, { state: 'linked', message: null, synced_version: patient.version, last_synced_at: new Date() })
+  await deps.db.transaction().execute(async (trx) => {
+    await updateLink(trx, link.id, { state: 'linked', message: null, synced_version: patient.version, last_synced_at: new Date() })
+    // F19: linked for the first time with this record: a new link, or one set by hand, has never
+    // synced (one a pull matched has, and was announced then); or the record changed.
+    const firstSync = link.synced_version === null
+    const otherRecord = link.external_id !== null && link.external_id !== snapshot.externalId
+    if (snapshot.externalId && (firstSync || otherRecord)) {
+      await emitEvent(trx, deps.queue, {
+        organizationId,
+        type: 'patient.linked',
+        data: { patientId: patient.id, connectionId: connection.row.id, connector: connector.kind, externalId: snapshot.externalId, via: 'push' },
+      })
+    }
+  })
 }
 
 /**
@@ -229,9 +261,10 @@ async function settleJobFailure(deps: EngineDeps, job: SyncJobRow, keeper: Lease
       { operation: await failedOperation(deps.db, job), message: failure.message, details: { code: failure.code, ...failure.details } },
     )
   }
-  const link = job.record_id
-    ? await deps.db.selectFrom('links').selectAll().where('record_type', '=', job.record_type).where('record_id', '=', job.record_id).where('connection_id', '=', job.connection_id).executeTakeFirst()
-    : undefined
+  const link =
+    job.record_id && job.connection_id
+      ? await deps.db.selectFrom('links').selectAll().where('record_type', '=', job.record_type).where('record_id', '=', job.record_id).where('connection_id', '=', job.connection_id).executeTakeFirst()
+      : undefined
 
   // Failures are counted, not claims: an attempt cut short by a database outage does not count.
   // A pull moves forward page by page, and a stored page resets the count: it gives up after so
@@ -251,8 +284,29 @@ async function settleJobFailure(deps: EngineDeps, job: SyncJobRow, keeper: Lease
   const reason = failure.retryable
     ? `gave up after ${failures} ${job.kind === 'pull' ? 'failures in a row without progress' : 'attempts'}: ${failure.message}`
     : failure.message
-  if (!(await finishJob(deps.db, keeper.lease, state, { ...error, message: reason }))) return
-  if (link) await updateLink(deps.db, link.id, { state, message: reason })
+  const finished = await deps.db.transaction().execute(async (trx) => {
+    if (!(await finishJob(trx, keeper.lease, state, { ...error, message: reason }))) return false
+    if (!link) return true
+    await updateLink(trx, link.id, { state, message: reason })
+    // F19: the link waits for a person (or gave up); the event names why by its code only (the message may quote the record).
+    await emitEvent(trx, deps.queue, {
+      organizationId: job.organization_id,
+      type: state === 'failed' ? 'link.failed' : 'link.needs_attention',
+      data: {
+        recordType: link.record_type,
+        recordId: link.record_id,
+        ...(link.record_type === 'patient' ? { patientId: link.record_id } : {}),
+        connectionId: link.connection_id,
+        connector: link.connector,
+        externalId: link.external_id,
+        jobId: job.id,
+        exchangeId: error.exchangeId ?? null,
+        code: error.code,
+      },
+    })
+    return true
+  })
+  if (!finished) return
   jobsFinished.inc({ connector, kind: job.kind, state })
 }
 
@@ -265,7 +319,7 @@ async function failuresSinceProgress(db: DbOrTx, jobId: string): Promise<number>
 async function failedOperation(db: DbOrTx, job: SyncJobRow): Promise<string> {
   const row = await db.selectFrom('sync_jobs').select('steps').where('id', '=', job.id).executeTakeFirst()
   const started = Object.keys((row?.steps as unknown as FlowProgress | undefined)?.started ?? {})
-  return started.at(-1) ?? (job.kind === 'pull' ? 'pull' : job.kind === 'pull_record' ? 'pull record' : 'push')
+  return started.at(-1) ?? (job.kind === 'pull' ? 'pull' : job.kind === 'pull_record' ? 'pull record' : job.kind === 'deliver_event' ? 'deliver' : 'push')
 }
 
 function asConnectorError(err: unknown): ConnectorError {

@@ -4,6 +4,7 @@ import { PatientPatch, getPatient, updatePatient, type Patient } from '../crm/pa
 import { setPath } from '../mapping/paths.js'
 import type { SyncJobRow } from './jobs.js'
 import type { EngineDeps } from './runner.js'
+import { emitEvent } from '../events/emit.js'
 
 /**
  * Stores the outcome of a bidirectional sync: the new common ground on the link, each conflict
@@ -46,6 +47,13 @@ export async function recordSync(
     if (changes) {
       await updatePatient(trx, job.organization_id, options.patientId, changes)
       await deps.patientChanged(trx, job.organization_id, options.patientId, options.connectionId)
+      // F19: which CRM fields the EMR changed (names only, never the values).
+      const link = await trx.selectFrom('links').select(['external_id', 'connector']).where('id', '=', options.linkId).executeTakeFirstOrThrow()
+      await emitEvent(trx, deps.queue, {
+        organizationId: job.organization_id,
+        type: 'patient.updated_from_emr',
+        data: { patientId: options.patientId, connectionId: options.connectionId, connector: link.connector, externalId: link.external_id ?? '', changedFields: Object.keys(sync.crmChanges) },
+      })
     }
   })
 }

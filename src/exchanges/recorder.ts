@@ -8,7 +8,8 @@ import { summarizeFailure } from './summary.js'
 
 export interface ExchangeScope {
   organizationId: string
-  connectionId: string
+  /** Null for a call that concerns no connection (an event delivered to a subscription). */
+  connectionId: string | null
   connector: string
   syncJobId: string | null
   recordType: string | null

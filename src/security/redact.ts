@@ -83,7 +83,8 @@ function redactKeys(value: unknown, keys: Set<string>): unknown {
   return value
 }
 
-const CREDENTIAL_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie', 'set-cookie', 'x-api-key', 'api-key', 'x-auth-token'])
+// A Standard Webhooks signature is an authenticator too: whoever reads the log must not be able to resend it.
+const CREDENTIAL_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie', 'set-cookie', 'x-api-key', 'api-key', 'x-auth-token', 'webhook-signature'])
 
 /**
  * Request headers as they may be stored: credentials masked, the rest kept (a signature's Date,

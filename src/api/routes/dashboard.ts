@@ -76,7 +76,7 @@ export function dashboardRoutes(hub: Hub): FastifyPluginAsyncZod {
             .orderBy('created_at', 'desc')
             .execute(),
         ])
-        const count = (rows: { connection_id: string; state: string; n: number }[], id: string, state: string) =>
+        const count = (rows: { connection_id: string | null; state: string; n: number }[], id: string, state: string) =>
           rows.find((r) => r.connection_id === id && r.state === state)?.n ?? 0
         return {
           items: connections.map(({ id }) => {

@@ -273,8 +273,8 @@ export const ExchangeDetail = ExchangeSummary.extend({
 
 export const Job = z.object({
   id: Id,
-  connectionId: Id,
-  kind: z.string().describe('push_patient, pull, or pull_record (one record, e.g. after a webhook)'),
+  connectionId: Id.nullable().describe('null for a job that concerns no connection (deliver_event)'),
+  kind: z.string().describe('push_patient, pull, pull_record (one record, e.g. after a webhook), or deliver_event (an outbound event to a subscription)'),
   recordType: Text,
   recordId: Id.nullable(),
   state: z.enum(['queued', 'running', 'retrying', 'succeeded', 'failed', 'needs_attention']),

@@ -1841,6 +1841,551 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/event-subscriptions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Event subscriptions (signing secrets are never returned) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description a stable code, e.g. invalid_input, not_found, unsupported */
+                            error: string;
+                            /** @description the input field at fault */
+                            field?: string;
+                            /** @description what to fix */
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                createdAt: string;
+                                description: string | null;
+                                enabled: boolean;
+                                events: string[];
+                                /** @description UUID */
+                                id: string;
+                                updatedAt: string;
+                                url: string;
+                            }[];
+                            /** @description pass as ?cursor= for the next page */
+                            next: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Subscribe a URL to events; the answer holds the signing secret, shown this once */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        description?: string | null;
+                        /** @default true */
+                        enabled?: boolean;
+                        events: ("patient.linked" | "patient.updated_from_emr" | "insurance.pulled" | "link.needs_attention" | "link.failed" | "pull.completed" | "referral.imported" | "subscription.test")[];
+                        /** Format: uri */
+                        url: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description a stable code, e.g. invalid_input, not_found, unsupported */
+                            error: string;
+                            /** @description the input field at fault */
+                            field?: string;
+                            /** @description what to fix */
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            createdAt: string;
+                            description: string | null;
+                            enabled: boolean;
+                            events: string[];
+                            /** @description UUID */
+                            id: string;
+                            /** @description the Standard Webhooks signing secret (whsec_…): shown once, store it with the receiver */
+                            secret: string;
+                            updatedAt: string;
+                            url: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/event-subscriptions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One event subscription */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description a stable code, e.g. invalid_input, not_found, unsupported */
+                            error: string;
+                            /** @description the input field at fault */
+                            field?: string;
+                            /** @description what to fix */
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            createdAt: string;
+                            description: string | null;
+                            enabled: boolean;
+                            events: string[];
+                            /** @description UUID */
+                            id: string;
+                            updatedAt: string;
+                            url: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /** Remove a subscription; deliveries still waiting for it are not sent */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description a stable code, e.g. invalid_input, not_found, unsupported */
+                            error: string;
+                            /** @description the input field at fault */
+                            field?: string;
+                            /** @description what to fix */
+                            message: string;
+                        };
+                    };
+                };
+                /** @description removed */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": unknown;
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Change a subscription (URL, events, enabled, description); only what is sent changes */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        description?: string | null;
+                        enabled?: boolean;
+                        events?: ("patient.linked" | "patient.updated_from_emr" | "insurance.pulled" | "link.needs_attention" | "link.failed" | "pull.completed" | "referral.imported" | "subscription.test")[];
+                        /** Format: uri */
+                        url?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description a stable code, e.g. invalid_input, not_found, unsupported */
+                            error: string;
+                            /** @description the input field at fault */
+                            field?: string;
+                            /** @description what to fix */
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            createdAt: string;
+                            description: string | null;
+                            enabled: boolean;
+                            events: string[];
+                            /** @description UUID */
+                            id: string;
+                            updatedAt: string;
+                            url: string;
+                        };
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/api/event-subscriptions/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** This subscription's deliveries, newest first: each event's job, its attempts and last error (replay one through its exchange: POST /api/exchanges/{id}/replay) */
+        get: {
+            parameters: {
+                query?: {
+                    cursor?: string;
+                    limit?: number;
+                    state?: "queued" | "running" | "retrying" | "succeeded" | "failed" | "needs_attention";
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description a stable code, e.g. invalid_input, not_found, unsupported */
+                            error: string;
+                            /** @description the input field at fault */
+                            field?: string;
+                            /** @description what to fix */
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                attempts: number;
+                                createdAt: string;
+                                /** @description false for a job that succeeded without sending (the subscription was disabled or deleted) */
+                                delivered: boolean;
+                                eventId: string;
+                                /** @description null once the event was removed (after the retention period) */
+                                eventType: string | null;
+                                finishedAt: string | null;
+                                jobId: string;
+                                lastError: {
+                                    code: string;
+                                    exchangeId?: string;
+                                    httpStatus?: number;
+                                    message: string;
+                                } | null;
+                                nextAttemptAt: string | null;
+                                replayOf: string | null;
+                                /** @enum {string} */
+                                state: "queued" | "running" | "retrying" | "succeeded" | "failed" | "needs_attention";
+                            }[];
+                            /** @description pass as ?cursor= for the next page */
+                            next: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/event-subscriptions/{id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Replace the signing secret; the new one is shown this once and signs every delivery from now on */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description a stable code, e.g. invalid_input, not_found, unsupported */
+                            error: string;
+                            /** @description the input field at fault */
+                            field?: string;
+                            /** @description what to fix */
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            createdAt: string;
+                            description: string | null;
+                            enabled: boolean;
+                            events: string[];
+                            /** @description UUID */
+                            id: string;
+                            /** @description the Standard Webhooks signing secret (whsec_…): shown once, store it with the receiver */
+                            secret: string;
+                            updatedAt: string;
+                            url: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/event-subscriptions/{id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send a subscription.test event to this subscription now; follow the delivery at GET /api/jobs/{jobId} and in the log */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description a stable code, e.g. invalid_input, not_found, unsupported */
+                            error: string;
+                            /** @description the input field at fault */
+                            field?: string;
+                            /** @description what to fix */
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            eventId: string;
+                            jobId: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/event-types": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The events a subscription can receive, with what each means */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description a stable code, e.g. invalid_input, not_found, unsupported */
+                            error: string;
+                            /** @description the input field at fault */
+                            field?: string;
+                            /** @description what to fix */
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                description: string;
+                                /** @enum {string} */
+                                type: "patient.linked" | "patient.updated_from_emr" | "insurance.pulled" | "link.needs_attention" | "link.failed" | "pull.completed" | "referral.imported" | "subscription.test";
+                            }[];
+                            /** @description pass as ?cursor= for the next page */
+                            next: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/exchange-timeline": {
         parameters: {
             query?: never;
@@ -2262,7 +2807,7 @@ export interface paths {
                 query?: {
                     connectionId?: string;
                     cursor?: string;
-                    kind?: "push_patient" | "pull" | "pull_record";
+                    kind?: "push_patient" | "pull" | "pull_record" | "deliver_event";
                     limit?: number;
                     state?: "queued" | "running" | "retrying" | "succeeded" | "failed" | "needs_attention";
                 };
@@ -2297,15 +2842,15 @@ export interface paths {
                         "application/json": {
                             items: {
                                 attempts: number;
-                                /** @description UUID */
-                                connectionId: string;
+                                /** @description null for a job that concerns no connection (deliver_event) */
+                                connectionId: string | null;
                                 /** @description ISO 8601 date-time */
                                 createdAt: string;
                                 /** @description ISO 8601 date-time */
                                 finishedAt: string | null;
                                 /** @description UUID */
                                 id: string;
-                                /** @description push_patient, pull, or pull_record (one record, e.g. after a webhook) */
+                                /** @description push_patient, pull, pull_record (one record, e.g. after a webhook), or deliver_event (an outbound event to a subscription) */
                                 kind: string;
                                 lastError: {
                                     code: string;
@@ -2394,15 +2939,15 @@ export interface paths {
                     content: {
                         "application/json": {
                             attempts: number;
-                            /** @description UUID */
-                            connectionId: string;
+                            /** @description null for a job that concerns no connection (deliver_event) */
+                            connectionId: string | null;
                             /** @description ISO 8601 date-time */
                             createdAt: string;
                             /** @description ISO 8601 date-time */
                             finishedAt: string | null;
                             /** @description UUID */
                             id: string;
-                            /** @description push_patient, pull, or pull_record (one record, e.g. after a webhook) */
+                            /** @description push_patient, pull, pull_record (one record, e.g. after a webhook), or deliver_event (an outbound event to a subscription) */
                             kind: string;
                             lastError: {
                                 code: string;
