@@ -9,7 +9,7 @@ import { z } from 'zod'
 import { sql } from 'kysely'
 import { authenticate } from './auth.js'
 import { createErrorHandler, databaseUnavailable, retryShortly } from './errors.js'
-import { refuseNulCharacters } from './textInput.js'
+import { refuseUnstorableInput } from './textInput.js'
 import { adminRoutes } from './routes/admin.js'
 import { connectionRoutes } from './routes/connections.js'
 import { logRoutes } from './routes/log.js'
@@ -31,7 +31,7 @@ export async function buildApi(hub: Hub, options: { logger?: FastifyBaseLogger }
   app.setValidatorCompiler(validatorCompiler)
   app.setSerializerCompiler(checkedSerializer)
   app.setErrorHandler(createErrorHandler(hub.availability))
-  app.addHook('preValidation', refuseNulCharacters)
+  app.addHook('preValidation', refuseUnstorableInput)
   app.setNotFoundHandler((request, reply) => {
     if (sendUiPage(request, reply)) return reply
     return reply.code(404).send({ error: 'not_found', message: `No route ${request.method} ${request.url.split('?')[0]}` })

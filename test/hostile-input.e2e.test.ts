@@ -1,0 +1,230 @@
+import fc from 'fast-check'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createKipuSimulator, DEMO_KIPU, signApiAuth, type KipuSimulator } from '../simulators/kipu/server.js'
+import { createRittenSimulator, type RittenSimulator } from '../simulators/ritten/server.js'
+import { ADMIN_KEY, createTestDatabase, startHub, waitFor, type RunningHub } from './harness.js'
+import { connectRitten } from './rittenHelpers.js'
+import {
+  encodeLoosely,
+  fillPath,
+  hostileBody,
+  hostilePathValue,
+  hostileQuery,
+  hostileRawBody,
+  hostileValue,
+  operationsOf,
+  routeName,
+  type BodyCase,
+  type FitOptions,
+  type Operation,
+} from './openapiRoutes.js'
+
+/**
+ * Hostile input, driven by the hub's own OpenAPI document: for every route, fast-check sends
+ * path parameters, query strings and bodies that are wrong in every way a careless or hostile
+ * client can make them. Whatever arrives, the hub answers 4xx with a message saying what is wrong
+ * (never a 5xx, never a stack), keeps running, and a refused request changes nothing.
+ * Seeded and bounded (RUNS per route), so a failure replays the same way.
+ */
+const RUNS = 20
+const SEED = 15_2026
+
+let hub: RunningHub
+let ritten: RittenSimulator
+let kipu: KipuSimulator
+let rittenUrl: string
+let database: Awaited<ReturnType<typeof createTestDatabase>>
+let operations: Operation[]
+/** Records that exist, by the path segment that names them, so a hostile body meets a real record too. */
+const existing: Record<string, string[]> = {}
+let kipuConnectionId: string
+
+beforeAll(async () => {
+  ritten = createRittenSimulator()
+  rittenUrl = await ritten.listen(0)
+  kipu = createKipuSimulator()
+  const kipuUrl = await kipu.listen(0)
+  database = await createTestDatabase()
+  hub = await startHub({ databaseUrl: database?.url })
+  const rittenConnection = await connectRitten(hub, rittenUrl)
+  const kipuConnection = await hub.api('POST', '/api/connections', {
+    connector: 'kipu',
+    name: 'KIPU',
+    baseUrl: kipuUrl,
+    // Pulls once a year: a scheduled pull must not run while records are counted.
+    settings: { accessId: DEMO_KIPU.accessId, appId: DEMO_KIPU.appId, pullSchedule: '0 0 1 1 *' },
+    credentials: { secretKey: DEMO_KIPU.secretKey },
+  })
+  expect(kipuConnection.status).toBe(201)
+  kipuConnectionId = kipuConnection.body.id
+  const account = await hub.api('POST', '/api/accounts', { name: 'Rivera household', insurances: [] })
+  expect(account.status).toBe(201)
+  const patient = await hub.api('POST', '/api/patients', { firstName: 'Ana', lastName: 'Rivera', dob: '1990-04-02', accountId: account.body.id })
+  expect(patient.status).toBe(201)
+  const throwaway = await hub.api('POST', '/api/keys', { name: 'to revoke', role: 'staff' })
+  const jobs = await waitFor('the first push to leave an exchange', async () => {
+    const list = await hub.api('GET', '/api/exchanges?limit=5')
+    return list.body.items?.length > 0 ? list.body.items : null
+  })
+  Object.assign(existing, {
+    accounts: [account.body.id],
+    patients: [patient.body.id],
+    connections: [rittenConnection.id, kipuConnectionId],
+    exchanges: [jobs[0].id],
+    jobs: jobs.map((e: { jobId: string | null }) => e.jobId).filter(Boolean),
+    keys: [throwaway.body.id],
+    conflicts: [],
+  })
+  operations = operationsOf((await hub.api('GET', '/api/openapi.json')).body)
+})
+
+afterAll(async () => {
+  await hub?.stop()
+  await ritten?.close()
+  await kipu?.close()
+  await database?.drop()
+})
+
+interface Sent {
+  method: string
+  url: string
+  how: string
+  status: number
+  body: any
+}
+
+/** One request, with whatever body: JSON as given, or raw text with its own content type. */
+async function send(method: string, url: string, body: BodyCase | null, headers: Record<string, string> = {}): Promise<Sent> {
+  const init: RequestInit = { method, headers: { authorization: `Bearer ${ADMIN_KEY}`, ...headers } }
+  if (body) {
+    init.body = body.kind === 'json' ? JSON.stringify(body.value) : body.text
+    ;(init.headers as Record<string, string>)['content-type'] = body.kind === 'json' ? 'application/json' : body.contentType
+  }
+  const res = await fetch(`${hub.url}${url}`, init)
+  const text = await res.text()
+  let parsed: unknown = text
+  try {
+    parsed = JSON.parse(text)
+  } catch {
+    // kept as text: the assertion below names it
+  }
+  return { method, url: url.length > 200 ? `${url.slice(0, 200)}…` : url, how: body?.how ?? 'no body', status: res.status, body: parsed }
+}
+
+/** What every answer to hostile input must be: not a 5xx, and a 4xx that says what is wrong. */
+function expectFairAnswer(sent: Sent): void {
+  const where = `${sent.method} ${sent.url} (${sent.how}) answered ${sent.status} ${JSON.stringify(sent.body).slice(0, 300)}`
+  expect(sent.status, where).toBeLessThan(500)
+  if (sent.status >= 400) {
+    expect(typeof sent.body?.message, where).toBe('string')
+    expect(sent.body.message.length, where).toBeGreaterThan(0)
+    expect(sent.body.message, where).not.toMatch(/\n\s+at |Internal error/)
+  }
+  expect(hub.running(), `the hub died on ${where}`).toBe(true)
+}
+
+/** What a refused request must not have changed: the records, the connections and the keys. */
+async function snapshot(): Promise<string> {
+  const read = async (path: string) => {
+    const answer = await hub.api('GET', path)
+    expect(answer.status, path).toBe(200)
+    return answer.body
+  }
+  const [accounts, patients, connections, keys, mappings] = await Promise.all([
+    read('/api/accounts?limit=500'),
+    read('/api/patients?limit=500'),
+    read('/api/connections'),
+    read('/api/keys'),
+    read(`/api/connections/${existing.connections![0]}/mappings`),
+  ])
+  return JSON.stringify({ accounts, patients, connections, keys, mappings }, null, 1)
+}
+
+function fitOptions(): FitOptions {
+  const ids = (kind: string) => fc.oneof(fc.constantFrom(...(existing[kind]!.length ? existing[kind]! : ['00000000-0000-4000-8000-000000000000'])), fc.uuid())
+  return {
+    // A connection a fuzzed body adds points at loopback only (or at nothing).
+    formats: { uri: fc.constantFrom(rittenUrl, 'http://127.0.0.1:9', 'not a url', 'ftp://127.0.0.1/x', 'http://[::1]:9/') },
+    named: { accountId: ids('accounts'), patientId: ids('patients'), connectionId: ids('connections') },
+  }
+}
+
+/** The collection a path parameter names a record of: `/api/patients/{id}` → patients; `{connectionId}` → connections. */
+function collectionOf(path: string, param: string): string {
+  if (param === 'connectionId') return 'connections'
+  const segments = path.split('/')
+  const at = segments.indexOf(`{${param}}`)
+  return segments[at - 1] ?? ''
+}
+
+function requestOf(op: Operation) {
+  const pathParams = op.parameters.filter((p) => p.in === 'path')
+  const params = pathParams.length
+    ? fc.record(Object.fromEntries(pathParams.map((p) => [p.name, hostilePathValue(p, existing[collectionOf(op.path, p.name)] ?? [])])))
+    : fc.constant({} as Record<string, string>)
+  const body = op.body ? hostileBody(op.body, fitOptions()) : fc.constant(null)
+  return fc.record({ params, query: hostileQuery(op.parameters, fitOptions()), body })
+}
+
+describe('every route of the OpenAPI document, fed hostile input', () => {
+  it('lists the routes it is about to try', () => {
+    expect(operations.length).toBeGreaterThan(30)
+  })
+
+  it('answers each with a 4xx that names the problem, never a 5xx; a refused change changes nothing', { timeout: 600_000 }, async () => {
+    const inbound = operations.filter((op) => op.path.startsWith('/api/inbound/'))
+    expect(inbound.length).toBeGreaterThan(0)
+    for (const [index, op] of operations.entries()) {
+      if (op.path.startsWith('/api/inbound/')) continue
+      const writes = op.method !== 'GET'
+      const before = writes ? await snapshot() : ''
+      let accepted = 0
+      await fc.assert(
+        fc.asyncProperty(requestOf(op), async ({ params, query, body }) => {
+          const sent = await send(op.method, fillPath(op.path, params) + query, body)
+          expectFairAnswer(sent)
+          if (sent.status < 400) accepted++
+        }),
+        { numRuns: RUNS, seed: SEED + index, endOnFailure: true },
+      )
+      // A route that took none of the hostile requests must have left everything as it was.
+      if (writes && accepted === 0) expect(await snapshot(), `${routeName(op)} refused every request but changed something`).toBe(before)
+    }
+  })
+
+  it('the inbound door refuses unsigned and signed garbage with a message, and records no event for it', { timeout: 300_000 }, async () => {
+    const eventsBefore = await inboundEventCount()
+    const target = fc.oneof(
+      { weight: 4, arbitrary: fc.constant({ connector: 'kipu', connectionId: kipuConnectionId }) },
+      { weight: 1, arbitrary: fc.record({ connector: fc.constantFrom('ritten', 'ecw', 'KIPU', '__proto__', 'x'.repeat(50)), connectionId: fc.constantFrom(existing.connections![0]!, kipuConnectionId) }) },
+      { weight: 1, arbitrary: fc.record({ connector: fc.string({ unit: 'binary', minLength: 1, maxLength: 20 }), connectionId: fc.oneof(fc.uuid(), fc.string({ unit: 'binary', maxLength: 40 })) }) },
+    )
+    const raw = fc.oneof(hostileRawBody, hostileValue.map((v) => JSON.stringify(v) ?? 'null'), fc.jsonValue({ maxDepth: 4 }).map((v) => JSON.stringify(v)))
+    await fc.assert(
+      fc.asyncProperty(target, raw, fc.boolean(), async ({ connector, connectionId }, text, signed) => {
+        const path = `/api/inbound/${encodeLoosely(connector)}/${encodeLoosely(connectionId)}`
+        const headers = signed ? signApiAuth({ accessId: DEMO_KIPU.accessId, secretKey: DEMO_KIPU.secretKey, requestUri: path, body: text, now: Date.now() }) : { 'content-type': 'application/json' }
+        const res = await fetch(`${hub.url}${path}`, { method: 'POST', headers, body: text })
+        const answerText = await res.text()
+        let body: unknown = answerText
+        try {
+          body = JSON.parse(answerText)
+        } catch {
+          // kept as text
+        }
+        expectFairAnswer({ method: 'POST', url: path.slice(0, 200), how: `${signed ? 'signed' : 'unsigned'} ${text.slice(0, 80)}`, status: res.status, body })
+        // Garbage is never an event (a signed, well-formed KIPU event is, which random text is not).
+        expect(res.status === 200 || res.status === 202, `accepted ${text.slice(0, 200)}`).toBe(false)
+      }),
+      { numRuns: RUNS * 5, seed: SEED, endOnFailure: true },
+    )
+    expect(await inboundEventCount()).toBe(eventsBefore)
+  })
+})
+
+/** Events the hub took in: each accepted one is an inbound exchange answered 2xx. */
+async function inboundEventCount(): Promise<number> {
+  const answer = await hub.api('GET', '/api/exchanges?direction=inbound&status=ok&limit=500')
+  expect(answer.status).toBe(200)
+  return answer.body.items.length
+}
