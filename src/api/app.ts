@@ -10,6 +10,7 @@ import { sql } from 'kysely'
 import { authenticate } from './auth.js'
 import { createErrorHandler, databaseUnavailable, retryShortly } from './errors.js'
 import { refuseUnstorableInput } from './textInput.js'
+import { API_BODY_LIMIT } from './bodyLimits.js'
 import { adminRoutes } from './routes/admin.js'
 import { connectionRoutes } from './routes/connections.js'
 import { logRoutes } from './routes/log.js'
@@ -26,7 +27,7 @@ export async function buildApi(hub: Hub, options: { logger?: FastifyBaseLogger }
     ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
     // Our own faults are logged by the error handler; per-request lines are not (URLs carry ids, bodies PHI).
     logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: 5 * 1024 * 1024,
+    bodyLimit: API_BODY_LIMIT,
   }).withTypeProvider<ZodTypeProvider>()
   app.setValidatorCompiler(validatorCompiler)
   app.setSerializerCompiler(checkedSerializer)

@@ -3,6 +3,7 @@ import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod'
 import { isConnectorError } from '../connectors/errors.js'
 import { ConflictError, InputError, NotFoundError, UnsupportedError } from '../errors.js'
 import { isDatabaseBusy, type DatabaseAvailability } from '../db/availability.js'
+import { API_BODY_LIMIT, describeBytes } from './bodyLimits.js'
 
 /** Seconds a caller is asked to wait while the database is away (the probe runs every second). */
 export const DATABASE_RETRY_AFTER_SECONDS = 5
@@ -59,7 +60,7 @@ function answerError(error: FastifyError | Error, request: FastifyRequest, reply
         : code === 'FST_ERR_CTP_EMPTY_JSON_BODY'
           ? 'The body is empty: send a JSON object'
           : code === 'FST_ERR_CTP_BODY_TOO_LARGE'
-            ? 'The body is too large'
+            ? `The body is larger than this route takes (${describeBytes(request.routeOptions.bodyLimit ?? API_BODY_LIMIT)})`
             : error.message
     return reply.code(status).send({ error: 'bad_request', message })
   }
