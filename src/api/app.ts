@@ -8,6 +8,7 @@ import { loadRunnableConnection } from '../connections/connections.js'
 import { z } from 'zod'
 import { sql } from 'kysely'
 import { authenticate } from './auth.js'
+import { SignInGuard } from './signInGuard.js'
 import { createErrorHandler, databaseUnavailable, retryShortly } from './errors.js'
 import { refuseUnstorableInput } from './textInput.js'
 import { API_BODY_LIMIT } from './bodyLimits.js'
@@ -89,6 +90,7 @@ export async function buildApi(hub: Hub, options: { logger?: FastifyBaseLogger }
     },
   )
 
+  const signInGuard = new SignInGuard(hub.db)
   await app.register(
     async (api) => {
       // While the database is away every /api request is answered at once, instead of each one
@@ -96,13 +98,13 @@ export async function buildApi(hub: Hub, options: { logger?: FastifyBaseLogger }
       api.addHook('onRequest', async (_request, reply) => {
         if (!hub.availability.up) return databaseUnavailable(reply)
       })
-      api.addHook('onRequest', authenticate(hub.db, { publicUrl: hub.config.publicUrl }))
+      api.addHook('onRequest', authenticate(hub.db, signInGuard, { publicUrl: hub.config.publicUrl }))
       api.get('/openapi.json', { config: { role: 'public' }, schema: { hide: true } }, async () => app.swagger())
       await api.register(recordRoutes(hub))
       await api.register(connectionRoutes(hub))
       await api.register(logRoutes(hub))
       await api.register(adminRoutes(hub))
-      await api.register(sessionRoutes(hub))
+      await api.register(sessionRoutes(hub, signInGuard))
       await api.register(dashboardRoutes(hub))
       await api.register(mappingAidRoutes(hub))
       await api.register(inboundRoutes(hub))
