@@ -122,6 +122,7 @@ function expectFairAnswer(sent: Sent): void {
     expect(sent.body.message, where).not.toMatch(/\n\s+at |Internal error/)
   }
   expect(hub.running(), `the hub died on ${where}`).toBe(true)
+  if (process.env.HOSTILE_DEBUG && sent.status >= 400) console.log(sent.status, sent.method, sent.url.slice(0, 60), '|', String(sent.body?.message).slice(0, 160))
 }
 
 /** The hub's last logged fault (its error handler logs each 500 with the cause), to say why. */

@@ -12,6 +12,7 @@ import { SignInGuard } from './signInGuard.js'
 import { createErrorHandler, databaseUnavailable, retryShortly } from './errors.js'
 import { refuseUnstorableInput } from './textInput.js'
 import { API_BODY_LIMIT } from './bodyLimits.js'
+import { parseJsonBody } from './jsonBody.js'
 import { adminRoutes } from './routes/admin.js'
 import { connectionRoutes } from './routes/connections.js'
 import { logRoutes } from './routes/log.js'
@@ -30,6 +31,8 @@ export async function buildApi(hub: Hub, options: { logger?: FastifyBaseLogger }
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: API_BODY_LIMIT,
   }).withTypeProvider<ZodTypeProvider>()
+  app.removeContentTypeParser('application/json')
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, parseJsonBody)
   app.setValidatorCompiler(validatorCompiler)
   app.setSerializerCompiler(checkedSerializer)
   app.setErrorHandler(createErrorHandler(hub.availability))

@@ -39,7 +39,7 @@ function answerError(error: FastifyError | Error, request: FastifyRequest, reply
     const where = (error as { validationContext?: string }).validationContext ?? 'body'
     const path = issue.instancePath.replace(/^\//, '').replaceAll('/', '.')
     const field = path || where
-    return reply.code(400).send({ error: 'invalid_input', field, message: `${field}: ${describeIssue(issue)}` })
+    return reply.code(400).send({ error: 'invalid_input', field, message: `${field}: ${describeIssue(issue, where)}` })
   }
   if (error instanceof InputError) return reply.code(400).send({ error: error.code, field: error.field, message: error.message })
   if (error instanceof NotFoundError) return reply.code(404).send({ error: error.code, message: error.message })
@@ -68,8 +68,11 @@ function answerError(error: FastifyError | Error, request: FastifyRequest, reply
   return reply.code(500).send({ error: 'internal', message: 'Internal error; it has been logged' })
 }
 
-function describeIssue(issue: { message?: string; params?: Record<string, unknown> }): string {
+function describeIssue(issue: { message?: string; params?: Record<string, unknown> }, where: string): string {
   const message = issue.message ?? 'is invalid'
+  // A query parameter given twice arrives as an array; a number parameter that is not one, as NaN.
+  if (where === 'querystring' && /received array$/.test(message)) return 'is given more than once: send it once'
+  if (/expected number, received NaN$/.test(message)) return 'must be a number'
   if (/^Unrecognized key/i.test(message)) return message.replace(/^Unrecognized keys?:/i, 'unknown field(s):')
   return message
 }
