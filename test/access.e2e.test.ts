@@ -258,6 +258,20 @@ describe('the access table', () => {
   })
 })
 
+describe('the routes outside the document', () => {
+  it('liveness, readiness and metrics answer without a key, and carry no secret or PHI', async () => {
+    for (const path of ['/health/live', '/health/ready', '/health', '/metrics']) {
+      const res = await fetch(`${hub.url}${path}`)
+      expect(res.status, path).toBe(200)
+      const text = await res.text()
+      for (const secret of [DEMO_RITTEN.clientSecret, ADMIN_KEY, keys.staff, PATIENT.lastName, PATIENT.dob]) expect(text, path).not.toContain(secret)
+    }
+    // A connection with no keys of its own to publish: nothing there, and nothing about it.
+    const jwks = await fetch(`${hub.url}/jwks/${fixture.connectionId}`)
+    expect(jwks.status).toBe(404)
+  })
+})
+
 // Last in this file: it leaves this address blocked for unknown keys for a minute.
 describe('guessing API keys', () => {
   it(`refuses an address 429 with Retry-After after ${FAILURE_LIMIT} unknown keys in a minute, audits it, and keeps good keys working`, async () => {
