@@ -8,8 +8,11 @@ import { loadRunnableConnection } from '../connections/connections.js'
 import { z } from 'zod'
 import { sql } from 'kysely'
 import { authenticate } from './auth.js'
+import { SignInGuard } from './signInGuard.js'
 import { createErrorHandler, databaseUnavailable, retryShortly } from './errors.js'
-import { refuseNulCharacters } from './textInput.js'
+import { refuseUnstorableInput } from './textInput.js'
+import { API_BODY_LIMIT } from './bodyLimits.js'
+import { parseJsonBody } from './jsonBody.js'
 import { adminRoutes } from './routes/admin.js'
 import { connectionRoutes } from './routes/connections.js'
 import { logRoutes } from './routes/log.js'
@@ -27,12 +30,14 @@ export async function buildApi(hub: Hub, options: { logger?: FastifyBaseLogger }
     ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
     // Our own faults are logged by the error handler; per-request lines are not (URLs carry ids, bodies PHI).
     logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: 5 * 1024 * 1024,
+    bodyLimit: API_BODY_LIMIT,
   }).withTypeProvider<ZodTypeProvider>()
+  app.removeContentTypeParser('application/json')
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, parseJsonBody)
   app.setValidatorCompiler(validatorCompiler)
   app.setSerializerCompiler(checkedSerializer)
   app.setErrorHandler(createErrorHandler(hub.availability))
-  app.addHook('preValidation', refuseNulCharacters)
+  app.addHook('preValidation', refuseUnstorableInput)
   app.setNotFoundHandler((request, reply) => {
     if (sendUiPage(request, reply)) return reply
     return reply.code(404).send({ error: 'not_found', message: `No route ${request.method} ${request.url.split('?')[0]}` })
@@ -89,6 +94,7 @@ export async function buildApi(hub: Hub, options: { logger?: FastifyBaseLogger }
     },
   )
 
+  const signInGuard = new SignInGuard(hub.db)
   await app.register(
     async (api) => {
       // While the database is away every /api request is answered at once, instead of each one
@@ -96,13 +102,13 @@ export async function buildApi(hub: Hub, options: { logger?: FastifyBaseLogger }
       api.addHook('onRequest', async (_request, reply) => {
         if (!hub.availability.up) return databaseUnavailable(reply)
       })
-      api.addHook('onRequest', authenticate(hub.db, { publicUrl: hub.config.publicUrl }))
+      api.addHook('onRequest', authenticate(hub.db, signInGuard, { publicUrl: hub.config.publicUrl }))
       api.get('/openapi.json', { config: { role: 'public' }, schema: { hide: true } }, async () => app.swagger())
       await api.register(recordRoutes(hub))
       await api.register(connectionRoutes(hub))
       await api.register(logRoutes(hub))
       await api.register(adminRoutes(hub))
-      await api.register(sessionRoutes(hub))
+      await api.register(sessionRoutes(hub, signInGuard))
       await api.register(dashboardRoutes(hub))
       await api.register(mappingAidRoutes(hub))
       await api.register(inboundRoutes(hub))

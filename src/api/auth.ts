@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Db } from '../db/database.js'
-import { findActor, type Actor, type Role } from '../security/apiKeys.js'
+import type { Actor, Role } from '../security/apiKeys.js'
+import type { SignInGuard } from './signInGuard.js'
 import { csrfMatches, findSession } from '../security/sessions.js'
 import { crossSiteReason } from './sameOrigin.js'
 
@@ -27,8 +28,9 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
  * valid credentials, 403 with too small a role. A state change made with the cookie must come
  * from the hub's own pages (same origin, and the session's CSRF token in a header), because a
  * browser attaches cookies to requests other sites make; a key in a header needs no such check.
+ * Keys are checked by the guard, which slows down an address that guesses.
  */
-export function authenticate(db: Db, options: { publicUrl: string }) {
+export function authenticate(db: Db, guard: SignInGuard, options: { publicUrl: string }) {
   return async (request: FastifyRequest, reply: FastifyReply) => {
     const needed = request.routeOptions.config.role ?? 'staff'
     if (needed === 'public') return
@@ -37,8 +39,8 @@ export function authenticate(db: Db, options: { publicUrl: string }) {
     if (header) {
       const match = /^Bearer\s+(\S+)$/i.exec(header)
       if (!match) return reply.code(401).send({ error: 'unauthorized', message: 'Send an API key as "Authorization: Bearer <key>"' })
-      actor = await findActor(db, match[1]!)
-      if (!actor) return reply.code(401).send({ error: 'unauthorized', message: 'The API key is unknown or revoked' })
+      actor = await guard.check(request, reply, match[1]!, 'api_key')
+      if (!actor) return reply
     } else {
       const token = request.cookies[SESSION_COOKIE]
       if (!token) return reply.code(401).send({ error: 'unauthorized', message: 'Send an API key as "Authorization: Bearer <key>", or sign in' })

@@ -3,6 +3,7 @@ import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod'
 import { isConnectorError } from '../connectors/errors.js'
 import { ConflictError, InputError, NotFoundError, UnsupportedError } from '../errors.js'
 import { isDatabaseBusy, type DatabaseAvailability } from '../db/availability.js'
+import { API_BODY_LIMIT, describeBytes } from './bodyLimits.js'
 
 /** Seconds a caller is asked to wait while the database is away (the probe runs every second). */
 export const DATABASE_RETRY_AFTER_SECONDS = 5
@@ -38,7 +39,7 @@ function answerError(error: FastifyError | Error, request: FastifyRequest, reply
     const where = (error as { validationContext?: string }).validationContext ?? 'body'
     const path = issue.instancePath.replace(/^\//, '').replaceAll('/', '.')
     const field = path || where
-    return reply.code(400).send({ error: 'invalid_input', field, message: `${field}: ${describeIssue(issue)}` })
+    return reply.code(400).send({ error: 'invalid_input', field, message: `${field}: ${describeIssue(issue, where)}` })
   }
   if (error instanceof InputError) return reply.code(400).send({ error: error.code, field: error.field, message: error.message })
   if (error instanceof NotFoundError) return reply.code(404).send({ error: error.code, message: error.message })
@@ -59,7 +60,7 @@ function answerError(error: FastifyError | Error, request: FastifyRequest, reply
         : code === 'FST_ERR_CTP_EMPTY_JSON_BODY'
           ? 'The body is empty: send a JSON object'
           : code === 'FST_ERR_CTP_BODY_TOO_LARGE'
-            ? 'The body is too large'
+            ? `The body is larger than this route takes (${describeBytes(request.routeOptions.bodyLimit ?? API_BODY_LIMIT)})`
             : error.message
     return reply.code(status).send({ error: 'bad_request', message })
   }
@@ -67,8 +68,11 @@ function answerError(error: FastifyError | Error, request: FastifyRequest, reply
   return reply.code(500).send({ error: 'internal', message: 'Internal error; it has been logged' })
 }
 
-function describeIssue(issue: { message?: string; params?: Record<string, unknown> }): string {
+function describeIssue(issue: { message?: string; params?: Record<string, unknown> }, where: string): string {
   const message = issue.message ?? 'is invalid'
+  // A query parameter given twice arrives as an array; a number parameter that is not one, as NaN.
+  if (where === 'querystring' && /received array$/.test(message)) return 'is given more than once: send it once'
+  if (/expected number, received NaN$/.test(message)) return 'must be a number'
   if (/^Unrecognized key/i.test(message)) return message.replace(/^Unrecognized keys?:/i, 'unknown field(s):')
   return message
 }

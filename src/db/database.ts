@@ -8,6 +8,7 @@ import * as kipuInbound from './migrations/0005_kipu_inbound.js'
 import * as sessions from './migrations/0006_sessions.js'
 import * as referrals from './migrations/20261130_1230_referrals.js'
 import * as eventSubscriptions from './migrations/20261130_1213_event_subscriptions.js'
+import * as auditInstallationEvents from './migrations/20261130_1236_audit_installation_events.js'
 import type { Database } from './schema.js'
 import { startEmbeddedPostgres } from './embedded.js'
 import { DatabaseAvailability, createGuardedPool } from './availability.js'
@@ -77,6 +78,7 @@ const migrations: Record<string, Migration> = {
   // From here on names are timestamps (YYYYMMDD_HHMM_name): parallel work cannot both take the next number.
   '20261130_1230_referrals': referrals,
   '20261130_1213_event_subscriptions': eventSubscriptions,
+  '20261130_1236_audit_installation_events': auditInstallationEvents,
 }
 
 class StaticMigrationProvider implements MigrationProvider {

@@ -119,7 +119,8 @@ export interface Database {
   }
   audit_events: {
     id: string
-    organization_id: string
+    /** Null for the installation's own events (e.g. a sign-in with an unknown key), which every organization's admins see. */
+    organization_id: string | null
     actor_key_id: string | null
     actor_name: string
     action: string

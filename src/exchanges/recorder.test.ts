@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Db } from '../db/database.js'
 import { ConnectorError } from '../connectors/errors.js'
-import { createRecordingHttp } from './recorder.js'
+import { createRecordingHttp, storableBody } from './recorder.js'
 
 /** streamLines: a body handed over line by line, the exchange recorded as a summary. */
 describe('recording HTTP door: streamLines', () => {
@@ -108,5 +108,19 @@ describe('recording HTTP door: streamLines', () => {
     for await (const line of response.lines) lines.push(line)
     expect(lines).toEqual([])
     expect(rows.get(response.exchangeId)).toMatchObject({ status: 'error', http_status: 404, message: expect.stringContaining('File gone') })
+  })
+})
+
+describe('storableBody', () => {
+  it('writes a NUL as the escape \\u0000 (PostgreSQL text cannot hold one) and keeps the rest as it was', () => {
+    expect(storableBody('a\u0000b')).toBe('a\\u0000b')
+    expect(storableBody('{"a":"\\u0000"}')).toBe('{"a":"\\u0000"}')
+    expect(storableBody(null)).toBeNull()
+  })
+
+  it('cuts a long body and says how long it was', () => {
+    const cut = storableBody('x'.repeat(10_000_000))!
+    expect(cut.length).toBeLessThan(10_000_000)
+    expect(cut).toMatch(/\[cut: 10000000 characters in all\]$/)
   })
 })

@@ -222,8 +222,8 @@ async function storeExchange(db: DbOrTx, scope: ExchangeScope, entry: StoredExch
       message: entry.message,
       method: entry.request.method,
       url: entry.request.url === null ? null : redactUrl(entry.request.url),
-      request_body: truncate(entry.storedRequest),
-      response_body: truncate(entry.responseBody),
+      request_body: storableBody(entry.storedRequest),
+      response_body: storableBody(entry.responseBody),
       details: entry.request.details ? JSON.stringify(entry.request.details) : null,
       request_headers: entry.requestHeaders ? JSON.stringify(entry.requestHeaders) : null,
       attempt: scope.attempt,
@@ -399,9 +399,16 @@ function parseJson(text: string): unknown {
   }
 }
 
-function truncate(body: string | null): string | null {
-  if (body === null || body.length <= MAX_STORED_BODY) return body
-  return `${body.slice(0, MAX_STORED_BODY)}… [cut: ${body.length} characters in all]`
+/**
+ * A body as the log stores it: cut to MAX_STORED_BODY, and with any NUL character written as the
+ * escape `\u0000` — PostgreSQL text cannot hold NUL, and a peer (or a forged webhook) may send one;
+ * the exchange must be recorded all the same.
+ */
+export function storableBody(body: string | null): string | null {
+  if (body === null) return null
+  const text = body.includes('\u0000') ? body.replaceAll('\u0000', '\\u0000') : body
+  if (text.length <= MAX_STORED_BODY) return text
+  return `${text.slice(0, MAX_STORED_BODY)}… [cut: ${text.length} characters in all]`
 }
 
 function isTimeout(err: unknown): boolean {

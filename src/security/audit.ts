@@ -27,3 +27,29 @@ export async function audit(
     })
     .execute()
 }
+
+/**
+ * An event of the installation, not of an organization (e.g. a sign-in with an unknown key: it
+ * names no one); every organization's admins see it. `who` says what is known of the actor.
+ */
+export async function auditInstallation(
+  db: DbOrTx,
+  who: string,
+  action: string,
+  target: { type: string; id?: string | null },
+  details?: Record<string, unknown>,
+): Promise<void> {
+  await db
+    .insertInto('audit_events')
+    .values({
+      id: randomUUID(),
+      organization_id: null,
+      actor_key_id: null,
+      actor_name: who,
+      action,
+      target_type: target.type,
+      target_id: target.id ?? null,
+      details: details ? JSON.stringify(details) : null,
+    })
+    .execute()
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { REDACTED, phiKeysOf, phiValuesIn, redactCredentials, redactHeaders, redactPhi, redactPhiDeep, redactPhiInUrl, redactPhiText, redactPhiValues, redactUrl } from './redact.js'
+import { REDACTED, TOO_DEEP, phiKeysOf, phiValuesIn, redactCredentials, redactHeaders, redactPhi, redactPhiDeep, redactPhiInUrl, redactPhiText, redactPhiValues, redactUrl } from './redact.js'
 
 describe('redaction', () => {
   it('removes credentials at any depth and keeps the rest', () => {
@@ -84,5 +84,14 @@ describe('staff view by connector catalog', () => {
     })
     expect(redactHeaders({ authorization: 'Bearer tok' }).authorization).toBe(`Bearer ${REDACTED}`)
     expect(redactHeaders({ authorization: 'rawtokenwithoutscheme' }).authorization).toBe(REDACTED)
+  })
+
+  it('leaves out what nests deeper than it walks, without overflowing the stack', () => {
+    const deep = JSON.parse(`${'{"a":['.repeat(100_000)}{"password":"p"}${']}'.repeat(100_000)}`)
+    const redacted = redactCredentials(deep) as Record<string, unknown>
+    expect(JSON.stringify(redacted)).toContain(TOO_DEEP)
+    expect(JSON.stringify(redacted)).not.toContain('"p"')
+    expect(phiValuesIn(deep).size).toBe(0)
+    expect(redactCredentials({ a: { password: 'p' } })).toEqual({ a: { password: REDACTED } })
   })
 })

@@ -73,11 +73,20 @@ export function phiKeysOf(fields: readonly { path: string; pullPath?: string; ph
   return keys
 }
 
-function redactKeys(value: unknown, keys: Set<string>): unknown {
-  if (Array.isArray(value)) return value.map((v) => redactKeys(v, keys))
+/**
+ * Below this depth a value is left out, not walked: what was not checked must not be stored or
+ * shown, and a body a peer (or a forger) nests a hundred thousand levels deep would overflow the
+ * stack. No message of any EMR nests this deep.
+ */
+export const MAX_REDACT_DEPTH = 64
+export const TOO_DEEP = '[left out: nested deeper than 64 levels]'
+
+function redactKeys(value: unknown, keys: Set<string>, depth = 0): unknown {
+  if (value && typeof value === 'object' && depth >= MAX_REDACT_DEPTH) return TOO_DEEP
+  if (Array.isArray(value)) return value.map((v) => redactKeys(v, keys, depth + 1))
   if (value && typeof value === 'object') {
     return Object.fromEntries(
-      Object.entries(value).map(([k, v]) => [k, keys.has(k.toLowerCase()) && v !== null && v !== undefined ? REDACTED : redactKeys(v, keys)]),
+      Object.entries(value).map(([k, v]) => [k, keys.has(k.toLowerCase()) && v !== null && v !== undefined ? REDACTED : redactKeys(v, keys, depth + 1)]),
     )
   }
   return value
@@ -131,11 +140,13 @@ export function phiValuesIn(...values: unknown[]): Set<string> {
 /** Same, with a connector's own PHI key names (`phiKeysOf` its catalog) besides the common ones. */
 export function phiValuesUnder(extraKeys: ReadonlySet<string> | undefined, ...values: unknown[]): Set<string> {
   const found = new Set<string>()
-  const visit = (value: unknown, underPhiKey: boolean): void => {
+  // No deeper than redaction walks: what lies below is left out of every view anyway.
+  const visit = (value: unknown, underPhiKey: boolean, depth = 0): void => {
+    if (depth >= MAX_REDACT_DEPTH) return
     if (Array.isArray(value)) {
-      for (const v of value) visit(v, underPhiKey)
+      for (const v of value) visit(v, underPhiKey, depth + 1)
     } else if (value && typeof value === 'object') {
-      for (const [k, v] of Object.entries(value)) visit(v, PHI_KEYS.has(k.toLowerCase()) || (extraKeys?.has(k.toLowerCase()) ?? false))
+      for (const [k, v] of Object.entries(value)) visit(v, PHI_KEYS.has(k.toLowerCase()) || (extraKeys?.has(k.toLowerCase()) ?? false), depth + 1)
     } else if (underPhiKey && (typeof value === 'string' || typeof value === 'number')) {
       const text = String(value).trim()
       if (text.length >= MIN_PHI_VALUE_LENGTH) found.add(text)

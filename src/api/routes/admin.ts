@@ -68,9 +68,13 @@ export function adminRoutes(hub: Hub): FastifyPluginAsyncZod {
 
     app.get(
       '/audit',
-      { config: { role: 'admin' }, schema: { tags: ['admin'], summary: 'Audit trail: settings changes and PHI views, newest first', querystring: ListQuery.extend({ action: z.string().max(60).optional() }), response: { 200: listOf(AuditEvent), ...errorResponses } } },
+      { config: { role: 'admin' }, schema: { tags: ['admin'], summary: "Audit trail: settings changes, PHI views and sign-ins, newest first; with the installation's own events (unknown keys presented: `auth.failed`, `auth.blocked`)", querystring: ListQuery.extend({ action: z.string().max(60).optional() }), response: { 200: listOf(AuditEvent), ...errorResponses } } },
       async (request) => {
-        let query = hub.db.selectFrom('audit_events').selectAll().where('organization_id', '=', request.actor.organizationId)
+        // The organization's events and the installation's (e.g. unknown keys presented), which belong to no organization.
+        let query = hub.db
+          .selectFrom('audit_events')
+          .selectAll()
+          .where((eb) => eb.or([eb('organization_id', '=', request.actor.organizationId), eb('organization_id', 'is', null)]))
         if (request.query.action) query = query.where('action', '=', request.query.action)
         const rows = await applyCursor(query, { cursor: request.query.cursor, limit: request.query.limit, timeColumn: 'at' }).execute()
         return toPage(rows, request.query.limit, (r) => ({ at: r.at, id: r.id }), (r) => ({

@@ -3,6 +3,7 @@ import { z } from 'zod'
 import { receiveInbound } from '../../engine/inbound.js'
 import type { Hub } from '../../hub.js'
 import { InboundAccepted, errorResponses } from './responses.js'
+import { INBOUND_BODY_LIMIT } from '../bodyLimits.js'
 
 /**
  * Calls external systems make to the hub (webhooks): `POST /api/inbound/{connector}/{connectionId}`.
@@ -20,6 +21,8 @@ export function inboundRoutes(hub: Hub): FastifyPluginAsyncZod {
       '/inbound/:connector/:connectionId',
       {
         config: { role: 'public' },
+        // Larger than the API's: an event may carry a document (see bodyLimits.ts).
+        bodyLimit: INBOUND_BODY_LIMIT,
         schema: {
           tags: ['inbound'],
           summary:

@@ -1,13 +1,13 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import { findActor } from '../../security/apiKeys.js'
 import { audit } from '../../security/audit.js'
 import { SESSION_MAX_MS, createSession, deleteSession } from '../../security/sessions.js'
 import type { Hub } from '../../hub.js'
 import { CSRF_HEADER, SESSION_COOKIE } from '../auth.js'
 import { crossSiteReason } from '../sameOrigin.js'
 import { errorResponses } from './responses.js'
+import type { SignInGuard } from '../signInGuard.js'
 
 const SessionView = z.object({
   name: z.string().describe("the API key's name"),
@@ -21,7 +21,7 @@ const SessionView = z.object({
  * Browser sign-in for the admin UI: an API key is exchanged for an HttpOnly, SameSite=Strict
  * session cookie (Secure when the hub is reached over TLS), so the key never sits in the page.
  */
-export function sessionRoutes(hub: Hub): FastifyPluginAsyncZod {
+export function sessionRoutes(hub: Hub, guard: SignInGuard): FastifyPluginAsyncZod {
   return async (app) => {
     app.post(
       '/session',
@@ -38,8 +38,8 @@ export function sessionRoutes(hub: Hub): FastifyPluginAsyncZod {
       async (request, reply) => {
         const crossSite = crossSiteReason(request, hub.config.publicUrl)
         if (crossSite) return reply.code(403).send({ error: 'cross_site_refused', message: crossSite })
-        const actor = await findActor(hub.db, request.body.key)
-        if (!actor) return reply.code(401).send({ error: 'unauthorized', message: 'This API key is unknown or revoked' })
+        const actor = await guard.check(request, reply, request.body.key, 'sign_in')
+        if (!actor) return reply
         const session = await createSession(hub.db, actor)
         await audit(hub.db, actor, 'session.create', { type: 'api_key', id: actor.keyId })
         setSessionCookie(request, reply, hub.config.publicUrl, session.token)

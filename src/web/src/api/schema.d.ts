@@ -386,7 +386,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Audit trail: settings changes and PHI views, newest first */
+        /** Audit trail: settings changes, PHI views and sign-ins, newest first; with the installation's own events (unknown keys presented: `auth.failed`, `auth.blocked`) */
         get: {
             parameters: {
                 query?: {
