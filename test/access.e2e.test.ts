@@ -36,6 +36,8 @@ interface Fixture {
   jobId: string
   throwawayKeyId: () => Promise<string>
   rittenUrl: string
+  subscriptionId: string
+  throwawaySubscriptionId: () => Promise<string>
 }
 
 /** One line per route: role, what another organization gets, and a body that passes validation (so the answer is about access). */
@@ -88,6 +90,15 @@ const ROUTES: Record<string, { role: Role; otherOrg: OtherOrg; body?: (f: Fixtur
   'GET /api/crm-fields': { role: 'staff', otherOrg: 'own' },
   'GET /api/connections/{id}/unmapped-values': { role: 'staff', otherOrg: 'hidden' },
   'POST /api/inbound/{connector}/{connectionId}': { role: 'public', otherOrg: 'shared' },
+  'GET /api/event-types': { role: 'admin', otherOrg: 'shared' },
+  'GET /api/event-subscriptions': { role: 'admin', otherOrg: 'own' },
+  'POST /api/event-subscriptions': { role: 'admin', otherOrg: 'own', body: () => ({ url: 'http://127.0.0.1:9/access-probe', events: ['patient.linked'], enabled: false }) },
+  'GET /api/event-subscriptions/{id}': { role: 'admin', otherOrg: 'hidden' },
+  'PATCH /api/event-subscriptions/{id}': { role: 'admin', otherOrg: 'hidden', body: () => ({ description: 'first organization hook' }) },
+  'DELETE /api/event-subscriptions/{id}': { role: 'admin', otherOrg: 'hidden', params: async (f) => ({ id: await f.throwawaySubscriptionId() }) },
+  'POST /api/event-subscriptions/{id}/rotate-secret': { role: 'admin', otherOrg: 'hidden' },
+  'POST /api/event-subscriptions/{id}/test': { role: 'admin', otherOrg: 'hidden' },
+  'GET /api/event-subscriptions/{id}/deliveries': { role: 'admin', otherOrg: 'hidden' },
 }
 
 let hub: RunningHub
@@ -144,8 +155,10 @@ beforeAll(async () => {
     jobId: exchange.jobId,
     rittenUrl,
     throwawayKeyId: async () => (await hub.api('POST', '/api/keys', { name: 'throwaway', role: 'staff' })).body.id,
+    subscriptionId: (await hub.api('POST', '/api/event-subscriptions', { url: 'http://127.0.0.1:9/first-org', events: ['patient.linked'], enabled: false })).body.id,
+    throwawaySubscriptionId: async () => (await hub.api('POST', '/api/event-subscriptions', { url: 'http://127.0.0.1:9/throwaway', events: ['patient.linked'], enabled: false })).body.id,
   }
-  firstOrgMarkers = [account.body.id, patient.body.id, connection.id, exchange.id, exchange.jobId, PATIENT.lastName, 'firstOrgOnlyField', 'Rivera household', 'Ritten test clinic', 'first staff']
+  firstOrgMarkers = [account.body.id, patient.body.id, connection.id, exchange.id, exchange.jobId, PATIENT.lastName, 'firstOrgOnlyField', 'Rivera household', 'Ritten test clinic', 'first staff', fixture.subscriptionId, '/first-org']
   operations = operationsOf((await hub.api('GET', '/api/openapi.json')).body)
 })
 
@@ -187,7 +200,7 @@ function paramsOf(op: Operation): Record<string, string> {
     params[name] =
       name === 'connector'
         ? 'ritten'
-        : ({ accounts: fixture.accountId, patients: fixture.patientId, connections: fixture.connectionId, exchanges: fixture.exchangeId, jobs: fixture.jobId, inbound: fixture.connectionId } as Record<string, string>)[collection ?? ''] ??
+        : ({ accounts: fixture.accountId, patients: fixture.patientId, connections: fixture.connectionId, exchanges: fixture.exchangeId, jobs: fixture.jobId, inbound: fixture.connectionId, 'event-subscriptions': fixture.subscriptionId } as Record<string, string>)[collection ?? ''] ??
           randomUUID()
   }
   return params

@@ -17,7 +17,10 @@ const SubscriptionFields = {
     .max(2000)
     .url('must be an absolute http(s) URL')
     .refine((u) => /^https?:\/\//i.test(u), 'must be an http(s) URL')
+    // zod's check passes some strings the URL parser (which delivery uses) refuses, e.g. `http:///`.
+    .refine((u) => URL.canParse(u) && new URL(u).hostname !== '', 'must be an http(s) URL with a host')
     .refine((u) => {
+      if (!URL.canParse(u)) return true
       const parsed = new URL(u)
       return parsed.username === '' && parsed.password === ''
     }, 'must not carry a user or password (the log keeps URLs; deliveries are authenticated by their signature)'),
