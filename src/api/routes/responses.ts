@@ -188,6 +188,10 @@ export const Connection = z.object({
   jwksUrl: Text.describe('where the EMR fetches the public keys (allow-list it there)'),
   inboundPath: Text.describe("where the EMR sends its webhooks (path on the hub), if it sends any"),
   inboundUrl: Text.describe('the full webhook URL to give the EMR'),
+  shownOnce: z
+    .record(z.string(), z.string())
+    .optional()
+    .describe('credentials the hub made that the other system needs (e.g. a webhook signing secret): in the answer that adds the connection only, never again'),
   createdAt: Timestamp,
   updatedAt: Timestamp,
 })
@@ -228,8 +232,16 @@ export const UnmappedValue = z.object({
 
 export const InboundAccepted = z.object({
   received: z.number().int(),
-  accepted: z.array(z.object({ eventId: z.string(), type: z.string(), jobId: Id.nullable(), note: z.string().optional() })).describe('events applied now, with the job each queued'),
+  accepted: z
+    .array(z.object({ eventId: z.string(), type: z.string(), jobId: Id.nullable(), note: z.string().optional(), referralId: Id.optional().describe('the CRM referral the event imported or updated') }))
+    .describe('events applied now, with the job each queued'),
   duplicates: z.array(z.object({ eventId: z.string(), type: z.string(), firstReceivedAt: Timestamp })).describe('events received before: nothing done twice'),
+})
+
+/** An inbound refusal: `{error, message}`, or `{message}` alone where the sender shows it to its staff as is (Caredove). */
+export const InboundRefused = z.object({
+  error: z.string().optional().describe('a stable code (absent where the sender reads the message alone, e.g. Caredove)'),
+  message: z.string().describe('what to fix, one short sentence (e.g. "Date of birth is required")'),
 })
 
 const OwnershipRule = z.string().describe('crm, emr or newest')
