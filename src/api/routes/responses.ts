@@ -313,3 +313,57 @@ export const AuditEvent = z.object({
   targetId: Text,
   details: z.unknown(),
 })
+
+export const ReferralListItem = z.object({
+  id: Id,
+  status: z.enum(['open', 'accepted', 'converted']).describe('open: updates from the network still apply; accepted (in the CRM or CRMS) and converted: they are recorded as ignored'),
+  sourceConnectionId: Id.describe('the referral network connection (Caredove) it came from'),
+  externalId: z.string().describe("the network's id of the referral"),
+  serviceListingId: Text,
+  sourceStatus: Text.describe("the network's status as last reported (open, closed, archived)"),
+  sourceSubStatus: Text.describe("the network's sub-status as last reported (received, ready, completed…)"),
+  registrantName: z.string(),
+  requesterOrganization: Text,
+  destination: z.enum(['crm', 'crms']),
+  destinationConnectionId: Id.nullable().describe('the CRMS connection it is delivered to'),
+  patientId: Id.nullable().describe('the CRM patient it was converted to'),
+  acceptedAt: Timestamp.nullable(),
+  acceptedBy: Text.describe('crm or crms'),
+  version: z.number().int(),
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+})
+
+export const ReferralDetail = ReferralListItem.extend({
+  fields: Json.describe('CRM referral fields (registrant, requester, appointment) as mapped from the network'),
+  note: z.string().describe('the Referral Note: every answer and field the map does not name, labelled, then the messages'),
+  appointments: z.array(z.unknown()).describe('appointment history: {start, durationMinutes, location, providerFullName, status booked|rescheduled|unbooked, trigger, eventId, occurredAt}'),
+  messages: z.array(z.unknown()).describe('{from provider|requester, author, sentAt, text}'),
+  attachments: z.array(
+    z.object({
+      position: z.number().int().describe('GET /api/referrals/{id}/attachments/{position}; 1 is the summary PDF'),
+      kind: z.enum(['summary', 'attachment']),
+      filename: z.string(),
+      contentType: z.string().describe('as the bytes are (checked on import)'),
+      sizeBytes: z.number().int(),
+      sha256: z.string(),
+    }),
+  ),
+  events: z.array(
+    z.object({
+      eventId: z.string(),
+      trigger: z.string(),
+      occurredAt: Timestamp.nullable(),
+      receivedAt: Timestamp,
+      outcome: z.enum(['applied', 'ignored']),
+      reason: Text.describe('why it was ignored'),
+      exchangeId: Id.nullable().describe('the inbound call in the integration log'),
+    }),
+  ),
+  delivery: z
+    .object({ connectionId: Id, state: z.string().describe('pending, partial, linked, failed or needs_attention'), externalId: Text.describe("CRMS's id"), message: Text })
+    .nullable()
+    .describe('its delivery to CRMS, when that is its destination'),
+})
+
+export const ReferralConverted = z.object({ referral: ReferralDetail, patientId: Id, accountId: Id })
