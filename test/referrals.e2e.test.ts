@@ -82,7 +82,7 @@ function referralBody(overrides: { event?: string; referralId?: string; registra
   }
 }
 
-async function send(connectionId: string, body: { event_id: string }, options: { secret?: string; at?: Date; id?: string; tamper?: (raw: string) => string } = {}) {
+async function send(connectionId: string, body: { event_id: string; [key: string]: unknown }, options: { secret?: string; at?: Date; id?: string; tamper?: (raw: string) => string } = {}) {
   const raw = JSON.stringify(body)
   const id = options.id ?? body.event_id
   const at = options.at ?? new Date()
