@@ -49,7 +49,7 @@ export function logRoutes(hub: Hub): FastifyPluginAsyncZod {
           summary: 'Sync jobs, newest first (e.g. the pulls of a connection)',
           querystring: ListQuery.extend({
             connectionId: z.string().uuid().optional(),
-            kind: z.enum(['push_patient', 'pull', 'pull_record']).optional(),
+            kind: z.enum(['push_patient', 'push_referral', 'pull', 'pull_record']).optional(),
             state: z.enum(['queued', 'running', 'retrying', 'succeeded', 'failed', 'needs_attention']).optional(),
           }),
           response: { 200: listOf(Job), ...errorResponses },

@@ -1,0 +1,292 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto'
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { createCrmsSimulator, DEMO_CRMS, type CrmsSimulator } from '../simulators/crms/server.js'
+import { openDatabase, type DatabaseHandle } from '../src/db/database.js'
+import { startQueue, type Queue } from '../src/db/queue.js'
+import { enqueueJob } from '../src/engine/jobs.js'
+import { ACCEPTED_IN_CRMS } from '../src/connectors/crms/connector.js'
+import { createTestDatabase, startHub, waitFor, WAIT, type RunningHub } from './harness.js'
+
+/**
+ * CRMS end to end: the hub and the CRMS simulator as separate servers on loopback. Referrals are
+ * put in the hub's inbox as the referral import leaves them (the row, its attachments, a
+ * `push_referral` job), through the hub's own database — served on loopback in embedded mode.
+ */
+let sim: CrmsSimulator
+let simUrl: string
+let hub: RunningHub
+let database: Awaited<ReturnType<typeof createTestDatabase>>
+let handle: DatabaseHandle
+let queue: Queue
+let organizationId: string
+let crmsConnectionId: string
+let caredoveConnectionId: string
+
+const SUMMARY = Buffer.from('%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n')
+
+beforeAll(async () => {
+  sim = createCrmsSimulator()
+  simUrl = await sim.listen(0)
+  database = await createTestDatabase()
+  hub = await startHub({ databaseUrl: database?.url })
+  const created = await hub.api('POST', '/api/connections', { connector: 'crms', name: 'CRMS test inbox', baseUrl: simUrl, credentials: { apiKey: DEMO_CRMS.apiKey } })
+  expect(created.status).toBe(201)
+  crmsConnectionId = created.body.id
+
+  const databaseUrl = hub.databaseUrl ?? /^\s*Database:\s+(postgres:\/\/\S+)/m.exec(hub.output())?.[1]
+  expect(databaseUrl, 'the embedded database address in the banner').toBeTruthy()
+  handle = await openDatabase({ databaseUrl, dataDir: hub.dataDir, poolSize: 2 })
+  const log = { warn: () => undefined, error: () => undefined, info: () => undefined }
+  queue = await startQueue({ connectionString: handle.connectionString, pollSeconds: 0.5, schedule: false, availability: handle.availability, log })
+  organizationId = (await handle.db.selectFrom('connections').select('organization_id').where('id', '=', crmsConnectionId).executeTakeFirstOrThrow()).organization_id
+  // The referral network the referrals came from (its connector is not what this test is about).
+  caredoveConnectionId = randomUUID()
+  await handle.db
+    .insertInto('connections')
+    .values({ id: caredoveConnectionId, organization_id: organizationId, connector: 'caredove', name: 'Caredove (test)', base_url: 'http://127.0.0.1:9', settings: JSON.stringify({}), secrets: null, value_maps: JSON.stringify({}) })
+    .execute()
+}, WAIT.start + 60_000)
+
+afterAll(async () => {
+  await queue?.stop({ graceful: false, wait: true }).catch(() => undefined)
+  await handle?.close()
+  await hub?.stop()
+  await sim?.close()
+  await database?.drop()
+})
+
+beforeEach(async () => {
+  await fetch(`${simUrl}/_sim/faults`, { method: 'DELETE' })
+})
+
+interface InboxReferral {
+  id: string
+  externalId: string
+  attachments: { filename: string; contentType: string; data: Buffer }[]
+}
+
+/** A referral as the import leaves it in the inbox (destination CRMS), with the summary PDF first. */
+async function inboxReferral(options: { registrant?: Record<string, unknown>; extra?: { filename: string; contentType: string; data: Buffer }[] } = {}): Promise<InboxReferral> {
+  const id = randomUUID()
+  const externalId = `ref_${randomBytes(5).toString('hex')}`
+  const attachments = [{ filename: 'Referral summary.pdf', contentType: 'application/pdf', data: SUMMARY }, ...(options.extra ?? [])]
+  await handle.db.transaction().execute(async (trx) => {
+    await trx
+      .insertInto('referrals')
+      .values({
+        id,
+        organization_id: organizationId,
+        source_connection_id: caredoveConnectionId,
+        external_id: externalId,
+        service_listing_id: 'sl_intake_adult',
+        source_status: 'open',
+        source_sub_status: 'received',
+        fields: JSON.stringify({
+          registrant: {
+            firstName: 'Amelia',
+            lastName: 'Tremblay',
+            dateOfBirth: '1988-04-12',
+            gender: 'Female',
+            address: { street: '12 King St W', city: 'Hamilton', province: 'ON', country: 'Canada', postalCode: 'L8P 1A1' },
+            phoneHome: '905-555-0134',
+            email: 'amelia@example.com',
+            ...options.registrant,
+          },
+          requester: { firstName: 'Priya', lastName: 'Shah', organization: 'Hamilton Family Health Team', phone: '905-555-0100' },
+          appointment: { start: '2026-12-03T15:00:00Z', durationMinutes: 60, location: 'Main clinic', providerFullName: 'Jordan Lee' },
+        }),
+        note: 'Reason for referral: low mood\nSafety concerns: none reported',
+        source: JSON.stringify({}),
+        appointments: JSON.stringify([]),
+        messages: JSON.stringify([]),
+        destination: 'crms',
+        destination_connection_id: crmsConnectionId,
+      })
+      .execute()
+    await trx
+      .insertInto('referral_attachments')
+      .values(
+        attachments.map((a, i) => ({
+          id: randomUUID(),
+          referral_id: id,
+          position: i + 1,
+          kind: i === 0 ? ('summary' as const) : ('attachment' as const),
+          filename: a.filename,
+          content_type: a.contentType,
+          size_bytes: a.data.length,
+          sha256: createHash('sha256').update(a.data).digest('hex'),
+          data: a.data,
+        })),
+      )
+      .execute()
+  })
+  return { id, externalId, attachments }
+}
+
+/** What the import does after each applied event: one push_referral job to the CRMS connection. */
+async function deliver(referralId: string): Promise<string> {
+  const job = await handle.db.transaction().execute((trx) =>
+    enqueueJob(trx, queue, { organizationId, connectionId: crmsConnectionId, kind: 'push_referral', recordType: 'referral', recordId: referralId }),
+  )
+  return job.id
+}
+
+async function settled(jobId: string): Promise<any> {
+  return waitFor(`job ${jobId} to settle`, async () => {
+    const { body } = await hub.api('GET', `/api/jobs/${jobId}`)
+    return ['succeeded', 'failed', 'needs_attention'].includes(body.state) ? body : undefined
+  })
+}
+
+async function linkOf(referralId: string) {
+  return handle.db.selectFrom('links').selectAll().where('record_type', '=', 'referral').where('record_id', '=', referralId).where('connection_id', '=', crmsConnectionId).executeTakeFirst()
+}
+
+async function exchangesOf(referralId: string): Promise<any[]> {
+  const { body } = await hub.api('GET', `/api/exchanges?referralId=${referralId}&limit=100`)
+  return body.items.reverse()
+}
+
+async function crms(path: string): Promise<{ status: number; body: any; bytes: Buffer }> {
+  const res = await fetch(`${simUrl}${path}`, { headers: { 'x-api-key': DEMO_CRMS.apiKey } })
+  const bytes = Buffer.from(await res.arrayBuffer())
+  let body: unknown = null
+  try {
+    body = JSON.parse(bytes.toString('utf8'))
+  } catch {
+    // attachment bytes
+  }
+  return { status: res.status, body, bytes }
+}
+
+async function setFault(rule: Record<string, unknown>): Promise<void> {
+  const res = await fetch(`${simUrl}/_sim/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(rule) })
+  expect(res.status).toBe(200)
+}
+
+describe('CRMS connection', () => {
+  it('tests the API key with a read, and names a wrong key', async () => {
+    expect((await hub.api('POST', `/api/connections/${crmsConnectionId}/test`)).body).toMatchObject({ ok: true, message: expect.stringMatching(/API key accepted/) })
+    const wrong = await hub.api('POST', '/api/connections', { connector: 'crms', name: 'wrong key', baseUrl: simUrl, credentials: { apiKey: 'not-the-key' } })
+    expect(wrong.status).toBe(201)
+    expect((await hub.api('POST', `/api/connections/${wrong.body.id}/test`)).body).toMatchObject({ ok: false, message: expect.stringMatching(/CRMS refused the API key \(401\)/) })
+    const capabilities = (await hub.api('GET', `/api/connections/${crmsConnectionId}/capabilities`)).body.items
+    expect(capabilities).toContainEqual(expect.objectContaining({ dataType: 'referral', direction: 'push', supported: true }))
+    expect(capabilities).toContainEqual(expect.objectContaining({ dataType: 'patient', direction: 'push', supported: false }))
+  })
+})
+
+describe('CRMS delivery', () => {
+  it('files the referral with its fields, note, summary PDF and attachments byte for byte, and keeps the bytes out of the log', async () => {
+    const scan = Buffer.concat([Buffer.from('89504e470d0a1a0a', 'hex'), randomBytes(512 * 1024)])
+    const referral = await inboxReferral({ extra: [{ filename: 'scan.png', contentType: 'image/png', data: scan }] })
+    const job = await settled(await deliver(referral.id))
+    expect(job).toMatchObject({ state: 'succeeded', kind: 'push_referral', recordType: 'referral', recordId: referral.id })
+
+    const link = await linkOf(referral.id)
+    expect(link).toMatchObject({ state: 'linked', connector: 'crms', synced_version: 1 })
+    const held = await crms(`/referrals/${link!.external_id}`)
+    expect(held.body).toMatchObject({
+      external_id: referral.externalId,
+      status: 'new',
+      registrant: { first_name: 'Amelia', last_name: 'Tremblay', date_of_birth: '1988-04-12', gender: 'Female', address: '12 King St W', city: 'Hamilton', province: 'ON', country: 'Canada', postal_code: 'L8P 1A1', phone_home: '905-555-0134', email: 'amelia@example.com' },
+      requester: { first_name: 'Priya', last_name: 'Shah', organization: 'Hamilton Family Health Team', phone: '905-555-0100' },
+      appointment: { start: '2026-12-03T15:00:00Z', duration_minutes: 60, location: 'Main clinic', provider_full_name: 'Jordan Lee' },
+      referral_note: 'Reason for referral: low mood\nSafety concerns: none reported',
+    })
+    expect(held.body.attachments.map((a: { filename: string }) => a.filename)).toEqual(['Referral summary.pdf', 'scan.png'])
+    for (const [i, attachment] of held.body.attachments.entries()) {
+      const bytes = await crms(`/referrals/${link!.external_id}/attachments/${attachment.id}`)
+      expect(bytes.bytes.equals(referral.attachments[i]!.data), attachment.filename).toBe(true)
+    }
+
+    const exchanges = await exchangesOf(referral.id)
+    expect(exchanges.map((e) => [e.operation, e.httpStatus])).toEqual([['create', 201]])
+    const one = await hub.api('GET', `/api/exchanges/${exchanges[0].id}`)
+    const logged = JSON.stringify(one.body)
+    expect(logged).not.toContain(scan.subarray(0, 300).toString('base64').slice(0, 200))
+    expect(logged).toContain(createHash('sha256').update(scan).digest('hex'))
+    expect(logged).not.toContain(DEMO_CRMS.apiKey)
+  })
+
+  it('surfaces a CRMS 400 in needs-attention with its message, and a replay after the fix files it', async () => {
+    const referral = await inboxReferral({ registrant: { dateOfBirth: '2199-01-01' } })
+    const job = await settled(await deliver(referral.id))
+    expect(job.state).toBe('needs_attention')
+    expect(job.lastError).toMatchObject({ httpStatus: 400, message: 'CRMS create failed (400): registrant.date_of_birth cannot be in the future' })
+    expect(await linkOf(referral.id)).toMatchObject({ state: 'needs_attention', message: 'CRMS create failed (400): registrant.date_of_birth cannot be in the future' })
+    const listed = await hub.api('GET', `/api/jobs?state=needs_attention&kind=push_referral&connectionId=${crmsConnectionId}`)
+    expect(listed.body.items.map((j: { id: string }) => j.id)).toContain(job.id)
+    expect(sim.inbox.list(referral.externalId)).toHaveLength(0)
+
+    // The referral is fixed in the inbox (the sender resent it with the right date), then replayed.
+    await handle.db
+      .updateTable('referrals')
+      .set({ fields: JSON.stringify({ registrant: { firstName: 'Amelia', lastName: 'Tremblay', dateOfBirth: '1989-01-01' } }), version: 2 })
+      .where('id', '=', referral.id)
+      .execute()
+    const replay = await hub.api('POST', `/api/exchanges/${job.lastError.exchangeId}/replay`)
+    expect(replay.status).toBe(202)
+    expect(await settled(replay.body.jobId)).toMatchObject({ state: 'succeeded', replayOf: job.id })
+    expect(sim.inbox.list(referral.externalId).map((r) => r.registrant.date_of_birth)).toEqual(['1989-01-01'])
+    expect(await linkOf(referral.id)).toMatchObject({ state: 'linked', message: null, synced_version: 2 })
+  })
+
+  it('retries 5xx with backoff and files the referral once', async () => {
+    await setFault({ errorRate: 1, status: 503, count: 2, match: '^POST /referrals$' })
+    const referral = await inboxReferral()
+    const job = await settled(await deliver(referral.id))
+    expect(job).toMatchObject({ state: 'succeeded', attempts: 3 })
+    expect(sim.inbox.list(referral.externalId)).toHaveLength(1)
+    // A create that was started is looked up before it is sent again.
+    expect((await exchangesOf(referral.id)).map((e) => [e.operation, e.httpStatus])).toEqual([
+      ['create', 503],
+      ['find', 200],
+      ['create', 503],
+      ['find', 200],
+      ['create', 201],
+    ])
+  })
+
+  it('after a lost create answer looks the referral up by external_id: exactly one CRMS referral', async () => {
+    await setFault({ dropResponseRate: 1, count: 1, match: '^POST /referrals$' })
+    const referral = await inboxReferral()
+    const job = await settled(await deliver(referral.id))
+    expect(job.state).toBe('succeeded')
+    const held = sim.inbox.list(referral.externalId)
+    expect(held).toHaveLength(1)
+    expect((await linkOf(referral.id))?.external_id).toBe(held[0]!.id)
+    // The adopted referral is brought up to date; its attachments, already held, are not sent again.
+    const exchanges = await exchangesOf(referral.id)
+    expect(exchanges.map((e) => e.operation)).toEqual(['create', 'find', 'read', 'update'])
+    expect(exchanges[3].message).toBe('1 attachment(s) CRMS already holds not sent again')
+    expect(held[0]!.attachments).toHaveLength(1)
+  })
+
+  it('updates until CRMS accepts the referral; after that sends nothing and marks the inbox referral accepted in CRMS', async () => {
+    const referral = await inboxReferral()
+    expect((await settled(await deliver(referral.id))).state).toBe('succeeded')
+    const crmsId = (await linkOf(referral.id))!.external_id!
+
+    // An edit before acceptance is PATCHed, with only the new attachment.
+    await handle.db.updateTable('referrals').set({ note: 'Reason for referral: low mood (edited)', version: 2 }).where('id', '=', referral.id).execute()
+    await handle.db
+      .insertInto('referral_attachments')
+      .values({ id: randomUUID(), referral_id: referral.id, position: 2, kind: 'attachment', filename: 'letter.pdf', content_type: 'application/pdf', size_bytes: SUMMARY.length + 1, sha256: 'x', data: Buffer.concat([SUMMARY, Buffer.from('\n')]) })
+      .execute()
+    expect((await settled(await deliver(referral.id))).state).toBe('succeeded')
+    expect(sim.inbox.get(crmsId)).toMatchObject({ referral_note: 'Reason for referral: low mood (edited)', revision: 2 })
+    expect(sim.inbox.get(crmsId)!.attachments.map((a) => a.filename)).toEqual(['Referral summary.pdf', 'letter.pdf'])
+
+    await fetch(`${simUrl}/_sim/referrals/${crmsId}/accept`, { method: 'POST' })
+    await handle.db.updateTable('referrals').set({ note: 'edited after CRMS accepted it', version: 3 }).where('id', '=', referral.id).execute()
+    const job = await settled(await deliver(referral.id))
+    expect(job).toMatchObject({ state: 'succeeded', progress: { outcome: ACCEPTED_IN_CRMS } })
+    expect(sim.inbox.get(crmsId)).toMatchObject({ referral_note: 'Reason for referral: low mood (edited)', revision: 2, status: 'accepted' })
+    expect(await linkOf(referral.id)).toMatchObject({ state: 'linked', message: ACCEPTED_IN_CRMS })
+    const row = await handle.db.selectFrom('referrals').select(['status', 'accepted_by', 'accepted_at']).where('id', '=', referral.id).executeTakeFirstOrThrow()
+    expect(row).toMatchObject({ status: 'accepted', accepted_by: 'crms' })
+    expect(row.accepted_at).toBeInstanceOf(Date)
+    expect((await exchangesOf(referral.id)).map((e) => e.operation)).toEqual(['create', 'read', 'update', 'read'])
+  })
+})
