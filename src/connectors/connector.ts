@@ -20,6 +20,11 @@ export interface Connector<Settings = unknown, Secrets = unknown, Resource exten
   capabilities: CapabilityMatrix
   fields: FieldCatalog
   defaults: MappingDefaults
+  /**
+   * The CRM record its field map addresses: patients (the default), or referrals for referral
+   * networks and inboxes (CRM referral fields, src/crm/referralFields.ts). Mappings are checked against it when saved.
+   */
+  crmRecord?: 'patient' | 'referral'
   /** Outbound pacing for this system, enforced per connection across every worker (may depend on settings). */
   rateLimit?: RateLimitPolicy | ((settings: Settings) => RateLimitPolicy)
   /** Checks credentials and reachability; on failure the message names the exact cause. */

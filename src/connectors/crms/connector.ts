@@ -123,6 +123,7 @@ export const crmsConnector: Connector<CrmsSettingsT, CrmsSecretsT> = {
   },
   fields: crmsFields,
   defaults: crmsDefaults,
+  crmRecord: 'referral',
   // CRMS publishes no limits ([P]); referral bodies carry attachments, so a modest pace.
   rateLimit: { kind: 'bucket', capacity: 10, refillPerSecond: 5 },
   async test(ctx) {
