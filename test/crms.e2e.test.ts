@@ -217,6 +217,16 @@ describe('CRMS delivery', () => {
     expect(await linkOf(referral.id)).toMatchObject({ state: 'needs_attention', message: 'CRMS create failed (400): registrant.date_of_birth cannot be in the future' })
     const listed = await hub.api('GET', `/api/jobs?state=needs_attention&kind=push_referral&connectionId=${crmsConnectionId}`)
     expect(listed.body.items.map((j: { id: string }) => j.id)).toContain(job.id)
+    const waiting = await hub.api('GET', `/api/referral-deliveries?state=needs_attention&connectionId=${crmsConnectionId}`)
+    expect(waiting.body.items.find((d: { referralId: string }) => d.referralId === referral.id)).toMatchObject({
+      connector: 'crms',
+      state: 'needs_attention',
+      externalReferralId: referral.externalId,
+      registrantName: 'Amelia Tremblay',
+      message: 'CRMS create failed (400): registrant.date_of_birth cannot be in the future',
+      jobId: job.id,
+      exchangeId: job.lastError.exchangeId,
+    })
     expect(sim.inbox.list(referral.externalId)).toHaveLength(0)
 
     // The referral is fixed in the inbox (the sender resent it with the right date), then replayed.
@@ -230,6 +240,8 @@ describe('CRMS delivery', () => {
     expect(await settled(replay.body.jobId)).toMatchObject({ state: 'succeeded', replayOf: job.id })
     expect(sim.inbox.list(referral.externalId).map((r) => r.registrant.date_of_birth)).toEqual(['1989-01-01'])
     expect(await linkOf(referral.id)).toMatchObject({ state: 'linked', message: null, synced_version: 2 })
+    const after = await hub.api('GET', `/api/referral-deliveries?state=needs_attention&connectionId=${crmsConnectionId}`)
+    expect(after.body.items.map((d: { referralId: string }) => d.referralId)).not.toContain(referral.id)
   })
 
   it('retries 5xx with backoff and files the referral once', async () => {
