@@ -301,4 +301,34 @@ describe('CRMS delivery', () => {
     expect(row.accepted_at).toBeInstanceOf(Date)
     expect((await exchangesOf(referral.id)).map((e) => e.operation)).toEqual(['create', 'read', 'update', 'read'])
   })
+
+  it('shows staff a referral\u2019s exchanges without PHI — bodies, message and the note — and admins all of it', async () => {
+    await setFault({ errorRate: 1, status: 400, count: 1, match: '^POST /referrals$', message: 'Amelia Tremblay (born 1988-04-12) is already a client' })
+    const referral = await inboxReferral()
+    const job = await settled(await deliver(referral.id))
+    expect(job.state).toBe('needs_attention')
+    expect((await hub.api('POST', `/api/exchanges/${job.lastError.exchangeId}/replay`)).status).toBe(202)
+    await waitFor('the replay to file it', async () => (await linkOf(referral.id))?.state === 'linked')
+
+    const staff = (await hub.api('POST', '/api/keys', { name: 'intake desk', role: 'staff' })).body
+    const phi = ['Amelia', 'Tremblay', '1988-04-12', '12 King St W', 'L8P 1A1', '905-555-0134', 'amelia@example.com', 'low mood']
+    const found = (answer: unknown) => phi.filter((value) => JSON.stringify(answer).includes(value))
+    try {
+      const listed = await hub.api('GET', `/api/exchanges?referralId=${referral.id}&limit=100`, undefined, staff.key)
+      expect(listed.body.items.map((e: { operation: string; httpStatus: number }) => `${e.operation}:${e.httpStatus}`).reverse()).toEqual(['create:400', 'create:201'])
+      expect(found(listed.body)).toEqual([])
+      const details = []
+      for (const item of listed.body.items) {
+        const detail = await hub.api('GET', `/api/exchanges/${item.id}`, undefined, staff.key)
+        expect(detail.body.redacted).toBe(true)
+        expect(found(detail.body), `${item.operation} ${item.httpStatus}`).toEqual([])
+        details.push(detail.body)
+      }
+      expect(details.find((d) => d.httpStatus === 400).message).toBe('400: [redacted] [redacted] (born [redacted]) is already a client')
+      const admin = await Promise.all(listed.body.items.map(async (e: { id: string }) => (await hub.api('GET', `/api/exchanges/${e.id}`)).body))
+      expect(found(admin)).toEqual(phi)
+    } finally {
+      await hub.api('DELETE', `/api/keys/${staff.id}`)
+    }
+  })
 })
