@@ -67,7 +67,7 @@ describe('CRMS referral delivery', () => {
     const [held] = sim.inbox.list(input.referral.externalId)
     expect(held!.registrant.gender).toBeUndefined()
     expect(held!.referral_note).toBe(
-      'Reason for referral: low mood\nCurrent medications: none\n\nReferral fields CRMS is not sent as fields:\nGender: Female\nRequester phone: 905-555-0100',
+      'Reason for referral: low mood\nCurrent medications: none\n\nNot carried by the CRMS field map:\nGender: Female\nRequester phone: 905-555-0100',
     )
   })
 

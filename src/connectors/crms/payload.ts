@@ -104,7 +104,7 @@ function noteWithUncarried(input: ReferralPushInput, fields: Record<string, unkn
   }
   const note = input.referral.note.trim()
   if (lines.length === 0) return note
-  const section = `Referral fields CRMS is not sent as fields:\n${lines.join('\n')}`
+  const section = `Not carried by the CRMS field map:\n${lines.join('\n')}`
   return note ? `${note}\n\n${section}` : section
 }
 
