@@ -1,10 +1,8 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { createCrmsSimulator, DEMO_CRMS, type CrmsSimulator } from '../simulators/crms/server.js'
-import { openDatabase, type DatabaseHandle } from '../src/db/database.js'
-import { startQueue, type Queue } from '../src/db/queue.js'
-import { enqueueJob } from '../src/engine/jobs.js'
 import { ACCEPTED_IN_CRMS } from '../src/connectors/crms/connector.js'
+import { openHubInbox, SUMMARY_PDF as SUMMARY, type HubInbox } from './crmsHelpers.js'
 import { createTestDatabase, startHub, waitFor, WAIT, type RunningHub } from './harness.js'
 
 /**
@@ -16,13 +14,8 @@ let sim: CrmsSimulator
 let simUrl: string
 let hub: RunningHub
 let database: Awaited<ReturnType<typeof createTestDatabase>>
-let handle: DatabaseHandle
-let queue: Queue
-let organizationId: string
+let inbox: HubInbox
 let crmsConnectionId: string
-let caredoveConnectionId: string
-
-const SUMMARY = Buffer.from('%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n')
 
 beforeAll(async () => {
   sim = createCrmsSimulator()
@@ -32,24 +25,11 @@ beforeAll(async () => {
   const created = await hub.api('POST', '/api/connections', { connector: 'crms', name: 'CRMS test inbox', baseUrl: simUrl, credentials: { apiKey: DEMO_CRMS.apiKey } })
   expect(created.status).toBe(201)
   crmsConnectionId = created.body.id
-
-  const databaseUrl = hub.databaseUrl ?? /^\s*Database:\s+(postgres:\/\/\S+)/m.exec(hub.output())?.[1]
-  expect(databaseUrl, 'the embedded database address in the banner').toBeTruthy()
-  handle = await openDatabase({ databaseUrl, dataDir: hub.dataDir, poolSize: 2 })
-  const log = { warn: () => undefined, error: () => undefined, info: () => undefined }
-  queue = await startQueue({ connectionString: handle.connectionString, pollSeconds: 0.5, schedule: false, availability: handle.availability, log })
-  organizationId = (await handle.db.selectFrom('connections').select('organization_id').where('id', '=', crmsConnectionId).executeTakeFirstOrThrow()).organization_id
-  // The referral network the referrals came from (its connector is not what this test is about).
-  caredoveConnectionId = randomUUID()
-  await handle.db
-    .insertInto('connections')
-    .values({ id: caredoveConnectionId, organization_id: organizationId, connector: 'caredove', name: 'Caredove (test)', base_url: 'http://127.0.0.1:9', settings: JSON.stringify({}), secrets: null, value_maps: JSON.stringify({}) })
-    .execute()
+  inbox = await openHubInbox(hub, crmsConnectionId)
 }, WAIT.start + 60_000)
 
 afterAll(async () => {
-  await queue?.stop({ graceful: false, wait: true }).catch(() => undefined)
-  await handle?.close()
+  await inbox?.close()
   await hub?.stop()
   await sim?.close()
   await database?.drop()
@@ -59,77 +39,8 @@ beforeEach(async () => {
   await fetch(`${simUrl}/_sim/faults`, { method: 'DELETE' })
 })
 
-interface InboxReferral {
-  id: string
-  externalId: string
-  attachments: { filename: string; contentType: string; data: Buffer }[]
-}
-
-/** A referral as the import leaves it in the inbox (destination CRMS), with the summary PDF first. */
-async function inboxReferral(options: { registrant?: Record<string, unknown>; extra?: { filename: string; contentType: string; data: Buffer }[] } = {}): Promise<InboxReferral> {
-  const id = randomUUID()
-  const externalId = `ref_${randomBytes(5).toString('hex')}`
-  const attachments = [{ filename: 'Referral summary.pdf', contentType: 'application/pdf', data: SUMMARY }, ...(options.extra ?? [])]
-  await handle.db.transaction().execute(async (trx) => {
-    await trx
-      .insertInto('referrals')
-      .values({
-        id,
-        organization_id: organizationId,
-        source_connection_id: caredoveConnectionId,
-        external_id: externalId,
-        service_listing_id: 'sl_intake_adult',
-        source_status: 'open',
-        source_sub_status: 'received',
-        fields: JSON.stringify({
-          registrant: {
-            firstName: 'Amelia',
-            lastName: 'Tremblay',
-            dateOfBirth: '1988-04-12',
-            gender: 'Female',
-            address: { street: '12 King St W', city: 'Hamilton', province: 'ON', country: 'Canada', postalCode: 'L8P 1A1' },
-            phoneHome: '905-555-0134',
-            email: 'amelia@example.com',
-            ...options.registrant,
-          },
-          requester: { firstName: 'Priya', lastName: 'Shah', organization: 'Hamilton Family Health Team', phone: '905-555-0100' },
-          appointment: { start: '2026-12-03T15:00:00Z', durationMinutes: 60, location: 'Main clinic', providerFullName: 'Jordan Lee' },
-        }),
-        note: 'Reason for referral: low mood\nSafety concerns: none reported',
-        source: JSON.stringify({}),
-        appointments: JSON.stringify([]),
-        messages: JSON.stringify([]),
-        destination: 'crms',
-        destination_connection_id: crmsConnectionId,
-      })
-      .execute()
-    await trx
-      .insertInto('referral_attachments')
-      .values(
-        attachments.map((a, i) => ({
-          id: randomUUID(),
-          referral_id: id,
-          position: i + 1,
-          kind: i === 0 ? ('summary' as const) : ('attachment' as const),
-          filename: a.filename,
-          content_type: a.contentType,
-          size_bytes: a.data.length,
-          sha256: createHash('sha256').update(a.data).digest('hex'),
-          data: a.data,
-        })),
-      )
-      .execute()
-  })
-  return { id, externalId, attachments }
-}
-
-/** What the import does after each applied event: one push_referral job to the CRMS connection. */
-async function deliver(referralId: string): Promise<string> {
-  const job = await handle.db.transaction().execute((trx) =>
-    enqueueJob(trx, queue, { organizationId, connectionId: crmsConnectionId, kind: 'push_referral', recordType: 'referral', recordId: referralId }),
-  )
-  return job.id
-}
+const inboxReferral = (options?: Parameters<HubInbox['add']>[0]) => inbox.add(options)
+const deliver = (referralId: string) => inbox.deliver(referralId)
 
 async function settled(jobId: string): Promise<any> {
   return waitFor(`job ${jobId} to settle`, async () => {
@@ -139,7 +50,7 @@ async function settled(jobId: string): Promise<any> {
 }
 
 async function linkOf(referralId: string) {
-  return handle.db.selectFrom('links').selectAll().where('record_type', '=', 'referral').where('record_id', '=', referralId).where('connection_id', '=', crmsConnectionId).executeTakeFirst()
+  return inbox.db.selectFrom('links').selectAll().where('record_type', '=', 'referral').where('record_id', '=', referralId).where('connection_id', '=', crmsConnectionId).executeTakeFirst()
 }
 
 async function exchangesOf(referralId: string): Promise<any[]> {
@@ -230,7 +141,7 @@ describe('CRMS delivery', () => {
     expect(sim.inbox.list(referral.externalId)).toHaveLength(0)
 
     // The referral is fixed in the inbox (the sender resent it with the right date), then replayed.
-    await handle.db
+    await inbox.db
       .updateTable('referrals')
       .set({ fields: JSON.stringify({ registrant: { firstName: 'Amelia', lastName: 'Tremblay', dateOfBirth: '1989-01-01' } }), version: 2 })
       .where('id', '=', referral.id)
@@ -281,8 +192,8 @@ describe('CRMS delivery', () => {
     const crmsId = (await linkOf(referral.id))!.external_id!
 
     // An edit before acceptance is PATCHed, with only the new attachment.
-    await handle.db.updateTable('referrals').set({ note: 'Reason for referral: low mood (edited)', version: 2 }).where('id', '=', referral.id).execute()
-    await handle.db
+    await inbox.db.updateTable('referrals').set({ note: 'Reason for referral: low mood (edited)', version: 2 }).where('id', '=', referral.id).execute()
+    await inbox.db
       .insertInto('referral_attachments')
       .values({ id: randomUUID(), referral_id: referral.id, position: 2, kind: 'attachment', filename: 'letter.pdf', content_type: 'application/pdf', size_bytes: SUMMARY.length + 1, sha256: 'x', data: Buffer.concat([SUMMARY, Buffer.from('\n')]) })
       .execute()
@@ -291,12 +202,12 @@ describe('CRMS delivery', () => {
     expect(sim.inbox.get(crmsId)!.attachments.map((a) => a.filename)).toEqual(['Referral summary.pdf', 'letter.pdf'])
 
     await fetch(`${simUrl}/_sim/referrals/${crmsId}/accept`, { method: 'POST' })
-    await handle.db.updateTable('referrals').set({ note: 'edited after CRMS accepted it', version: 3 }).where('id', '=', referral.id).execute()
+    await inbox.db.updateTable('referrals').set({ note: 'edited after CRMS accepted it', version: 3 }).where('id', '=', referral.id).execute()
     const job = await settled(await deliver(referral.id))
     expect(job).toMatchObject({ state: 'succeeded', progress: { outcome: ACCEPTED_IN_CRMS } })
     expect(sim.inbox.get(crmsId)).toMatchObject({ referral_note: 'Reason for referral: low mood (edited)', revision: 2, status: 'accepted' })
     expect(await linkOf(referral.id)).toMatchObject({ state: 'linked', message: ACCEPTED_IN_CRMS })
-    const row = await handle.db.selectFrom('referrals').select(['status', 'accepted_by', 'accepted_at']).where('id', '=', referral.id).executeTakeFirstOrThrow()
+    const row = await inbox.db.selectFrom('referrals').select(['status', 'accepted_by', 'accepted_at']).where('id', '=', referral.id).executeTakeFirstOrThrow()
     expect(row).toMatchObject({ status: 'accepted', accepted_by: 'crms' })
     expect(row.accepted_at).toBeInstanceOf(Date)
     expect((await exchangesOf(referral.id)).map((e) => e.operation)).toEqual(['create', 'read', 'update', 'read'])
