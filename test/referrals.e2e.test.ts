@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Webhook } from 'standardwebhooks'
 import { extractText, getDocumentProxy } from 'unpdf'
 import { createRittenSimulator, type RittenSimulator } from '../simulators/ritten/server.js'
+import { createCrmsSimulator, DEMO_CRMS } from '../simulators/crms/server.js'
 import { createTestDatabase, startHub, waitFor, type RunningHub } from './harness.js'
 import { connectRitten } from './rittenHelpers.js'
 
@@ -384,3 +385,47 @@ describe('triggers, presets and service listings', () => {
     expect(await referralOf(connection.id, body.referral.id)).toBeUndefined()
   })
 })
+
+describe('referrals bound for CRMS', () => {
+  it("delivers the imported referral to CRMS with its fields, note, summary PDF and files, until CRMS accepts it", async () => {
+    const crms = createCrmsSimulator()
+    const crmsUrl = await crms.listen(0)
+    try {
+      const target = await hub.api('POST', '/api/connections', { connector: 'crms', name: 'CRMS', baseUrl: crmsUrl, credentials: { apiKey: DEMO_CRMS.apiKey } })
+      expect(target.status, JSON.stringify(target.body)).toBe(201)
+      const connection = await connectCaredove({ serviceListingIds: [LISTING], preset: 'at_the_start', destination: 'crms', crmsConnectionId: target.body.id })
+
+      // CRMS's own requirement, reached through its field map: a map that sends nothing to its date of birth is refused before anything is stored.
+      const fieldMap = (await hub.api('GET', `/api/connections/${target.body.id}/mappings`)).body.fieldMap.filter((m: { crm: string }) => m.crm !== 'registrant.dateOfBirth')
+      expect((await hub.api('PUT', `/api/connections/${target.body.id}/mappings`, { fieldMap })).status).toBe(200)
+      const blocked = await send(connection.id, referralBody())
+      expect(blocked).toEqual({ status: 400, body: { message: 'Date of birth is required by CRMS, and its field map sends nothing to it' } })
+      expect((await hub.api('PUT', `/api/connections/${target.body.id}/mappings`, { fieldMap: null })).status).toBe(200)
+
+      const body = referralBody()
+      const answer = await send(connection.id, body)
+      expect(answer.status).toBe(202)
+      expect(answer.body.accepted[0].jobId).toEqual(expect.any(String))
+      const filed = await waitFor('the referral in CRMS', async () => crms.inbox.list(body.referral.id)[0])
+      expect(filed.registrant).toMatchObject({ first_name: 'Marisol', last_name: 'Okafor', date_of_birth: '1988-04-17', postal_code: 'L8P 4R5' })
+      expect(filed.referral_note).toContain('Reason for referral: Alcohol use disorder, relapse after 2 years sober')
+      expect(filed.attachments.map((a: { filename: string }) => a.filename)).toEqual([`referral-summary-${body.referral.id}.pdf`, 'consent.png', 'discharge.txt'])
+      expect(Buffer.from(filed.attachments[1]!.data).equals(PNG)).toBe(true)
+      const referral = await waitFor('the delivery linked', async () => {
+        const r = await referralOf(connection.id, body.referral.id)
+        return r?.delivery?.state === 'linked' ? r : undefined
+      })
+      expect(referral.delivery).toMatchObject({ connectionId: target.body.id, externalId: filed.id })
+
+      // CRMS's staff accept it: the next event's delivery finds that out and the inbox referral is accepted by CRMS; later events are ignored.
+      crms.inbox.accept(filed.id)
+      expect((await send(connection.id, referralBody({ referralId: body.referral.id, event: 'edited' }))).status).toBe(202)
+      await waitFor('the referral accepted by CRMS', async () => (await referralOf(connection.id, body.referral.id))?.acceptedBy === 'crms' || undefined)
+      const late = await send(connection.id, referralBody({ referralId: body.referral.id, event: 'edited' }))
+      expect(late.body.accepted[0].note).toMatch(/^ignored: the referral was accepted in CRMS/)
+    } finally {
+      await crms.close()
+    }
+  })
+})
+
