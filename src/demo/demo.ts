@@ -150,7 +150,7 @@ export async function ensureDemoData(
 
 /**
  * The demo Caredove connection: both demo listings, imported at the start (Received, then updates
- * until accepted), into the CRM inbox and on to the demo CRMS (seed 003's Caredove → CRMS).
+ * until accepted), into the CRM inbox and on to the demo CRMS (the "Caredove-CRMS integration" article's flow).
  */
 async function ensureCaredoveConnection(db: Db, box: SecretBox, organizationId: string, existing: { id: string; connector: string }[], url: string, crmsConnectionId: string): Promise<string> {
   const current = existing.find((c) => c.connector === 'caredove')
