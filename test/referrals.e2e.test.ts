@@ -4,6 +4,7 @@ import { Webhook } from 'standardwebhooks'
 import { extractText, getDocumentProxy } from 'unpdf'
 import { createRittenSimulator, type RittenSimulator } from '../simulators/ritten/server.js'
 import { createCrmsSimulator, DEMO_CRMS } from '../simulators/crms/server.js'
+import { createCaredoveSimulator } from '../simulators/caredove/server.js'
 import { createTestDatabase, startHub, waitFor, type RunningHub } from './harness.js'
 import { connectRitten } from './rittenHelpers.js'
 
@@ -425,6 +426,30 @@ describe('referrals bound for CRMS', () => {
       expect(late.body.accepted[0].note).toMatch(/^ignored: the referral was accepted in CRMS/)
     } finally {
       await crms.close()
+    }
+  })
+})
+
+describe('through the Caredove simulator', () => {
+  it("shows the 400's message in Caredove's integration log, and the fixed referral resent on save imports under the same event id", async () => {
+    const caredove = createCaredoveSimulator()
+    const caredoveUrl = await caredove.listen(0)
+    try {
+      const listing = caredove.store.listings[0]!.id
+      const connection = await connectCaredove({ serviceListingIds: [listing], preset: 'at_the_start' })
+      caredove.integrate(connection.inboundUrl, { signingSecret: SECRET })
+      const sent = await caredove.refer({ registrant: { dob: null } })
+      if (!sent.ok) throw new Error(sent.message)
+      expect(sent.deliveries[0]).toMatchObject({ http_code: 400, body: '{"message":"Date of birth is required"}' })
+
+      const fixed = await (await fetch(`${caredoveUrl}/_sim/referrals/${sent.referral.id}`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ registrant: { dob: '1979-03-14' } }) })).json()
+      expect(fixed.deliveries[0]).toMatchObject({ http_code: 202, eventId: sent.deliveries[0]!.eventId, trigger: 'received' })
+      const referral = await referralOf(connection.id, sent.referral.id)
+      expect(referral.fields.registrant.dateOfBirth).toBe('1979-03-14')
+      expect(referral.events).toEqual([expect.objectContaining({ eventId: sent.deliveries[0]!.eventId, trigger: 'received', outcome: 'applied' })])
+      expect(referral.attachments.map((a: { kind: string }) => a.kind)).toEqual(['summary', 'attachment', 'attachment'])
+    } finally {
+      await caredove.close()
     }
   })
 })
