@@ -9,7 +9,7 @@ import { Engine } from './engine/engine.js'
 import { buildApi } from './api/app.js'
 import { createApiKey } from './security/apiKeys.js'
 import { SecretBox, resolveSecretKey } from './security/secrets.js'
-import { admitFirstDemoPatientInKipu, ensureDemoData, startDemoSimulators, type DemoSimulators } from './demo/demo.js'
+import { admitFirstDemoPatientInKipu, deliverDemoReferrals, ensureDemoData, startDemoSimulators, type DemoSimulators } from './demo/demo.js'
 import type { Db } from './db/database.js'
 import type { DatabaseAvailability } from './db/availability.js'
 
@@ -58,12 +58,15 @@ async function main(): Promise<void> {
   if (config.role !== 'api') await engine.startWorkers()
   ready = true
   if (simulators) admitFirstDemoPatientInKipu(database.db, organizationId, simulators, log)
+  if (simulators) deliverDemoReferrals(database.db, organizationId, simulators, log)
 
   const lines = [
     `carebridge is running (${config.role === 'all' ? 'API and workers' : config.role}, ${database.embedded ? `embedded database in ${config.dataDir}` : 'PostgreSQL'})`,
     ...(address ? [`  UI:          ${address}/  (admin UI: sign in with an API key)`] : []),
     ...(address ? [`  API:         ${address}/api  (OpenAPI: ${address}/api/openapi.json, health: ${address}/health)`] : []),
     ...(adminKey ? [`  Admin key:   ${adminKey}`] : []),
+    // The embedded database is served on loopback while the hub runs: psql (or a test) can look inside.
+    ...(database.embedded ? [`  Database:    ${database.connectionString}  (embedded; psql while the hub runs)`] : []),
     ...Object.entries(simulators?.urls ?? {}).map(([name, url]) => `  Simulator:   ${name.padEnd(8)} ${url}`),
   ]
   process.stdout.write(`${lines.join('\n')}\n`)

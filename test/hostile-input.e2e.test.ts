@@ -294,13 +294,13 @@ describe('request body limits', () => {
     expect(answer).toMatchObject({ status: 413, body: { message: 'The body is larger than this route takes (5 MiB)' } })
   })
 
-  it('lets the inbound door take an event with a 10 MiB attachment (as base64), and refuses one over 20 MiB', async () => {
+  it('lets the inbound door take an event with a 10 MiB attachment (as base64), and refuses one over 32 MiB', async () => {
     const path = `/api/inbound/kipu/${kipuConnectionId}`
     const post = (text: string, declareOnly = false) => postLarge(path, text, {}, { declareOnly })
     const attachment = Buffer.alloc(10 * 1024 * 1024, 7).toString('base64')
     // Past the size check to the signature check: not signed, so refused for that.
     expect(await post(JSON.stringify({ event: 'Referral', attachment }))).toMatchObject({ status: 401 })
-    expect(await post(JSON.stringify({ event: 'Referral', attachment: attachment + attachment }), true)).toMatchObject({ status: 413, body: { message: 'The body is larger than this route takes (20 MiB)' } })
+    expect(await post(JSON.stringify({ event: 'Referral', attachment: attachment + attachment + attachment }), true)).toMatchObject({ status: 413, body: { message: 'The body is larger than this route takes (32 MiB)' } })
     expect(hub.running()).toBe(true)
   })
 })

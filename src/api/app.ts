@@ -23,6 +23,7 @@ import { sessionRoutes } from './routes/sessions.js'
 import { registerWebSecurity, registerWebUi, sendUiPage } from './web.js'
 import { inboundRoutes } from './routes/inbound.js'
 import { eventRoutes } from './routes/events.js'
+import { referralRoutes } from './routes/referrals.js'
 
 /** Builds the HTTP API (not listening); tests may use it with `inject`. */
 export async function buildApi(hub: Hub, options: { logger?: FastifyBaseLogger }): Promise<FastifyInstance> {
@@ -113,6 +114,7 @@ export async function buildApi(hub: Hub, options: { logger?: FastifyBaseLogger }
       await api.register(mappingAidRoutes(hub))
       await api.register(inboundRoutes(hub))
       await api.register(eventRoutes(hub))
+      await api.register(referralRoutes(hub))
     },
     { prefix: '/api' },
   )

@@ -20,12 +20,19 @@ export interface Connector<Settings = unknown, Secrets = unknown, Resource exten
   capabilities: CapabilityMatrix
   fields: FieldCatalog
   defaults: MappingDefaults
+  /**
+   * The CRM record its field map addresses: patients (the default), or referrals for referral
+   * networks and inboxes (CRM referral fields, src/crm/referralFields.ts). Mappings are checked against it when saved.
+   */
+  crmRecord?: 'patient' | 'referral'
   /** Outbound pacing for this system, enforced per connection across every worker (may depend on settings). */
   rateLimit?: RateLimitPolicy | ((settings: Settings) => RateLimitPolicy)
   /** Checks credentials and reachability; on failure the message names the exact cause. */
   test(ctx: ConnectorContext<Settings, Secrets>): Promise<TestResult>
   /** Credentials the hub makes itself when a connection is added (e.g. a key pair). */
   generateSecrets?(): Promise<Record<string, unknown>>
+  /** Generated credentials the admin must copy to the other system (e.g. a webhook signing secret): returned once, in the answer that adds the connection. */
+  shownOnce?: readonly string[]
   /** Public keys the external system fetches from the hub (served at /jwks/{connectionId}). */
   publicKeys?(secrets: Secrets): Record<string, unknown>
   /** Default pull schedule (cron) for connections that can pull. */
@@ -189,6 +196,12 @@ export interface StepResult {
   output?: Record<string, unknown>
   /** The new common ground after a bidirectional sync, and the conflicts settled on the way. */
   sync?: SyncOutcome
+  /**
+   * The system has taken the record over (CRMS accepted the referral): the engine marks the CRM
+   * record accepted by this connector, runs no further step, and keeps `reason` on the link;
+   * later changes are not sent (F24).
+   */
+  acceptedInSystem?: { at: string | null; reason: string }
 }
 
 export interface SyncOutcome {
@@ -329,7 +342,8 @@ export interface InboundRequest {
 }
 
 export type InboundRefusal = {
-  status: 400 | 401 | 403 | 413 | 415 | 422
+  /** 503: the hub cannot take the event now for a reason on its own side (the sender resends later). */
+  status: 400 | 401 | 403 | 413 | 415 | 422 | 503
   code: string
   message: string
   /** The answer exactly as the sender reads it (Caredove shows `{"message"}` to its staff); otherwise `{error, message}`. */
@@ -339,8 +353,14 @@ export type InboundRefusal = {
 /** What one inbound event asks the hub to do; the engine queues it in the transaction that records the event. */
 export type InboundWork =
   | { kind: 'pull_record'; recordType: 'patient'; externalId: string }
-  | { kind: 'import_referral'; trigger: string; referral: InboundReferral }
+  | { kind: 'import_referral'; trigger: string; referral: InboundReferral; destination: ReferralDestination }
   | { kind: 'ignore'; reason: string; externalReferralId?: string }
+
+/**
+ * Where an imported referral goes: the CRM referral inbox only, or also a connection that takes
+ * referrals (CRMS), whose field catalog says what the referral must carry before it is accepted (F23).
+ */
+export type ReferralDestination = { kind: 'crm' } | { kind: 'connection'; connectionId: string }
 
 /** A referral as a referral network sent it, already in CRM terms through the connection's field map. */
 export interface InboundReferral {
@@ -368,6 +388,8 @@ export interface ReferralPushInput {
     fields: Record<string, unknown>
     note: string
     status: 'open' | 'accepted' | 'converted'
+    /** Who accepted it (`crm`, or the connector kind of the system that did, e.g. `crms`); null while open. */
+    acceptedBy: string | null
     version: number
   }
   attachments: { position: number; kind: 'summary' | 'attachment'; filename: string; contentType: string; data: Buffer }[]
@@ -389,6 +411,14 @@ export interface InboundSide<Settings, Secrets> {
   parse(request: InboundRequest, connection: ConnectionInfo<Settings, Secrets>, mapping: ResolvedMapping): { ok: true; events: InboundEvent[] } | { ok: false; refusal: InboundRefusal }
   /** How the admin points the system at the hub, and how the hub knows the call is genuine (shown with the connection). */
   description: string
+}
+
+/** Why this connector cannot receive referrals (its capability's reason, or no referral push flow), or null if it can. */
+export function referralPushRefusal(connector: Connector<unknown, unknown>): string | null {
+  const capability = connector.capabilities.referral?.push
+  if (capability && !capability.supported) return `${connector.title} cannot receive referrals: ${capability.reason}`
+  if (!connector.flows.pushReferral || !capability) return `${connector.title} cannot receive referrals: this connector has no referral push flow`
+  return null
 }
 
 /** Why this connector cannot receive patients (its capability's reason, or no push flow), or null if it can. */

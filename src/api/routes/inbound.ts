@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { receiveInbound } from '../../engine/inbound.js'
 import type { Hub } from '../../hub.js'
-import { InboundAccepted, errorResponses } from './responses.js'
+import { InboundAccepted, InboundRefused } from './responses.js'
 import { INBOUND_BODY_LIMIT } from '../bodyLimits.js'
 
 /**
@@ -21,15 +21,15 @@ export function inboundRoutes(hub: Hub): FastifyPluginAsyncZod {
       '/inbound/:connector/:connectionId',
       {
         config: { role: 'public' },
-        // Larger than the API's: an event may carry a document (see bodyLimits.ts).
+        // Larger than the API's: a referral event carries its files as base64 (see bodyLimits.ts).
         bodyLimit: INBOUND_BODY_LIMIT,
         schema: {
           tags: ['inbound'],
           summary:
-            "An external system's event (e.g. KIPU's Patient Creation / Chart Update): verified by the connection's own secret, recorded in the log (direction inbound), applied once per event id; its work (e.g. a pull of that patient) is queued at once",
+            "An external system's event (KIPU's Patient Creation / Chart Update, a Caredove referral event): verified by the connection's own secret, recorded in the log (direction inbound), applied once per event id; its work (a pull of that patient, a referral imported into the inbox) is done or queued at once. A Caredove referral that cannot be imported is answered 400 {\"message\"} naming what to fix",
           security: [],
           params: z.object({ connector: z.string().min(1).max(40), connectionId: z.string().uuid('must be the connection id (a UUID)') }),
-          response: { 200: InboundAccepted, 202: InboundAccepted, ...errorResponses },
+          response: { 200: InboundAccepted, 202: InboundAccepted, '4xx': InboundRefused, 503: InboundRefused },
         },
       },
       async (request, reply) => {
