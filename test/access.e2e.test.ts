@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { Webhook } from 'standardwebhooks'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openDatabase } from '../src/db/database.js'
 import { createApiKey } from '../src/security/apiKeys.js'
@@ -38,6 +39,7 @@ interface Fixture {
   rittenUrl: string
   subscriptionId: string
   throwawaySubscriptionId: () => Promise<string>
+  referralId: string
 }
 
 /** One line per route: role, what another organization gets, and a body that passes validation (so the answer is about access). */
@@ -90,6 +92,12 @@ const ROUTES: Record<string, { role: Role; otherOrg: OtherOrg; body?: (f: Fixtur
   'GET /api/crm-fields': { role: 'staff', otherOrg: 'own' },
   'GET /api/connections/{id}/unmapped-values': { role: 'staff', otherOrg: 'hidden' },
   'POST /api/inbound/{connector}/{connectionId}': { role: 'public', otherOrg: 'shared' },
+  'GET /api/referrals': { role: 'staff', otherOrg: 'own' },
+  'GET /api/referrals/{id}': { role: 'staff', otherOrg: 'hidden' },
+  'GET /api/referrals/{id}/attachments/{position}': { role: 'staff', otherOrg: 'hidden', params: (f) => ({ id: f.referralId, position: '1' }) },
+  'POST /api/referrals/{id}/accept': { role: 'staff', otherOrg: 'hidden' },
+  'POST /api/referrals/{id}/convert': { role: 'staff', otherOrg: 'hidden' },
+  'GET /api/referral-deliveries': { role: 'staff', otherOrg: 'own' },
   'GET /api/event-types': { role: 'admin', otherOrg: 'shared' },
   'GET /api/event-subscriptions': { role: 'admin', otherOrg: 'own' },
   'POST /api/event-subscriptions': { role: 'admin', otherOrg: 'own', body: () => ({ url: 'http://127.0.0.1:9/access-probe', events: ['patient.linked'], enabled: false }) },
@@ -155,12 +163,38 @@ beforeAll(async () => {
     jobId: exchange.jobId,
     rittenUrl,
     throwawayKeyId: async () => (await hub.api('POST', '/api/keys', { name: 'throwaway', role: 'staff' })).body.id,
+    referralId: await firstOrgReferral(),
     subscriptionId: (await hub.api('POST', '/api/event-subscriptions', { url: 'http://127.0.0.1:9/first-org', events: ['patient.linked'], enabled: false })).body.id,
     throwawaySubscriptionId: async () => (await hub.api('POST', '/api/event-subscriptions', { url: 'http://127.0.0.1:9/throwaway', events: ['patient.linked'], enabled: false })).body.id,
   }
   firstOrgMarkers = [account.body.id, patient.body.id, connection.id, exchange.id, exchange.jobId, PATIENT.lastName, 'firstOrgOnlyField', 'Rivera household', 'Ritten test clinic', 'first staff', fixture.subscriptionId, '/first-org']
   operations = operationsOf((await hub.api('GET', '/api/openapi.json')).body)
 })
+
+/** A referral in the first organization's inbox: a Caredove connection and one signed event. */
+async function firstOrgReferral(): Promise<string> {
+  const secret = `whsec_${Buffer.from('access-test-caredove-secret-0123').toString('base64')}`
+  const connection = await hub.api('POST', '/api/connections', { connector: 'caredove', name: 'Caredove access', baseUrl: 'https://www.caredove.com', settings: { serviceListingIds: ['sl_access'] }, credentials: { signingSecret: secret } })
+  expect(connection.status, JSON.stringify(connection.body)).toBe(201)
+  const eventId = `evt_${randomUUID()}`
+  const raw = JSON.stringify({
+    event: 'received',
+    event_id: eventId,
+    occurred_at: new Date().toISOString(),
+    service_listing_id: 'sl_access',
+    referral: { id: 'ref_access', status: 'open', sub_status: 'received', registrant: { first_name: 'Ana', last_name: 'Zubiri-Quintana', dob: '1987-03-14' }, requester: null, appointment: null, form_fields: [], attachments: [], messages: [] },
+  })
+  const at = new Date()
+  const res = await fetch(`${hub.url}/api/inbound/caredove/${connection.body.id}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'webhook-id': eventId, 'webhook-timestamp': String(Math.floor(at.getTime() / 1000)), 'webhook-signature': new Webhook(secret).sign(eventId, at, raw) },
+    body: raw,
+  })
+  const answer = (await res.json()) as { referralId?: string }
+  expect(res.status, JSON.stringify(answer)).toBeLessThan(300)
+  expect(answer.referralId, JSON.stringify(answer)).toMatch(/^[0-9a-f-]{36}$/)
+  return answer.referralId!
+}
 
 afterAll(async () => {
   await hub?.stop()
@@ -200,7 +234,7 @@ function paramsOf(op: Operation): Record<string, string> {
     params[name] =
       name === 'connector'
         ? 'ritten'
-        : ({ accounts: fixture.accountId, patients: fixture.patientId, connections: fixture.connectionId, exchanges: fixture.exchangeId, jobs: fixture.jobId, inbound: fixture.connectionId, 'event-subscriptions': fixture.subscriptionId } as Record<string, string>)[collection ?? ''] ??
+        : ({ accounts: fixture.accountId, patients: fixture.patientId, connections: fixture.connectionId, exchanges: fixture.exchangeId, jobs: fixture.jobId, inbound: fixture.connectionId, 'event-subscriptions': fixture.subscriptionId, referrals: fixture.referralId } as Record<string, string>)[collection ?? ''] ??
           randomUUID()
   }
   return params
