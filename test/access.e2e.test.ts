@@ -174,7 +174,7 @@ beforeAll(async () => {
 /** A referral in the first organization's inbox: a Caredove connection and one signed event. */
 async function firstOrgReferral(): Promise<string> {
   const secret = `whsec_${Buffer.from('access-test-caredove-secret-0123').toString('base64')}`
-  const connection = await hub.api('POST', '/api/connections', { connector: 'caredove', name: 'Caredove access', baseUrl: 'https://www.caredove.com', settings: { serviceListingIds: ['sl_access'] }, credentials: { signingSecret: secret } })
+  const connection = await hub.api('POST', '/api/connections', { connector: 'caredove', name: 'Caredove access', baseUrl: 'https://www.caredove.com', settings: { serviceListingIds: ['sl_access'], preset: 'at_the_start' }, credentials: { signingSecret: secret } })
   expect(connection.status, JSON.stringify(connection.body)).toBe(201)
   const eventId = `evt_${randomUUID()}`
   const raw = JSON.stringify({
@@ -190,10 +190,11 @@ async function firstOrgReferral(): Promise<string> {
     headers: { 'content-type': 'application/json', 'webhook-id': eventId, 'webhook-timestamp': String(Math.floor(at.getTime() / 1000)), 'webhook-signature': new Webhook(secret).sign(eventId, at, raw) },
     body: raw,
   })
-  const answer = (await res.json()) as { referralId?: string }
+  const answer = (await res.json()) as { accepted?: { referralId?: string }[] }
   expect(res.status, JSON.stringify(answer)).toBeLessThan(300)
-  expect(answer.referralId, JSON.stringify(answer)).toMatch(/^[0-9a-f-]{36}$/)
-  return answer.referralId!
+  const referralId = answer.accepted?.[0]?.referralId
+  expect(referralId, JSON.stringify(answer)).toMatch(/^[0-9a-f-]{36}$/)
+  return referralId!
 }
 
 afterAll(async () => {
