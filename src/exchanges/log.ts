@@ -11,9 +11,6 @@ import { CRM_REFERRAL_FIELDS } from '../crm/referralFields.js'
 
 type ExchangeRow = Selectable<Database['exchanges']>
 
-/** The key names under which a referral's CRM fields hold PHI (`dateOfBirth`, `phoneHome`, `postalCode`…). */
-const REFERRAL_PHI_KEYS = phiKeysOf(CRM_REFERRAL_FIELDS)
-
 export const ExchangeFilter = z
   .object({
     patientId: z.string().uuid().optional(),
@@ -158,7 +155,7 @@ function bodiesOf(row: Pick<ExchangeRow, 'request_body' | 'response_body'>): [un
 async function recordPhi(db: DbOrTx, organizationId: string, rows: Pick<ExchangeRow, 'record_type' | 'record_id'>[]): Promise<Map<string, Set<string>>> {
   const ids = [...new Set(rows.filter((r) => r.record_type === 'patient' && r.record_id).map((r) => r.record_id!))]
   const out = new Map<string, Set<string>>()
-  // A referral's registrant (CRMS's or Caredove's error text may echo a name or a birth date).
+  // A referral's registrant (names, birth date, phones, address) wherever the message names them, e.g. in a file name.
   const referralIds = [...new Set(rows.filter((r) => r.record_type === 'referral' && r.record_id).map((r) => r.record_id!))]
   if (referralIds.length > 0) {
     const referrals = await db.selectFrom('referrals').select(['id', 'fields']).where('organization_id', '=', organizationId).where('id', 'in', referralIds).execute()
@@ -172,6 +169,8 @@ async function recordPhi(db: DbOrTx, organizationId: string, rows: Pick<Exchange
   }
   return out
 }
+
+const REFERRAL_PHI_KEYS = phiKeysOf(CRM_REFERRAL_FIELDS)
 
 function toSummary(row: ExchangeRow): ExchangeSummary {
   return {
