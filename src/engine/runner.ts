@@ -160,8 +160,13 @@ async function settleJobFailure(deps: EngineDeps, job: SyncJobRow, keeper: Lease
   const reason = failure.retryable
     ? `gave up after ${failures} ${job.kind === 'pull' ? 'failures in a row without progress' : 'attempts'}: ${failure.message}`
     : failure.message
-  if (!(await finishJob(deps.db, keeper.lease, state, { ...error, message: reason }))) return
-  if (link) await updateLink(deps.db, link.id, { state, message: reason })
+  // The job and its link settle together: whoever reads one never finds the other behind it.
+  const settled = await deps.db.transaction().execute(async (trx) => {
+    if (!(await finishJob(trx, keeper.lease, state, { ...error, message: reason }))) return false
+    if (link) await updateLink(trx, link.id, { state, message: reason })
+    return true
+  })
+  if (!settled) return
   jobsFinished.inc({ connector, kind: job.kind, state })
 }
 
