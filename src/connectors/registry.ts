@@ -2,16 +2,16 @@ import type { Connector, ConnectorKind } from './connector.js'
 import { rittenConnector } from './ritten/connector.js'
 import { ecwConnector } from './ecw/connector.js'
 import { kipuConnector } from './kipu/connector.js'
-import { crmsConnector } from './crms/connector.js'
 import { caredoveConnector } from './caredove/connector.js'
+import { crmsConnector } from './crms/connector.js'
 
 /** Every connector the hub can run. Adding one = a folder under src/connectors and a line here. */
 const connectors: Partial<Record<ConnectorKind, Connector<any, any, any>>> = {
   ritten: rittenConnector,
   ecw: ecwConnector,
   kipu: kipuConnector,
-  crms: crmsConnector,
   caredove: caredoveConnector,
+  crms: crmsConnector,
 }
 
 export function getConnector(kind: string): Connector<unknown, unknown> | undefined {

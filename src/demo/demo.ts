@@ -120,8 +120,8 @@ export async function ensureDemoData(
   const kipuId = await ensureKipuConnection(db, box, organizationId, existing, urls.kipu!)
   // KIPU calls the hub on Patient Creation / Chart Update (signed with the connection's secret).
   simulators.kipu.subscribe(`${publicUrl}/api/inbound/kipu/${kipuId}`)
-  await ensureCrmsConnection(db, box, organizationId, existing, urls.crms!)
-  const caredoveId = await ensureCaredoveConnection(db, box, organizationId, existing, urls.caredove!)
+  const crmsId = await ensureCrmsConnection(db, box, organizationId, existing, urls.crms!)
+  const caredoveId = await ensureCaredoveConnection(db, box, organizationId, existing, urls.caredove!, crmsId)
   // Caredove's integration posts each referral event to the hub, signed with the demo secret.
   simulators.caredove.integrate(`${publicUrl}/api/inbound/caredove/${caredoveId}`)
   await relinkToFreshSimulators(db, engine, organizationId)
@@ -148,8 +148,11 @@ export async function ensureDemoData(
   })
 }
 
-/** The demo Caredove connection: both demo listings, imported at the start (Received, then updates until accepted). */
-async function ensureCaredoveConnection(db: Db, box: SecretBox, organizationId: string, existing: { id: string; connector: string }[], url: string): Promise<string> {
+/**
+ * The demo Caredove connection: both demo listings, imported at the start (Received, then updates
+ * until accepted), into the CRM inbox and on to the demo CRMS (the "Caredove-CRMS integration" article's flow).
+ */
+async function ensureCaredoveConnection(db: Db, box: SecretBox, organizationId: string, existing: { id: string; connector: string }[], url: string, crmsConnectionId: string): Promise<string> {
   const current = existing.find((c) => c.connector === 'caredove')
   if (current) {
     await updateConnection(db, box, organizationId, current.id, { baseUrl: url })
@@ -160,7 +163,7 @@ async function ensureCaredoveConnection(db: Db, box: SecretBox, organizationId: 
     name: 'Caredove (demo simulator)',
     baseUrl: url,
     enabled: true,
-    settings: { serviceListingIds: DEMO_CAREDOVE.serviceListings.map((l) => l.id), preset: 'at_the_start' },
+    settings: { serviceListingIds: DEMO_CAREDOVE.serviceListings.map((l) => l.id), preset: 'at_the_start', destination: 'crms', crmsConnectionId },
     credentials: { signingSecret: DEMO_CAREDOVE.signingSecret },
   })
   return created.id

@@ -170,8 +170,6 @@ async function recordPhi(db: DbOrTx, organizationId: string, rows: Pick<Exchange
   return out
 }
 
-const REFERRAL_PHI_KEYS = phiKeysOf(CRM_REFERRAL_FIELDS)
-
 function toSummary(row: ExchangeRow): ExchangeSummary {
   return {
     id: row.id,
