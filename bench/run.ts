@@ -5,7 +5,8 @@
  *   BENCH_PULL_PATIENTS (ECW pulls by bulk export, comma-separated sizes, default 10000,100000),
  *   BENCH_KIPU_PATIENTS (KIPU push, default 200),
  *   BENCH_REFERRALS (Caredove events, each with a 1 MB attachment, default 100),
- *   BENCH_PARTS (default ritten,ecw,kipu,referrals: run only those parts), BENCH_DATABASE_URL (run on PostgreSQL instead of the embedded database),
+ *   BENCH_CRMS_REFERRALS (referrals delivered to CRMS, each with a 1 MB attachment, default 50),
+ *   BENCH_PARTS (default ritten,ecw,kipu,referrals,crms: run only those parts), BENCH_DATABASE_URL (run on PostgreSQL instead of the embedded database),
  *   BENCH_HUB_NODE_OPTIONS (the hub's NODE_OPTIONS, e.g. --max-old-space-size=192 to show a pull's memory is bounded).
  */
 import { readFileSync } from 'node:fs'
@@ -14,17 +15,21 @@ import { connectRitten } from '../test/rittenHelpers.js'
 import { createTestDatabase, startHub, sleep, type RunningHub } from '../test/harness.js'
 import { connectEcw, PRACTICE, startEcw, type EcwWorld } from '../test/ecwHelpers.js'
 import { createKipuSimulator, DEMO_KIPU } from '../simulators/kipu/server.js'
+import { createCrmsSimulator, DEMO_CRMS } from '../simulators/crms/server.js'
+import { openHubInbox } from '../test/crmsHelpers.js'
+import { randomBytes } from 'node:crypto'
 import { Webhook } from 'standardwebhooks'
 import { renderReferralSummary } from '../src/referrals/summaryPdf.js'
 
 const PATIENTS = Number(process.env.BENCH_PATIENTS ?? 300)
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 10)
 const PULL_SIZES = (process.env.BENCH_PULL_PATIENTS ?? '10000,100000').split(',').map(Number)
-const PARTS = (process.env.BENCH_PARTS ?? process.env.BENCH_ONLY ?? 'ritten,ecw,kipu,referrals').split(',').map((s) => s.trim())
+const PARTS = (process.env.BENCH_PARTS ?? process.env.BENCH_ONLY ?? 'ritten,ecw,kipu,referrals,crms').split(',').map((s) => s.trim())
 const LATENCY_SAMPLES = 20
 const KIPU_PATIENTS = Number(process.env.BENCH_KIPU_PATIENTS ?? 200)
 const KIPU_PULL_PATIENTS = Number(process.env.BENCH_KIPU_PULL_PATIENTS ?? 10_000)
 const REFERRALS = Number(process.env.BENCH_REFERRALS ?? 100)
+const CRMS_REFERRALS = Number(process.env.BENCH_CRMS_REFERRALS ?? 50)
 
 if (process.env.BENCH_DATABASE_URL) process.env.TEST_DATABASE_URL = process.env.BENCH_DATABASE_URL
 const line = (k: string, v: string) => console.log(`  ${k.padEnd(60)} ${v}`)
@@ -34,6 +39,7 @@ if (PARTS.includes('ritten')) await withHub(rittenPush)
 // is seeded first: seeding 100,000 patients holds this process's event loop for a while.
 if (PARTS.includes('kipu')) await withHub(kipuBench)
 if (PARTS.includes('referrals')) await withHub(referralBench)
+if (PARTS.includes('crms')) await withHub(crmsBench)
 if (PARTS.includes('ecw')) {
   for (const size of PULL_SIZES) {
     const world = await startEcw({ demo: false })
@@ -280,4 +286,45 @@ async function referralBench(hub: RunningHub): Promise<void> {
 function rss(pid: number): number {
   const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
   return match ? Math.round(Number(match[1]) / 1024) : 0
+}
+
+/**
+ * CRMS: referrals in the inbox, each with the summary PDF and a 1 MB attachment, delivered through
+ * the queue (one POST /referrals each, the files as base64): one at a time for latency, then all at once.
+ */
+async function crmsBench(hub: RunningHub): Promise<void> {
+  const sim = createCrmsSimulator()
+  const simUrl = await sim.listen(0)
+  const created = await hub.api('POST', '/api/connections', { connector: 'crms', name: 'CRMS bench', baseUrl: simUrl, credentials: { apiKey: DEMO_CRMS.apiKey } })
+  const inbox = await openHubInbox(hub, created.body.id)
+  try {
+    const scan = { filename: 'scan.png', contentType: 'image/png', data: Buffer.concat([Buffer.from('89504e470d0a1a0a', 'hex'), randomBytes(1024 * 1024 - 8)]) }
+    const delivered = async (jobId: string) => {
+      for (;;) {
+        const { body } = await hub.api('GET', `/api/jobs/${jobId}`)
+        if (body.state === 'succeeded') return
+        if (body.state === 'failed' || body.state === 'needs_attention') throw new Error(JSON.stringify(body.lastError))
+        await sleep(10)
+      }
+    }
+    const latencies: number[] = []
+    for (let i = 0; i < 5; i++) {
+      const referral = await inbox.add({ extra: [scan] })
+      const started = performance.now()
+      await delivered(await inbox.deliver(referral.id))
+      latencies.push(performance.now() - started)
+    }
+    const referrals = []
+    for (let i = 0; i < CRMS_REFERRALS; i++) referrals.push(await inbox.add({ extra: [scan] }))
+    const started = performance.now()
+    const jobs = await Promise.all(referrals.map((r) => inbox.deliver(r.id)))
+    for (const job of jobs) await delivered(job)
+    const seconds = (performance.now() - started) / 1000
+    const sorted = [...latencies].sort((a, b) => a - b)
+    line('CRMS: enqueued → filed latency, 1 MB attachment, median / max (ms)', `${sorted[2]!.toFixed(0)} / ${sorted[4]!.toFixed(0)}`)
+    line(`CRMS: ${CRMS_REFERRALS} referrals with a 1 MB attachment each, delivered`, `${(CRMS_REFERRALS / seconds).toFixed(1)} referrals/s (${((CRMS_REFERRALS * scan.data.length) / 1024 / 1024 / seconds).toFixed(1)} MB/s)`)
+  } finally {
+    await inbox.close()
+    await sim.close()
+  }
 }

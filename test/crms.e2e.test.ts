@@ -1,5 +1,6 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { Webhook } from 'standardwebhooks'
 import { createCrmsSimulator, DEMO_CRMS, type CrmsSimulator } from '../simulators/crms/server.js'
 import { ACCEPTED_IN_CRMS } from '../src/connectors/crms/connector.js'
 import { openHubInbox, SUMMARY_PDF as SUMMARY, type HubInbox } from './crmsHelpers.js'
@@ -243,3 +244,96 @@ describe('CRMS delivery', () => {
     }
   })
 })
+
+/** The whole way: a signed Caredove event, imported into the inbox, delivered to CRMS by the import's job. */
+describe('from Caredove to CRMS', () => {
+  const SECRET = `whsec_${Buffer.from('crms-e2e-caredove-signing-secret').toString('base64')}`
+  let caredove: string
+
+  beforeAll(async () => {
+    const created = await hub.api('POST', '/api/connections', {
+      connector: 'caredove',
+      name: 'Caredove to CRMS',
+      baseUrl: 'https://www.caredove.com',
+      settings: { serviceListingIds: ['sl_intake_adult'], preset: 'at_the_start', destination: 'crms', crmsConnectionId },
+      credentials: { signingSecret: SECRET },
+    })
+    expect(created.status, JSON.stringify(created.body)).toBe(201)
+    caredove = created.body.id
+  })
+
+  async function send(event: string, referralId: string, registrant: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) {
+    const body = {
+      event,
+      event_id: `evt_${randomUUID()}`,
+      occurred_at: new Date().toISOString(),
+      service_listing_id: 'sl_intake_adult',
+      referral: {
+        id: referralId,
+        status: 'open',
+        sub_status: 'received',
+        routed: false,
+        registrant: { first_name: 'Marisol', last_name: 'Okafor', dob: '1988-04-17', gender: 'female', email: 'marisol.okafor@example.org', ...registrant },
+        requester: { first_name: 'Dana', last_name: 'Whitfield', organization: 'Hamilton Family Health Team', phone: '905-555-0100' },
+        appointment: null,
+        form_fields: [{ question: 'Reason for referral', answer: 'Alcohol use disorder, relapse' }],
+        attachments: [{ filename: 'consent.png', content_type: 'image/png', data_base64: 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==' }],
+        messages: [],
+        ...extra,
+      },
+    }
+    const raw = JSON.stringify(body)
+    const at = new Date()
+    const res = await fetch(`${hub.url}/api/inbound/caredove/${caredove}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'webhook-id': body.event_id, 'webhook-timestamp': String(Math.floor(at.getTime() / 1000)), 'webhook-signature': new Webhook(SECRET).sign(body.event_id, at, raw) },
+      body: raw,
+    })
+    return { status: res.status, body: (await res.json()) as any }
+  }
+
+  async function inboxOf(externalId: string): Promise<any> {
+    const { body } = await hub.api('GET', `/api/referrals?connectionId=${caredove}&q=${encodeURIComponent(externalId)}`)
+    const item = body.items.find((r: { externalId: string }) => r.externalId === externalId)
+    return item ? (await hub.api('GET', `/api/referrals/${item.id}`)).body : undefined
+  }
+
+  it('refuses what CRMS would refuse before accepting the event, files the import with its summary PDF, updates it, and stops once CRMS accepts it', async () => {
+    const externalId = `ref_${randomUUID().slice(0, 12)}`
+    expect(await send('received', externalId, { dob: null })).toMatchObject({ status: 400, body: { message: 'Date of birth is required' } })
+    expect(sim.inbox.list(externalId)).toHaveLength(0)
+
+    expect((await send('received', externalId)).status).toBeOneOf([200, 202])
+    const filed = await waitFor('the delivery to CRMS', async () => {
+      const referral = await inboxOf(externalId)
+      return referral?.delivery?.state === 'linked' ? referral : undefined
+    })
+    const [held] = sim.inbox.list(externalId)
+    expect(filed.delivery.externalId).toBe(held!.id)
+    expect(held!.registrant).toMatchObject({ first_name: 'Marisol', last_name: 'Okafor', date_of_birth: '1988-04-17', email: 'marisol.okafor@example.org' })
+    expect(held!.referral_note).toContain('Reason for referral: Alcohol use disorder, relapse')
+    expect(held!.attachments.map((a) => a.filename)).toEqual([filed.attachments[0].filename, 'consent.png'])
+    expect(held!.attachments[0]!.content_type).toBe('application/pdf')
+
+    // An edit reaches the same CRMS referral.
+    expect((await send('edited', externalId, { phone_home: '905-555-0142' })).status).toBeOneOf([200, 202])
+    await waitFor('the update in CRMS', async () => sim.inbox.get(held!.id)?.registrant.phone_home === '905-555-0142')
+    expect(sim.inbox.list(externalId)).toHaveLength(1)
+
+    // CRMS staff accept it; the next event finds that out, and the inbox says so.
+    sim.inbox.accept(held!.id)
+    expect((await send('edited', externalId, { phone_home: '905-555-0000' })).status).toBeOneOf([200, 202])
+    const accepted = await waitFor('the inbox to learn CRMS accepted it', async () => {
+      const referral = await inboxOf(externalId)
+      return referral?.status === 'accepted' ? referral : undefined
+    })
+    expect(accepted.delivery).toMatchObject({ state: 'linked', message: ACCEPTED_IN_CRMS })
+    expect(sim.inbox.get(held!.id)!.registrant.phone_home).toBe('905-555-0142')
+    // Later events are kept in the history as ignored, and nothing more is sent.
+    const ignored = await send('edited', externalId, { phone_home: '905-555-1111' })
+    expect(ignored.status).toBeOneOf([200, 202])
+    const history = (await inboxOf(externalId)).events
+    expect(history.at(-1)).toMatchObject({ trigger: 'edited', outcome: 'ignored' })
+  })
+})
+

@@ -199,6 +199,7 @@ async function settleJobFailure(deps: EngineDeps, job: SyncJobRow, keeper: Lease
   const reason = failure.retryable
     ? `gave up after ${failures} ${job.kind === 'pull' ? 'failures in a row without progress' : 'attempts'}: ${failure.message}`
     : failure.message
+  // The job and its link settle together (with the event saying so): whoever reads one never finds the other behind it.
   const finished = await deps.db.transaction().execute(async (trx) => {
     if (!(await finishJob(trx, keeper.lease, state, { ...error, message: reason }))) return false
     if (!link) return true
