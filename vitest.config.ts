@@ -35,6 +35,8 @@ export default defineConfig({
     // End-to-end suites start real hub processes (embedded PostgreSQL each): give them room.
     testTimeout: 60_000,
     hookTimeout: 120_000,
+    // One migrated embedded database per run, copied by every hub and unit-test database (test/globalSetup.ts).
+    globalSetup: ['test/globalSetup.ts'],
     pool: 'forks',
     maxWorkers: 3,
     sequence: { sequencer: SlowestFirst },

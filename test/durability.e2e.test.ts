@@ -258,6 +258,9 @@ async function ecwWithWireTap(): Promise<EcwWorld> {
     requests: async () => {
       throw new Error('not used here')
     },
+    writesCarrying: async () => {
+      throw new Error('not used here')
+    },
     close: () => ecwSim.close(),
   }
 }

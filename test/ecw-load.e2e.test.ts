@@ -98,7 +98,10 @@ describe('ECW at volume', () => {
   it('starts a pull when its schedule comes due, and waits for the next minute after a 429', async () => {
     const world = await startEcw({ demo: true })
     worlds.push(world)
-    const limited = await connectEcw(hub, world, { settings: { pullModules: ['location'] } })
+    // A schedule twelve hours away cannot come due during the test (the default, every 2 hours, would on an even hour).
+    const now = new Date()
+    const farOff = `${now.getUTCMinutes()} ${(now.getUTCHours() + 12) % 24} * * *`
+    const limited = await connectEcw(hub, world, { settings: { pullModules: ['location'], pullSchedule: farOff } })
     // ECW's 429 carries no Retry-After and holds for the rest of the clock minute.
     await fetch(`${new URL(world.base).origin}/_sim/faults`, {
       method: 'POST',
@@ -118,7 +121,7 @@ describe('ECW at volume', () => {
     )
     expect(pulls.length).toBeGreaterThanOrEqual(1)
     expect((await hub.api('GET', `/api/connections/${scheduled.id}/reference-values?kind=location`)).body.items.length).toBe(3)
-    // The unscheduled connection (default: every 2 hours) has not pulled.
+    // The connection whose schedule is not due has not pulled.
     expect((await hub.api('GET', `/api/jobs?connectionId=${limited.id}&kind=pull`)).body.items).toEqual([])
 
     const creates = await waitFor(

@@ -143,9 +143,14 @@ describe('ECW push', () => {
     const [refused] = await exchangesOf(patient.id)
     expect(refused).toMatchObject({ operation: 'create', status: 'error', httpStatus: null })
     expect(refused.message).toMatch(/gender/)
-    const records = await (await fetch(`${new URL(world.base).origin}/_sim/requests`)).json()
-    expect(records.items.filter((r: { method: string; path: string }) => r.method === 'POST' && r.path.endsWith(PRACTICE)).length).toBeGreaterThan(0)
+    // Not one call carried this patient to ECW.
+    expect(await world.writesCarrying(patient.id)).toEqual([])
+
+    // Fixed (the gender map removed: "other" is a gender ECW takes) and replayed: now it is sent, once.
     await hub.api('PUT', `/api/connections/${connectionId}/mappings`, { valueMaps: { location: { 'lawrence-main': LAWRENCE } } })
+    expect((await hub.api('POST', `/api/exchanges/${refused.id}/replay`)).status).toBe(202)
+    await waitForLink(patient.id, 'linked')
+    expect((await world.writesCarrying(patient.id)).map((r) => `${r.method} ${r.path} ${r.status}`)).toEqual([`POST /fhir/r4/${PRACTICE} 200`])
   })
 
   it('links to the existing ECW patient on 202 INVALID_PATIENT_ALREADY_EXIST instead of retrying', async () => {
@@ -205,6 +210,29 @@ describe('ECW push', () => {
     // Never sent, yet in the log with its reason, like every failure.
     const logged = (await exchangesOf(unmapped.id)).filter((e: { status: string }) => e.status === 'error')
     expect(logged).toEqual([expect.objectContaining({ operation: 'create', httpStatus: null, message: expect.stringMatching(/location "nowhere" is not mapped/) })])
+  })
+
+  it('names the field to fix for each writeback error ECW raises on data the hub cannot check (108, 109, 119), and never retries them', async () => {
+    const cases = [
+      { code: '108 UNSUPPORTED_CHARACTERS', field: 'firstName/lastName — remove special characters', patient: seedPatient({ firstName: 'Ann~Marie' }) },
+      { code: '109 MAX_SIZE_LIMIT_EXCEEDED', field: 'firstName/lastName — too long for ECW', patient: seedPatient({ lastName: `Long${'x'.repeat(60)}${Math.random().toString(36).slice(2, 7)}` }) },
+      { code: '119 INVALID_PATIENT_DOB', field: 'dob — ECW needs a full date of birth in the past', patient: seedPatient({ dob: '2099-01-01' }) },
+    ]
+    const created = await Promise.all(cases.map(async (c) => (await hub.api('POST', '/api/patients', c.patient)).body.id as string))
+    for (const [i, c] of cases.entries()) {
+      const patientId = created[i]!
+      const attention = await waitForLink(patientId, 'needs_attention')
+      expect(attention.message).toContain(`ECW create refused: ${c.code} — fix ${c.field}`)
+      const { body: waiting } = await hub.api('GET', `/api/links?state=needs_attention&connectionId=${connectionId}`)
+      const entry = waiting.items.find((l: { patientId: string }) => l.patientId === patientId)
+      expect(entry).toMatchObject({ message: attention.message, jobId: expect.any(String), exchangeId: expect.any(String) })
+      // One attempt, one call: a person fixes the data before it can succeed.
+      const { body: job } = await hub.api('GET', `/api/jobs/${entry.jobId}`)
+      expect(job).toMatchObject({ state: 'needs_attention', attempts: 1, lastError: { code: `ecw_${c.code.split(' ')[0]}` } })
+      expect((await world.writesCarrying(patientId)).map((r) => `${r.method} ${r.status}`)).toEqual([expect.stringMatching(/^POST [45]\d\d$/)])
+      const logged = (await exchangesOf(patientId)).filter((e: { operation: string }) => e.operation === 'create')
+      expect(logged).toEqual([expect.objectContaining({ status: 'error', message: expect.stringContaining(`ECW writeback error ${c.code}`) })])
+    }
   })
 
   it('previews a patient whose location or program has no mapping: the gap is listed as blocking, never a 500', async () => {
@@ -315,9 +343,13 @@ describe('ECW pull and bidirectional demographics', () => {
       const emrPhone = () => world.fhir('GET', `/Patient/${externalId}`).then((r) => r.body.telecom.find((t: { system: string }) => t.system === 'phone').value)
       const winning = expectedWinner === 'crm' ? '9135552222' : '7855551111'
       await waitFor(`both sides to hold ${winning}`, async () => (await crmPhone()) === winning && (await emrPhone()) === winning)
-      // The losing value is kept in the exchange too.
-      const update = (await exchangesOf(patient.id)).filter((e: { operation: string }) => e.operation === 'update' || e.operation === 'read').pop()
-      expect(update).toBeTruthy()
+      // The losing value is kept in the exchange too: the exchange that settled the conflict names both values and the winner.
+      const losing = expectedWinner === 'crm' ? '7855551111' : '9135552222'
+      const settled = (await exchangesOf(patient.id)).filter((e: { details: { conflicts?: unknown[] } | null }) => e.details?.conflicts?.length)
+      expect(settled.map((e: { details: { conflicts: unknown[] } }) => e.details.conflicts)).toContainEqual([
+        { field: 'phone', crm: '9135552222', emr: '7855551111', base: '9135552003', rule, winner: expectedWinner },
+      ])
+      expect(JSON.stringify(settled.map((e: { details: unknown }) => e.details))).toContain(losing)
 
       // A person reviews it: keeping the winner closes it; keeping the loser writes it back everywhere.
       if (rule === 'emr') {
@@ -394,6 +426,24 @@ describe('ECW as strict as its published behaviour', () => {
       await control('settings', { writeback: true })
     }
     expect((await hub.api('POST', `/api/connections/${connectionId}/test`)).body).toMatchObject({ ok: true, message: expect.stringContaining('writeback enabled') })
+  })
+
+  it('finds a create whose answer was lost by our identifier first: one ECW patient, one create, one search', async () => {
+    await control('faults', { dropResponseRate: 1, count: 1, match: `^POST /fhir/r4/${PRACTICE}$` })
+    const { body: patient } = await hub.api('POST', '/api/patients', seedPatient())
+    const linked = await waitForLink(patient.id, 'linked')
+    const ours = `urn:oid:2.16.840.1.113883.4.391.326070|${patient.id}`
+    const inEcw = await world.fhir('GET', `/Patient?identifier=${encodeURIComponent(ours)}`)
+    expect(inEcw.body.total).toBe(1)
+    expect(inEcw.body.entry[0].resource.id).toBe(linked.externalId)
+    expect((await world.fhir('GET', `/Patient?family=${patient.lastName}`)).body.total).toBe(1)
+    // ECW handled the one create (its answer lost on the way back); no second create was sent.
+    expect((await world.writesCarrying(patient.id)).filter((r) => r.method === 'POST').map((r) => r.fault)).toEqual(['response dropped'])
+    // The retry searched by our identifier and stopped there: no search by name and birth date.
+    const exchanges = await exchangesOf(patient.id)
+    expect(exchanges.filter((e: { operation: string }) => e.operation === 'create').map((e: { httpStatus: number | null }) => e.httpStatus)).toEqual([null])
+    const lookups = exchanges.filter((e: { operation: string }) => e.operation === 'lookup')
+    expect(lookups.map((e: { url: string }) => decodeURIComponent(new URL(e.url).search))).toEqual([`?identifier=${ours}`])
   })
 
   describe('when ECW keeps only its own identifiers', () => {

@@ -86,7 +86,8 @@ describe('demo mode', () => {
 describe('the first start outside demo mode', () => {
   it('without CAREBRIDGE_ADMIN_KEY makes an admin key, prints it once, and accepts it', async () => {
     const database = await createTestDatabase()
-    let hub = await startHub({ databaseUrl: database?.url, env: { CAREBRIDGE_ADMIN_KEY: '' } })
+    // A real first start: the hub initialises and migrates its embedded database itself (no copy of the run's template).
+    let hub = await startHub({ databaseUrl: database?.url, env: { CAREBRIDGE_ADMIN_KEY: '' }, freshDatabase: true })
     cleanup.push(async () => {
       await hub.stop()
       await database?.drop()
