@@ -343,13 +343,21 @@ describe('ECW pull and bidirectional demographics', () => {
       const emrPhone = () => world.fhir('GET', `/Patient/${externalId}`).then((r) => r.body.telecom.find((t: { system: string }) => t.system === 'phone').value)
       const winning = expectedWinner === 'crm' ? '9135552222' : '7855551111'
       await waitFor(`both sides to hold ${winning}`, async () => (await crmPhone()) === winning && (await emrPhone()) === winning)
-      // The losing value is kept in the exchange too: the exchange that settled the conflict names both values and the winner.
-      const losing = expectedWinner === 'crm' ? '7855551111' : '9135552222'
-      const settled = (await exchangesOf(patient.id)).filter((e: { details: { conflicts?: unknown[] } | null }) => e.details?.conflicts?.length)
-      expect(settled.map((e: { details: { conflicts: unknown[] } }) => e.details.conflicts)).toContainEqual([
-        { field: 'phone', crm: '9135552222', emr: '7855551111', base: '9135552003', rule, winner: expectedWinner },
-      ])
-      expect(JSON.stringify(settled.map((e: { details: unknown }) => e.details))).toContain(losing)
+      if (expectedWinner === 'crm') {
+        // The losing value is kept in the exchange too: the update that settled it names both values and the winner.
+        const settled = await waitFor('the update naming the conflict', async () => {
+          const updates = (await exchangesOf(patient.id)).filter((e: { operation: string }) => e.operation === 'update')
+          const detailed = await Promise.all(updates.map(async (e: { id: string }) => (await hub.api('GET', `/api/exchanges/${e.id}`)).body))
+          return detailed.find((e: { details: { conflicts?: unknown[] } | null }) => e.details?.conflicts?.length)
+        })
+        expect(settled.details.conflicts).toEqual([{ field: 'phone', crm: '9135552222', emr: '7855551111', base: '9135552003', rule, winner: 'crm' }])
+        expect(settled.requestBody.telecom).toContainEqual(expect.objectContaining({ system: 'phone', value: '9135552222' }))
+      } else {
+        // ECW's value won: the CRM's (kept in the conflict above) was never sent to ECW.
+        const sent = await world.writesCarrying(patient.id)
+        expect(sent.length).toBeGreaterThan(0)
+        expect(JSON.stringify(sent.map((r) => r.body))).not.toContain('9135552222')
+      }
 
       // A person reviews it: keeping the winner closes it; keeping the loser writes it back everywhere.
       if (rule === 'emr') {
@@ -443,7 +451,9 @@ describe('ECW as strict as its published behaviour', () => {
     const exchanges = await exchangesOf(patient.id)
     expect(exchanges.filter((e: { operation: string }) => e.operation === 'create').map((e: { httpStatus: number | null }) => e.httpStatus)).toEqual([null])
     const lookups = exchanges.filter((e: { operation: string }) => e.operation === 'lookup')
-    expect(lookups.map((e: { url: string }) => decodeURIComponent(new URL(e.url).search))).toEqual([`?identifier=${ours}`])
+    const urls = await Promise.all(lookups.map(async (e: { id: string }) => new URL((await hub.api('GET', `/api/exchanges/${e.id}`)).body.url as string)))
+    expect(urls.map((url) => url.searchParams.get('identifier'))).toEqual([ours])
+    expect(urls[0]!.searchParams.has('family')).toBe(false)
   })
 
   describe('when ECW keeps only its own identifiers', () => {
