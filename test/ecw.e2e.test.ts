@@ -235,6 +235,54 @@ describe('ECW push', () => {
     }
   })
 
+  it('shows staff every ECW exchange of a patient without PHI — bodies, details, message and URL — and admins all of it', async () => {
+    const family = `Staffview${Math.random().toString(36).slice(2, 7)}`
+    const fields = seedPatient({ firstName: 'Wendeline', lastName: family, dob: '1984-02-29', gender: 'female', phone: '7855550198', email: `${family.toLowerCase()}@example.com` })
+    // ECW already holds her (entered by its own staff): the hub finds her by name and birth date, in the URL.
+    expect((await world.fhir('POST', '/Patient', { resourceType: 'Patient', name: [{ family, given: ['Wendeline'] }], gender: 'female', birthDate: '1984-02-29' })).status).toBe(201)
+    // ECW refuses the update with a message that echoes her data, as EMRs do.
+    await world.control('faults', { errorRate: 1, status: 400, count: 1, match: `^PUT /fhir/r4/${PRACTICE}/Patient/`, message: `phone 7855550198 of ${family} is not valid` })
+    try {
+      const { body: patient } = await hub.api('POST', '/api/patients', fields)
+      const waiting = await waitForLink(patient.id, 'needs_attention')
+      expect(waiting.message).toContain(family)
+      const refusedUpdate = (await exchangesOf(patient.id)).find((e: { operation: string; httpStatus: number }) => e.operation === 'update' && e.httpStatus === 400)
+      expect((await hub.api('POST', `/api/exchanges/${refusedUpdate.id}/replay`)).status).toBe(202)
+      await waitForLink(patient.id, 'linked')
+
+      const staff = (await hub.api('POST', '/api/keys', { name: 'intake desk', role: 'staff' })).body
+      const phi = ['Wendeline', family, '1984-02-29', '7855550198', fields.email as string, '2222 HOME STREET', 'Gordon Street']
+      const found = (answer: unknown) => phi.filter((value) => JSON.stringify(answer).includes(value))
+      try {
+        const listed = await hub.api('GET', `/api/exchanges?patientId=${patient.id}&connectionId=${connectionId}&limit=100`, undefined, staff.key)
+        const operations = listed.body.items.map((e: { operation: string }) => e.operation)
+        expect(operations).toEqual(expect.arrayContaining(['create', 'lookup', 'read', 'update']))
+        expect(found(listed.body)).toEqual([])
+        const details = []
+        for (const item of listed.body.items) {
+          const detail = await hub.api('GET', `/api/exchanges/${item.id}`, undefined, staff.key)
+          expect(detail.body.redacted).toBe(true)
+          expect(found(detail.body), `${item.operation} ${item.httpStatus}`).toEqual([])
+          details.push(detail.body)
+        }
+        const refused = details.find((d) => d.operation === 'update' && d.httpStatus === 400)
+        // ECW's text sits in the OperationOutcome's `text`, a key that holds PHI in a Patient: staff see it withheld.
+        expect(refused.message).toMatch(/^400: .*\[redacted\]/)
+        // The search by name and birth date keeps its shape, not its values.
+        const byName = details.find((d) => d.operation === 'lookup' && new URL(d.url).searchParams.has('family'))
+        expect(byName).toBeDefined()
+
+        // The control: admins see every one of those values in the same exchanges.
+        const admin = await Promise.all(listed.body.items.map(async (e: { id: string }) => (await hub.api('GET', `/api/exchanges/${e.id}`)).body))
+        expect(found(admin)).toEqual(phi)
+      } finally {
+        await hub.api('DELETE', `/api/keys/${staff.id}`)
+      }
+    } finally {
+      await fetch(`${new URL(world.base).origin}/_sim/faults`, { method: 'DELETE' })
+    }
+  })
+
   it('previews a patient whose location or program has no mapping: the gap is listed as blocking, never a 500', async () => {
     const preview = async (patientId: string) => hub.api('GET', `/api/patients/${patientId}/preview?connectionId=${connectionId}`)
     const { body: nowhere } = await hub.api('POST', '/api/patients', seedPatient({ locationId: 'nowhere' }))
