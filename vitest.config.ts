@@ -10,6 +10,7 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node'
 const SLOWEST_FIRST = [
   'test/database-outage.e2e.test.ts',
   'test/ecw-load.e2e.test.ts',
+  'test/ecw-pacing.e2e.test.ts',
   'test/flaky-pull.e2e.test.ts',
   'test/durability.e2e.test.ts',
   'test/ecw.e2e.test.ts',
