@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createTestDatabase, startHub, waitFor, type RunningHub } from './harness.js'
+import { createTestDatabase, startHub, WAIT, waitFor, type RunningHub } from './harness.js'
 import { DEFAULT_ECW_SCOPES, LEGACY_DEFAULT_ECW_SCOPES } from '../src/connectors/ecw/client.js'
 import { connectEcw, PRACTICE, startEcw, type EcwWorld } from './ecwHelpers.js'
 
@@ -46,7 +46,7 @@ const seedPatient = (extra: Record<string, unknown> = {}) => ({
 async function link(patientId: string) {
   return (await hub.api('GET', `/api/patients/${patientId}`)).body.links.find((l: { connectionId: string }) => l.connectionId === connectionId)
 }
-const waitForLink = (patientId: string, state: string, timeout = 20_000) =>
+const waitForLink = (patientId: string, state: string, timeout: number = WAIT.job) =>
   waitFor(`ECW link ${state}`, async () => ((await link(patientId))?.state === state ? link(patientId) : undefined), timeout)
 const exchangesOf = async (patientId: string) => (await hub.api('GET', `/api/exchanges?patientId=${patientId}&connectionId=${connectionId}&limit=100`)).body.items.reverse()
 
