@@ -291,7 +291,11 @@ describe('Ritten push', () => {
     const remote = await simPatients(patient.id)
     expect(remote).toHaveLength(1)
     expect(remote[0].demographics.maritalStatus).toBe('Unmarried')
-    const job = (await hub.api('GET', `/api/jobs/${replay.body.jobId}`)).body
+    // The link is linked before the job is settled: wait for the job.
+    const job = await waitFor('the replay settled', async () => {
+      const { body } = await hub.api('GET', `/api/jobs/${replay.body.jobId}`)
+      return body.state === 'running' || body.state === 'queued' ? undefined : body
+    })
     expect(job).toMatchObject({ state: 'succeeded', replayOf: patch.jobId })
     expect(Object.keys(job.steps.done)).toEqual(['patch'])
   })

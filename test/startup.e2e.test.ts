@@ -80,7 +80,8 @@ describe('demo mode', () => {
     const again = await everyoneLinked()
     expect(again.map((p) => p.id).sort()).toEqual(first.map((p) => p.id).sort())
     expect((await rittenRecords(hub.output())).patients.map((p) => p.externalId).sort()).toEqual(again.map((p) => p.id).sort())
-  }, 240_000)
+  // Two starts of a demo hub (each pushes to three simulators and pulls ECW): their budget, and the links' after each.
+  }, 2 * WAIT.start + 2 * WAIT.jobs(20))
 })
 
 describe('the first start outside demo mode', () => {
