@@ -10,6 +10,7 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node'
 const SLOWEST_FIRST = [
   'test/database-outage.e2e.test.ts',
   'test/ecw-load.e2e.test.ts',
+  'test/ecw-pacing.e2e.test.ts',
   'test/flaky-pull.e2e.test.ts',
   'test/durability.e2e.test.ts',
   'test/ecw.e2e.test.ts',
@@ -35,6 +36,8 @@ export default defineConfig({
     // End-to-end suites start real hub processes (embedded PostgreSQL each): give them room.
     testTimeout: 60_000,
     hookTimeout: 120_000,
+    // One migrated embedded database per run, copied by every hub and unit-test database (test/globalSetup.ts).
+    globalSetup: ['test/globalSetup.ts'],
     pool: 'forks',
     maxWorkers: 3,
     sequence: { sequencer: SlowestFirst },

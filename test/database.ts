@@ -9,9 +9,11 @@ import { Engine } from '../src/engine/engine.js'
 import type { EngineDeps } from '../src/engine/runner.js'
 import { SecretBox } from '../src/security/secrets.js'
 import { createTestDatabase } from './harness.js'
+import { copyDatabaseTemplate } from './template.js'
 
 /**
- * A migrated database for unit tests that need one: the embedded PGlite in a fresh directory, or
+ * A migrated database for unit tests that need one: the embedded PGlite in a fresh directory (a
+ * copy of the run's migrated template when there is one), or
  * — with TEST_DATABASE_URL set — a fresh PostgreSQL database created from it and dropped on close.
  */
 export interface TestDatabase {
@@ -25,6 +27,7 @@ export interface TestDatabase {
 export async function openTestDatabase(): Promise<TestDatabase> {
   const created = await createTestDatabase()
   const dataDir = mkdtempSync(join(tmpdir(), 'cb-unit-'))
+  if (!created) await copyDatabaseTemplate(dataDir)
   const handle = await openDatabase({ databaseUrl: created?.url, dataDir, poolSize: 4 })
   return {
     db: handle.db,

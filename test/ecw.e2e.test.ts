@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createTestDatabase, startHub, waitFor, type RunningHub } from './harness.js'
+import { createTestDatabase, startHub, WAIT, waitFor, type RunningHub } from './harness.js'
 import { DEFAULT_ECW_SCOPES, LEGACY_DEFAULT_ECW_SCOPES } from '../src/connectors/ecw/client.js'
 import { connectEcw, PRACTICE, startEcw, type EcwWorld } from './ecwHelpers.js'
 
@@ -46,7 +46,7 @@ const seedPatient = (extra: Record<string, unknown> = {}) => ({
 async function link(patientId: string) {
   return (await hub.api('GET', `/api/patients/${patientId}`)).body.links.find((l: { connectionId: string }) => l.connectionId === connectionId)
 }
-const waitForLink = (patientId: string, state: string, timeout = 20_000) =>
+const waitForLink = (patientId: string, state: string, timeout: number = WAIT.job) =>
   waitFor(`ECW link ${state}`, async () => ((await link(patientId))?.state === state ? link(patientId) : undefined), timeout)
 const exchangesOf = async (patientId: string) => (await hub.api('GET', `/api/exchanges?patientId=${patientId}&connectionId=${connectionId}&limit=100`)).body.items.reverse()
 
@@ -143,9 +143,14 @@ describe('ECW push', () => {
     const [refused] = await exchangesOf(patient.id)
     expect(refused).toMatchObject({ operation: 'create', status: 'error', httpStatus: null })
     expect(refused.message).toMatch(/gender/)
-    const records = await (await fetch(`${new URL(world.base).origin}/_sim/requests`)).json()
-    expect(records.items.filter((r: { method: string; path: string }) => r.method === 'POST' && r.path.endsWith(PRACTICE)).length).toBeGreaterThan(0)
+    // Not one call carried this patient to ECW.
+    expect(await world.writesCarrying(patient.id)).toEqual([])
+
+    // Fixed (the gender map removed: "other" is a gender ECW takes) and replayed: now it is sent, once.
     await hub.api('PUT', `/api/connections/${connectionId}/mappings`, { valueMaps: { location: { 'lawrence-main': LAWRENCE } } })
+    expect((await hub.api('POST', `/api/exchanges/${refused.id}/replay`)).status).toBe(202)
+    await waitForLink(patient.id, 'linked')
+    expect((await world.writesCarrying(patient.id)).map((r) => `${r.method} ${r.path} ${r.status}`)).toEqual([`POST /fhir/r4/${PRACTICE} 200`])
   })
 
   it('links to the existing ECW patient on 202 INVALID_PATIENT_ALREADY_EXIST instead of retrying', async () => {
@@ -205,6 +210,77 @@ describe('ECW push', () => {
     // Never sent, yet in the log with its reason, like every failure.
     const logged = (await exchangesOf(unmapped.id)).filter((e: { status: string }) => e.status === 'error')
     expect(logged).toEqual([expect.objectContaining({ operation: 'create', httpStatus: null, message: expect.stringMatching(/location "nowhere" is not mapped/) })])
+  })
+
+  it('names the field to fix for each writeback error ECW raises on data the hub cannot check (108, 109, 119), and never retries them', async () => {
+    const cases = [
+      { code: '108 UNSUPPORTED_CHARACTERS', field: 'firstName/lastName — remove special characters', patient: seedPatient({ firstName: 'Ann~Marie' }) },
+      { code: '109 MAX_SIZE_LIMIT_EXCEEDED', field: 'firstName/lastName — too long for ECW', patient: seedPatient({ lastName: `Long${'x'.repeat(60)}${Math.random().toString(36).slice(2, 7)}` }) },
+      { code: '119 INVALID_PATIENT_DOB', field: 'dob — ECW needs a full date of birth in the past', patient: seedPatient({ dob: '2099-01-01' }) },
+    ]
+    const created = await Promise.all(cases.map(async (c) => (await hub.api('POST', '/api/patients', c.patient)).body.id as string))
+    for (const [i, c] of cases.entries()) {
+      const patientId = created[i]!
+      const attention = await waitForLink(patientId, 'needs_attention')
+      expect(attention.message).toContain(`ECW create refused: ${c.code} — fix ${c.field}`)
+      const { body: waiting } = await hub.api('GET', `/api/links?state=needs_attention&connectionId=${connectionId}`)
+      const entry = waiting.items.find((l: { patientId: string }) => l.patientId === patientId)
+      expect(entry).toMatchObject({ message: attention.message, jobId: expect.any(String), exchangeId: expect.any(String) })
+      // One attempt, one call: a person fixes the data before it can succeed.
+      const { body: job } = await hub.api('GET', `/api/jobs/${entry.jobId}`)
+      expect(job).toMatchObject({ state: 'needs_attention', attempts: 1, lastError: { code: `ecw_${c.code.split(' ')[0]}` } })
+      expect((await world.writesCarrying(patientId)).map((r) => `${r.method} ${r.status}`)).toEqual([expect.stringMatching(/^POST [45]\d\d$/)])
+      const logged = (await exchangesOf(patientId)).filter((e: { operation: string }) => e.operation === 'create')
+      expect(logged).toEqual([expect.objectContaining({ status: 'error', message: expect.stringContaining(`ECW writeback error ${c.code}`) })])
+    }
+  })
+
+  it('shows staff every ECW exchange of a patient without PHI — bodies, details, message and URL — and admins all of it', async () => {
+    const family = `Staffview${Math.random().toString(36).slice(2, 7)}`
+    const fields = seedPatient({ firstName: 'Wendeline', lastName: family, dob: '1984-02-29', gender: 'female', phone: '7855550198', email: `${family.toLowerCase()}@example.com` })
+    // ECW already holds her (entered by its own staff): the hub finds her by name and birth date, in the URL.
+    expect((await world.fhir('POST', '/Patient', { resourceType: 'Patient', name: [{ family, given: ['Wendeline'] }], gender: 'female', birthDate: '1984-02-29' })).status).toBe(201)
+    // ECW refuses the update with a message that echoes her data, as EMRs do.
+    await world.control('faults', { errorRate: 1, status: 400, count: 1, match: `^PUT /fhir/r4/${PRACTICE}/Patient/`, message: `phone 7855550198 of ${family} is not valid` })
+    try {
+      const { body: patient } = await hub.api('POST', '/api/patients', fields)
+      const waiting = await waitForLink(patient.id, 'needs_attention')
+      expect(waiting.message).toContain(family)
+      const refusedUpdate = (await exchangesOf(patient.id)).find((e: { operation: string; httpStatus: number }) => e.operation === 'update' && e.httpStatus === 400)
+      expect((await hub.api('POST', `/api/exchanges/${refusedUpdate.id}/replay`)).status).toBe(202)
+      await waitForLink(patient.id, 'linked')
+
+      const staff = (await hub.api('POST', '/api/keys', { name: 'intake desk', role: 'staff' })).body
+      const phi = ['Wendeline', family, '1984-02-29', '7855550198', fields.email as string, '2222 HOME STREET', 'Gordon Street']
+      const found = (answer: unknown) => phi.filter((value) => JSON.stringify(answer).includes(value))
+      try {
+        const listed = await hub.api('GET', `/api/exchanges?patientId=${patient.id}&connectionId=${connectionId}&limit=100`, undefined, staff.key)
+        const operations = listed.body.items.map((e: { operation: string }) => e.operation)
+        expect(operations).toEqual(expect.arrayContaining(['create', 'lookup', 'read', 'update']))
+        expect(found(listed.body)).toEqual([])
+        const details = []
+        for (const item of listed.body.items) {
+          const detail = await hub.api('GET', `/api/exchanges/${item.id}`, undefined, staff.key)
+          expect(detail.body.redacted).toBe(true)
+          expect(found(detail.body), `${item.operation} ${item.httpStatus}`).toEqual([])
+          details.push(detail.body)
+        }
+        const refused = details.find((d) => d.operation === 'update' && d.httpStatus === 400)
+        // ECW's text sits in the OperationOutcome's `text`, a key that holds PHI in a Patient: staff see it withheld.
+        expect(refused.message).toMatch(/^400: .*\[redacted\]/)
+        // The search by name and birth date keeps its shape, not its values.
+        const byName = details.find((d) => d.operation === 'lookup' && new URL(d.url).searchParams.has('family'))
+        expect(byName).toBeDefined()
+
+        // The control: admins see every one of those values in the same exchanges.
+        const admin = await Promise.all(listed.body.items.map(async (e: { id: string }) => (await hub.api('GET', `/api/exchanges/${e.id}`)).body))
+        expect(found(admin)).toEqual(phi)
+      } finally {
+        await hub.api('DELETE', `/api/keys/${staff.id}`)
+      }
+    } finally {
+      await fetch(`${new URL(world.base).origin}/_sim/faults`, { method: 'DELETE' })
+    }
   })
 
   it('previews a patient whose location or program has no mapping: the gap is listed as blocking, never a 500', async () => {
@@ -315,9 +391,21 @@ describe('ECW pull and bidirectional demographics', () => {
       const emrPhone = () => world.fhir('GET', `/Patient/${externalId}`).then((r) => r.body.telecom.find((t: { system: string }) => t.system === 'phone').value)
       const winning = expectedWinner === 'crm' ? '9135552222' : '7855551111'
       await waitFor(`both sides to hold ${winning}`, async () => (await crmPhone()) === winning && (await emrPhone()) === winning)
-      // The losing value is kept in the exchange too.
-      const update = (await exchangesOf(patient.id)).filter((e: { operation: string }) => e.operation === 'update' || e.operation === 'read').pop()
-      expect(update).toBeTruthy()
+      if (expectedWinner === 'crm') {
+        // The losing value is kept in the exchange too: the update that settled it names both values and the winner.
+        const settled = await waitFor('the update naming the conflict', async () => {
+          const updates = (await exchangesOf(patient.id)).filter((e: { operation: string }) => e.operation === 'update')
+          const detailed = await Promise.all(updates.map(async (e: { id: string }) => (await hub.api('GET', `/api/exchanges/${e.id}`)).body))
+          return detailed.find((e: { details: { conflicts?: unknown[] } | null }) => e.details?.conflicts?.length)
+        })
+        expect(settled.details.conflicts).toEqual([{ field: 'phone', crm: '9135552222', emr: '7855551111', base: '9135552003', rule, winner: 'crm' }])
+        expect(settled.requestBody.telecom).toContainEqual(expect.objectContaining({ system: 'phone', value: '9135552222' }))
+      } else {
+        // ECW's value won: the CRM's (kept in the conflict above) was never sent to ECW.
+        const sent = await world.writesCarrying(patient.id)
+        expect(sent.length).toBeGreaterThan(0)
+        expect(JSON.stringify(sent.map((r) => r.body))).not.toContain('9135552222')
+      }
 
       // A person reviews it: keeping the winner closes it; keeping the loser writes it back everywhere.
       if (rule === 'emr') {
@@ -394,6 +482,26 @@ describe('ECW as strict as its published behaviour', () => {
       await control('settings', { writeback: true })
     }
     expect((await hub.api('POST', `/api/connections/${connectionId}/test`)).body).toMatchObject({ ok: true, message: expect.stringContaining('writeback enabled') })
+  })
+
+  it('finds a create whose answer was lost by our identifier first: one ECW patient, one create, one search', async () => {
+    await control('faults', { dropResponseRate: 1, count: 1, match: `^POST /fhir/r4/${PRACTICE}$` })
+    const { body: patient } = await hub.api('POST', '/api/patients', seedPatient())
+    const linked = await waitForLink(patient.id, 'linked')
+    const ours = `urn:oid:2.16.840.1.113883.4.391.326070|${patient.id}`
+    const inEcw = await world.fhir('GET', `/Patient?identifier=${encodeURIComponent(ours)}`)
+    expect(inEcw.body.total).toBe(1)
+    expect(inEcw.body.entry[0].resource.id).toBe(linked.externalId)
+    expect((await world.fhir('GET', `/Patient?family=${patient.lastName}`)).body.total).toBe(1)
+    // ECW handled the one create (its answer lost on the way back); no second create was sent.
+    expect((await world.writesCarrying(patient.id)).filter((r) => r.method === 'POST').map((r) => r.fault)).toEqual(['response dropped'])
+    // The retry searched by our identifier and stopped there: no search by name and birth date.
+    const exchanges = await exchangesOf(patient.id)
+    expect(exchanges.filter((e: { operation: string }) => e.operation === 'create').map((e: { httpStatus: number | null }) => e.httpStatus)).toEqual([null])
+    const lookups = exchanges.filter((e: { operation: string }) => e.operation === 'lookup')
+    const urls = await Promise.all(lookups.map(async (e: { id: string }) => new URL((await hub.api('GET', `/api/exchanges/${e.id}`)).body.url as string)))
+    expect(urls.map((url) => url.searchParams.get('identifier'))).toEqual([ours])
+    expect(urls[0]!.searchParams.has('family')).toBe(false)
   })
 
   describe('when ECW keeps only its own identifiers', () => {

@@ -6,6 +6,15 @@ import type { RunningHub } from './harness.js'
 
 export const PRACTICE = 'FFBJCD'
 
+/** One call the simulator received; `body` is the JSON a write carried. */
+export interface SimRequest {
+  method: string
+  path: string
+  status: number | null
+  fault?: string
+  body?: unknown
+}
+
 /** The ECW simulator plus a direct FHIR client of its own, to look and change things "inside ECW". */
 export interface EcwWorld {
   sim: EcwSimulator
@@ -15,7 +24,9 @@ export interface EcwWorld {
   /** POSTs to one of the simulator's /_sim controls (settings, clock, paging-faults, tokens/revoke, faults…). */
   control(path: string, body: unknown): Promise<{ status: number; body: any }>
   /** The simulator's request log (/_sim/requests). */
-  requests(): Promise<Array<{ method: string; path: string; status: number | null; fault?: string }>>
+  requests(): Promise<SimRequest[]>
+  /** The writes (POST, PUT) that carried CRM patient `crmId` (our identifier in the body). */
+  writesCarrying(crmId: string): Promise<SimRequest[]>
   close(): Promise<void>
 }
 
@@ -39,6 +50,7 @@ export async function startEcw(options: { ratePerMinute?: number; demo?: boolean
   const origin = new URL(base).origin
   let token: string | null = null
   const tokenUrl = `${base}/oauth/oauth2/token`
+  const requests = async () => ((await (await fetch(`${origin}/_sim/requests`)).json()) as { items: SimRequest[] }).items
   return {
     sim,
     base,
@@ -68,8 +80,10 @@ export async function startEcw(options: { ratePerMinute?: number; demo?: boolean
       const res = await fetch(`${origin}/_sim/${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
       return { status: res.status, body: await res.json().catch(() => null) }
     },
-    async requests() {
-      return ((await (await fetch(`${origin}/_sim/requests`)).json()) as { items: Array<{ method: string; path: string; status: number | null; fault?: string }> }).items
+    requests,
+    async writesCarrying(crmId) {
+      // Our identifier is the CRM id (urn:oid:…|<id>): a write carrying it names the patient.
+      return (await requests()).filter((r) => r.method !== 'GET' && JSON.stringify(r.body ?? null).includes(`"${crmId}"`))
     },
     async close() {
       await sim.close()

@@ -3,12 +3,14 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pg from 'pg'
+import { copyDatabaseTemplate } from './template.js'
 
 /**
  * Starts the real hub as a child process (`node --import tsx src/main.ts`) on a loopback port it
  * picks itself (PORT=0; the port is read from the address it prints), on the embedded database
- * in a temporary directory — or, when TEST_DATABASE_URL is set, on a fresh PostgreSQL database
- * created for this hub and dropped at the end. `stop()` removes the temporary directory.
+ * in a temporary directory (a copy of the run's migrated template, test/globalSetup.ts) — or,
+ * when TEST_DATABASE_URL is set, on a fresh PostgreSQL database created for this hub and dropped
+ * at the end. `stop()` removes the temporary directory.
  */
 export interface RunningHub {
   url: string
@@ -55,6 +57,8 @@ export interface HubOptions {
   env?: Record<string, string>
   /** `worker` processes serve no HTTP: they are ready once they say they are running. */
   role?: 'all' | 'api' | 'worker'
+  /** The embedded database initialised and migrated by the hub itself, as on a real first start (no copy of the run's template). */
+  freshDatabase?: boolean
 }
 
 /** Every process and temporary directory this test file's harness made, for the exit below. */
@@ -71,6 +75,8 @@ export async function startHub(options: HubOptions = {}): Promise<RunningHub> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'carebridge-test-'))
   if (ownsDataDir) ownedDirs.add(dataDir)
   try {
+    // On the embedded database, the run's migrated copy (test/globalSetup.ts) spares the hub its first initialisation.
+    if (ownsDataDir && !options.databaseUrl && !options.freshDatabase) await copyDatabaseTemplate(dataDir)
     return await spawnHub({ ...options, dataDir }, ownsDataDir)
   } catch (err) {
     if (ownsDataDir) removeDir(dataDir)
@@ -146,11 +152,20 @@ async function spawnHub(options: HubOptions & { dataDir: string }, ownsDataDir: 
     output: () => output,
     running: () => child.exitCode === null && child.signalCode === null,
     async api(method, path, body, key = ADMIN_KEY) {
-      const res = await fetch(`${url}${path}`, {
-        method,
-        headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-        body: body !== undefined ? JSON.stringify(body) : undefined,
-      })
+      let res: Response
+      try {
+        res = await fetch(`${url}${path}`, {
+          method,
+          headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+          body: body !== undefined ? JSON.stringify(body) : undefined,
+        })
+      } catch (err) {
+        // A refused connection is the symptom; why the hub went away is in what it last said.
+        if (child.exitCode !== null || child.signalCode !== null) {
+          throw new Error(`The hub (pid ${child.pid}) has exited (${child.exitCode ?? child.signalCode}) before ${method} ${path}; its last output:\n${output.slice(-4_000)}`, { cause: err })
+        }
+        throw err
+      }
       const text = await res.text()
       let parsed: any = text
       try {

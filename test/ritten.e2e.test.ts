@@ -291,7 +291,11 @@ describe('Ritten push', () => {
     const remote = await simPatients(patient.id)
     expect(remote).toHaveLength(1)
     expect(remote[0].demographics.maritalStatus).toBe('Unmarried')
-    const job = (await hub.api('GET', `/api/jobs/${replay.body.jobId}`)).body
+    // The link is linked before the job is settled: wait for the job.
+    const job = await waitFor('the replay settled', async () => {
+      const { body } = await hub.api('GET', `/api/jobs/${replay.body.jobId}`)
+      return body.state === 'running' || body.state === 'queued' ? undefined : body
+    })
     expect(job).toMatchObject({ state: 'succeeded', replayOf: patch.jobId })
     expect(Object.keys(job.steps.done)).toEqual(['patch'])
   })
@@ -601,6 +605,30 @@ describe('the API', () => {
     did('api_key.create', key.id)
     await hub.api('DELETE', `/api/keys/${key.id}`)
     did('api_key.revoke', key.id)
+    // Connection settings, with a credential that must not be written down.
+    const auditedSecret = `audited-secret-${Math.random().toString(36).slice(2)}`
+    const { body: other } = await hub.api('POST', '/api/connections', {
+      connector: 'ritten',
+      name: 'Audited Ritten',
+      baseUrl: simUrl,
+      enabled: false,
+      settings: { clientId: DEMO_RITTEN.clientId, tenant: DEMO_RITTEN.tenant },
+      credentials: { clientSecret: auditedSecret },
+    })
+    did('connection.create', other.id)
+    expect((await hub.api('PATCH', `/api/connections/${other.id}`, { name: 'Audited Ritten, renamed', credentials: { clientSecret: `${auditedSecret}-2` } })).status).toBe(200)
+    did('connection.update', other.id)
+    // The other PHI views: a list of patients, an account, a preview, the conflicts of a patient; and a push asked by hand.
+    await hub.api('GET', '/api/patients?limit=5')
+    did('patient.list', null)
+    await hub.api('GET', `/api/accounts/${account.id}`)
+    did('account.view', account.id)
+    expect((await hub.api('GET', `/api/patients/${patient.id}/preview?connectionId=${connectionId}`)).status).toBe(200)
+    did('patient.preview', patient.id)
+    await hub.api('GET', `/api/conflicts?patientId=${patient.id}`)
+    did('conflict.list', patient.id)
+    expect((await hub.api('POST', `/api/patients/${patient.id}/push`, { connectionId })).status).toBe(202)
+    did('patient.push', patient.id)
 
     const { body } = await hub.api('GET', '/api/audit?limit=500')
     for (const [action, targetId] of actions) {
@@ -610,6 +638,9 @@ describe('the API', () => {
     expect(update.details.fields).toEqual(['phone'])
     expect(JSON.stringify(body.items.filter((e: { targetId: string }) => e.targetId === patient.id || e.targetId === account.id))).not.toMatch(/555.?01[27]/)
     expect(JSON.stringify(body)).not.toContain(DEMO_RITTEN.clientSecret)
+    expect(JSON.stringify(body)).not.toContain(auditedSecret)
+    // Who did it: each event names the key that acted.
+    expect(body.items.find((e: { action: string; targetId: string }) => e.action === 'connection.update' && e.targetId === other.id)).toMatchObject({ actor: expect.anything() })
     await waitFor('the replay to settle', async () => (await hub.api('GET', `/api/jobs?connectionId=${connectionId}&state=running`)).body.items.length === 0, WAIT.job)
   })
 

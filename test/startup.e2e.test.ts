@@ -91,13 +91,15 @@ describe('demo mode', () => {
     const again = await everyoneLinked()
     expect(again.map((p) => p.id).sort()).toEqual(first.map((p) => p.id).sort())
     expect((await rittenRecords(hub.output())).patients.map((p) => p.externalId).sort()).toEqual(again.map((p) => p.id).sort())
-  }, 240_000)
+  // Two starts of a demo hub (each pushes to three simulators and pulls ECW): their budget, and the links' after each.
+  }, 2 * WAIT.start + 2 * WAIT.jobs(20))
 })
 
 describe('the first start outside demo mode', () => {
   it('without CAREBRIDGE_ADMIN_KEY makes an admin key, prints it once, and accepts it', async () => {
     const database = await createTestDatabase()
-    let hub = await startHub({ databaseUrl: database?.url, env: { CAREBRIDGE_ADMIN_KEY: '' } })
+    // A real first start: the hub initialises and migrates its embedded database itself (no copy of the run's template).
+    let hub = await startHub({ databaseUrl: database?.url, env: { CAREBRIDGE_ADMIN_KEY: '' }, freshDatabase: true })
     cleanup.push(async () => {
       await hub.stop()
       await database?.drop()

@@ -15,6 +15,8 @@ export interface RequestLogEntry {
   path: string
   status: number | null
   fault?: string
+  /** The JSON body of a write (POST, PUT, PATCH) as received: which record a call carried. */
+  body?: unknown
 }
 
 const HANG_LIMIT_MS = 5 * 60_000
@@ -65,6 +67,12 @@ export function installSimControl(
       entry.fault = `answer delayed ${decision.answerDelayMs} ms`
       ;(request as FastifyRequest & { simAnswerDelayMs?: number }).simAnswerDelayMs = decision.answerDelayMs
     }
+  })
+
+  // After parsing, before the simulator's own handler may change it: what the caller sent.
+  app.addHook('preHandler', async (request) => {
+    const entry = (request as FastifyRequest & { simLog?: RequestLogEntry }).simLog
+    if (entry && request.method !== 'GET' && isPlainJson(request.body)) entry.body = structuredClone(request.body)
   })
 
   app.addHook('onSend', async (request, reply, payload) => {
@@ -135,4 +143,12 @@ function isFaultRule(value: unknown): boolean {
     } else return false
   }
   return true
+}
+
+/** A JSON object or array as a body parser leaves it (not a form's URLSearchParams or a Buffer). */
+function isPlainJson(body: unknown): boolean {
+  if (Array.isArray(body)) return true
+  if (body === null || typeof body !== 'object') return false
+  const proto = Object.getPrototypeOf(body)
+  return proto === Object.prototype || proto === null
 }

@@ -6,6 +6,9 @@ import type { RateLimitPolicy } from '../connectors/connector.js'
 import { rittenConnector } from '../connectors/ritten/connector.js'
 import { createRecordingHttp } from '../exchanges/recorder.js'
 import { createPacer } from './rateLimiter.js'
+import { createEcwSimulator } from '../../simulators/ecw/server.js'
+import { createTestKey, requestToken, signClientAssertion } from '../../simulators/ecw/testing.js'
+import { ecwPacing } from '../connectors/ecw/client.js'
 
 /**
  * The hub's own pacing, held in the database. Driven by a clock the pacer's waits move forward,
@@ -80,6 +83,45 @@ describe('pacing on an injected clock', () => {
     expect(sent[250]! % 60_000).toBeLessThan(1_000)
     expect(sent[250]).toBeGreaterThanOrEqual(Date.parse('2026-11-30T10:01:00.000Z'))
     expect(sent[500]).toBeGreaterThanOrEqual(Date.parse('2026-11-30T10:02:00.000Z'))
+  })
+
+  it("keeps a sustained run of calls under ECW's per-minute limit with ECW's minute 29.5 s off ours: no 429, where unpaced calls meet them", async () => {
+    const clock = steppedClock('2026-11-30T12:00:10.000Z')
+    const start = clock.ms()
+    const key = await createTestKey()
+    // ECW's limiter counts each clock minute of ECW's own clock, which runs 29.5 s ahead of ours.
+    const ecw = createEcwSimulator({ practices: [{ code: 'FFBJCD', clients: [] }], demo: false, ratePerMinute: 20, now: () => clock.ms(), clockOffsetMs: 29_500, fetchJwks: async () => ({ keys: [key.publicJwk] }) })
+    await ecw.listen(0)
+    await ecw.ready
+    try {
+      const base = ecw.baseUrl('FFBJCD')
+      const tokenUrl = `${base}/oauth/oauth2/token`
+      /** A token, then `count` searches, each after `take` (the pacer, or nothing); the statuses ECW answered. */
+      const calls = async (clientId: string, take: () => Promise<void>, count: number) => {
+        ecw.registerClient('FFBJCD', { clientId, jwksUrl: 'http://127.0.0.1:9/jwks.json', scopes: ['system/Patient.rs'] })
+        await take()
+        const assertion = await signClientAssertion({ key, clientId, aud: tokenUrl, now: clock.ms() + 29_500 })
+        const minted = await requestToken(tokenUrl, assertion, 'system/Patient.rs')
+        const statuses = [minted.status]
+        for (let i = 0; i < count; i++) {
+          await take()
+          const res = await fetch(`${base}/Patient?family=Pace${i}`, { headers: { authorization: `Bearer ${String(minted.body.access_token)}`, accept: 'application/fhir+json' } })
+          statuses.push(res.status)
+        }
+        return statuses
+      }
+      // The control: the same calls unpaced overflow ECW's minute.
+      expect((await calls('unpaced', async () => undefined, 40)).filter((s) => s === 429).length).toBeGreaterThan(0)
+
+      const { connectionId } = await insertConnection(database.db, { connector: 'ecw' })
+      const pacer = createPacer(database.db, connectionId, ecwPacing(20), clock.sleep, clock.now)
+      const paced = await calls('paced', () => pacer.take(), 60)
+      expect(paced.filter((s) => s !== 200)).toEqual([])
+      // 61 calls at 18 a rolling minute (ECW's 20 less the hub's margin): three minutes of waiting, in no time.
+      expect(clock.ms() - start).toBeGreaterThanOrEqual(3 * 60_000)
+    } finally {
+      await ecw.close()
+    }
   })
 
   it('shares one budget between the pacers of several workers', async () => {

@@ -223,7 +223,7 @@ function writebackErrorText(answer: { status: number; json: unknown }): string |
 }
 
 /** A refused writeback as the error a person acts on (the guide's code and key, and what to fix). */
-async function writebackFailure(ctx: EcwContext, resource: Patient, response: HttpResponse, refused: WritebackError, operation: string): Promise<ConnectorError> {
+export async function writebackFailure(ctx: EcwContext, resource: Patient, response: HttpResponse, refused: WritebackError, operation: string): Promise<ConnectorError> {
   const base = { httpStatus: response.status, details: { exchangeId: response.exchangeId, code: refused.code, key: refused.key } }
   const said = refused.message ? ` (${refused.message})` : ''
   if (refused.code === ECW_CODES.INVALID_MULTIPLE_PATIENT_FOUND) {
