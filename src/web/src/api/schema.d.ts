@@ -979,6 +979,7 @@ export interface paths {
                         };
                         enabled?: boolean;
                         name?: string;
+                        /** @description merged into the stored settings; a key set to null is removed (its default applies again) */
                         settings?: {
                             [key: string]: unknown;
                         };

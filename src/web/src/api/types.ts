@@ -38,3 +38,5 @@ export type Account = Ok<'/api/accounts/{id}', 'get'>
 export type AccountInput = NonNullable<paths['/api/accounts']['post']['requestBody']>['content']['application/json']
 export type ApiKey = Item<Ok<'/api/keys', 'get'>>
 export type AuditEvent = Item<Ok<'/api/audit', 'get'>>
+export type WaitingRecord = Item<Ok<'/api/connections/{id}/waiting', 'get'>>
+export type PulledUnmappedValue = Item<Ok<'/api/connections/{id}/unmapped-pulled-values', 'get'>>
