@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { createRittenSimulator, DEMO_RITTEN, RITTEN_SEEDED_PAYERS, type RittenSimulator } from '../simulators/ritten/server.js'
+import { createKipuSimulator, DEMO_KIPU, type KipuSimulator } from '../simulators/kipu/server.js'
 import { ensureWebBuilt } from '../src/web/build.js'
 import { launchChromium, openPage, screenshot } from './browser.js'
 import { connectEcw, startEcw, type EcwWorld } from './ecwHelpers.js'
@@ -14,6 +15,8 @@ let hub: RunningHub
 let ritten: RittenSimulator
 let rittenUrl: string
 let ecw: EcwWorld
+let kipu: KipuSimulator
+let kipuUrl: string
 let ecwId: string
 let database: Awaited<ReturnType<typeof createTestDatabase>>
 let browser: Browser
@@ -27,6 +30,8 @@ beforeAll(async () => {
   ritten = createRittenSimulator()
   rittenUrl = await ritten.listen(0)
   ecw = await startEcw()
+  kipu = createKipuSimulator()
+  kipuUrl = await kipu.listen(0)
   database = await createTestDatabase()
   hub = await startHub({ databaseUrl: database?.url })
   // ECW is connected by the API (its form is the same schema-rendered one); its pulls are shown in the UI below.
@@ -42,6 +47,7 @@ afterAll(async () => {
   await hub?.stop()
   await ritten?.close()
   await ecw?.close()
+  await kipu?.close()
   await database?.drop()
 })
 
@@ -55,6 +61,12 @@ async function signIn(page: Page, key: string) {
 /** Navigates by the menu, as a user does. */
 async function open(page: Page, menu: string) {
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: menu, exact: true }).click()
+}
+
+async function simPost(baseUrl: string, path: string, body: unknown): Promise<any> {
+  const res = await fetch(`${new URL(baseUrl).origin}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+  expect(res.status).toBeLessThan(300)
+  return res.json()
 }
 
 async function simFault(baseUrl: string, rules: unknown) {
@@ -257,6 +269,69 @@ describe('the admin UI in Chromium', () => {
     const job = (await hub.api('GET', `/api/jobs?connectionId=${ecwId}&kind=pull`)).body.items[0]
     expect(await progress.getByTestId('pull-count-practitioner').textContent()).toContain(`${job.progress.resources.practitioner.records} of`)
     await screenshot(page, '11-pull-done')
+  })
+
+  it('KIPU: records waiting for admission, a pulled value no map translates mapped from the page, a setting cleared back to its default', async () => {
+    const { page } = admin
+    const created = await hub.api('POST', '/api/connections', {
+      connector: 'kipu',
+      name: 'KIPU (browser test)',
+      baseUrl: kipuUrl,
+      settings: { accessId: DEMO_KIPU.accessId, appId: DEMO_KIPU.appId, pullSchedule: '0 0 1 1 *', facilityTimeZone: 'America/New_York' },
+      credentials: { secretKey: DEMO_KIPU.secretKey },
+    })
+    expect(created.status).toBe(201)
+    const kipuId = created.body.id
+    expect((await hub.api('PUT', `/api/connections/${kipuId}/mappings`, { valueMaps: { program: { residential: 'Substance Use' } } })).status).toBe(200)
+    // KIPU staff open a chart: KIPU holds it, the hub pulls it only once admitted (F15).
+    const chart = await simPost(kipuUrl, '/_sim/patients', { data: { first_name: 'Kim', last_name: 'Staffmade', dob: '1988-03-04', gender: 'Female', payment_method: 'Self Pay' } })
+
+    await page.goto(`${hub.url}/connections/${kipuId}`)
+    expect(await page.getByTestId('inbound-url').textContent()).toContain(`${hub.url}/api/inbound/kipu/${kipuId}`)
+    await page.getByRole('button', { name: 'Pull now' }).click()
+    const progress = page.getByTestId('pull-progress')
+    await progress.getByText('succeeded', { exact: true }).waitFor({ timeout: 60_000 })
+    expect(await progress.getByTestId('pull-counters-patient').textContent()).toMatch(/\d+ waiting \(not pulled yet/)
+    const waiting = page.getByTestId('waiting').getByTestId('waiting-row').filter({ hasText: 'Kim Staffmade' })
+    await waiting.waitFor()
+    expect(await waiting.textContent()).toContain(chart.casefile_id)
+    expect(await waiting.textContent()).toContain('admission date')
+    expect(await waiting.textContent()).toContain('not linked')
+    await screenshot(page, '11b-kipu-waiting-for-admission')
+
+    // Admitted into a program no value map translates: the pull takes the chart and leaves the program out.
+    await simPost(kipuUrl, `/_sim/patients/${encodeURIComponent(chart.casefile_id)}/admit`, { program: 'Mental Health' })
+    await page.getByRole('button', { name: 'Pull now' }).click()
+    await progress.getByText('succeeded', { exact: true }).waitFor({ timeout: 60_000 })
+    await progress.getByText(/1 with values no value map translates/).waitFor()
+    await page.getByTestId('waiting-row').filter({ hasText: 'Kim Staffmade' }).waitFor({ state: 'detached' })
+
+    await page.getByRole('link', { name: 'Mappings' }).click()
+    await page.getByRole('tab', { name: 'Value maps' }).click()
+    const row = page.getByTestId('pulled-unmapped-row').filter({ hasText: 'Mental Health' })
+    await row.waitFor()
+    expect(await row.textContent()).toContain('programId')
+    await row.getByRole('combobox', { name: 'CRM program for Mental Health' }).fill('mental_health')
+    await screenshot(page, '11c-kipu-pulled-value-to-map')
+    await page.getByRole('button', { name: 'Add to the value maps' }).click()
+    await row.waitFor({ state: 'detached' })
+    const mappings = (await hub.api('GET', `/api/connections/${kipuId}/mappings`)).body
+    expect(mappings.overrides.program).toEqual({ residential: 'Substance Use', mental_health: 'Mental Health' })
+
+    // Read everything again: the chart, unchanged in KIPU, now brings its program.
+    await page.getByRole('link', { name: 'Back to the connection' }).click()
+    await page.getByLabel('Read everything again').check()
+    await page.getByRole('button', { name: 'Pull now' }).click()
+    await progress.getByText('succeeded', { exact: true }).waitFor({ timeout: 60_000 })
+    const imported = (await hub.api('GET', '/api/patients?q=Staffmade')).body.items
+    expect(imported).toEqual([expect.objectContaining({ firstName: 'Kim', programId: 'mental_health' })])
+
+    // Emptying a setting removes it: its default applies again.
+    await page.getByLabel('Facility time zone').fill('')
+    await page.getByRole('button', { name: 'Save settings' }).click()
+    await page.getByText('Saved.').waitFor()
+    expect((await hub.api('GET', `/api/connections/${kipuId}`)).body.settings.facilityTimeZone).toBe('America/Los_Angeles')
+    expect(await page.getByLabel('Facility time zone').inputValue()).toBe('America/Los_Angeles')
   })
 
   it('reviews a conflict beside the value the patient holds now', async () => {
