@@ -203,6 +203,11 @@ describe('the admin UI in Chromium', () => {
     patientId = new URL(page.url()).pathname.split('/').pop()!
     await page.getByTestId('link-ritten').getByText('linked', { exact: true }).waitFor()
     expect((await linkOf(patientId, rittenId)).state).toBe('linked')
+    // Push now sends it again at once (a job like any change), followed to its end.
+    const before = (await hub.api('GET', `/api/exchanges?patientId=${patientId}&connectionId=${rittenId}`)).body.items.length
+    await page.getByRole('button', { name: 'Push now to Ritten (browser test)' }).click()
+    await page.getByTestId('push-job').getByText('succeeded').waitFor()
+    expect((await hub.api('GET', `/api/exchanges?patientId=${patientId}&connectionId=${rittenId}`)).body.items.length).toBeGreaterThan(before)
     await screenshot(page, '06-patient-linked')
   })
 

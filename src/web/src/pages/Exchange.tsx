@@ -113,6 +113,14 @@ function JobExchanges({ jobId, current }: { jobId: string; current: string }) {
       <QueryView query={exchanges}>
         {({ items }) => (
           <Table>
+            <Table.Thead>
+              <Table.Tr>
+                <Table.Th>When</Table.Th>
+                <Table.Th>Operation</Table.Th>
+                <Table.Th>Result</Table.Th>
+                <Table.Th>Message</Table.Th>
+              </Table.Tr>
+            </Table.Thead>
             <Table.Tbody>
               {[...items].reverse().map((x) => (
                 <Table.Tr key={x.id}>
