@@ -19,6 +19,7 @@ import { mappingAidRoutes } from './routes/mappingAids.js'
 import { sessionRoutes } from './routes/sessions.js'
 import { registerWebSecurity, registerWebUi, sendUiPage } from './web.js'
 import { inboundRoutes } from './routes/inbound.js'
+import { referralRoutes } from './routes/referrals.js'
 
 /** Builds the HTTP API (not listening); tests may use it with `inject`. */
 export async function buildApi(hub: Hub, options: { logger?: FastifyBaseLogger }): Promise<FastifyInstance> {
@@ -105,6 +106,7 @@ export async function buildApi(hub: Hub, options: { logger?: FastifyBaseLogger }
       await api.register(dashboardRoutes(hub))
       await api.register(mappingAidRoutes(hub))
       await api.register(inboundRoutes(hub))
+      await api.register(referralRoutes(hub))
     },
     { prefix: '/api' },
   )

@@ -8,7 +8,7 @@ import { patientPushRefusal, type Connector, type FieldMapping, type ResolvedMap
 import { ConnectorError } from '../connectors/errors.js'
 import { getConnector, listConnectors } from '../connectors/registry.js'
 import { InputError, NotFoundError } from '../errors.js'
-import { checkFieldMap, checkValueMaps, resolveMapping } from '../mapping/mapping.js'
+import { checkFieldMap, checkReferralFieldMap, checkValueMaps, resolveMapping } from '../mapping/mapping.js'
 import { isCrmPatientField } from '../mapping/crmFields.js'
 import type { SecretBox } from '../security/secrets.js'
 import type { Ownership } from '../mapping/reconcile.js'
@@ -79,7 +79,16 @@ export interface RunnableConnection {
   mapping: ResolvedMapping
 }
 
-export async function createConnection(db: DbOrTx, box: SecretBox, organizationId: string, input: z.output<typeof ConnectionInput>): Promise<ConnectionView> {
+/**
+ * Adds a connection. Credentials the connector makes itself and the admin must copy to the other
+ * system (its `shownOnce`, e.g. Caredove's signing secret) are returned this once, never again.
+ */
+export async function createConnection(
+  db: DbOrTx,
+  box: SecretBox,
+  organizationId: string,
+  input: z.output<typeof ConnectionInput>,
+): Promise<ConnectionView & { shownOnce?: Record<string, string> }> {
   const connector = requireConnector(input.connector)
   const settings = parseWith(connector.settingsSchema, input.settings, 'settings')
   const generated = connector.generateSecrets ? await connector.generateSecrets() : {}
@@ -99,7 +108,11 @@ export async function createConnection(db: DbOrTx, box: SecretBox, organizationI
     })
     .returningAll()
     .executeTakeFirstOrThrow()
-  return toView(row, box)
+  const shown = (connector.shownOnce ?? []).filter((key) => key in generated && !(key in input.credentials))
+  const view = toView(row, box)
+  if (shown.length === 0) return view
+  const opened = secrets as Record<string, unknown>
+  return { ...view, shownOnce: Object.fromEntries(shown.map((key) => [key, String(opened[key])])) }
 }
 
 /** Settings are validated whole after merging; credentials replace only the keys sent. */
@@ -280,8 +293,9 @@ export async function getMappings(db: DbOrTx, organizationId: string, id: string
 export async function putMappings(db: DbOrTx, organizationId: string, id: string, input: z.output<typeof MappingInput>): Promise<{ before: MappingView; after: MappingView }> {
   const row = await getRow(db, organizationId, id)
   const connector = requireConnector(row.connector)
+  const referral = connector.crmRecord === 'referral'
   const problems = [
-    ...(input.fieldMap ? checkFieldMap(input.fieldMap, connector.fields, connector.title) : []),
+    ...(input.fieldMap ? (referral ? checkReferralFieldMap(input.fieldMap, connector.fields, connector.title) : checkFieldMap(input.fieldMap, connector.fields, connector.title)) : []),
     ...(input.valueMaps ? checkValueMaps(input.valueMaps, connector.defaults, connector.fields) : []),
     ...Object.keys(input.ownership?.fields ?? {})
       .filter((field) => !isCrmPatientField(field))

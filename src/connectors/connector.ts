@@ -20,12 +20,19 @@ export interface Connector<Settings = unknown, Secrets = unknown, Resource exten
   capabilities: CapabilityMatrix
   fields: FieldCatalog
   defaults: MappingDefaults
+  /**
+   * The CRM record its field map addresses: patients (the default), or referrals for referral
+   * networks and inboxes (CRM referral fields, src/crm/referralFields.ts). Mappings are checked against it when saved.
+   */
+  crmRecord?: 'patient' | 'referral'
   /** Outbound pacing for this system, enforced per connection across every worker (may depend on settings). */
   rateLimit?: RateLimitPolicy | ((settings: Settings) => RateLimitPolicy)
   /** Checks credentials and reachability; on failure the message names the exact cause. */
   test(ctx: ConnectorContext<Settings, Secrets>): Promise<TestResult>
   /** Credentials the hub makes itself when a connection is added (e.g. a key pair). */
   generateSecrets?(): Promise<Record<string, unknown>>
+  /** Generated credentials the admin must copy to the other system (e.g. a webhook signing secret): returned once, in the answer that adds the connection. */
+  shownOnce?: readonly string[]
   /** Public keys the external system fetches from the hub (served at /jwks/{connectionId}). */
   publicKeys?(secrets: Secrets): Record<string, unknown>
   /** Default pull schedule (cron) for connections that can pull. */
@@ -329,7 +336,8 @@ export interface InboundRequest {
 }
 
 export type InboundRefusal = {
-  status: 400 | 401 | 403 | 413 | 415 | 422
+  /** 503: the hub cannot take the event now for a reason on its own side (the sender resends later). */
+  status: 400 | 401 | 403 | 413 | 415 | 422 | 503
   code: string
   message: string
   /** The answer exactly as the sender reads it (Caredove shows `{"message"}` to its staff); otherwise `{error, message}`. */
@@ -339,8 +347,14 @@ export type InboundRefusal = {
 /** What one inbound event asks the hub to do; the engine queues it in the transaction that records the event. */
 export type InboundWork =
   | { kind: 'pull_record'; recordType: 'patient'; externalId: string }
-  | { kind: 'import_referral'; trigger: string; referral: InboundReferral }
+  | { kind: 'import_referral'; trigger: string; referral: InboundReferral; destination: ReferralDestination }
   | { kind: 'ignore'; reason: string; externalReferralId?: string }
+
+/**
+ * Where an imported referral goes: the CRM referral inbox only, or also a connection that takes
+ * referrals (CRMS), whose field catalog says what the referral must carry before it is accepted (F23).
+ */
+export type ReferralDestination = { kind: 'crm' } | { kind: 'connection'; connectionId: string }
 
 /** A referral as a referral network sent it, already in CRM terms through the connection's field map. */
 export interface InboundReferral {

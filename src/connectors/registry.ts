@@ -2,12 +2,14 @@ import type { Connector, ConnectorKind } from './connector.js'
 import { rittenConnector } from './ritten/connector.js'
 import { ecwConnector } from './ecw/connector.js'
 import { kipuConnector } from './kipu/connector.js'
+import { caredoveConnector } from './caredove/connector.js'
 
 /** Every connector the hub can run. Adding one = a folder under src/connectors and a line here. */
 const connectors: Partial<Record<ConnectorKind, Connector<any, any, any>>> = {
   ritten: rittenConnector,
   ecw: ecwConnector,
   kipu: kipuConnector,
+  caredove: caredoveConnector,
 }
 
 export function getConnector(kind: string): Connector<unknown, unknown> | undefined {

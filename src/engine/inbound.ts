@@ -1,8 +1,13 @@
 import { randomUUID } from 'node:crypto'
 import type { Db } from '../db/database.js'
 import type { Queue } from '../db/queue.js'
-import type { InboundEvent, InboundRefusal, InboundRequest } from '../connectors/connector.js'
+import type { InboundEvent, InboundRefusal, InboundRequest, ReferralDestination } from '../connectors/connector.js'
 import { loadRunnableConnection } from '../connections/connections.js'
+import { ConnectorError } from '../connectors/errors.js'
+import { NotFoundError } from '../errors.js'
+import { checkAttachments, type CheckedAttachment } from '../referrals/attachments.js'
+import { importReferral, recordIgnoredEvent } from '../referrals/import.js'
+import { CRM_INBOX_REQUIREMENTS, unmetRequirement, type ReferralRequirements } from '../referrals/validate.js'
 import { recordInbound, type ExchangeScope } from '../exchanges/recorder.js'
 import type { SecretBox } from '../security/secrets.js'
 import { enqueueJob } from './jobs.js'
@@ -59,12 +64,38 @@ export async function receiveInbound(
   if (verdict) return refuse(verdict)
   const parsed = inbound.parse(request, info, connection.mapping)
   if (!parsed.ok) return refuse(parsed.refusal)
+  const events = dedupe(parsed.events)
+
+  // Referrals are checked before anything is stored (F23): what their destination requires, and
+  // their files by their bytes. A refusal names the field or file, for the sender to fix and resend.
+  const checked = new Map<string, CheckedAttachment[]>()
+  const pending = await notYetReceived(deps.db, row.id, events)
+  for (const event of pending) {
+    if (event.work.kind !== 'import_referral') continue
+    const open = await deps.db
+      .selectFrom('referrals')
+      .select('status')
+      .where('source_connection_id', '=', row.id)
+      .where('external_id', '=', event.work.referral.externalId)
+      .executeTakeFirst()
+    // An accepted referral takes no more updates: its event is recorded as ignored, never refused.
+    if (open && open.status !== 'open') continue
+    const requirements = await destinationRequirements(deps, row.organization_id, event.work.destination)
+    if (!requirements.ok) return refuse(requirements.refusal)
+    const unmet = unmetRequirement(event.work.referral.fields, requirements.list)
+    if (unmet) return refuse({ status: 400, code: 'referral_incomplete', message: unmet, body: { message: unmet } })
+    const files = await checkAttachments(event.work.referral.attachments)
+    if (!files.ok) return refuse({ status: 400, code: 'attachment_refused', message: files.message, body: { message: files.message } })
+    checked.set(event.id, files.attachments)
+  }
 
   const answer = await deps.db.transaction().execute(async (trx) => {
-    const accepted: { eventId: string; type: string; jobId: string | null; note?: string }[] = []
+    const accepted: { eventId: string; type: string; jobId: string | null; note?: string; referralId?: string }[] = []
     const duplicates: { eventId: string; type: string; firstReceivedAt: string }[] = []
+    const referralEvents: string[] = []
     let patientId: string | null = null
-    for (const event of dedupe(parsed.events)) {
+    let referralId: string | null = null
+    for (const event of events) {
       const inserted = await trx
         .insertInto('inbound_events')
         .values({ id: randomUUID(), organization_id: row.organization_id, connection_id: row.id, connector: row.connector, event_id: event.id, event_type: event.type })
@@ -77,10 +108,45 @@ export async function receiveInbound(
         continue
       }
       if (event.work.kind === 'ignore') {
-        accepted.push({ eventId: event.id, type: event.type, jobId: null, note: event.work.reason })
+        if (event.work.externalReferralId) {
+          const history = await recordIgnoredEvent(trx, {
+            organizationId: row.organization_id,
+            connectionId: row.id,
+            eventId: event.id,
+            trigger: event.type,
+            externalReferralId: event.work.externalReferralId,
+            reason: event.work.reason,
+          })
+          referralEvents.push(history.referralEventId)
+          referralId = history.referralId ?? referralId
+        }
+        accepted.push({ eventId: event.id, type: event.type, jobId: null, note: `ignored: ${event.work.reason}` })
         continue
       }
-      if (event.work.kind !== 'pull_record') throw new Error(`No inbound work of kind "${event.work.kind}" is applied yet`)
+      if (event.work.kind === 'import_referral') {
+        const attachments = checked.get(event.id)
+        // Received between the check and this transaction by another call: checked now.
+        const files = attachments ? { ok: true as const, attachments } : await checkAttachments(event.work.referral.attachments)
+        const result = await importReferral(trx, deps.queue, {
+          organizationId: row.organization_id,
+          connectionId: row.id,
+          source: connection.connector.title,
+          eventId: event.id,
+          trigger: event.work.trigger,
+          referral: event.work.referral,
+          attachments: files.ok ? files.attachments : [],
+          destination: event.work.destination,
+        })
+        referralEvents.push(result.referralEventId)
+        referralId = result.referralId
+        if (result.jobId) await trx.updateTable('inbound_events').set({ sync_job_id: result.jobId }).where('id', '=', inserted.id).execute()
+        const note =
+          result.outcome === 'ignored'
+            ? `ignored: ${result.reason}`
+            : `referral ${result.created ? 'imported' : 'updated'} (${result.referralId})${result.jobId ? `, delivery queued (job ${result.jobId})` : ''}`
+        accepted.push({ eventId: event.id, type: event.type, jobId: result.jobId, note, referralId: result.referralId })
+        continue
+      }
       const { recordType, externalId } = event.work
       // Jobs of a linked record run one at a time with its pushes (the record lock).
       const link = await trx.selectFrom('links').select('record_id').where('connection_id', '=', row.id).where('record_type', '=', recordType).where('external_id', '=', externalId).executeTakeFirst()
@@ -99,7 +165,7 @@ export async function receiveInbound(
     const body = { received: accepted.length + duplicates.length, accepted, duplicates }
     const status = accepted.length > 0 ? 202 : 200
     const message = [
-      ...accepted.map((a) => `${a.type} ${a.eventId}: ${a.jobId ? `pull queued (job ${a.jobId})` : `nothing to do (${a.note})`}`),
+      ...accepted.map((a) => `${a.type} ${a.eventId}: ${a.referralId || a.note?.startsWith('ignored') ? a.note : a.jobId ? `pull queued (job ${a.jobId})` : `nothing to do (${a.note})`}`),
       ...duplicates.map((d) => `${d.type} ${d.eventId}: duplicate of the event received at ${d.firstReceivedAt}, nothing done`),
     ].join('; ')
     const exchangeId = await record(trx, {
@@ -107,8 +173,13 @@ export async function receiveInbound(
       message,
       answer: body,
       details: { events: parsed.events.map((e) => ({ id: e.id, type: e.type, work: e.work })) },
-      scope: { syncJobId: accepted.find((a) => a.jobId)?.jobId ?? null, recordType: patientId ? 'patient' : null, recordId: patientId },
+      scope: {
+        syncJobId: accepted.find((a) => a.jobId)?.jobId ?? null,
+        recordType: referralId ? 'referral' : patientId ? 'patient' : null,
+        recordId: referralId ?? patientId,
+      },
     })
+    if (referralEvents.length > 0) await trx.updateTable('referral_events').set({ exchange_id: exchangeId }).where('id', 'in', referralEvents).execute()
     const ids = parsed.events.map((e) => e.id)
     await trx
       .updateTable('inbound_events')
@@ -120,6 +191,41 @@ export async function receiveInbound(
     return { status, body }
   })
   return answer
+}
+
+/** The events whose ids this connection has not received yet (the others are answered as duplicates). */
+async function notYetReceived(db: Db, connectionId: string, events: InboundEvent[]): Promise<InboundEvent[]> {
+  if (events.length === 0) return events
+  const seen = await db.selectFrom('inbound_events').select('event_id').where('connection_id', '=', connectionId).where('event_id', 'in', events.map((e) => e.id)).execute()
+  const ids = new Set(seen.map((r) => r.event_id))
+  return events.filter((e) => !ids.has(e.id))
+}
+
+/**
+ * What a referral must carry for its destination: the CRM inbox's required fields and, for a
+ * referral bound for a connection (CRMS), that connector's required fields through its field map.
+ * A destination that cannot be read is the receiving organization's fault, not the sender's: 503.
+ */
+async function destinationRequirements(
+  deps: { db: Db; box: SecretBox },
+  organizationId: string,
+  destination: ReferralDestination,
+): Promise<{ ok: true; list: ReferralRequirements[] } | { ok: false; refusal: InboundRefusal }> {
+  if (destination.kind === 'crm') return { ok: true, list: [CRM_INBOX_REQUIREMENTS] }
+  const unavailable = (why: string): { ok: false; refusal: InboundRefusal } => {
+    const message = `The receiving organization cannot take referrals now: ${why}. Resend later.`
+    return { ok: false, refusal: { status: 503, code: 'destination_unavailable', message, body: { message } } }
+  }
+  try {
+    const target = await loadRunnableConnection(deps.db, deps.box, destination.connectionId)
+    if (target.row.organization_id !== organizationId) return unavailable('the destination connection set on this connection does not exist')
+    if (!target.connector.flows.pushReferral) return unavailable(`${target.connector.title} does not take referrals`)
+    return { ok: true, list: [CRM_INBOX_REQUIREMENTS, { catalog: target.connector.fields, fieldMap: target.mapping.fieldMap, system: target.connector.title }] }
+  } catch (err) {
+    if (err instanceof ConnectorError) return unavailable(`its ${destination.connectionId} connection needs attention (${err.message})`)
+    if (err instanceof NotFoundError) return unavailable('the destination connection set on this connection does not exist')
+    throw err
+  }
 }
 
 /** One body may repeat an event: it counts once. */

@@ -6,7 +6,7 @@ import { QUEUES, inTransaction, type Queue } from '../db/queue.js'
 import type { FlowProgress } from '../connectors/connector.js'
 
 export type SyncJobRow = Selectable<Database['sync_jobs']>
-export type JobKind = 'push_patient' | 'pull' | 'pull_record'
+export type JobKind = 'push_patient' | 'pull' | 'pull_record' | 'push_referral'
 
 /**
  * Sync jobs: the engine's record of each piece of work (state, attempts, step progress, last

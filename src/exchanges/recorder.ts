@@ -281,7 +281,7 @@ export async function recordInbound(
     direction: 'inbound',
     request: { operation: entry.operation, method: entry.method, url: entry.url, details: entry.details },
     requestHeaders: redactHeaders(entry.headers),
-    storedRequest: json !== undefined ? JSON.stringify(redactCredentials(json)) : entry.rawBody,
+    storedRequest: json !== undefined ? JSON.stringify(withoutFileBytes(redactCredentials(json))) : entry.rawBody,
     startedAt: entry.startedAt,
     durationMs: entry.durationMs,
     status: entry.httpStatus >= 200 && entry.httpStatus < 300 ? 'ok' : 'error',
@@ -290,6 +290,22 @@ export async function recordInbound(
     responseBody: JSON.stringify(entry.answer),
   })
   return id
+}
+
+/**
+ * A body without the files it carries (`data_base64`, e.g. a referral's attachments): they are
+ * stored once where they belong, and megabytes of base64 in the log would help no one debug a call.
+ */
+function withoutFileBytes(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutFileBytes)
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value).map(([key, inner]) =>
+        key === 'data_base64' && typeof inner === 'string' ? [key, `[${inner.length} characters of base64, not kept in the log]`] : [key, withoutFileBytes(inner)],
+      ),
+    )
+  }
+  return value
 }
 
 function encodeBody(request: HttpRequest): { body: string | undefined; contentType: string | null; storedRequest: string | null } {

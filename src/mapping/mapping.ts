@@ -2,6 +2,7 @@ import type { DroppedField, FieldCatalog, FieldMapping, FieldSpec, MappingDefaul
 import { crmFieldKind, isCrmPatientField } from './crmFields.js'
 import { DEFAULT_OWNERSHIP, type Ownership } from './reconcile.js'
 import { getPath, parsePath } from './paths.js'
+import { CRM_REFERRAL_FIELDS, CRM_REFERRAL_FIELD_PATHS } from '../crm/referralFields.js'
 
 /** The mapping in force: the connection's field map if it has one (else the connector's), value maps overlaid key by key. */
 export function resolveMapping(
@@ -179,4 +180,41 @@ export function checkValueMaps(valueMaps: ValueMaps, defaults: MappingDefaults, 
     }
   }
   return problems
+}
+
+/**
+ * Checks a referral field map (connectors whose `crmRecord` is `referral`): each entry names a CRM
+ * referral field and a field of the connector's catalog, and the value can travel between them —
+ * from the catalog field into the CRM for a field the system sends (`direction: pull`), the other
+ * way for one it receives. Refused when saved, naming the field and why.
+ */
+export function checkReferralFieldMap(fieldMap: FieldMapping[], catalog: FieldCatalog, system = "this connector's API"): MappingProblem[] {
+  const problems: MappingProblem[] = []
+  const known = new Map(catalog.map((s) => [s.path, s]))
+  const crmSpecs = new Map(CRM_REFERRAL_FIELDS.map((s) => [s.path, s]))
+  const targets = new Map<string, number>()
+  fieldMap.forEach((entry, i) => {
+    const crm = crmSpecs.get(entry.crm)
+    if (!crm) problems.push({ field: `fieldMap[${i}].crm`, message: `"${entry.crm}" is not a CRM referral field (one of: ${CRM_REFERRAL_FIELD_PATHS.join(', ')})` })
+    const spec = known.get(entry.emr)
+    if (!spec) {
+      problems.push({ field: `fieldMap[${i}].emr`, message: `"${entry.emr}" is not a field ${system} has` })
+    } else if (spec.managedBy) {
+      problems.push({ field: `fieldMap[${i}].emr`, message: `"${spec.path}" goes to ${spec.managedBy}; it cannot be mapped` })
+    } else if (crm) {
+      const [from, to] = spec.direction === 'pull' ? [spec, crm] : [crm, spec]
+      if (!typeTravels(from.type, to.type)) problems.push({ field: `fieldMap[${i}].emr`, message: `"${from.path}" holds a ${from.type}, but "${to.path}" takes a ${to.type}` })
+    }
+    // Inbound, one CRM field is filled once; outbound, one system field is sent once.
+    const key = spec?.direction === 'pull' ? entry.crm : entry.emr
+    const previous = targets.get(key)
+    if (previous !== undefined) problems.push({ field: `fieldMap[${i}]`, message: `"${key}" is already mapped by fieldMap[${previous}]` })
+    targets.set(key, i)
+  })
+  return problems
+}
+
+/** Whether every value of one field type converts to another: the same type, anything to text, a date to a date-time. */
+function typeTravels(from: FieldSpec['type'], to: FieldSpec['type']): boolean {
+  return from === to || to === 'string' || (from === 'date' && to === 'datetime')
 }

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { receiveInbound } from '../../engine/inbound.js'
 import type { Hub } from '../../hub.js'
-import { InboundAccepted, errorResponses } from './responses.js'
+import { InboundAccepted, InboundRefused } from './responses.js'
 
 /**
  * Calls external systems make to the hub (webhooks): `POST /api/inbound/{connector}/{connectionId}`.
@@ -20,13 +20,15 @@ export function inboundRoutes(hub: Hub): FastifyPluginAsyncZod {
       '/inbound/:connector/:connectionId',
       {
         config: { role: 'public' },
+        // Referral events carry their files as base64: attachments of up to 10 MB each (src/referrals/attachments.ts).
+        bodyLimit: 32 * 1024 * 1024,
         schema: {
           tags: ['inbound'],
           summary:
-            "An external system's event (e.g. KIPU's Patient Creation / Chart Update): verified by the connection's own secret, recorded in the log (direction inbound), applied once per event id; its work (e.g. a pull of that patient) is queued at once",
+            "An external system's event (KIPU's Patient Creation / Chart Update, a Caredove referral event): verified by the connection's own secret, recorded in the log (direction inbound), applied once per event id; its work (a pull of that patient, a referral imported into the inbox) is done or queued at once. A Caredove referral that cannot be imported is answered 400 {\"message\"} naming what to fix",
           security: [],
           params: z.object({ connector: z.string().min(1).max(40), connectionId: z.string().uuid('must be the connection id (a UUID)') }),
-          response: { 200: InboundAccepted, 202: InboundAccepted, ...errorResponses },
+          response: { 200: InboundAccepted, 202: InboundAccepted, '4xx': InboundRefused, 503: InboundRefused },
         },
       },
       async (request, reply) => {

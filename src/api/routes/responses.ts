@@ -188,6 +188,10 @@ export const Connection = z.object({
   jwksUrl: Text.describe('where the EMR fetches the public keys (allow-list it there)'),
   inboundPath: Text.describe("where the EMR sends its webhooks (path on the hub), if it sends any"),
   inboundUrl: Text.describe('the full webhook URL to give the EMR'),
+  shownOnce: z
+    .record(z.string(), z.string())
+    .optional()
+    .describe('credentials the hub made that the other system needs (e.g. a webhook signing secret): in the answer that adds the connection only, never again'),
   createdAt: Timestamp,
   updatedAt: Timestamp,
 })
@@ -228,8 +232,16 @@ export const UnmappedValue = z.object({
 
 export const InboundAccepted = z.object({
   received: z.number().int(),
-  accepted: z.array(z.object({ eventId: z.string(), type: z.string(), jobId: Id.nullable(), note: z.string().optional() })).describe('events applied now, with the job each queued'),
+  accepted: z
+    .array(z.object({ eventId: z.string(), type: z.string(), jobId: Id.nullable(), note: z.string().optional(), referralId: Id.optional().describe('the CRM referral the event imported or updated') }))
+    .describe('events applied now, with the job each queued'),
   duplicates: z.array(z.object({ eventId: z.string(), type: z.string(), firstReceivedAt: Timestamp })).describe('events received before: nothing done twice'),
+})
+
+/** An inbound refusal: `{error, message}`, or `{message}` alone where the sender shows it to its staff as is (Caredove). */
+export const InboundRefused = z.object({
+  error: z.string().optional().describe('a stable code (absent where the sender reads the message alone, e.g. Caredove)'),
+  message: z.string().describe('what to fix, one short sentence (e.g. "Date of birth is required")'),
 })
 
 const OwnershipRule = z.string().describe('crm, emr or newest')
@@ -301,3 +313,57 @@ export const AuditEvent = z.object({
   targetId: Text,
   details: z.unknown(),
 })
+
+export const ReferralListItem = z.object({
+  id: Id,
+  status: z.enum(['open', 'accepted', 'converted']).describe('open: updates from the network still apply; accepted (in the CRM or CRMS) and converted: they are recorded as ignored'),
+  sourceConnectionId: Id.describe('the referral network connection (Caredove) it came from'),
+  externalId: z.string().describe("the network's id of the referral"),
+  serviceListingId: Text,
+  sourceStatus: Text.describe("the network's status as last reported (open, closed, archived)"),
+  sourceSubStatus: Text.describe("the network's sub-status as last reported (received, ready, completed…)"),
+  registrantName: z.string(),
+  requesterOrganization: Text,
+  destination: z.enum(['crm', 'crms']),
+  destinationConnectionId: Id.nullable().describe('the CRMS connection it is delivered to'),
+  patientId: Id.nullable().describe('the CRM patient it was converted to'),
+  acceptedAt: Timestamp.nullable(),
+  acceptedBy: Text.describe('crm or crms'),
+  version: z.number().int(),
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+})
+
+export const ReferralDetail = ReferralListItem.extend({
+  fields: Json.describe('CRM referral fields (registrant, requester, appointment) as mapped from the network'),
+  note: z.string().describe('the Referral Note: every answer and field the map does not name, labelled, then the messages'),
+  appointments: z.array(z.unknown()).describe('appointment history: {start, durationMinutes, location, providerFullName, status booked|rescheduled|unbooked, trigger, eventId, occurredAt}'),
+  messages: z.array(z.unknown()).describe('{from provider|requester, author, sentAt, text}'),
+  attachments: z.array(
+    z.object({
+      position: z.number().int().describe('GET /api/referrals/{id}/attachments/{position}; 1 is the summary PDF'),
+      kind: z.enum(['summary', 'attachment']),
+      filename: z.string(),
+      contentType: z.string().describe('as the bytes are (checked on import)'),
+      sizeBytes: z.number().int(),
+      sha256: z.string(),
+    }),
+  ),
+  events: z.array(
+    z.object({
+      eventId: z.string(),
+      trigger: z.string(),
+      occurredAt: Timestamp.nullable(),
+      receivedAt: Timestamp,
+      outcome: z.enum(['applied', 'ignored']),
+      reason: Text.describe('why it was ignored'),
+      exchangeId: Id.nullable().describe('the inbound call in the integration log'),
+    }),
+  ),
+  delivery: z
+    .object({ connectionId: Id, state: z.string().describe('pending, partial, linked, failed or needs_attention'), externalId: Text.describe("CRMS's id"), message: Text })
+    .nullable()
+    .describe('its delivery to CRMS, when that is its destination'),
+})
+
+export const ReferralConverted = z.object({ referral: ReferralDetail, patientId: Id, accountId: Id })

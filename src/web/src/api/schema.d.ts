@@ -785,6 +785,10 @@ export interface paths {
                                 settings: {
                                     [key: string]: unknown;
                                 };
+                                /** @description credentials the hub made that the other system needs (e.g. a webhook signing secret): in the answer that adds the connection only, never again */
+                                shownOnce?: {
+                                    [key: string]: string;
+                                };
                                 /** @description ISO 8601 date-time */
                                 updatedAt: string;
                             }[];
@@ -870,6 +874,10 @@ export interface paths {
                             settings: {
                                 [key: string]: unknown;
                             };
+                            /** @description credentials the hub made that the other system needs (e.g. a webhook signing secret): in the answer that adds the connection only, never again */
+                            shownOnce?: {
+                                [key: string]: string;
+                            };
                             /** @description ISO 8601 date-time */
                             updatedAt: string;
                         };
@@ -946,6 +954,10 @@ export interface paths {
                             name: string;
                             settings: {
                                 [key: string]: unknown;
+                            };
+                            /** @description credentials the hub made that the other system needs (e.g. a webhook signing secret): in the answer that adds the connection only, never again */
+                            shownOnce?: {
+                                [key: string]: string;
                             };
                             /** @description ISO 8601 date-time */
                             updatedAt: string;
@@ -1031,6 +1043,10 @@ export interface paths {
                             name: string;
                             settings: {
                                 [key: string]: unknown;
+                            };
+                            /** @description credentials the hub made that the other system needs (e.g. a webhook signing secret): in the answer that adds the connection only, never again */
+                            shownOnce?: {
+                                [key: string]: string;
                             };
                             /** @description ISO 8601 date-time */
                             updatedAt: string;
@@ -2161,7 +2177,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** An external system's event (e.g. KIPU's Patient Creation / Chart Update): verified by the connection's own secret, recorded in the log (direction inbound), applied once per event id; its work (e.g. a pull of that patient) is queued at once */
+        /** An external system's event (KIPU's Patient Creation / Chart Update, a Caredove referral event): verified by the connection's own secret, recorded in the log (direction inbound), applied once per event id; its work (a pull of that patient, a referral imported into the inbox) is done or queued at once. A Caredove referral that cannot be imported is answered 400 {"message"} naming what to fix */
         post: {
             parameters: {
                 query?: never;
@@ -2181,11 +2197,9 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            /** @description a stable code, e.g. invalid_input, not_found, unsupported */
-                            error: string;
-                            /** @description the input field at fault */
-                            field?: string;
-                            /** @description what to fix */
+                            /** @description a stable code (absent where the sender reads the message alone, e.g. Caredove) */
+                            error?: string;
+                            /** @description what to fix, one short sentence (e.g. "Date of birth is required") */
                             message: string;
                         };
                     };
@@ -2203,6 +2217,8 @@ export interface paths {
                                 /** @description UUID */
                                 jobId: string | null;
                                 note?: string;
+                                /** @description the CRM referral the event imported or updated */
+                                referralId?: string;
                                 type: string;
                             }[];
                             /** @description events received before: nothing done twice */
@@ -2229,6 +2245,8 @@ export interface paths {
                                 /** @description UUID */
                                 jobId: string | null;
                                 note?: string;
+                                /** @description the CRM referral the event imported or updated */
+                                referralId?: string;
                                 type: string;
                             }[];
                             /** @description events received before: nothing done twice */
@@ -2239,6 +2257,20 @@ export interface paths {
                                 type: string;
                             }[];
                             received: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description a stable code (absent where the sender reads the message alone, e.g. Caredove) */
+                            error?: string;
+                            /** @description what to fix, one short sentence (e.g. "Date of birth is required") */
+                            message: string;
                         };
                     };
                 };
@@ -3497,6 +3529,614 @@ export interface paths {
                         "application/json": {
                             /** @description UUID */
                             jobId: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/referrals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The referral inbox, most recently changed first; filter by status, source connection, or text */
+        get: {
+            parameters: {
+                query?: {
+                    connectionId?: string;
+                    cursor?: string;
+                    limit?: number;
+                    /** @description search: part of the registrant's name, the requester's organization or the network's referral id */
+                    q?: string;
+                    status?: "open" | "accepted" | "converted";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description a stable code, e.g. invalid_input, not_found, unsupported */
+                            error: string;
+                            /** @description the input field at fault */
+                            field?: string;
+                            /** @description what to fix */
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                /** @description ISO 8601 date-time */
+                                acceptedAt: string | null;
+                                /** @description crm or crms */
+                                acceptedBy: string | null;
+                                /** @description ISO 8601 date-time */
+                                createdAt: string;
+                                /** @enum {string} */
+                                destination: "crm" | "crms";
+                                /** @description the CRMS connection it is delivered to */
+                                destinationConnectionId: string | null;
+                                /** @description the network's id of the referral */
+                                externalId: string;
+                                /** @description UUID */
+                                id: string;
+                                /** @description the CRM patient it was converted to */
+                                patientId: string | null;
+                                registrantName: string;
+                                requesterOrganization: string | null;
+                                serviceListingId: string | null;
+                                /** @description the referral network connection (Caredove) it came from */
+                                sourceConnectionId: string;
+                                /** @description the network's status as last reported (open, closed, archived) */
+                                sourceStatus: string | null;
+                                /** @description the network's sub-status as last reported (received, ready, completed…) */
+                                sourceSubStatus: string | null;
+                                /**
+                                 * @description open: updates from the network still apply; accepted (in the CRM or CRMS) and converted: they are recorded as ignored
+                                 * @enum {string}
+                                 */
+                                status: "open" | "accepted" | "converted";
+                                /** @description ISO 8601 date-time */
+                                updatedAt: string;
+                                version: number;
+                            }[];
+                            /** @description pass as ?cursor= for the next page */
+                            next: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/referrals/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One referral: mapped fields, Referral Note, appointments, messages, attachments, the history of events applied or ignored, and its delivery to CRMS */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description a stable code, e.g. invalid_input, not_found, unsupported */
+                            error: string;
+                            /** @description the input field at fault */
+                            field?: string;
+                            /** @description what to fix */
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description ISO 8601 date-time */
+                            acceptedAt: string | null;
+                            /** @description crm or crms */
+                            acceptedBy: string | null;
+                            /** @description appointment history: {start, durationMinutes, location, providerFullName, status booked|rescheduled|unbooked, trigger, eventId, occurredAt} */
+                            appointments: unknown[];
+                            attachments: {
+                                /** @description as the bytes are (checked on import) */
+                                contentType: string;
+                                filename: string;
+                                /** @enum {string} */
+                                kind: "summary" | "attachment";
+                                /** @description GET /api/referrals/{id}/attachments/{position}; 1 is the summary PDF */
+                                position: number;
+                                sha256: string;
+                                sizeBytes: number;
+                            }[];
+                            /** @description ISO 8601 date-time */
+                            createdAt: string;
+                            /** @description its delivery to CRMS, when that is its destination */
+                            delivery: {
+                                /** @description UUID */
+                                connectionId: string;
+                                /** @description CRMS's id */
+                                externalId: string | null;
+                                message: string | null;
+                                /** @description pending, partial, linked, failed or needs_attention */
+                                state: string;
+                            } | null;
+                            /** @enum {string} */
+                            destination: "crm" | "crms";
+                            /** @description the CRMS connection it is delivered to */
+                            destinationConnectionId: string | null;
+                            events: {
+                                eventId: string;
+                                /** @description the inbound call in the integration log */
+                                exchangeId: string | null;
+                                /** @description ISO 8601 date-time */
+                                occurredAt: string | null;
+                                /** @enum {string} */
+                                outcome: "applied" | "ignored";
+                                /** @description why it was ignored */
+                                reason: string | null;
+                                /** @description ISO 8601 date-time */
+                                receivedAt: string;
+                                trigger: string;
+                            }[];
+                            /** @description the network's id of the referral */
+                            externalId: string;
+                            /** @description CRM referral fields (registrant, requester, appointment) as mapped from the network */
+                            fields: {
+                                [key: string]: unknown;
+                            };
+                            /** @description UUID */
+                            id: string;
+                            /** @description {from provider|requester, author, sentAt, text} */
+                            messages: unknown[];
+                            /** @description the Referral Note: every answer and field the map does not name, labelled, then the messages */
+                            note: string;
+                            /** @description the CRM patient it was converted to */
+                            patientId: string | null;
+                            registrantName: string;
+                            requesterOrganization: string | null;
+                            serviceListingId: string | null;
+                            /** @description the referral network connection (Caredove) it came from */
+                            sourceConnectionId: string;
+                            /** @description the network's status as last reported (open, closed, archived) */
+                            sourceStatus: string | null;
+                            /** @description the network's sub-status as last reported (received, ready, completed…) */
+                            sourceSubStatus: string | null;
+                            /**
+                             * @description open: updates from the network still apply; accepted (in the CRM or CRMS) and converted: they are recorded as ignored
+                             * @enum {string}
+                             */
+                            status: "open" | "accepted" | "converted";
+                            /** @description ISO 8601 date-time */
+                            updatedAt: string;
+                            version: number;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/referrals/{id}/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Accept a referral in the CRM: later events from the network are recorded as ignored, with the reason (F24) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description a stable code, e.g. invalid_input, not_found, unsupported */
+                            error: string;
+                            /** @description the input field at fault */
+                            field?: string;
+                            /** @description what to fix */
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description ISO 8601 date-time */
+                            acceptedAt: string | null;
+                            /** @description crm or crms */
+                            acceptedBy: string | null;
+                            /** @description appointment history: {start, durationMinutes, location, providerFullName, status booked|rescheduled|unbooked, trigger, eventId, occurredAt} */
+                            appointments: unknown[];
+                            attachments: {
+                                /** @description as the bytes are (checked on import) */
+                                contentType: string;
+                                filename: string;
+                                /** @enum {string} */
+                                kind: "summary" | "attachment";
+                                /** @description GET /api/referrals/{id}/attachments/{position}; 1 is the summary PDF */
+                                position: number;
+                                sha256: string;
+                                sizeBytes: number;
+                            }[];
+                            /** @description ISO 8601 date-time */
+                            createdAt: string;
+                            /** @description its delivery to CRMS, when that is its destination */
+                            delivery: {
+                                /** @description UUID */
+                                connectionId: string;
+                                /** @description CRMS's id */
+                                externalId: string | null;
+                                message: string | null;
+                                /** @description pending, partial, linked, failed or needs_attention */
+                                state: string;
+                            } | null;
+                            /** @enum {string} */
+                            destination: "crm" | "crms";
+                            /** @description the CRMS connection it is delivered to */
+                            destinationConnectionId: string | null;
+                            events: {
+                                eventId: string;
+                                /** @description the inbound call in the integration log */
+                                exchangeId: string | null;
+                                /** @description ISO 8601 date-time */
+                                occurredAt: string | null;
+                                /** @enum {string} */
+                                outcome: "applied" | "ignored";
+                                /** @description why it was ignored */
+                                reason: string | null;
+                                /** @description ISO 8601 date-time */
+                                receivedAt: string;
+                                trigger: string;
+                            }[];
+                            /** @description the network's id of the referral */
+                            externalId: string;
+                            /** @description CRM referral fields (registrant, requester, appointment) as mapped from the network */
+                            fields: {
+                                [key: string]: unknown;
+                            };
+                            /** @description UUID */
+                            id: string;
+                            /** @description {from provider|requester, author, sentAt, text} */
+                            messages: unknown[];
+                            /** @description the Referral Note: every answer and field the map does not name, labelled, then the messages */
+                            note: string;
+                            /** @description the CRM patient it was converted to */
+                            patientId: string | null;
+                            registrantName: string;
+                            requesterOrganization: string | null;
+                            serviceListingId: string | null;
+                            /** @description the referral network connection (Caredove) it came from */
+                            sourceConnectionId: string;
+                            /** @description the network's status as last reported (open, closed, archived) */
+                            sourceStatus: string | null;
+                            /** @description the network's sub-status as last reported (received, ready, completed…) */
+                            sourceSubStatus: string | null;
+                            /**
+                             * @description open: updates from the network still apply; accepted (in the CRM or CRMS) and converted: they are recorded as ignored
+                             * @enum {string}
+                             */
+                            status: "open" | "accepted" | "converted";
+                            /** @description ISO 8601 date-time */
+                            updatedAt: string;
+                            version: number;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/referrals/{id}/attachments/{position}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A referral's file by its position: 1 is the Referral Summary PDF, then the referral's own attachments */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                    position: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description a stable code, e.g. invalid_input, not_found, unsupported */
+                            error: string;
+                            /** @description the input field at fault */
+                            field?: string;
+                            /** @description what to fix */
+                            message: string;
+                        };
+                    };
+                };
+                /** @description the file, with its content type */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": unknown;
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/referrals/{id}/convert": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Convert a referral to a CRM patient: a parent account and a patient are made from the registrant (as POST /api/patients does, so the patient is pushed to every enabled EMR), and the referral is linked to it */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description the parent account's name (default: the registrant's name) */
+                        accountName?: string;
+                        /** @description patient fields that replace the registrant's (e.g. a phone the referral wrote unusably) */
+                        patient?: {
+                            address?: {
+                                city?: string | null;
+                                country?: string | null;
+                                line1?: string | null;
+                                line2?: string | null;
+                                postalCode?: string | null;
+                                state?: string | null;
+                            } | null;
+                            admissionDate?: string | null;
+                            alternatePhone?: string | null;
+                            /** @enum {string|null} */
+                            birthSex?: "female" | "male" | "unknown" | null;
+                            /** @default {} */
+                            customFields?: {
+                                [key: string]: string | number | boolean | (null);
+                            };
+                            dischargeDate?: string | null;
+                            dob?: string | null;
+                            /** Format: email */
+                            email?: string | null;
+                            /** @enum {string|null} */
+                            ethnicity?: "hispanic_or_latino" | "not_hispanic_or_latino" | "declined" | null;
+                            firstContactName?: string | null;
+                            firstName?: string;
+                            /** @enum {string|null} */
+                            gender?: "male" | "female" | "other" | "unknown" | null;
+                            language?: string | null;
+                            lastName?: string;
+                            levelOfCare?: string | null;
+                            locationId?: string | null;
+                            /** @enum {string|null} */
+                            maritalStatus?: "married" | "single" | "divorced" | "widowed" | "separated" | "domestic_partner" | "unknown" | null;
+                            middleName?: string | null;
+                            /** @enum {string|null} */
+                            paymentMethod?: "insurance" | "self_pay" | "scholarship" | "other" | null;
+                            phone?: string | null;
+                            preferredName?: string | null;
+                            programId?: string | null;
+                            /** @enum {string|null} */
+                            race?: "american_indian_or_alaska_native" | "asian" | "black_or_african_american" | "native_hawaiian_or_other_pacific_islander" | "white" | "other" | "declined" | null;
+                            referrerName?: string | null;
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description a stable code, e.g. invalid_input, not_found, unsupported */
+                            error: string;
+                            /** @description the input field at fault */
+                            field?: string;
+                            /** @description what to fix */
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description UUID */
+                            accountId: string;
+                            /** @description UUID */
+                            patientId: string;
+                            referral: {
+                                /** @description ISO 8601 date-time */
+                                acceptedAt: string | null;
+                                /** @description crm or crms */
+                                acceptedBy: string | null;
+                                /** @description appointment history: {start, durationMinutes, location, providerFullName, status booked|rescheduled|unbooked, trigger, eventId, occurredAt} */
+                                appointments: unknown[];
+                                attachments: {
+                                    /** @description as the bytes are (checked on import) */
+                                    contentType: string;
+                                    filename: string;
+                                    /** @enum {string} */
+                                    kind: "summary" | "attachment";
+                                    /** @description GET /api/referrals/{id}/attachments/{position}; 1 is the summary PDF */
+                                    position: number;
+                                    sha256: string;
+                                    sizeBytes: number;
+                                }[];
+                                /** @description ISO 8601 date-time */
+                                createdAt: string;
+                                /** @description its delivery to CRMS, when that is its destination */
+                                delivery: {
+                                    /** @description UUID */
+                                    connectionId: string;
+                                    /** @description CRMS's id */
+                                    externalId: string | null;
+                                    message: string | null;
+                                    /** @description pending, partial, linked, failed or needs_attention */
+                                    state: string;
+                                } | null;
+                                /** @enum {string} */
+                                destination: "crm" | "crms";
+                                /** @description the CRMS connection it is delivered to */
+                                destinationConnectionId: string | null;
+                                events: {
+                                    eventId: string;
+                                    /** @description the inbound call in the integration log */
+                                    exchangeId: string | null;
+                                    /** @description ISO 8601 date-time */
+                                    occurredAt: string | null;
+                                    /** @enum {string} */
+                                    outcome: "applied" | "ignored";
+                                    /** @description why it was ignored */
+                                    reason: string | null;
+                                    /** @description ISO 8601 date-time */
+                                    receivedAt: string;
+                                    trigger: string;
+                                }[];
+                                /** @description the network's id of the referral */
+                                externalId: string;
+                                /** @description CRM referral fields (registrant, requester, appointment) as mapped from the network */
+                                fields: {
+                                    [key: string]: unknown;
+                                };
+                                /** @description UUID */
+                                id: string;
+                                /** @description {from provider|requester, author, sentAt, text} */
+                                messages: unknown[];
+                                /** @description the Referral Note: every answer and field the map does not name, labelled, then the messages */
+                                note: string;
+                                /** @description the CRM patient it was converted to */
+                                patientId: string | null;
+                                registrantName: string;
+                                requesterOrganization: string | null;
+                                serviceListingId: string | null;
+                                /** @description the referral network connection (Caredove) it came from */
+                                sourceConnectionId: string;
+                                /** @description the network's status as last reported (open, closed, archived) */
+                                sourceStatus: string | null;
+                                /** @description the network's sub-status as last reported (received, ready, completed…) */
+                                sourceSubStatus: string | null;
+                                /**
+                                 * @description open: updates from the network still apply; accepted (in the CRM or CRMS) and converted: they are recorded as ignored
+                                 * @enum {string}
+                                 */
+                                status: "open" | "accepted" | "converted";
+                                /** @description ISO 8601 date-time */
+                                updatedAt: string;
+                                version: number;
+                            };
                         };
                     };
                 };
