@@ -1,5 +1,7 @@
 import { Badge, Button, Checkbox, Group, JsonInput, NativeSelect, NumberInput, PasswordInput, Stack, Switch, TagsInput, Text, TextInput } from '@mantine/core'
+import { useQuery } from '@tanstack/react-query'
 import { useState } from 'react'
+import { api, unwrap } from '../api/client'
 import { describeSchedule } from './schedule'
 import { words } from './format'
 
@@ -86,6 +88,9 @@ function SchemaField({ name, property, value, onChange, required, secret, isSet,
   const common = { label, description: property.description, required, disabled, error }
   const type = Array.isArray(property.type) ? property.type.find((t) => t !== 'null') : property.type
 
+  // `crmsConnectionId`: another connection of that connector, chosen by name rather than typed as an id.
+  const linked = /^([a-z]+)ConnectionId$/.exec(name)
+  if (linked && type === 'string') return <ConnectionSelect {...common} connector={linked[1]!} value={value as string | undefined} onChange={onChange} />
   if (secret && type === 'string') return <SecretField {...common} isSet={isSet} value={value as string | undefined} onChange={onChange} />
   if (property.enum && property.enum.every((v) => typeof v === 'string')) {
     const options = property.enum as string[]
@@ -152,6 +157,19 @@ function SchemaField({ name, property, value, onChange, required, secret, isSet,
     )
   }
   return <JsonField {...common} value={value} onChange={onChange} />
+}
+
+function ConnectionSelect({ connector, value, onChange, ...common }: { label: string; description?: string; required: boolean; disabled?: boolean; error?: string; connector: string; value: string | undefined; onChange(v: unknown): void }) {
+  const connections = useQuery({ queryKey: ['connections'], queryFn: () => unwrap(api.GET('/api/connections')) })
+  const options = (connections.data?.items ?? []).filter((c) => c.connector === connector)
+  return (
+    <NativeSelect
+      {...common}
+      data={[{ value: '', label: options.length ? '—' : `No ${connector.toUpperCase()} connection yet` }, ...options.map((c) => ({ value: c.id, label: c.name }))]}
+      value={value ?? ''}
+      onChange={(e) => onChange(e.currentTarget.value || undefined)}
+    />
+  )
 }
 
 function SecretField({ label, description, required, disabled, error, isSet, value, onChange }: { label: string; description?: string; required: boolean; disabled?: boolean; error?: string; isSet: boolean; value: string | undefined; onChange(v: unknown): void }) {

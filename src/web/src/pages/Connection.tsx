@@ -33,11 +33,12 @@ export function ConnectionPage({ id }: { id: string }) {
                   <Link to={`/log?connectionId=${id}`}>Integration log</Link>
                 </Group>
               </Group>
-              <EnabledSwitch connection={c} />
+              <EnabledSwitch connection={c} referral={connector?.crmRecord === 'referral'} systemTitle={connector?.title ?? c.connector} />
               <Health id={id} />
               <Stack>
                 <TestConnection id={id} />
-                {connector && <PullNow id={id} connection={c} connector={connector} />}
+                {/* A referral network sends its events (see the address above): there is nothing to pull. */}
+                {connector && connector.crmRecord === 'patient' && <PullNow id={id} connection={c} connector={connector} />}
               </Stack>
               {c.jwksUrl && (
                 <Alert color="blue" title="Public keys">
@@ -75,7 +76,7 @@ function InboundAddress({ url, instructions, systemTitle }: { url: string; instr
   )
 }
 
-function EnabledSwitch({ connection }: { connection: Connection }) {
+function EnabledSwitch({ connection, referral, systemTitle }: { connection: Connection; referral: boolean; systemTitle: string }) {
   const client = useQueryClient()
   const toggle = useMutation({
     mutationFn: (enabled: boolean) => unwrap(api.PATCH('/api/connections/{id}', { params: { path: { id: connection.id } }, body: { enabled } })),
@@ -87,7 +88,15 @@ function EnabledSwitch({ connection }: { connection: Connection }) {
   return (
     <Stack gap={4}>
       <Switch
-        label={connection.enabled ? 'Enabled: patient changes are sent to this system' : 'Disabled: nothing is sent to this system'}
+        label={
+          referral
+            ? connection.enabled
+              ? `Enabled: referrals from ${systemTitle} are imported`
+              : `Disabled: events from ${systemTitle} are refused`
+            : connection.enabled
+              ? 'Enabled: patient changes are sent to this system'
+              : 'Disabled: nothing is sent to this system'
+        }
         checked={connection.enabled}
         disabled={toggle.isPending}
         onChange={(e) => toggle.mutate(e.currentTarget.checked)}

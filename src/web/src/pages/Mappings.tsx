@@ -31,7 +31,8 @@ export function MappingsPage({ id }: { id: string }) {
                 <Tabs.List>
                   <Tabs.Tab value="fields">Field map</Tabs.Tab>
                   <Tabs.Tab value="values">Value maps</Tabs.Tab>
-                  <Tabs.Tab value="ownership">Ownership</Tabs.Tab>
+                  {/* Ownership settles fields changed on both sides of a patient link; referrals only come in. */}
+                  {connector.crmRecord === 'patient' && <Tabs.Tab value="ownership">Ownership</Tabs.Tab>}
                 </Tabs.List>
                 <Tabs.Panel value="fields" pt="md">
                   <FieldMap id={id} mappings={mappings.data} connector={connector} crmFields={crmFields.data} />
@@ -39,9 +40,11 @@ export function MappingsPage({ id }: { id: string }) {
                 <Tabs.Panel value="values" pt="md">
                   <ValueMaps id={id} mappings={mappings.data} connector={connector} />
                 </Tabs.Panel>
-                <Tabs.Panel value="ownership" pt="md">
-                  <Ownership id={id} mappings={mappings.data} crmFields={crmFields.data} />
-                </Tabs.Panel>
+                {connector.crmRecord === 'patient' && (
+                  <Tabs.Panel value="ownership" pt="md">
+                    <Ownership id={id} mappings={mappings.data} crmFields={crmFields.data} />
+                  </Tabs.Panel>
+                )}
               </Tabs>
             )
           })()
@@ -78,15 +81,29 @@ function SaveState({ save }: { save: ReturnType<typeof useSaveMappings> }) {
 function FieldMap({ id, mappings, connector, crmFields }: { id: string; mappings: Mappings; connector: ConnectorInfo; crmFields: CrmFields }) {
   const [rows, setRows] = useState(mappings.fieldMap)
   const save = useSaveMappings(id)
-  const crmOptions = [...crmFields.fields, ...crmFields.customFields]
+  const referral = connector.crmRecord === 'referral'
+  const crmOptions = referral ? crmFields.referralFields.map((f) => f.path) : [...crmFields.fields, ...crmFields.customFields]
   const emrOptions = [{ value: '', label: 'Choose a field…' }, ...connector.fields.map((f) => ({ value: f.path, label: `${f.label} (${f.path})` }))]
   const badRow = save.error instanceof ApiError ? /^fieldMap\[(\d+)\]/.exec(save.error.field ?? '')?.[1] : undefined
   const update = (i: number, part: Partial<{ crm: string; emr: string }>) => setRows(rows.map((r, j) => (j === i ? { ...r, ...part } : r)))
   return (
     <Stack>
       <Text size="sm">
-        {mappings.custom ? "This connection's own field map." : `${connector.title}'s default field map.`} A CRM field can go to any field {connector.title}'s API accepts; custom fields are
-        written <code>customFields.name</code>.
+        {mappings.custom ? "This connection's own field map." : `${connector.title}'s default field map.`}{' '}
+        {referral ? (
+          <>
+            Each {connector.title} field fills a CRM referral field; every answer the map does not name goes into the Referral Note. Required:{' '}
+            {crmFields.referralFields
+              .filter((f) => f.required)
+              .map((f) => f.label)
+              .join(', ')}
+            .
+          </>
+        ) : (
+          <>
+            A CRM field can go to any field {connector.title}'s API accepts; custom fields are written <code>customFields.name</code>.
+          </>
+        )}
       </Text>
       <Table data-testid="field-map">
         <Table.Thead>
@@ -148,7 +165,12 @@ interface ValueRow {
 }
 
 function ValueMaps({ id, mappings, connector }: { id: string; mappings: Mappings; connector: ConnectorInfo }) {
-  const unmapped = useQuery({ queryKey: ['unmapped', id], queryFn: () => unwrap(api.GET('/api/connections/{id}/unmapped-values', { params: { path: { id } } })) })
+  // Values in CRM patients that would be left out of pushes: only a connection that receives patients has any.
+  const unmapped = useQuery({
+    queryKey: ['unmapped', id],
+    queryFn: () => unwrap(api.GET('/api/connections/{id}/unmapped-values', { params: { path: { id } } })),
+    enabled: connector.crmRecord === 'patient',
+  })
   const references = useQuery({ queryKey: ['reference-values', id], queryFn: () => unwrap(api.GET('/api/connections/{id}/reference-values', { params: { path: { id } } })) })
   const [edits, setEdits] = useState<Record<string, Record<string, string>>>({})
   const [added, setAdded] = useState<ValueRow[]>([])
