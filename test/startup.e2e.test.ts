@@ -33,7 +33,7 @@ describe('demo mode', () => {
     // The banner: the API, the admin key and each simulator's base URL.
     expect(hub.output()).toMatch(/^\s*API:\s+http:\/\/127\.0\.0\.1:\d+\/api/m)
     expect(hub.output()).toMatch(/^\s*Admin key:\s+test-admin-key-0123456789$/m)
-    expect(Object.keys(simulatorUrls(hub.output())).sort()).toEqual(['ecw', 'kipu', 'ritten'])
+    expect(Object.keys(simulatorUrls(hub.output())).sort()).toEqual(['caredove', 'crms', 'ecw', 'kipu', 'ritten'])
 
     const connections = (await hub.api('GET', '/api/connections')).body.items as { id: string; connector: string; enabled: boolean }[]
     expect(connections.map((c) => [c.connector, c.enabled]).sort()).toEqual([['ecw', true], ['kipu', true], ['ritten', true]])

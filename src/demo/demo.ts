@@ -7,6 +7,8 @@ import type { SecretBox } from '../security/secrets.js'
 import { createRittenSimulator, DEMO_RITTEN, RITTEN_SEEDED_PAYERS } from '../../simulators/ritten/server.js'
 import { createEcwSimulator } from '../../simulators/ecw/server.js'
 import { createKipuSimulator, DEMO_KIPU, type KipuSimulator } from '../../simulators/kipu/server.js'
+import { createCrmsSimulator, type CrmsSimulator } from '../../simulators/crms/server.js'
+import { createCaredoveSimulator, type CaredoveSimulator } from '../../simulators/caredove/server.js'
 import { DEFAULT_ECW_SCOPES } from '../connectors/ecw/client.js'
 
 export interface DemoSimulators {
@@ -15,6 +17,10 @@ export interface DemoSimulators {
   allowListEcwClient(clientId: string, jwksUrl: string): void
   /** The KIPU simulator: it calls the hub's webhook URL, and its "staff" admit a demo patient. */
   kipu: KipuSimulator
+  /** The CRMS simulator: its "staff" accept referrals (`crms.inbox.accept(id)`). */
+  crms: CrmsSimulator
+  /** The Caredove simulator: point its integration at the hub (`caredove.integrate(url)`), then its "staff" send referrals. */
+  caredove: CaredoveSimulator
   close(): Promise<void>
 }
 
@@ -30,16 +36,24 @@ export async function startDemoSimulators(): Promise<DemoSimulators> {
   await ecw.ready
   const kipu = createKipuSimulator()
   const kipuUrl = await kipu.listen(0)
+  const crms = createCrmsSimulator()
+  const crmsUrl = await crms.listen(0)
+  const caredove = createCaredoveSimulator()
+  const caredoveUrl = await caredove.listen(0)
   return {
-    urls: { ritten: rittenUrl, ecw: ecw.baseUrl(DEMO_ECW_PRACTICE), kipu: kipuUrl },
+    urls: { ritten: rittenUrl, ecw: ecw.baseUrl(DEMO_ECW_PRACTICE), kipu: kipuUrl, crms: crmsUrl, caredove: caredoveUrl },
     allowListEcwClient(clientId, jwksUrl) {
       ecw.registerClient(DEMO_ECW_PRACTICE, { clientId, jwksUrl, scopes: DEFAULT_ECW_SCOPES.split(' ') })
     },
     kipu,
+    crms,
+    caredove,
     async close() {
       await ritten.close()
       await ecw.close()
       await kipu.close()
+      await crms.close()
+      await caredove.close()
     },
   }
 }
