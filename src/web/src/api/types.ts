@@ -40,3 +40,6 @@ export type ApiKey = Item<Ok<'/api/keys', 'get'>>
 export type AuditEvent = Item<Ok<'/api/audit', 'get'>>
 export type WaitingRecord = Item<Ok<'/api/connections/{id}/waiting', 'get'>>
 export type PulledUnmappedValue = Item<Ok<'/api/connections/{id}/unmapped-pulled-values', 'get'>>
+export type ReferralSummary = Item<Ok<'/api/referrals', 'get'>>
+export type Referral = Ok<'/api/referrals/{id}', 'get'>
+export type ReferralFilter = NonNullable<paths['/api/referrals']['get']['parameters']['query']>
