@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { createRittenSimulator, DEMO_RITTEN, RITTEN_SEEDED_PAYERS, type RittenSimulator } from '../simulators/ritten/server.js'
 import { createKipuSimulator, DEMO_KIPU, type KipuSimulator } from '../simulators/kipu/server.js'
+import { createCaredoveSimulator, type CaredoveSimulator } from '../simulators/caredove/server.js'
 import { ensureWebBuilt } from '../src/web/build.js'
 import { launchChromium, openPage, screenshot } from './browser.js'
 import { connectEcw, startEcw, type EcwWorld } from './ecwHelpers.js'
@@ -17,6 +18,8 @@ let rittenUrl: string
 let ecw: EcwWorld
 let kipu: KipuSimulator
 let kipuUrl: string
+let caredove: CaredoveSimulator
+let caredoveUrl: string
 let ecwId: string
 let database: Awaited<ReturnType<typeof createTestDatabase>>
 let browser: Browser
@@ -32,6 +35,8 @@ beforeAll(async () => {
   ecw = await startEcw()
   kipu = createKipuSimulator()
   kipuUrl = await kipu.listen(0)
+  caredove = createCaredoveSimulator()
+  caredoveUrl = await caredove.listen(0)
   database = await createTestDatabase()
   hub = await startHub({ databaseUrl: database?.url })
   // ECW is connected by the API (its form is the same schema-rendered one); its pulls are shown in the UI below.
@@ -48,6 +53,7 @@ afterAll(async () => {
   await ritten?.close()
   await ecw?.close()
   await kipu?.close()
+  await caredove?.close()
   await database?.drop()
 })
 
@@ -63,8 +69,8 @@ async function open(page: Page, menu: string) {
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: menu, exact: true }).click()
 }
 
-async function simPost(baseUrl: string, path: string, body: unknown): Promise<any> {
-  const res = await fetch(`${new URL(baseUrl).origin}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+async function simPost(baseUrl: string, path: string, body: unknown, method = 'POST'): Promise<any> {
+  const res = await fetch(`${new URL(baseUrl).origin}${path}`, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
   expect(res.status).toBeLessThan(300)
   return res.json()
 }
@@ -213,7 +219,7 @@ describe('the admin UI in Chromium', () => {
 
   it("opens the patient's exchange: the request as pretty JSON, with the mapped insurance", async () => {
     const { page } = admin
-    await page.getByTestId('history').getByText('patch').waitFor()
+    await page.getByTestId('history').getByText('patch').first().waitFor()
     const row = page.getByTestId('history').locator('tr', { hasText: 'ritten' }).filter({ hasText: 'patch' }).first()
     await row.getByRole('link').click()
     await page.getByRole('tab', { name: 'Request' }).waitFor()
@@ -398,6 +404,112 @@ describe('the admin UI in Chromium', () => {
     await page.getByRole('button', { name: 'Filter' }).click()
     await page.getByTestId('audit').getByText('Night shift').waitFor()
     await screenshot(page, '13-audit')
+  })
+
+  let referralId: string
+  it('referrals: a Caredove connection from its schema form with its signing secret shown once, the inbox, one referral, its summary PDF opened in the browser', async () => {
+    const { page, context } = admin
+    await open(page, 'Connections')
+    await page.getByRole('button', { name: 'Add connection' }).click()
+    await page.getByRole('menuitem', { name: 'Caredove' }).click()
+    await page.getByRole('textbox', { name: 'Name', exact: true }).fill('Caredove (browser test)')
+    await page.getByLabel('Base URL').fill(caredoveUrl)
+    const listings = page.getByRole('combobox', { name: 'Service listing ids' })
+    await listings.fill('sl_intake_adult')
+    await listings.press('Enter')
+    await page.getByLabel('Preset').selectOption('at_the_start')
+    await page.getByRole('button', { name: 'Add connection' }).click()
+
+    // The hub made the signing secret: shown this once, with the address to give Caredove.
+    const shown = page.getByTestId('shown-once')
+    await shown.waitFor()
+    const secret = (await page.getByTestId('shown-once-signingSecret').textContent())!
+    expect(secret).toMatch(/^whsec_/)
+    const connection = (await hub.api('GET', '/api/connections')).body.items.find((c: { name: string }) => c.name === 'Caredove (browser test)')
+    expect(connection).toMatchObject({ connector: 'caredove', settings: { serviceListingIds: ['sl_intake_adult'], preset: 'at_the_start' }, credentials: { signingSecret: 'set' } })
+    expect(await shown.textContent()).toContain(connection.inboundUrl)
+    await screenshot(page, '13b-caredove-secret-shown-once')
+    await page.getByRole('button', { name: 'I have copied it: open the connection' }).click()
+    await page.getByRole('heading', { name: 'Caredove (browser test)' }).waitFor()
+    expect(await page.content()).not.toContain(secret)
+    expect(await page.getByRole('button', { name: 'Pull now' }).count()).toBe(0)
+
+    // Caredove's staff refer a client: the signed event lands in the inbox.
+    caredove.integrate(connection.inboundUrl, { signingSecret: secret })
+    const sent = await simPost(caredoveUrl, '/_sim/referrals', { service_listing_id: 'sl_intake_adult', registrant: { first_name: 'Amelia', middle_name: null, last_name: 'Referred' } })
+    expect(sent.deliveries).toEqual([expect.objectContaining({ success: true })])
+
+    await open(page, 'Referrals')
+    await page.getByLabel('Status').selectOption('open')
+    await page.getByRole('textbox', { name: 'Search' }).fill('Referred')
+    await page.getByRole('button', { name: 'Filter' }).click()
+    await page.waitForURL(/q=Referred/)
+    const row = page.getByTestId('referral-row').filter({ hasText: 'Amelia Referred' })
+    await row.waitFor()
+    expect(await page.getByTestId('referral-row').count()).toBe(1)
+    expect(await row.textContent()).toContain(sent.referral.id)
+    await screenshot(page, '13c-referral-inbox')
+    await row.getByRole('link', { name: 'Amelia Referred' }).click()
+    await page.getByRole('heading', { name: 'Amelia Referred' }).waitFor()
+    referralId = new URL(page.url()).pathname.split('/').pop()!
+    expect(await page.getByTestId('fields-registrant').textContent()).toContain(sent.referral.registrant.dob)
+    expect(await page.getByTestId('referral-note').textContent()).toContain(sent.referral.form_fields[0].answer)
+    expect(await page.getByTestId('events').textContent()).toContain('applied')
+    await screenshot(page, '13d-referral')
+
+    // The summary PDF opens in the browser (inline), as the hub made it.
+    const [viewer] = await Promise.all([context.waitForEvent('page'), page.getByTestId('attachments').getByRole('link', { name: /^referral-summary/ }).click()])
+    await viewer.waitForLoadState('load')
+    expect(viewer.url()).toBe(`${hub.url}/api/referrals/${referralId}/attachments/1`)
+    const file = await context.request.get(viewer.url())
+    expect(file.headers()['content-type']).toBe('application/pdf')
+    expect(file.headers()['content-disposition']).toMatch(/^inline;/)
+    expect((await file.body()).subarray(0, 5).toString()).toBe('%PDF-')
+    // Chromium's PDF viewer draws the document a moment after the load: a blank viewer is a small, flat image.
+    await expect.poll(async () => (await viewer.screenshot()).length, { timeout: 30_000 }).toBeGreaterThan(30_000)
+    await screenshot(viewer, '13e-referral-summary-pdf')
+    await viewer.close()
+  })
+
+  it('converts a referral to a patient, who links to the EMRs', async () => {
+    const { page } = admin
+    await page.getByRole('button', { name: 'Convert to patient' }).click()
+    await page.getByTestId('converted').waitFor()
+    const converted = (await hub.api('GET', `/api/referrals/${referralId}`)).body
+    expect(converted).toMatchObject({ status: 'converted', patientId: expect.any(String) })
+    await page.getByTestId('converted').getByRole('link', { name: 'open the patient' }).click()
+    await page.getByRole('heading', { name: 'Amelia Referred' }).waitFor()
+    expect(new URL(page.url()).pathname).toBe(`/patients/${converted.patientId}`)
+    await page.getByTestId('link-ritten').getByText('linked', { exact: true }).waitFor()
+    await screenshot(page, '13f-referral-converted-patient')
+  })
+
+  it('accepts a referral: the network\'s later edit is recorded as ignored, with the reason', async () => {
+    const { page } = admin
+    const sent = await simPost(caredoveUrl, '/_sim/referrals', { service_listing_id: 'sl_intake_adult', registrant: { first_name: 'Ben', middle_name: null, last_name: 'Accepted' } })
+    expect(sent.deliveries[0].success).toBe(true)
+    await open(page, 'Referrals')
+    await page.getByTestId('referral-row').filter({ hasText: 'Ben Accepted' }).getByRole('link').click()
+    await page.getByRole('heading', { name: 'Ben Accepted' }).waitFor()
+    await page.getByRole('button', { name: 'Accept' }).click()
+    await page.getByTestId('referral-status').getByText('accepted').waitFor()
+
+    const edited = await simPost(caredoveUrl, `/_sim/referrals/${sent.referral.id}`, { registrant: { phone_home: '613-555-0199' } }, 'PATCH')
+    expect(edited.deliveries[0].http_code).toBeLessThan(300)
+    await page.reload()
+    const ignored = page.getByTestId('event-row').filter({ hasText: 'ignored' })
+    await ignored.waitFor()
+    expect(await ignored.textContent()).toContain('edited')
+    expect(await ignored.textContent()).toMatch(/accept/i)
+    expect(await page.getByTestId('fields-registrant').textContent()).not.toContain('613-555-0199')
+    await screenshot(page, '13g-referral-accepted-edit-ignored')
+
+    await open(page, 'Referrals')
+    await page.getByLabel('Status').selectOption('accepted')
+    await page.getByRole('button', { name: 'Filter' }).click()
+    await page.waitForURL(/status=accepted/)
+    await page.getByTestId('referral-row').filter({ hasText: 'Ben Accepted' }).waitFor()
+    expect(await page.getByTestId('referral-row').filter({ hasText: 'Amelia Referred' }).count()).toBe(0)
   })
 
   it('a staff key sees the staff view: no admin pages, exchange bodies redacted, no replay', async () => {
