@@ -62,7 +62,7 @@ export function PullProgress({ jobId, onSettled }: { jobId: string; onSettled?: 
               </Text>
               <Text size="sm" data-testid={`pull-count-${resource}`}>
                 {records}
-                {p.total ? ` of ${p.total}` : ''} records, {p.pages ?? 0} pages{p.done ? ' — done' : ''}
+                {p.total ? ` of ${p.total}` : ''} records, {p.pages ?? 0} page{p.pages === 1 ? '' : 's'}{p.done ? ' — done' : ''}
               </Text>
             </Group>
             <Progress
