@@ -4,7 +4,8 @@
  *   BENCH_PATIENTS (Ritten push, default 300), BENCH_CONCURRENCY (API callers, default 10),
  *   BENCH_PULL_PATIENTS (ECW pulls by bulk export, comma-separated sizes, default 10000,100000),
  *   BENCH_KIPU_PATIENTS (KIPU push, default 200),
- *   BENCH_PARTS (default ritten,ecw,kipu: run only those parts), BENCH_DATABASE_URL (run on PostgreSQL instead of the embedded database),
+ *   BENCH_REFERRALS (Caredove events, each with a 1 MB attachment, default 100),
+ *   BENCH_PARTS (default ritten,ecw,kipu,referrals: run only those parts), BENCH_DATABASE_URL (run on PostgreSQL instead of the embedded database),
  *   BENCH_HUB_NODE_OPTIONS (the hub's NODE_OPTIONS, e.g. --max-old-space-size=192 to show a pull's memory is bounded).
  */
 import { readFileSync } from 'node:fs'
@@ -13,14 +14,17 @@ import { connectRitten } from '../test/rittenHelpers.js'
 import { createTestDatabase, startHub, sleep, type RunningHub } from '../test/harness.js'
 import { connectEcw, PRACTICE, startEcw, type EcwWorld } from '../test/ecwHelpers.js'
 import { createKipuSimulator, DEMO_KIPU } from '../simulators/kipu/server.js'
+import { Webhook } from 'standardwebhooks'
+import { renderReferralSummary } from '../src/referrals/summaryPdf.js'
 
 const PATIENTS = Number(process.env.BENCH_PATIENTS ?? 300)
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 10)
 const PULL_SIZES = (process.env.BENCH_PULL_PATIENTS ?? '10000,100000').split(',').map(Number)
-const PARTS = (process.env.BENCH_PARTS ?? process.env.BENCH_ONLY ?? 'ritten,ecw,kipu').split(',').map((s) => s.trim())
+const PARTS = (process.env.BENCH_PARTS ?? process.env.BENCH_ONLY ?? 'ritten,ecw,kipu,referrals').split(',').map((s) => s.trim())
 const LATENCY_SAMPLES = 20
 const KIPU_PATIENTS = Number(process.env.BENCH_KIPU_PATIENTS ?? 200)
 const KIPU_PULL_PATIENTS = Number(process.env.BENCH_KIPU_PULL_PATIENTS ?? 10_000)
+const REFERRALS = Number(process.env.BENCH_REFERRALS ?? 100)
 
 if (process.env.BENCH_DATABASE_URL) process.env.TEST_DATABASE_URL = process.env.BENCH_DATABASE_URL
 const line = (k: string, v: string) => console.log(`  ${k.padEnd(60)} ${v}`)
@@ -29,6 +33,7 @@ if (PARTS.includes('ritten')) await withHub(rittenPush)
 // Each pull size on a fresh hub and database, so each starts from the same baseline. The practice
 // is seeded first: seeding 100,000 patients holds this process's event loop for a while.
 if (PARTS.includes('kipu')) await withHub(kipuBench)
+if (PARTS.includes('referrals')) await withHub(referralBench)
 if (PARTS.includes('ecw')) {
   for (const size of PULL_SIZES) {
     const world = await startEcw({ demo: false })
@@ -199,6 +204,76 @@ async function kipuBench(hub: RunningHub): Promise<void> {
   } finally {
     await sim.close()
   }
+}
+
+/**
+ * Caredove events, each a new referral with a 1 MB PDF attachment, signed (Standard Webhooks) and
+ * posted by CONCURRENCY senders: verified, checked, imported with its summary PDF, answered.
+ */
+async function referralBench(hub: RunningHub): Promise<void> {
+  const secret = `whsec_${Buffer.from('carebridge-bench-caredove-signing').toString('base64')}`
+  const created = await hub.api('POST', '/api/connections', {
+    connector: 'caredove',
+    name: 'Caredove bench',
+    baseUrl: 'https://www.caredove.com',
+    settings: { serviceListingIds: ['sl_bench'], preset: 'at_the_start' },
+    credentials: { signingSecret: secret },
+  })
+  const url = `${hub.url}/api/inbound/caredove/${created.body.id as string}`
+  const attachment = Buffer.concat([Buffer.from('%PDF-1.4\n'), Buffer.alloc(1024 * 1024 - 16, 0x20), Buffer.from('\n%%EOF\n')]).toString('base64')
+  const webhook = new Webhook(secret)
+  const send = async (i: number) => {
+    const body = JSON.stringify({
+      event: 'received',
+      event_id: `evt_bench_${i}`,
+      occurred_at: new Date().toISOString(),
+      service_listing_id: 'sl_bench',
+      referral: {
+        id: `ref_bench_${i}`,
+        registrant: { first_name: 'Bench', last_name: `Referral${i}`, dob: '1990-01-01' },
+        requester: { organization: 'Bench Clinic' },
+        form_fields: [{ question: 'Reason for referral', answer: 'Benchmark' }],
+        attachments: [{ filename: 'letter.pdf', content_type: 'application/pdf', data_base64: attachment }],
+      },
+    })
+    const at = new Date()
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'webhook-id': `evt_bench_${i}`, 'webhook-timestamp': String(Math.floor(at.getTime() / 1000)), 'webhook-signature': webhook.sign(`evt_bench_${i}`, at, body) },
+      body,
+    })
+    if (res.status !== 202) throw new Error(`event ${i}: ${res.status} ${await res.text()}`)
+  }
+  const latencies: number[] = []
+  for (let i = 0; i < LATENCY_SAMPLES; i++) {
+    const started = performance.now()
+    await send(i)
+    latencies.push(performance.now() - started)
+  }
+  const started = performance.now()
+  let next = LATENCY_SAMPLES
+  await Promise.all(Array.from({ length: CONCURRENCY }, async () => { while (next < LATENCY_SAMPLES + REFERRALS) await send(next++) }))
+  const seconds = (performance.now() - started) / 1000
+  const sorted = [...latencies].sort((a, b) => a - b)
+  const pct = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!.toFixed(0)
+  line('Referrals: signed event with a 1 MB attachment → answered, p50 / p95 (ms)', `${pct(50)} / ${pct(95)}`)
+  line(`Referrals: ${REFERRALS} such events, ${CONCURRENCY} senders`, `${(REFERRALS / seconds).toFixed(1)} events/s (${(8 * REFERRALS * 1.37 / seconds).toFixed(0)} Mbit/s of JSON)`)
+  const pdfTimes: number[] = []
+  for (let i = 0; i < LATENCY_SAMPLES; i++) {
+    const t = performance.now()
+    await renderReferralSummary({
+      source: 'Caredove', externalId: `ref_${i}`, serviceListingId: 'sl_bench', sourceStatus: 'open', sourceSubStatus: 'received',
+      fields: { registrant: { firstName: 'Bench', lastName: 'Referral', dateOfBirth: '1990-01-01' } },
+      unmapped: Array.from({ length: 10 }, (_, q) => ({ label: `Question ${q}`, value: 'An answer of a sentence or two, as referrers write them.' })),
+      appointments: [], messages: [{ from: 'requester', author: 'Bench', sentAt: null, text: 'A message.' }],
+      attachments: [{ filename: 'letter.pdf', contentType: 'application/pdf', sizeBytes: 1024 * 1024 }],
+      events: [{ trigger: 'received', occurredAt: null, receivedAt: new Date().toISOString(), outcome: 'applied', reason: null }],
+      generatedAt: new Date(),
+    })
+    pdfTimes.push(performance.now() - t)
+  }
+  pdfTimes.sort((a, b) => a - b)
+  line('Referrals: summary PDF (10 answers, 1 message) render p50 / max (ms)', `${pdfTimes[Math.floor(pdfTimes.length / 2)]!.toFixed(1)} / ${pdfTimes.at(-1)!.toFixed(1)}`)
 }
 
 /** Resident memory of a process in MB (Linux). */

@@ -9,7 +9,7 @@ import { Engine } from './engine/engine.js'
 import { buildApi } from './api/app.js'
 import { createApiKey } from './security/apiKeys.js'
 import { SecretBox, resolveSecretKey } from './security/secrets.js'
-import { admitFirstDemoPatientInKipu, ensureDemoData, startDemoSimulators, type DemoSimulators } from './demo/demo.js'
+import { admitFirstDemoPatientInKipu, deliverDemoReferrals, ensureDemoData, startDemoSimulators, type DemoSimulators } from './demo/demo.js'
 import type { Db } from './db/database.js'
 import type { DatabaseAvailability } from './db/availability.js'
 
@@ -57,6 +57,7 @@ async function main(): Promise<void> {
   if (config.role !== 'api') await engine.startWorkers()
   ready = true
   if (simulators) admitFirstDemoPatientInKipu(database.db, organizationId, simulators, log)
+  if (simulators) deliverDemoReferrals(database.db, organizationId, simulators, log)
 
   const lines = [
     `carebridge is running (${config.role === 'all' ? 'API and workers' : config.role}, ${database.embedded ? `embedded database in ${config.dataDir}` : 'PostgreSQL'})`,

@@ -133,7 +133,7 @@ describe('Caredove connection', () => {
     expect(wrong.body.message).toMatch(/not a CRM referral field/)
     const mistyped = await hub.api('PUT', `/api/connections/${pasted.id}/mappings`, { fieldMap: [{ crm: 'registrant.dateOfBirth', emr: 'registrant.email' }] })
     expect(mistyped.status).toBe(400)
-    expect(mistyped.body.message).toMatch(/"registrant.email" holds a string, but "registrant.dateOfBirth" takes a date/)
+    expect(mistyped.body.message).toMatch(/"registrant.email" holds text, but "registrant.dateOfBirth" takes a date/)
   })
 })
 

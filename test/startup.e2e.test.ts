@@ -36,12 +36,23 @@ describe('demo mode', () => {
     expect(Object.keys(simulatorUrls(hub.output())).sort()).toEqual(['caredove', 'crms', 'ecw', 'kipu', 'ritten'])
 
     const connections = (await hub.api('GET', '/api/connections')).body.items as { id: string; connector: string; enabled: boolean }[]
-    expect(connections.map((c) => [c.connector, c.enabled]).sort()).toEqual([['ecw', true], ['kipu', true], ['ritten', true]])
+    expect(connections.map((c) => [c.connector, c.enabled]).sort()).toEqual([['caredove', true], ['ecw', true], ['kipu', true], ['ritten', true]])
     const mappings = Object.fromEntries(
       await Promise.all(connections.map(async (c) => [c.connector, (await hub.api('GET', `/api/connections/${c.id}/mappings`)).body.valueMaps])),
     )
     expect(Object.keys(mappings.ritten.payerCode).sort()).toEqual(['AET01', 'CIG01', 'HUM01', 'UHC01'])
     expect(Object.keys(mappings.ecw.location).sort()).toEqual(['lawrence-main', 'olathe', 'topeka'])
+
+    // Caredove's demo referrals, through its signed integration: two in the inbox, and one refused
+    // with 400 "Date of birth is required", flagged in Caredove's integration log for its staff to fix.
+    const referrals = await waitFor('the demo referrals', async () => {
+      const deliveries = await (await fetch(`${simulatorUrls(hub.output()).caredove}/_sim/deliveries`)).json()
+      const refused = deliveries.items.find((d: { http_code: number }) => d.http_code === 400)
+      const { body } = await hub.api('GET', '/api/referrals')
+      return refused && body.items.length === 2 ? { refused, items: body.items } : false
+    })
+    expect(referrals.refused.body).toBe('{"message":"Date of birth is required"}')
+    expect(referrals.items.every((r: { status: string; registrantName: string }) => r.status === 'open' && r.registrantName)).toBe(true)
 
     // ECW's practitioners, locations and 20 patients, pulled at once.
     const ecw = connections.find((c) => c.connector === 'ecw')!

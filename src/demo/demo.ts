@@ -8,7 +8,7 @@ import { createRittenSimulator, DEMO_RITTEN, RITTEN_SEEDED_PAYERS } from '../../
 import { createEcwSimulator } from '../../simulators/ecw/server.js'
 import { createKipuSimulator, DEMO_KIPU, type KipuSimulator } from '../../simulators/kipu/server.js'
 import { createCrmsSimulator, type CrmsSimulator } from '../../simulators/crms/server.js'
-import { createCaredoveSimulator, type CaredoveSimulator } from '../../simulators/caredove/server.js'
+import { createCaredoveSimulator, DEMO_CAREDOVE, type CaredoveSimulator } from '../../simulators/caredove/server.js'
 import { DEFAULT_ECW_SCOPES } from '../connectors/ecw/client.js'
 
 export interface DemoSimulators {
@@ -120,6 +120,9 @@ export async function ensureDemoData(
   const kipuId = await ensureKipuConnection(db, box, organizationId, existing, urls.kipu!)
   // KIPU calls the hub on Patient Creation / Chart Update (signed with the connection's secret).
   simulators.kipu.subscribe(`${publicUrl}/api/inbound/kipu/${kipuId}`)
+  const caredoveId = await ensureCaredoveConnection(db, box, organizationId, existing, urls.caredove!)
+  // Caredove's integration posts each referral event to the hub, signed with the demo secret.
+  simulators.caredove.integrate(`${publicUrl}/api/inbound/caredove/${caredoveId}`)
   await relinkToFreshSimulators(db, engine, organizationId)
   // Show ECW's practitioners, locations and patients at once rather than at the first scheduled pull.
   await engine.startPull(organizationId, ecwId)
@@ -142,6 +145,52 @@ export async function ensureDemoData(
       await engine.patientChanged(trx, organizationId, patient.id)
     }
   })
+}
+
+/** The demo Caredove connection: both demo listings, imported at the start (Received, then updates until accepted). */
+async function ensureCaredoveConnection(db: Db, box: SecretBox, organizationId: string, existing: { id: string; connector: string }[], url: string): Promise<string> {
+  const current = existing.find((c) => c.connector === 'caredove')
+  if (current) {
+    await updateConnection(db, box, organizationId, current.id, { baseUrl: url })
+    return current.id
+  }
+  const created = await createConnection(db, box, organizationId, {
+    connector: 'caredove',
+    name: 'Caredove (demo simulator)',
+    baseUrl: url,
+    enabled: true,
+    settings: { serviceListingIds: DEMO_CAREDOVE.serviceListings.map((l) => l.id), preset: 'at_the_start' },
+    credentials: { signingSecret: DEMO_CAREDOVE.signingSecret },
+  })
+  return created.id
+}
+
+/**
+ * Demo, first start only: Caredove's "staff" send three referrals through the simulator's signed
+ * integration — two import (one with a booked appointment), and one without a date of birth is
+ * answered 400 "Date of birth is required" and stays flagged in Caredove's integration log until
+ * someone fixes it there (PATCH /_sim/referrals/{id} re-sends it). Runs in the background.
+ */
+export function deliverDemoReferrals(db: Db, organizationId: string, simulators: DemoSimulators, log: { warn(obj: object, msg: string): void }): void {
+  void (async () => {
+    const any = await db.selectFrom('referrals').select('id').where('organization_id', '=', organizationId).limit(1).executeTakeFirst()
+    if (any) return
+    const caredove = simulators.caredove
+    const first = await caredove.refer({ seed: 1 })
+    await caredove.refer({ seed: 2, service_listing_id: DEMO_CAREDOVE.serviceListings.at(-1)!.id })
+    if (first.ok) {
+      const start = new Date(Date.now() + 3 * 86_400_000)
+      start.setUTCHours(15, 0, 0, 0)
+      await fetch(`${simulators.urls.caredove}/_sim/referrals/${first.referral.id}/book`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ start: start.toISOString(), duration_minutes: 60, location: 'Intake office, 2nd floor', provider_full_name: 'Dr. Amara Osei' }),
+      })
+    }
+    const refused = await caredove.refer({ seed: 3, registrant: { dob: null } })
+    const answer = refused.ok ? refused.deliveries[0] : undefined
+    if (answer && answer.http_code !== 400) log.warn({ httpCode: answer.http_code, body: answer.body }, 'demo: the referral without a date of birth was not refused as expected')
+  })().catch((err) => log.warn({ err }, 'demo: delivering the Caredove demo referrals failed'))
 }
 
 /** CRM values of the demo data → the KIPU simulator's lists (locations, payors, programs, referrers). */

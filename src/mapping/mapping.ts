@@ -203,7 +203,7 @@ export function checkReferralFieldMap(fieldMap: FieldMapping[], catalog: FieldCa
       problems.push({ field: `fieldMap[${i}].emr`, message: `"${spec.path}" goes to ${spec.managedBy}; it cannot be mapped` })
     } else if (crm) {
       const [from, to] = spec.direction === 'pull' ? [spec, crm] : [crm, spec]
-      if (!typeTravels(from.type, to.type)) problems.push({ field: `fieldMap[${i}].emr`, message: `"${from.path}" holds a ${from.type}, but "${to.path}" takes a ${to.type}` })
+      if (!typeTravels(from.type, to.type)) problems.push({ field: `fieldMap[${i}].emr`, message: `"${from.path}" holds ${TYPE_WORDS[from.type]}, but "${to.path}" takes ${TYPE_WORDS[to.type]}` })
     }
     // Inbound, one CRM field is filled once; outbound, one system field is sent once.
     const key = spec?.direction === 'pull' ? entry.crm : entry.emr
@@ -213,6 +213,8 @@ export function checkReferralFieldMap(fieldMap: FieldMapping[], catalog: FieldCa
   })
   return problems
 }
+
+const TYPE_WORDS: Record<FieldSpec['type'], string> = { string: 'text', date: 'a date', datetime: 'a date and time', integer: 'a whole number', boolean: 'yes/no' }
 
 /** Whether every value of one field type converts to another: the same type, anything to text, a date to a date-time. */
 function typeTravels(from: FieldSpec['type'], to: FieldSpec['type']): boolean {
