@@ -525,6 +525,11 @@ describe('the admin UI in Chromium', () => {
       await page.goto(`${hub.url}${path}`)
       await page.getByTestId('admin-only').waitFor()
     }
+    // Intake staff work the referral inbox like the patients list.
+    await open(page, 'Referrals')
+    await page.getByTestId('referral-row').filter({ hasText: 'Ben Accepted' }).getByRole('link').click()
+    await page.getByRole('heading', { name: 'Ben Accepted' }).waitFor()
+    await page.getByTestId('referral-note').waitFor()
     const exchange = (await hub.api('GET', `/api/exchanges?patientId=${patientId}&connectionId=${rittenId}`)).body.items.find((e: { operation: string }) => e.operation === 'create')
     await page.goto(`${hub.url}/log/${exchange.id}`)
     await page.getByTestId('redacted').waitFor()
