@@ -43,7 +43,15 @@ interface Props {
 
 export function SchemaForm({ schema, values, onChange, secret, alreadySet, skip = [], disabled, errors = {}, prefix }: Props) {
   const properties = Object.entries(schema.properties ?? {}).filter(([key]) => !skip.includes(key))
-  if (properties.length === 0) return <Text c="dimmed">Nothing to fill in.</Text>
+  // Credentials the hub made itself: not asked for, but the admin sees that they are there.
+  const made = skip.filter((key) => alreadySet?.[key] === 'set')
+  const madeNote =
+    made.length > 0 ? (
+      <Text size="sm" c="dimmed" data-testid="made-by-hub">
+        Made by the hub: {made.map((key) => schema.properties?.[key]?.title ?? words(key)).join(', ')} (set).
+      </Text>
+    ) : null
+  if (properties.length === 0) return madeNote ?? <Text c="dimmed">Nothing to fill in.</Text>
   const required = new Set(schema.required ?? [])
   const set = (key: string, value: unknown) => {
     const next = { ...values }
@@ -53,6 +61,7 @@ export function SchemaForm({ schema, values, onChange, secret, alreadySet, skip 
   }
   return (
     <Stack gap="sm">
+      {madeNote}
       {properties.map(([key, property]) => (
         <SchemaField
           key={key}
@@ -90,14 +99,17 @@ function SchemaField({ name, property, value, onChange, required, secret, isSet,
 
   // `crmsConnectionId`: another connection of that connector, chosen by name rather than typed as an id.
   const linked = /^([a-z]+)ConnectionId$/.exec(name)
-  if (linked && type === 'string') return <ConnectionSelect {...common} connector={linked[1]!} value={value as string | undefined} onChange={onChange} />
+  if (linked && type === 'string') {
+    const kind = linked[1]!
+    return <ConnectionSelect {...common} label={property.title ?? `${kind.toUpperCase()} connection`} connector={kind} value={value as string | undefined} onChange={onChange} />
+  }
   if (secret && type === 'string') return <SecretField {...common} isSet={isSet} value={value as string | undefined} onChange={onChange} />
   if (property.enum && property.enum.every((v) => typeof v === 'string')) {
     const options = property.enum as string[]
     return (
       <NativeSelect
         {...common}
-        data={[{ value: '', label: property.default !== undefined ? `(default: ${String(property.default)})` : '—' }, ...options]}
+        data={[{ value: '', label: property.default !== undefined ? `(default: ${words(String(property.default))})` : '—' }, ...options.map((o) => ({ value: o, label: words(o) }))]}
         value={(value as string | undefined) ?? ''}
         onChange={(e) => onChange(e.currentTarget.value || undefined)}
       />
@@ -165,7 +177,7 @@ function ConnectionSelect({ connector, value, onChange, ...common }: { label: st
   return (
     <NativeSelect
       {...common}
-      data={[{ value: '', label: options.length ? '—' : `No ${connector.toUpperCase()} connection yet` }, ...options.map((c) => ({ value: c.id, label: c.name }))]}
+      data={[{ value: '', label: options.length ? '—' : `No ${connector.toUpperCase()} connection yet: add one first` }, ...options.map((c) => ({ value: c.id, label: c.name }))]}
       value={value ?? ''}
       onChange={(e) => onChange(e.currentTarget.value || undefined)}
     />

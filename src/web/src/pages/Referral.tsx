@@ -177,7 +177,12 @@ function Fields({ referral }: { referral: Referral }) {
                             <Table.Tr key={f.path}>
                               <Table.Th w={200}>
                                 {f.label}
-                                {f.required && <span aria-label="required"> *</span>}
+                                {f.required && (
+                                  <>
+                                    <span aria-hidden> *</span>
+                                    <span className="sr-only"> (required)</span>
+                                  </>
+                                )}
                               </Table.Th>
                               <Table.Td>{empty ? <Text c={f.required ? 'red' : 'dimmed'}>{f.required ? 'missing' : '—'}</Text> : String(value)}</Table.Td>
                             </Table.Tr>
