@@ -143,7 +143,7 @@ function TestConnection({ id }: { id: string }) {
           </Button>
         </Group>
         <Text size="sm" c="dimmed">
-          Authenticates and reads once; a failure names its exact cause.
+          Checks the credentials and settings against the system; a failure names its exact cause.
         </Text>
         {result && (
           <Alert color={result.ok ? 'green' : 'red'} title={result.ok ? 'Connected' : 'Connection failed'} role="status" data-testid="test-result">
