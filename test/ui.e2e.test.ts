@@ -432,6 +432,7 @@ describe('the admin UI in Chromium', () => {
     await page.getByRole('button', { name: 'I have copied it: open the connection' }).click()
     await page.getByRole('heading', { name: 'Caredove (browser test)' }).waitFor()
     expect(await page.content()).not.toContain(secret)
+    expect(await page.getByTestId('made-by-hub').textContent()).toContain('signing secret (set)')
     expect(await page.getByRole('button', { name: 'Pull now' }).count()).toBe(0)
 
     // Caredove's staff refer a client: the signed event lands in the inbox.
@@ -456,6 +457,10 @@ describe('the admin UI in Chromium', () => {
     expect(await page.getByTestId('referral-note').textContent()).toContain(sent.referral.form_fields[0].answer)
     expect(await page.getByTestId('events').textContent()).toContain('applied')
     await screenshot(page, '13d-referral')
+    // Its event's exchange in the log leads back to it.
+    await page.getByTestId('event-row').first().getByRole('link', { name: 'Exchange' }).click()
+    await page.getByRole('link', { name: 'Open the referral' }).click()
+    await page.getByRole('heading', { name: 'Amelia Referred' }).waitFor()
 
     // The summary PDF opens in the browser (inline), as the hub made it.
     const [viewer] = await Promise.all([context.waitForEvent('page'), page.getByTestId('attachments').getByRole('link', { name: /^referral-summary/ }).click()])

@@ -133,6 +133,7 @@ function FieldMap({ id, mappings, connector, crmFields }: { id: string; mappings
           ))}
         </Table.Tbody>
       </Table>
+      {rows.length === 0 && <Empty>No field is mapped: nothing would be sent. Add a field, or use {connector.title}'s defaults.</Empty>}
       <Group>
         <Button variant="default" onClick={() => setRows([...rows, { crm: '', emr: '' }])}>
           Add a field
