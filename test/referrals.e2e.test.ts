@@ -223,6 +223,10 @@ describe('receiving Caredove events', () => {
     const exchange = (await hub.api('GET', `/api/exchanges/${log.items[0].id}`)).body
     expect(exchange).toMatchObject({ direction: 'inbound', httpStatus: 202, recordType: 'referral', recordId: referral.id })
     expect(exchange.requestBody.referral.attachments[0].data_base64).toMatch(/not kept in the log/)
+    expect(exchange.details.events[0].work.referral.attachments).toEqual([
+      { filename: 'consent.png', contentType: 'image/png', sizeBytes: PNG.length },
+      { filename: 'discharge.txt', contentType: 'text/plain', sizeBytes: TEXT.length },
+    ])
     const staffKey = (await hub.api('POST', '/api/keys', { name: 'intake desk', role: 'staff' })).body.key
     const staffView = JSON.stringify((await hub.api('GET', `/api/exchanges/${log.items[0].id}`, undefined, staffKey)).body)
     for (const phi of ['Marisol', 'Okafor', '1988-04-17', '905-555-0142', 'marisol.okafor@example.org', '41 Birch Lane', 'relapse after 2 years']) expect(staffView).not.toContain(phi)

@@ -172,7 +172,7 @@ export async function receiveInbound(
       status,
       message,
       answer: body,
-      details: { events: parsed.events.map((e) => ({ id: e.id, type: e.type, work: e.work })) },
+      details: { events: parsed.events.map((e) => ({ id: e.id, type: e.type, work: workForLog(e.work) })) },
       scope: {
         syncJobId: accepted.find((a) => a.jobId)?.jobId ?? null,
         recordType: referralId ? 'referral' : patientId ? 'patient' : null,
@@ -226,6 +226,16 @@ async function destinationRequirements(
     if (err instanceof NotFoundError) return unavailable('the destination connection set on this connection does not exist')
     throw err
   }
+}
+
+/**
+ * What the log keeps of an event's work: a referral's files by name and size, not their bytes
+ * (they are stored once, with the referral), and not the payload again (the request body has it).
+ */
+function workForLog(work: InboundEvent['work']): unknown {
+  if (work.kind !== 'import_referral') return work
+  const { attachments, source: _source, ...referral } = work.referral
+  return { ...work, referral: { ...referral, attachments: attachments.map((a) => ({ filename: a.filename, contentType: a.contentType, sizeBytes: a.data.length })) } }
 }
 
 /** One body may repeat an event: it counts once. */

@@ -142,4 +142,27 @@ describe('the integration log for staff', () => {
     expect(phiIn(admin).sort()).toEqual([...PHI].filter((v) => v !== 'Rivers family').sort())
     expect(phiIn(await listExchanges(database.db, organizationId, { patientId: patient.id, limit: 50 }, { showPhi: true }))).toContain('W123456789')
   })
+
+  it("removes a referral's registrant from the message of an exchange about that referral", async () => {
+    const referralId = randomUUID()
+    await database.db
+      .insertInto('referrals')
+      .values({
+        id: referralId,
+        organization_id: organizationId,
+        source_connection_id: connectionId,
+        external_id: 'ref_log',
+        fields: JSON.stringify({ registrant: { firstName: 'Marisol', lastName: 'Okafor', dateOfBirth: '1988-04-17', phoneHome: '905-555-0142' } }),
+        source: JSON.stringify({}),
+        appointments: JSON.stringify([]),
+        messages: JSON.stringify([]),
+      })
+      .execute()
+    const id = await exchange({ operation: 'create', message: 'CRMS answered 400: Okafor, Marisol (1988-04-17, 905-555-0142) is already filed' })
+    await database.db.updateTable('exchanges').set({ record_type: 'referral', record_id: referralId }).where('id', '=', id).execute()
+    const staff = await getExchange(database.db, organizationId, id, { showPhi: false })
+    for (const value of ['Okafor', 'Marisol', '1988-04-17', '905-555-0142']) expect(staff!.message).not.toContain(value)
+    const listed = await listExchanges(database.db, organizationId, { referralId, limit: 50 }, { showPhi: false })
+    expect(listed.items[0]!.message).not.toContain('Okafor')
+  })
 })

@@ -7,6 +7,7 @@ import { REDACTED, phiKeysOf, phiValuesIn, phiValuesUnder, redactPhiDeep, redact
 import { getConnector } from '../connectors/registry.js'
 import { getAccount } from '../crm/accounts.js'
 import { getPatients } from '../crm/patients.js'
+import { CRM_REFERRAL_FIELDS } from '../crm/referralFields.js'
 
 type ExchangeRow = Selectable<Database['exchanges']>
 
@@ -154,6 +155,12 @@ function bodiesOf(row: Pick<ExchangeRow, 'request_body' | 'response_body'>): [un
 async function recordPhi(db: DbOrTx, organizationId: string, rows: Pick<ExchangeRow, 'record_type' | 'record_id'>[]): Promise<Map<string, Set<string>>> {
   const ids = [...new Set(rows.filter((r) => r.record_type === 'patient' && r.record_id).map((r) => r.record_id!))]
   const out = new Map<string, Set<string>>()
+  // A referral's registrant (names, birth date, phones, address) wherever the message names them, e.g. in a file name.
+  const referralIds = [...new Set(rows.filter((r) => r.record_type === 'referral' && r.record_id).map((r) => r.record_id!))]
+  if (referralIds.length > 0) {
+    const referrals = await db.selectFrom('referrals').select(['id', 'fields']).where('organization_id', '=', organizationId).where('id', 'in', referralIds).execute()
+    for (const referral of referrals) out.set(referral.id, phiValuesUnder(REFERRAL_PHI_KEYS, referral.fields))
+  }
   if (ids.length === 0) return out
   const accounts = new Map<string, unknown>()
   for (const patient of await getPatients(db, organizationId, ids)) {
@@ -162,6 +169,8 @@ async function recordPhi(db: DbOrTx, organizationId: string, rows: Pick<Exchange
   }
   return out
 }
+
+const REFERRAL_PHI_KEYS = phiKeysOf(CRM_REFERRAL_FIELDS)
 
 function toSummary(row: ExchangeRow): ExchangeSummary {
   return {
