@@ -343,6 +343,11 @@ describe('the admin UI in Chromium', () => {
     await page.getByText('Saved.').waitFor()
     expect((await hub.api('GET', `/api/connections/${kipuId}`)).body.settings.facilityTimeZone).toBe('America/Los_Angeles')
     expect(await page.getByLabel('Facility time zone').inputValue()).toBe('America/Los_Angeles')
+
+    // The patient form offers what the pulls brought: KIPU's levels of care.
+    await page.goto(`${hub.url}/patients/new`)
+    await page.getByRole('combobox', { name: 'Level of care' }).click()
+    await page.getByRole('option', { name: /^Residential/ }).waitFor()
   })
 
   it('reviews a conflict beside the value the patient holds now', async () => {
