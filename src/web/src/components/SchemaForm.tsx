@@ -115,6 +115,21 @@ function SchemaField({ name, property, value, onChange, required, secret, isSet,
       />
     )
   }
+  if (type === 'boolean' && property.default === undefined) {
+    // No default in the schema: the connector decides when it is left unset (its description says how), so "unset" is a choice of its own.
+    return (
+      <NativeSelect
+        {...common}
+        data={[
+          { value: '', label: '(not set: as described)' },
+          { value: 'true', label: 'on' },
+          { value: 'false', label: 'off' },
+        ]}
+        value={value === true ? 'true' : value === false ? 'false' : ''}
+        onChange={(e) => onChange(e.currentTarget.value === '' ? undefined : e.currentTarget.value === 'true')}
+      />
+    )
+  }
   if (type === 'boolean') {
     const checked = (value as boolean | undefined) ?? (property.default as boolean | undefined) ?? false
     return <Switch label={label} description={property.description} checked={checked} disabled={disabled} error={error} onChange={(e) => onChange(e.currentTarget.checked)} />
