@@ -494,6 +494,25 @@ describe('the admin UI in Chromium', () => {
     await screenshot(page, '13f-referral-converted-patient')
   })
 
+  it('a referral whose phone is not one is converted once the phone is corrected on the page', async () => {
+    const { page } = admin
+    const sent = await simPost(caredoveUrl, '/_sim/referrals', { service_listing_id: 'sl_intake_adult', registrant: { first_name: 'Cara', middle_name: null, last_name: 'Corrected', phone_home: 'ask at the front desk' } })
+    expect(sent.deliveries[0].success).toBe(true)
+    await open(page, 'Referrals')
+    await page.getByTestId('referral-row').filter({ hasText: 'Cara Corrected' }).getByRole('link').click()
+    await page.getByRole('heading', { name: 'Cara Corrected' }).waitFor()
+    await page.getByRole('button', { name: 'Convert to patient' }).click()
+    const refusal = page.getByTestId('error')
+    await refusal.waitFor()
+    expect(await refusal.textContent()).toContain("from the referral's home phone")
+    await page.getByLabel('Corrected phone').fill('613-555-0142')
+    await screenshot(page, '13g-referral-phone-corrected')
+    await page.getByRole('button', { name: 'Convert to patient' }).click()
+    await page.getByTestId('converted').waitFor()
+    const { patientId } = (await hub.api('GET', `/api/referrals/${new URL(page.url()).pathname.split('/').pop()}`)).body
+    expect((await hub.api('GET', `/api/patients/${patientId}`)).body).toMatchObject({ firstName: 'Cara', lastName: 'Corrected', phone: '613-555-0142' })
+  })
+
   it('accepts a referral: the network\'s later edit is recorded as ignored, with the reason', async () => {
     const { page } = admin
     const sent = await simPost(caredoveUrl, '/_sim/referrals', { service_listing_id: 'sl_intake_adult', registrant: { first_name: 'Ben', middle_name: null, last_name: 'Accepted' } })
@@ -512,7 +531,7 @@ describe('the admin UI in Chromium', () => {
     expect(await ignored.textContent()).toContain('edited')
     expect(await ignored.textContent()).toMatch(/accept/i)
     expect(await page.getByTestId('fields-registrant').textContent()).not.toContain('613-555-0199')
-    await screenshot(page, '13g-referral-accepted-edit-ignored')
+    await screenshot(page, '13h-referral-accepted-edit-ignored')
 
     await open(page, 'Referrals')
     await page.getByLabel('Status').selectOption('accepted')

@@ -1,7 +1,7 @@
 import { Alert, Anchor, Badge, Button, Card, Group, Stack, Table, Text, TextInput, Title } from '@mantine/core'
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
 import { useState } from 'react'
-import { api, unwrap } from '../api/client'
+import { ApiError, api, unwrap } from '../api/client'
 import type { Referral } from '../api/types'
 import { LinkState, when, words } from '../components/format'
 import { ReferralStatus, atPath, fileSize } from '../components/referral'
@@ -65,13 +65,26 @@ export function ReferralPage({ id }: { id: string }) {
 function Actions({ referral }: { referral: Referral }) {
   const client = useQueryClient()
   const [accountName, setAccountName] = useState('')
+  // Fields of the new patient the hub refused as the referral wrote them (e.g. a phone that is not one), corrected here.
+  const [corrections, setCorrections] = useState<Record<string, string>>({})
   const settle = (updated: Referral) => {
     client.setQueryData(['referral', referral.id], updated)
     void client.invalidateQueries({ queryKey: ['referrals'] })
   }
   const accept = useMutation({ mutationFn: () => unwrap(api.POST('/api/referrals/{id}/accept', { params: { path: { id: referral.id } } })), onSuccess: settle })
   const convert = useMutation({
-    mutationFn: () => unwrap(api.POST('/api/referrals/{id}/convert', { params: { path: { id: referral.id } }, body: accountName.trim() ? { accountName: accountName.trim() } : {} })),
+    mutationFn: () =>
+      unwrap(
+        api.POST('/api/referrals/{id}/convert', {
+          params: { path: { id: referral.id } },
+          body: { ...(accountName.trim() ? { accountName: accountName.trim() } : {}), ...(Object.keys(corrections).length ? { patient: nested(corrections) } : {}) },
+        }),
+      ),
+    onError: (error) => {
+      // The hub names the patient field at fault: ask for it (kept empty until the user types).
+      const field = error instanceof ApiError && error.field?.startsWith('patient.') ? error.field.slice('patient.'.length) : null
+      if (field && !(field in corrections)) setCorrections({ ...corrections, [field]: '' })
+    },
     onSuccess: (result) => {
       settle(result.referral)
       void client.invalidateQueries({ queryKey: ['patients'] })
@@ -113,6 +126,16 @@ function Actions({ referral }: { referral: Referral }) {
         >
           <Group align="end">
             <TextInput label="Parent account name" description="Leave empty to use the registrant's name" value={accountName} onChange={(e) => setAccountName(e.currentTarget.value)} w={320} />
+            {Object.entries(corrections).map(([field, value]) => (
+              <TextInput
+                key={field}
+                label={`Corrected ${words(field)}`}
+                description="Replaces the referral's value in the new patient"
+                value={value}
+                onChange={(e) => setCorrections({ ...corrections, [field]: e.currentTarget.value })}
+                w={260}
+              />
+            ))}
             <Button type="submit" loading={convert.isPending}>
               Convert to patient
             </Button>
@@ -123,6 +146,18 @@ function Actions({ referral }: { referral: Referral }) {
       </Stack>
     </Card>
   )
+}
+
+/** `{"address.state": "ON"}` → `{address: {state: "ON"}}`; an emptied correction is sent as null. */
+function nested(flat: Record<string, string>): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  for (const [path, raw] of Object.entries(flat)) {
+    const parts = path.split('.')
+    let at = out
+    for (const part of parts.slice(0, -1)) at = (at[part] ??= {}) as Record<string, unknown>
+    at[parts[parts.length - 1]!] = raw.trim() === '' ? null : raw.trim()
+  }
+  return out
 }
 
 function Delivery({ delivery }: { delivery: NonNullable<Referral['delivery']> }) {
