@@ -64,6 +64,8 @@ async function main(): Promise<void> {
     ...(address ? [`  UI:          ${address}/  (admin UI: sign in with an API key)`] : []),
     ...(address ? [`  API:         ${address}/api  (OpenAPI: ${address}/api/openapi.json, health: ${address}/health)`] : []),
     ...(adminKey ? [`  Admin key:   ${adminKey}`] : []),
+    // The embedded database is served on loopback while the hub runs: psql (or a test) can look inside.
+    ...(database.embedded ? [`  Database:    ${database.connectionString}  (embedded; psql while the hub runs)`] : []),
     ...Object.entries(simulators?.urls ?? {}).map(([name, url]) => `  Simulator:   ${name.padEnd(8)} ${url}`),
   ]
   process.stdout.write(`${lines.join('\n')}\n`)

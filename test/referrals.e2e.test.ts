@@ -3,6 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Webhook } from 'standardwebhooks'
 import { extractText, getDocumentProxy } from 'unpdf'
 import { createRittenSimulator, type RittenSimulator } from '../simulators/ritten/server.js'
+import { createCrmsSimulator, DEMO_CRMS } from '../simulators/crms/server.js'
+import { createCaredoveSimulator } from '../simulators/caredove/server.js'
 import { createTestDatabase, startHub, waitFor, type RunningHub } from './harness.js'
 import { connectRitten } from './rittenHelpers.js'
 
@@ -384,3 +386,71 @@ describe('triggers, presets and service listings', () => {
     expect(await referralOf(connection.id, body.referral.id)).toBeUndefined()
   })
 })
+
+describe('referrals bound for CRMS', () => {
+  it("delivers the imported referral to CRMS with its fields, note, summary PDF and files, until CRMS accepts it", async () => {
+    const crms = createCrmsSimulator()
+    const crmsUrl = await crms.listen(0)
+    try {
+      const target = await hub.api('POST', '/api/connections', { connector: 'crms', name: 'CRMS', baseUrl: crmsUrl, credentials: { apiKey: DEMO_CRMS.apiKey } })
+      expect(target.status, JSON.stringify(target.body)).toBe(201)
+      const connection = await connectCaredove({ serviceListingIds: [LISTING], preset: 'at_the_start', destination: 'crms', crmsConnectionId: target.body.id })
+
+      // CRMS's own requirement, reached through its field map: a map that sends nothing to its date of birth is refused before anything is stored.
+      const fieldMap = (await hub.api('GET', `/api/connections/${target.body.id}/mappings`)).body.fieldMap.filter((m: { crm: string }) => m.crm !== 'registrant.dateOfBirth')
+      expect((await hub.api('PUT', `/api/connections/${target.body.id}/mappings`, { fieldMap })).status).toBe(200)
+      const blocked = await send(connection.id, referralBody())
+      expect(blocked).toEqual({ status: 400, body: { message: 'Date of birth is required by CRMS, and its field map sends nothing to it' } })
+      expect((await hub.api('PUT', `/api/connections/${target.body.id}/mappings`, { fieldMap: null })).status).toBe(200)
+
+      const body = referralBody()
+      const answer = await send(connection.id, body)
+      expect(answer.status).toBe(202)
+      expect(answer.body.accepted[0].jobId).toEqual(expect.any(String))
+      const filed = await waitFor('the referral in CRMS', async () => crms.inbox.list(body.referral.id)[0])
+      expect(filed.registrant).toMatchObject({ first_name: 'Marisol', last_name: 'Okafor', date_of_birth: '1988-04-17', postal_code: 'L8P 4R5' })
+      expect(filed.referral_note).toContain('Reason for referral: Alcohol use disorder, relapse after 2 years sober')
+      expect(filed.attachments.map((a: { filename: string }) => a.filename)).toEqual([`referral-summary-${body.referral.id}.pdf`, 'consent.png', 'discharge.txt'])
+      expect(Buffer.from(filed.attachments[1]!.data).equals(PNG)).toBe(true)
+      const referral = await waitFor('the delivery linked', async () => {
+        const r = await referralOf(connection.id, body.referral.id)
+        return r?.delivery?.state === 'linked' ? r : undefined
+      })
+      expect(referral.delivery).toMatchObject({ connectionId: target.body.id, externalId: filed.id })
+
+      // CRMS's staff accept it: the next event's delivery finds that out and the inbox referral is accepted by CRMS; later events are ignored.
+      crms.inbox.accept(filed.id)
+      expect((await send(connection.id, referralBody({ referralId: body.referral.id, event: 'edited' }))).status).toBe(202)
+      await waitFor('the referral accepted by CRMS', async () => (await referralOf(connection.id, body.referral.id))?.acceptedBy === 'crms' || undefined)
+      const late = await send(connection.id, referralBody({ referralId: body.referral.id, event: 'edited' }))
+      expect(late.body.accepted[0].note).toMatch(/^ignored: the referral was accepted in CRMS/)
+    } finally {
+      await crms.close()
+    }
+  })
+})
+
+describe('through the Caredove simulator', () => {
+  it("shows the 400's message in Caredove's integration log, and the fixed referral resent on save imports under the same event id", async () => {
+    const caredove = createCaredoveSimulator()
+    const caredoveUrl = await caredove.listen(0)
+    try {
+      const listing = caredove.store.listings[0]!.id
+      const connection = await connectCaredove({ serviceListingIds: [listing], preset: 'at_the_start' })
+      caredove.integrate(connection.inboundUrl, { signingSecret: SECRET })
+      const sent = await caredove.refer({ registrant: { dob: null } })
+      if (!sent.ok) throw new Error(sent.message)
+      expect(sent.deliveries[0]).toMatchObject({ http_code: 400, body: '{"message":"Date of birth is required"}' })
+
+      const fixed = await (await fetch(`${caredoveUrl}/_sim/referrals/${sent.referral.id}`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ registrant: { dob: '1979-03-14' } }) })).json()
+      expect(fixed.deliveries[0]).toMatchObject({ http_code: 202, eventId: sent.deliveries[0]!.eventId, trigger: 'received' })
+      const referral = await referralOf(connection.id, sent.referral.id)
+      expect(referral.fields.registrant.dateOfBirth).toBe('1979-03-14')
+      expect(referral.events).toEqual([expect.objectContaining({ eventId: sent.deliveries[0]!.eventId, trigger: 'received', outcome: 'applied' })])
+      expect(referral.attachments.map((a: { kind: string }) => a.kind)).toEqual(['summary', 'attachment', 'attachment'])
+    } finally {
+      await caredove.close()
+    }
+  })
+})
+

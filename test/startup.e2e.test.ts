@@ -36,7 +36,7 @@ describe('demo mode', () => {
     expect(Object.keys(simulatorUrls(hub.output())).sort()).toEqual(['caredove', 'crms', 'ecw', 'kipu', 'ritten'])
 
     const connections = (await hub.api('GET', '/api/connections')).body.items as { id: string; connector: string; enabled: boolean }[]
-    expect(connections.map((c) => [c.connector, c.enabled]).sort()).toEqual([['caredove', true], ['ecw', true], ['kipu', true], ['ritten', true]])
+    expect(connections.map((c) => [c.connector, c.enabled]).sort()).toEqual([['caredove', true], ['crms', true], ['ecw', true], ['kipu', true], ['ritten', true]])
     const mappings = Object.fromEntries(
       await Promise.all(connections.map(async (c) => [c.connector, (await hub.api('GET', `/api/connections/${c.id}/mappings`)).body.valueMaps])),
     )

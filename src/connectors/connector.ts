@@ -196,6 +196,12 @@ export interface StepResult {
   output?: Record<string, unknown>
   /** The new common ground after a bidirectional sync, and the conflicts settled on the way. */
   sync?: SyncOutcome
+  /**
+   * The system has taken the record over (CRMS accepted the referral): the engine marks the CRM
+   * record accepted by this connector, runs no further step, and keeps `reason` on the link;
+   * later changes are not sent (F24).
+   */
+  acceptedInSystem?: { at: string | null; reason: string }
 }
 
 export interface SyncOutcome {
@@ -382,6 +388,8 @@ export interface ReferralPushInput {
     fields: Record<string, unknown>
     note: string
     status: 'open' | 'accepted' | 'converted'
+    /** Who accepted it (`crm`, or the connector kind of the system that did, e.g. `crms`); null while open. */
+    acceptedBy: string | null
     version: number
   }
   attachments: { position: number; kind: 'summary' | 'attachment'; filename: string; contentType: string; data: Buffer }[]
@@ -403,6 +411,14 @@ export interface InboundSide<Settings, Secrets> {
   parse(request: InboundRequest, connection: ConnectionInfo<Settings, Secrets>, mapping: ResolvedMapping): { ok: true; events: InboundEvent[] } | { ok: false; refusal: InboundRefusal }
   /** How the admin points the system at the hub, and how the hub knows the call is genuine (shown with the connection). */
   description: string
+}
+
+/** Why this connector cannot receive referrals (its capability's reason, or no referral push flow), or null if it can. */
+export function referralPushRefusal(connector: Connector<unknown, unknown>): string | null {
+  const capability = connector.capabilities.referral?.push
+  if (capability && !capability.supported) return `${connector.title} cannot receive referrals: ${capability.reason}`
+  if (!connector.flows.pushReferral || !capability) return `${connector.title} cannot receive referrals: this connector has no referral push flow`
+  return null
 }
 
 /** Why this connector cannot receive patients (its capability's reason, or no push flow), or null if it can. */

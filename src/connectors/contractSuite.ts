@@ -5,19 +5,23 @@
  * A connector's test file calls `connectorContract` with a world around its simulator.
  */
 import { beforeAll, describe, expect, it } from 'vitest'
-import type { Connector, PatientPushInput } from './connector.js'
+import type { Connector, PatientPushInput, PushFlow } from './connector.js'
 import { attemptPush, type FakeContext } from './testing.js'
 
-export interface ContractWorld {
+export interface ContractWorld<Input = PatientPushInput> {
   connector: Connector<any, any, any>
+  /** The push flow held to the contract: the patient push unless given (e.g. a referral destination's pushReferral). */
+  flow?: PushFlow<Input, any, any>
   /** A fresh context talking to the system (its simulator) with working credentials. */
   context(): FakeContext<any, any>
-  /** A new CRM patient this connector can send. */
-  input(): PatientPushInput
-  /** A patient the system refuses (4xx), and what its refusal must name. */
-  refused(): { input: PatientPushInput; names: RegExp }
-  /** How many records the system holds for this CRM patient. */
-  records(patientId: string): Promise<number>
+  /** A new CRM record this connector can send. */
+  input(): Input
+  /** A record the system refuses (4xx), and what its refusal must name. */
+  refused(): { input: Input; names: RegExp }
+  /** The CRM id the system keeps for a record (default: the patient's id). */
+  recordId?(input: Input): string
+  /** How many records the system holds for this CRM record. */
+  records(recordId: string): Promise<number>
   /** The system's next create answers `status` (with Retry-After seconds when given). */
   failNextCreate(status: number, retryAfter?: number): Promise<void>
   /** The operation name of the connector's create call, as logged. */
@@ -26,13 +30,14 @@ export interface ContractWorld {
   secrets: string[]
 }
 
-export function connectorContract(setup: () => Promise<ContractWorld>): void {
+export function connectorContract<Input = PatientPushInput>(setup: () => Promise<ContractWorld<Input>>): void {
   describe('connector contract', () => {
-    let world: ContractWorld
+    let world: ContractWorld<Input>
     beforeAll(async () => {
       world = await setup()
     })
-    const flow = () => world.connector.flows.pushPatient!
+    const flow = (): PushFlow<Input, any, any> => world.flow ?? (world.connector.flows.pushPatient as unknown as PushFlow<Input, any, any>)
+    const idOf = (input: Input) => (world.recordId ? world.recordId(input) : (input as PatientPushInput).patient.id)
 
     it('resolves a lost create answer on retry, never making a second record', async () => {
       const { ctx, loseAnswer } = world.context()
@@ -42,11 +47,11 @@ export function connectorContract(setup: () => Promise<ContractWorld>): void {
       expect(first.ok).toBe(false)
       if (first.ok) return
       expect(first.error.retryable).toBe(true)
-      expect(await world.records(input.patient.id)).toBe(1)
+      expect(await world.records(idOf(input))).toBe(1)
       const second = await attemptPush(flow(), input, ctx, first)
       expect(second.ok).toBe(true)
       expect(second.link.externalId).toBeTruthy()
-      expect(await world.records(input.patient.id)).toBe(1)
+      expect(await world.records(idOf(input))).toBe(1)
     })
 
     it('treats 429 and 5xx as retryable, carrying Retry-After', async () => {

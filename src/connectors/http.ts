@@ -26,6 +26,8 @@ export interface HttpRequest {
   url: string
   headers?: Record<string, string>
   json?: unknown
+  /** What the log keeps of `json` instead of the body sent (e.g. attachment bytes replaced by their size and hash). */
+  loggedJson?: unknown
   form?: Record<string, string>
   /** A sentence stored with the exchange, e.g. what was left out of the payload and why. */
   note?: string

@@ -3,6 +3,7 @@ import { rittenConnector } from './ritten/connector.js'
 import { ecwConnector } from './ecw/connector.js'
 import { kipuConnector } from './kipu/connector.js'
 import { caredoveConnector } from './caredove/connector.js'
+import { crmsConnector } from './crms/connector.js'
 
 /** Every connector the hub can run. Adding one = a folder under src/connectors and a line here. */
 const connectors: Partial<Record<ConnectorKind, Connector<any, any, any>>> = {
@@ -10,6 +11,7 @@ const connectors: Partial<Record<ConnectorKind, Connector<any, any, any>>> = {
   ecw: ecwConnector,
   kipu: kipuConnector,
   caredove: caredoveConnector,
+  crms: crmsConnector,
 }
 
 export function getConnector(kind: string): Connector<unknown, unknown> | undefined {

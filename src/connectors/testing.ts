@@ -61,7 +61,7 @@ export function fakeContext<Settings, Secrets>(options: {
         method: request.method,
         url: redactUrl(request.url),
         headers: redactHeaders(headers),
-        body: request.json !== undefined ? redactCredentials(request.json) : request.form ? redactCredentials(request.form) : null,
+        body: request.json !== undefined ? redactCredentials(request.loggedJson !== undefined ? request.loggedJson : request.json) : request.form ? redactCredentials(request.form) : null,
         status: null,
       }
       calls.push(recorded)

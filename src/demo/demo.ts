@@ -7,7 +7,7 @@ import type { SecretBox } from '../security/secrets.js'
 import { createRittenSimulator, DEMO_RITTEN, RITTEN_SEEDED_PAYERS } from '../../simulators/ritten/server.js'
 import { createEcwSimulator } from '../../simulators/ecw/server.js'
 import { createKipuSimulator, DEMO_KIPU, type KipuSimulator } from '../../simulators/kipu/server.js'
-import { createCrmsSimulator, type CrmsSimulator } from '../../simulators/crms/server.js'
+import { createCrmsSimulator, DEMO_CRMS, type CrmsSimulator } from '../../simulators/crms/server.js'
 import { createCaredoveSimulator, DEMO_CAREDOVE, type CaredoveSimulator } from '../../simulators/caredove/server.js'
 import { DEFAULT_ECW_SCOPES } from '../connectors/ecw/client.js'
 
@@ -120,7 +120,8 @@ export async function ensureDemoData(
   const kipuId = await ensureKipuConnection(db, box, organizationId, existing, urls.kipu!)
   // KIPU calls the hub on Patient Creation / Chart Update (signed with the connection's secret).
   simulators.kipu.subscribe(`${publicUrl}/api/inbound/kipu/${kipuId}`)
-  const caredoveId = await ensureCaredoveConnection(db, box, organizationId, existing, urls.caredove!)
+  const crmsId = await ensureCrmsConnection(db, box, organizationId, existing, urls.crms!)
+  const caredoveId = await ensureCaredoveConnection(db, box, organizationId, existing, urls.caredove!, crmsId)
   // Caredove's integration posts each referral event to the hub, signed with the demo secret.
   simulators.caredove.integrate(`${publicUrl}/api/inbound/caredove/${caredoveId}`)
   await relinkToFreshSimulators(db, engine, organizationId)
@@ -147,8 +148,11 @@ export async function ensureDemoData(
   })
 }
 
-/** The demo Caredove connection: both demo listings, imported at the start (Received, then updates until accepted). */
-async function ensureCaredoveConnection(db: Db, box: SecretBox, organizationId: string, existing: { id: string; connector: string }[], url: string): Promise<string> {
+/**
+ * The demo Caredove connection: both demo listings, imported at the start (Received, then updates
+ * until accepted), into the CRM inbox and on to the demo CRMS (the "Caredove-CRMS integration" article's flow).
+ */
+async function ensureCaredoveConnection(db: Db, box: SecretBox, organizationId: string, existing: { id: string; connector: string }[], url: string, crmsConnectionId: string): Promise<string> {
   const current = existing.find((c) => c.connector === 'caredove')
   if (current) {
     await updateConnection(db, box, organizationId, current.id, { baseUrl: url })
@@ -159,7 +163,7 @@ async function ensureCaredoveConnection(db: Db, box: SecretBox, organizationId: 
     name: 'Caredove (demo simulator)',
     baseUrl: url,
     enabled: true,
-    settings: { serviceListingIds: DEMO_CAREDOVE.serviceListings.map((l) => l.id), preset: 'at_the_start' },
+    settings: { serviceListingIds: DEMO_CAREDOVE.serviceListings.map((l) => l.id), preset: 'at_the_start', destination: 'crms', crmsConnectionId },
     credentials: { signingSecret: DEMO_CAREDOVE.signingSecret },
   })
   return created.id
@@ -219,6 +223,24 @@ async function ensureKipuConnection(db: Db, box: SecretBox, organizationId: stri
   return created.id
 }
 
+/** The CRMS demo connection (a referral destination): the CRMS simulator with its demo API key. Returns its id. */
+export async function ensureCrmsConnection(db: Db, box: SecretBox, organizationId: string, existing: { id: string; connector: string }[], url: string): Promise<string> {
+  const current = existing.find((c) => c.connector === 'crms')
+  if (current) {
+    await updateConnection(db, box, organizationId, current.id, { baseUrl: url })
+    return current.id
+  }
+  const created = await createConnection(db, box, organizationId, {
+    connector: 'crms',
+    name: 'CRMS (demo simulator)',
+    baseUrl: url,
+    enabled: true,
+    settings: {},
+    credentials: { apiKey: DEMO_CRMS.apiKey },
+  })
+  return created.id
+}
+
 /**
  * Demo: once the first demo patient reaches the KIPU simulator, its "staff" admit her there. KIPU
  * then calls the hub's webhook ("Chart Update") and the hub pulls her back: MR number, level of
@@ -243,14 +265,20 @@ export function admitFirstDemoPatientInKipu(db: Db, organizationId: string, simu
  * flow, which recreates (or, for ECW's seeded patients, re-finds) each record.
  */
 async function relinkToFreshSimulators(db: Db, engine: Engine, organizationId: string): Promise<void> {
-  const links = await db.selectFrom('links').select(['id', 'record_id']).where('organization_id', '=', organizationId).where('record_type', '=', 'patient').execute()
+  const links = await db.selectFrom('links').select(['id', 'record_type', 'record_id', 'connection_id']).where('organization_id', '=', organizationId).execute()
   if (links.length === 0) return
+  // Referrals still open in the inbox are filed again in the fresh CRMS simulator.
+  const referralLinks = links.filter((l) => l.record_type === 'referral')
+  const open = referralLinks.length
+    ? new Set((await db.selectFrom('referrals').select('id').where('id', 'in', referralLinks.map((l) => l.record_id)).where('status', '=', 'open').execute()).map((r) => r.id))
+    : new Set<string>()
   await db.transaction().execute(async (trx) => {
     await trx
       .updateTable('links')
       .set({ external_id: null, external_mrn: null, state: 'pending', synced_values: null, message: 'demo simulators restarted: pushing again' })
       .where('organization_id', '=', organizationId)
       .execute()
-    for (const patientId of new Set(links.map((l) => l.record_id))) await engine.patientChanged(trx, organizationId, patientId)
+    for (const patientId of new Set(links.filter((l) => l.record_type === 'patient').map((l) => l.record_id))) await engine.patientChanged(trx, organizationId, patientId)
+    for (const link of referralLinks) if (open.has(link.record_id)) await engine.pushReferralTo(trx, organizationId, link.record_id, link.connection_id)
   })
 }

@@ -4,7 +4,7 @@ import { pushTargets } from '../connections/connections.js'
 import { patientIdsOfAccount } from '../crm/patients.js'
 import { ConflictError, NotFoundError, UnsupportedError } from '../errors.js'
 import { getConnector } from '../connectors/registry.js'
-import { patientPushRefusal } from '../connectors/connector.js'
+import { patientPushRefusal, referralPushRefusal } from '../connectors/connector.js'
 import { lastFireTime } from './schedule.js'
 import { sql } from 'kysely'
 import { queueDepth } from '../observability/metrics.js'
@@ -57,6 +57,21 @@ export class Engine {
     if (refusal) throw new UnsupportedError(refusal)
     await ensureLink(trx, { organizationId, recordType: 'patient', recordId: patientId, connectionId, connector: connection.connector })
     const job = await enqueueJob(trx, this.deps.queue, { organizationId, connectionId, kind: 'push_patient', recordType: 'patient', recordId: patientId })
+    return job.id
+  }
+
+  /**
+   * One delivery of a referral to a referral destination (CRMS): call inside the transaction that
+   * changed the referral. Refused with the reason when the connector cannot receive referrals.
+   */
+  async pushReferralTo(trx: DbOrTx, organizationId: string, referralId: string, connectionId: string): Promise<string> {
+    const connection = await trx.selectFrom('connections').select(['connector']).where('id', '=', connectionId).where('organization_id', '=', organizationId).executeTakeFirst()
+    if (!connection) throw new NotFoundError('Connection')
+    const connector = getConnector(connection.connector)
+    const refusal = connector ? referralPushRefusal(connector) : `No connector "${connection.connector}" is installed`
+    if (refusal) throw new UnsupportedError(refusal)
+    await ensureLink(trx, { organizationId, recordType: 'referral', recordId: referralId, connectionId, connector: connection.connector })
+    const job = await enqueueJob(trx, this.deps.queue, { organizationId, connectionId, kind: 'push_referral', recordType: 'referral', recordId: referralId })
     return job.id
   }
 

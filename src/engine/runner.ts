@@ -1,21 +1,20 @@
 import type { Db, DbOrTx } from '../db/database.js'
 import type { Queue } from '../db/queue.js'
-import { patientPushRefusal, type FlowProgress, type LinkSnapshot, type PatientPushInput, type StepContext } from '../connectors/connector.js'
+import type { FlowProgress } from '../connectors/connector.js'
 import { ConnectorError, isConnectorError } from '../connectors/errors.js'
 import { loadRunnableConnection, type RunnableConnection } from '../connections/connections.js'
-import { getAccount } from '../crm/accounts.js'
-import { getPatient } from '../crm/patients.js'
 import { jobRetries, jobsFinished } from '../observability/metrics.js'
 import type { SecretBox } from '../security/secrets.js'
 import { recordFailure } from '../exchanges/recorder.js'
-import { claimJob, emptyProgress, finishJob, isLeaseLost, leaseOf, redispatch, saveProgress, scheduleRetry, type JobError, type SyncJobRow } from './jobs.js'
+import { claimJob, finishJob, isLeaseLost, leaseOf, redispatch, scheduleRetry, type JobError, type SyncJobRow } from './jobs.js'
 import { LeaseKeeper } from './leaseKeeper.js'
 import type { DatabaseAvailability } from '../db/availability.js'
-import { buildConnectorContext } from './context.js'
 import { runPull } from './pull.js'
 import { runPullRecord } from './pullRecord.js'
-import { recordSync } from './sync.js'
-import { ensureLink, holderOf, updateLink } from './links.js'
+import { updateLink } from './links.js'
+import { runPush } from './push.js'
+import { patientPush } from './patientPush.js'
+import { referralPush } from './referralPush.js'
 import { retryDelayMs, type RetryPolicy } from './retry.js'
 
 export interface EngineDeps {
@@ -55,7 +54,10 @@ export async function runJob(deps: EngineDeps, jobId: string): Promise<void> {
     connection = await loadRunnableConnection(deps.db, deps.box, job.connection_id)
     switch (job.kind) {
       case 'push_patient':
-        await runPushPatient(deps, job, connection, keeper)
+        await runPush(deps, job, connection, keeper, patientPush)
+        break
+      case 'push_referral':
+        await runPush(deps, job, connection, keeper, referralPush)
         break
       case 'pull':
         await runPull(deps, job, connection, keeper)
@@ -89,80 +91,6 @@ async function whenDatabaseAnswers<T>(deps: EngineDeps, work: () => Promise<T>):
       if (!(await deps.availability.waitUntilUp(deadline - Date.now()))) throw err
     }
   }
-}
-
-async function runPushPatient(deps: EngineDeps, job: SyncJobRow, connection: RunnableConnection, keeper: LeaseKeeper): Promise<void> {
-  const { connector } = connection
-  const refusal = patientPushRefusal(connector)
-  if (refusal) throw new ConnectorError({ code: 'unsupported', message: refusal, retryable: false })
-  const flow = connector.flows.pushPatient!
-  const organizationId = job.organization_id
-  const patient = await getPatient(deps.db, organizationId, job.record_id!)
-  if (!patient) {
-    throw new ConnectorError({ code: 'record_missing', message: 'The patient no longer exists in the CRM', retryable: false })
-  }
-  const account = patient.accountId ? await getAccount(deps.db, organizationId, patient.accountId) : null
-  const input: PatientPushInput = { patient, account, mapping: connection.mapping }
-  const link = await ensureLink(deps.db, {
-    organizationId,
-    recordType: 'patient',
-    recordId: patient.id,
-    connectionId: connection.row.id,
-    connector: connector.kind,
-  })
-
-  const progress: FlowProgress = { ...emptyProgress(), ...(job.steps as unknown as FlowProgress) }
-  // Steps see progress as earlier attempts left it, not the markers this attempt sets.
-  const earlier: FlowProgress = structuredClone(progress)
-  const snapshot: LinkSnapshot = { externalId: link.external_id, externalMrn: link.external_mrn, syncedValues: link.synced_values, clearedByHand: link.cleared_at !== null }
-  const ctx: StepContext<unknown, unknown> = {
-    ...buildConnectorContext(deps, connection, { organizationId, syncJobId: job.id, recordType: 'patient', recordId: patient.id, attempt: job.attempts }),
-    link: snapshot,
-    progress: earlier,
-    done: progress.done,
-  }
-
-  for (const step of flow.steps) {
-    if (progress.done[step.name]) continue
-    if (step.skip?.(input, ctx)) continue
-    keeper.check()
-    // Recorded before the call: if the answer is lost, the next attempt knows this step may have happened.
-    progress.started[step.name] = { at: new Date().toISOString(), attempt: job.attempts }
-    await saveProgress(deps.db, keeper.lease, progress)
-    const result = await step.run(input, ctx)
-    if (result.link?.externalId) await refuseSharedRecord(deps.db, connection, patient.id, result.link.externalId)
-    if (result.link) {
-      if (result.link.externalId !== undefined) snapshot.externalId = result.link.externalId
-      if (result.link.externalMrn !== undefined) snapshot.externalMrn = result.link.externalMrn
-      await updateLink(deps.db, link.id, {
-        external_id: snapshot.externalId,
-        external_mrn: snapshot.externalMrn,
-        ...(snapshot.externalId !== null ? { cleared_at: null } : {}),
-        ...(result.link.state ? { state: result.link.state } : {}),
-        message: null,
-      })
-    }
-    if (result.sync) await recordSync(deps, { job, connectionId: connection.row.id, linkId: link.id, patientId: patient.id, sync: result.sync })
-    delete progress.started[step.name]
-    progress.done[step.name] = { at: new Date().toISOString(), ...(result.output ? { output: result.output } : {}) }
-    await saveProgress(deps.db, keeper.lease, progress)
-  }
-  await updateLink(deps.db, link.id, { state: 'linked', message: null, synced_version: patient.version, last_synced_at: new Date() })
-}
-
-/**
- * F5: a record the EMR found for this patient (e.g. ECW's 202) may already be linked to another
- * CRM patient — the same person entered twice in the CRM. That is for a person to settle.
- */
-async function refuseSharedRecord(db: DbOrTx, connection: RunnableConnection, patientId: string, externalId: string): Promise<void> {
-  const holder = await holderOf(db, { connectionId: connection.row.id, recordType: 'patient', externalId, exceptRecordId: patientId })
-  if (!holder) return
-  throw new ConnectorError({
-    code: 'duplicate_link',
-    message: `${connection.connector.title} patient ${externalId} is already linked to CRM patient ${holder}: the CRM seems to hold this person twice; merge them, or link this one to another record (PUT /api/patients/{id}/links/{connectionId})`,
-    retryable: false,
-    details: { externalId, linkedTo: holder },
-  })
 }
 
 async function settleFailure(deps: EngineDeps, job: SyncJobRow, keeper: LeaseKeeper, connector: string, err: unknown): Promise<void> {

@@ -11,6 +11,9 @@ import { CRM_REFERRAL_FIELDS } from '../crm/referralFields.js'
 
 type ExchangeRow = Selectable<Database['exchanges']>
 
+/** The key names under which a referral's CRM fields hold PHI (`dateOfBirth`, `phoneHome`, `postalCode`…). */
+const REFERRAL_PHI_KEYS = phiKeysOf(CRM_REFERRAL_FIELDS)
+
 export const ExchangeFilter = z
   .object({
     patientId: z.string().uuid().optional(),
@@ -169,8 +172,6 @@ async function recordPhi(db: DbOrTx, organizationId: string, rows: Pick<Exchange
   }
   return out
 }
-
-const REFERRAL_PHI_KEYS = phiKeysOf(CRM_REFERRAL_FIELDS)
 
 function toSummary(row: ExchangeRow): ExchangeSummary {
   return {

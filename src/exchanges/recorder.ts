@@ -310,7 +310,8 @@ function withoutFileBytes(value: unknown): unknown {
 
 function encodeBody(request: HttpRequest): { body: string | undefined; contentType: string | null; storedRequest: string | null } {
   if (request.json !== undefined) {
-    return { body: JSON.stringify(request.json), contentType: 'application/json', storedRequest: JSON.stringify(redactCredentials(request.json)) }
+    const logged = request.loggedJson !== undefined ? request.loggedJson : request.json
+    return { body: JSON.stringify(request.json), contentType: 'application/json', storedRequest: JSON.stringify(redactCredentials(logged)) }
   }
   if (request.form) {
     return {

@@ -7,7 +7,7 @@ import { z } from 'zod'
 import { NotFoundError } from '../../errors.js'
 import { audit } from '../../security/audit.js'
 import type { Hub } from '../../hub.js'
-import { ExchangeDetail, ExchangeSummary, Job, JobStarted, LinkEntry, errorResponses, listOf } from './responses.js'
+import { ExchangeDetail, ExchangeSummary, Job, JobStarted, LinkEntry, ReferralDeliveryEntry, errorResponses, listOf } from './responses.js'
 import { IdParams, ListQuery } from './common.js'
 
 /** The integration log (F18), replay (F17) and job progress. */
@@ -49,7 +49,7 @@ export function logRoutes(hub: Hub): FastifyPluginAsyncZod {
           summary: 'Sync jobs, newest first (e.g. the pulls of a connection)',
           querystring: ListQuery.extend({
             connectionId: z.string().uuid().optional(),
-            kind: z.enum(['push_patient', 'pull', 'pull_record']).optional(),
+            kind: z.enum(['push_patient', 'push_referral', 'pull', 'pull_record']).optional(),
             state: z.enum(['queued', 'running', 'retrying', 'succeeded', 'failed', 'needs_attention']).optional(),
           }),
           response: { 200: listOf(Job), ...errorResponses },
@@ -113,6 +113,56 @@ export function logRoutes(hub: Hub): FastifyPluginAsyncZod {
       },
     )
 
+    app.get(
+      '/referral-deliveries',
+      {
+        schema: {
+          tags: ['log'],
+          summary:
+            "Referrals' deliveries to referral destinations (CRMS), most recently changed first; `?state=needs_attention` is the list of what waits for a person (e.g. CRMS's 400 with its message), each with the job and exchange to replay after the fix",
+          querystring: ListQuery.extend({
+            state: z.enum(['pending', 'partial', 'linked', 'failed', 'needs_attention']).optional(),
+            connectionId: z.string().uuid().optional(),
+          }),
+          response: { 200: listOf(ReferralDeliveryEntry), ...errorResponses },
+        },
+      },
+      async (request) => {
+        let query = hub.db
+          .selectFrom('links')
+          .innerJoin('referrals', 'referrals.id', 'links.record_id')
+          .where('links.organization_id', '=', request.actor.organizationId)
+          .where('links.record_type', '=', 'referral')
+          .selectAll('links')
+          .select(['referrals.external_id as referral_external_id', 'referrals.fields as referral_fields'])
+          .select((eb) =>
+            eb
+              .selectFrom('sync_jobs')
+              .select('sync_jobs.id')
+              .whereRef('sync_jobs.record_type', '=', 'links.record_type')
+              .whereRef('sync_jobs.record_id', '=', 'links.record_id')
+              .whereRef('sync_jobs.connection_id', '=', 'links.connection_id')
+              .orderBy('sync_jobs.created_at', 'desc')
+              .limit(1)
+              .as('last_job_id'),
+          )
+        if (request.query.state) query = query.where('links.state', '=', request.query.state)
+        if (request.query.connectionId) query = query.where('links.connection_id', '=', request.query.connectionId)
+        const rows = await applyCursor(query, { cursor: request.query.cursor, limit: request.query.limit, timeColumn: 'links.updated_at', idColumn: 'links.id' }).execute()
+        const lastErrors = await lastErrorsOf(rows.map((r) => r.last_job_id).filter((id): id is string => id !== null))
+        await audit(hub.db, request.actor, 'referral_delivery.list', { type: 'referral' }, { state: request.query.state ?? null, count: rows.length })
+        return toPage(rows, request.query.limit, (r) => ({ at: r.updated_at, id: r.id }), (r) => ({
+          ...toLinkView(r),
+          referralId: r.record_id,
+          externalReferralId: r.referral_external_id,
+          registrantName: registrantName(r.referral_fields),
+          updatedAt: r.updated_at.toISOString(),
+          jobId: r.last_job_id,
+          exchangeId: (r.last_job_id && lastErrors.get(r.last_job_id)?.exchangeId) || null,
+        }))
+      },
+    )
+
     /** The last error of each job, by id (one query for a whole page of links). */
     async function lastErrorsOf(jobIds: string[]): Promise<Map<string, JobError>> {
       if (jobIds.length === 0) return new Map()
@@ -126,4 +176,11 @@ export function logRoutes(hub: Hub): FastifyPluginAsyncZod {
       return job
     })
   }
+}
+
+/** The registrant's name as the referral's CRM fields hold it (nested, or under dotted paths). */
+function registrantName(fields: Record<string, unknown>): string {
+  const registrant = (fields.registrant ?? {}) as Record<string, unknown>
+  const part = (name: 'firstName' | 'lastName') => registrant[name] ?? fields[`registrant.${name}`]
+  return [part('firstName'), part('lastName')].filter((v): v is string => typeof v === 'string' && v !== '').join(' ')
 }

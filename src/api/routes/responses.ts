@@ -74,6 +74,15 @@ export const LinkEntry = Link.extend({
   exchangeId: Id.nullable().describe("the exchange of that job's last error: POST /api/exchanges/{exchangeId}/replay after the fix"),
 })
 
+export const ReferralDeliveryEntry = Link.extend({
+  referralId: Id,
+  externalReferralId: z.string().describe("the referral network's id of the referral (Caredove's)"),
+  registrantName: z.string(),
+  updatedAt: Timestamp,
+  jobId: Id.nullable().describe('the last delivery job of this referral to this connection'),
+  exchangeId: Id.nullable().describe("the exchange of that job's last error: POST /api/exchanges/{exchangeId}/replay after the fix"),
+})
+
 export const LinkChanged = z.object({ link: Link, jobId: Id.describe('the push that follows') })
 
 const EmrHeld = z.object({ connectionId: Id, externalId: z.string() }).describe('read-only, as the EMR holds it')

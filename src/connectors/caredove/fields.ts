@@ -33,7 +33,7 @@ export const caredoveFields: FieldCatalog = [
   { path: 'form_fields.answer', label: 'Form answer', type: 'string', phi: true, direction: 'pull', managedBy: 'the Referral Note (every form answer, labelled with its question)' },
 ]
 
-/** CRM referral field ← Caredove path: the seed 003 mapping, field for field. */
+/** CRM referral field ← Caredove path: the mapping of Caredove's "Caredove-CRMS integration" article, field for field. */
 export const caredoveDefaults: MappingDefaults = {
   fieldMap: [
     { crm: 'registrant.firstName', emr: 'registrant.first_name' },

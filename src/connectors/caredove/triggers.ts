@@ -1,5 +1,5 @@
 /**
- * Caredove's integration triggers (seed 004): the events an admin picks to import. A routed
+ * Caredove's integration triggers (its article "Choosing when to import referrals"): the events an admin picks to import. A routed
  * request arrives as `received` with `referral.routed: true`, imported only when routed requests
  * are included — the fifteenth option of Caredove's list.
  */
@@ -42,7 +42,7 @@ export const CAREDOVE_PRESETS = ['at_the_end', 'at_the_start', 'custom'] as cons
 export type CaredovePreset = (typeof CAREDOVE_PRESETS)[number]
 
 /**
- * Seed 004's two processes. At the end: a referral is imported once Caredove closes it as
+ * That article's two processes. At the end: a referral is imported once Caredove closes it as
  * completed. At the start: as soon as it is received, then every update until someone accepts it.
  */
 const PRESET_TRIGGERS: Record<Exclude<CaredovePreset, 'custom'>, readonly CaredoveTrigger[]> = {

@@ -2306,7 +2306,7 @@ export interface paths {
                 query?: {
                     connectionId?: string;
                     cursor?: string;
-                    kind?: "push_patient" | "pull" | "pull_record";
+                    kind?: "push_patient" | "push_referral" | "pull" | "pull_record";
                     limit?: number;
                     state?: "queued" | "running" | "retrying" | "succeeded" | "failed" | "needs_attention";
                 };
@@ -3545,6 +3545,92 @@ export interface paths {
                 };
             };
         };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/referral-deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Referrals' deliveries to referral destinations (CRMS), most recently changed first; `?state=needs_attention` is the list of what waits for a person (e.g. CRMS's 400 with its message), each with the job and exchange to replay after the fix */
+        get: {
+            parameters: {
+                query?: {
+                    connectionId?: string;
+                    cursor?: string;
+                    limit?: number;
+                    state?: "pending" | "partial" | "linked" | "failed" | "needs_attention";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description a stable code, e.g. invalid_input, not_found, unsupported */
+                            error: string;
+                            /** @description the input field at fault */
+                            field?: string;
+                            /** @description what to fix */
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                /** @description UUID */
+                                connectionId: string;
+                                connector: string;
+                                /** @description the exchange of that job's last error: POST /api/exchanges/{exchangeId}/replay after the fix */
+                                exchangeId: string | null;
+                                /** @description the record's id in the EMR */
+                                externalId: string | null;
+                                /** @description the referral network's id of the referral (Caredove's) */
+                                externalReferralId: string;
+                                /** @description the last delivery job of this referral to this connection */
+                                jobId: string | null;
+                                /** @description ISO 8601 date-time */
+                                lastSyncedAt: string | null;
+                                /** @description why the link needs attention or failed */
+                                message: string | null;
+                                mrn: string | null;
+                                /** @description UUID */
+                                referralId: string;
+                                registrantName: string;
+                                /** @enum {string} */
+                                state: "pending" | "partial" | "linked" | "failed" | "needs_attention";
+                                syncedVersion: number | null;
+                                /** @description ISO 8601 date-time */
+                                updatedAt: string;
+                            }[];
+                            /** @description pass as ?cursor= for the next page */
+                            next: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;

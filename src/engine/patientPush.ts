@@ -1,0 +1,42 @@
+import type { DbOrTx } from '../db/database.js'
+import { patientPushRefusal, type PatientPushInput, type PushFlow } from '../connectors/connector.js'
+import { ConnectorError } from '../connectors/errors.js'
+import type { RunnableConnection } from '../connections/connections.js'
+import { getAccount } from '../crm/accounts.js'
+import { getPatient } from '../crm/patients.js'
+import { holderOf } from './links.js'
+import type { PushRecordType } from './push.js'
+import { recordSync } from './sync.js'
+
+/** Patients (job kind `push_patient`): the patient with its parent account; syncs reconcile both sides (F16). */
+export const patientPush: PushRecordType<PatientPushInput> = {
+  recordType: 'patient',
+  flowOf({ connector }) {
+    const refusal = patientPushRefusal(connector)
+    if (refusal) throw new ConnectorError({ code: 'unsupported', message: refusal, retryable: false })
+    return connector.flows.pushPatient as PushFlow<PatientPushInput, unknown, unknown>
+  },
+  async load(deps, job, connection) {
+    const patient = await getPatient(deps.db, job.organization_id, job.record_id!)
+    if (!patient) throw new ConnectorError({ code: 'record_missing', message: 'The patient no longer exists in the CRM', retryable: false })
+    const account = patient.accountId ? await getAccount(deps.db, job.organization_id, patient.accountId) : null
+    return { input: { patient, account, mapping: connection.mapping }, version: patient.version }
+  },
+  checkExternalId: (deps, connection, patientId, externalId) => refuseSharedRecord(deps.db, connection, patientId, externalId),
+  storeSync: (deps, job, connection, linkId, patientId, sync) => recordSync(deps, { job, connectionId: connection.row.id, linkId, patientId, sync }),
+}
+
+/**
+ * F5: a record the EMR found for this patient (e.g. ECW's 202) may already be linked to another
+ * CRM patient — the same person entered twice in the CRM. That is for a person to settle.
+ */
+async function refuseSharedRecord(db: DbOrTx, connection: RunnableConnection, patientId: string, externalId: string): Promise<void> {
+  const holder = await holderOf(db, { connectionId: connection.row.id, recordType: 'patient', externalId, exceptRecordId: patientId })
+  if (!holder) return
+  throw new ConnectorError({
+    code: 'duplicate_link',
+    message: `${connection.connector.title} patient ${externalId} is already linked to CRM patient ${holder}: the CRM seems to hold this person twice; merge them, or link this one to another record (PUT /api/patients/{id}/links/{connectionId})`,
+    retryable: false,
+    details: { externalId, linkedTo: holder },
+  })
+}
