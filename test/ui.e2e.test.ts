@@ -3,6 +3,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { createRittenSimulator, DEMO_RITTEN, RITTEN_SEEDED_PAYERS, type RittenSimulator } from '../simulators/ritten/server.js'
 import { createKipuSimulator, DEMO_KIPU, type KipuSimulator } from '../simulators/kipu/server.js'
 import { createCaredoveSimulator, type CaredoveSimulator } from '../simulators/caredove/server.js'
+import { createCrmsSimulator, DEMO_CRMS, type CrmsSimulator } from '../simulators/crms/server.js'
 import { ensureWebBuilt } from '../src/web/build.js'
 import { launchChromium, openPage, screenshot } from './browser.js'
 import { connectEcw, startEcw, type EcwWorld } from './ecwHelpers.js'
@@ -20,6 +21,8 @@ let kipu: KipuSimulator
 let kipuUrl: string
 let caredove: CaredoveSimulator
 let caredoveUrl: string
+let crms: CrmsSimulator
+let crmsUrl: string
 let ecwId: string
 let database: Awaited<ReturnType<typeof createTestDatabase>>
 let browser: Browser
@@ -37,6 +40,8 @@ beforeAll(async () => {
   kipuUrl = await kipu.listen(0)
   caredove = createCaredoveSimulator()
   caredoveUrl = await caredove.listen(0)
+  crms = createCrmsSimulator()
+  crmsUrl = await crms.listen(0)
   database = await createTestDatabase()
   hub = await startHub({ databaseUrl: database?.url })
   // ECW is connected by the API (its form is the same schema-rendered one); its pulls are shown in the UI below.
@@ -54,6 +59,7 @@ afterAll(async () => {
   await ecw?.close()
   await kipu?.close()
   await caredove?.close()
+  await crms?.close()
   await database?.drop()
 })
 
@@ -539,6 +545,30 @@ describe('the admin UI in Chromium', () => {
     await page.waitForURL(/status=accepted/)
     await page.getByTestId('referral-row').filter({ hasText: 'Ben Accepted' }).waitFor()
     expect(await page.getByTestId('referral-row').filter({ hasText: 'Amelia Referred' }).count()).toBe(0)
+  })
+
+  it('a referral CRMS refused waits in Needs attention with CRMS\'s message, and is filed by Replay after the fix', async () => {
+    const { page } = admin
+    const created = await hub.api('POST', '/api/connections', { connector: 'crms', name: 'CRMS (browser test)', baseUrl: crmsUrl, credentials: { apiKey: DEMO_CRMS.apiKey } })
+    expect(created.status).toBe(201)
+    const network = (await hub.api('GET', '/api/connections')).body.items.find((c: { name: string }) => c.name === 'Caredove (browser test)')
+    expect((await hub.api('PATCH', `/api/connections/${network.id}`, { settings: { destination: 'crms', crmsConnectionId: created.body.id } })).status).toBe(200)
+    await simFault(crmsUrl, { status: 400, message: 'Phone is not valid', match: '^POST /referrals$', count: 1, errorRate: 1 })
+    const sent = await simPost(caredoveUrl, '/_sim/referrals', { service_listing_id: 'sl_intake_adult', registrant: { first_name: 'Dee', middle_name: null, last_name: 'Delivered' } })
+    expect(sent.deliveries[0].success).toBe(true)
+    const delivery = async () => (await hub.api('GET', `/api/referral-deliveries?connectionId=${created.body.id}`)).body.items.find((d: { registrantName: string }) => d.registrantName === 'Dee Delivered')
+    await waitFor('CRMS refused it', async () => (await delivery())?.state === 'needs_attention')
+
+    await open(page, 'Needs attention')
+    const row = page.getByTestId('attention-referrals').locator('tr', { hasText: 'Dee Delivered' })
+    await row.waitFor()
+    expect(await row.textContent()).toContain('Phone is not valid')
+    await screenshot(page, '13i-referral-delivery-needs-attention')
+    await simFault(crmsUrl, [])
+    await row.getByRole('button', { name: 'Replay' }).click()
+    await waitFor('filed in CRMS', async () => (await delivery())?.state === 'linked')
+    await row.waitFor({ state: 'detached' })
+    await page.getByTestId('attention-referrals').or(page.getByText('No referral delivery waits for a person.')).first().waitFor()
   })
 
   it('a staff key sees the staff view: no admin pages, exchange bodies redacted, no replay', async () => {

@@ -43,3 +43,4 @@ export type PulledUnmappedValue = Item<Ok<'/api/connections/{id}/unmapped-pulled
 export type ReferralSummary = Item<Ok<'/api/referrals', 'get'>>
 export type Referral = Ok<'/api/referrals/{id}', 'get'>
 export type ReferralFilter = NonNullable<paths['/api/referrals']['get']['parameters']['query']>
+export type ReferralDelivery = Item<Ok<'/api/referral-deliveries', 'get'>>
