@@ -85,4 +85,16 @@ describe('a connection PATCH', () => {
     expect(await database.db.selectFrom('connection_tokens').select('token').where('connection_id', '=', connectionId).executeTakeFirst()).toBeUndefined()
     expect((await getConnectionView(database.db, database.box, organizationId, connectionId)).enabled).toBe(false)
   })
+
+  it('removes a setting sent as null, so its default applies again; a required one cannot be removed', async () => {
+    const { organizationId, connectionId } = await insertConnection(database.db, {
+      connector: 'ritten',
+      settings: { clientId: 'c', tenant: 't', audience: 'https://staging.example.test' },
+      secrets: rittenSecrets(),
+    })
+    const { after } = await updateConnection(database.db, database.box, organizationId, connectionId, ConnectionPatch.parse({ settings: { audience: null } }))
+    expect(after.settings).toEqual({ clientId: 'c', tenant: 't', audience: 'https://external-api.ritten.io' })
+    await expect(updateConnection(database.db, database.box, organizationId, connectionId, ConnectionPatch.parse({ settings: { tenant: null } }))).rejects.toThrow(/settings\.tenant/)
+    expect((await getConnectionView(database.db, database.box, organizationId, connectionId)).settings).toMatchObject({ tenant: 't' })
+  })
 })

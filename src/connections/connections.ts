@@ -23,6 +23,11 @@ const ConnectionFields = {
   credentials: z.record(z.string(), z.unknown()),
 }
 
+/** A PATCH's settings are merged into the stored ones (RFC 7396): `null` removes a setting, so its default applies again. */
+const SettingsPatch = z
+  .record(z.string(), z.unknown())
+  .describe('merged into the stored settings; a key set to null is removed (its default applies again)')
+
 export const ConnectionInput = z
   .object({
     connector: z.string().min(1),
@@ -37,7 +42,7 @@ export const ConnectionInput = z
  * No defaults here: a field left out of a PATCH stays as it is (a default would enable a disabled
  * connection, or count as new credentials and throw the cached token away, on every PATCH).
  */
-export const ConnectionPatch = z.object(ConnectionFields).partial().strict()
+export const ConnectionPatch = z.object({ ...ConnectionFields, settings: SettingsPatch }).partial().strict()
 
 const OwnershipRule = z.enum(['crm', 'emr', 'newest'])
 export const MappingInput = z
@@ -122,7 +127,7 @@ export async function updateConnection(
   const connector = requireConnector(row.connector)
   // Keys a newer schema dropped are left behind, or the admin could never save again (strict schemas).
   const storedSettings = stripUnknownKeys(connector.settingsSchema, row.settings).value
-  const settings = patch.settings !== undefined ? parseWith(connector.settingsSchema, { ...storedSettings, ...patch.settings }, 'settings') : row.settings
+  const settings = patch.settings !== undefined ? parseWith(connector.settingsSchema, mergeSettings(storedSettings, patch.settings), 'settings') : row.settings
   const currentSecrets = row.secrets ? stripUnknownKeys(connector.secretsSchema, box.openJson<Record<string, unknown>>(row.secrets)).value : {}
   const secrets =
     patch.credentials !== undefined ? parseWith(connector.secretsSchema, { ...currentSecrets, ...patch.credentials }, 'credentials') : currentSecrets
@@ -144,6 +149,16 @@ export async function updateConnection(
     await db.deleteFrom('connection_tokens').where('connection_id', '=', id).execute()
   }
   return { before: toView(row, box), after: toView(updated, box) }
+}
+
+/** JSON Merge Patch of the top-level settings: sent keys replace, `null` removes. */
+export function mergeSettings(stored: Record<string, unknown>, patch: Record<string, unknown>): Record<string, unknown> {
+  const merged: Record<string, unknown> = { ...stored }
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === null) delete merged[key]
+    else merged[key] = value
+  }
+  return merged
 }
 
 export async function getConnectionView(db: DbOrTx, box: SecretBox, organizationId: string, id: string): Promise<ConnectionView> {

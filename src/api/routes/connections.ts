@@ -45,6 +45,7 @@ export function connectionRoutes(hub: Hub): FastifyPluginAsyncZod {
         fields: c.fields,
         defaults: c.defaults,
         inbound: c.inbound?.description ?? null,
+        crmRecord: c.crmRecord ?? 'patient',
       }))),
       next: null,
     }))

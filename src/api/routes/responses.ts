@@ -182,6 +182,7 @@ export const ConnectorInfo = z.object({
     )
     .describe('the EMR fields a field map may target'),
   inbound: Text.describe('how the EMR calls the hub (webhooks), or null'),
+  crmRecord: z.enum(['patient', 'referral']).describe('the CRM record its field map addresses: patient fields, or CRM referral fields (GET /api/crm-fields `referralFields`)'),
   defaults: z.object({ fieldMap: z.array(z.object({ crm: z.string(), emr: z.string() })), valueMaps: Json }),
 })
 

@@ -19,6 +19,8 @@ import { AccountsPage } from './pages/Accounts'
 import { AccountPage } from './pages/Account'
 import { KeysPage } from './pages/Keys'
 import { AuditPage } from './pages/Audit'
+import { ReferralsPage } from './pages/Referrals'
+import { ReferralPage } from './pages/Referral'
 
 interface Route {
   pattern: string
@@ -37,6 +39,8 @@ const routes: Route[] = [
   { pattern: '/patients/new', render: () => <NewPatientPage /> },
   { pattern: '/patients/:id', render: (p) => <PatientPage id={p.id!} /> },
   { pattern: '/conflicts', render: () => <ConflictsPage /> },
+  { pattern: '/referrals', render: () => <ReferralsPage /> },
+  { pattern: '/referrals/:id', render: (p) => <ReferralPage id={p.id!} /> },
   { pattern: '/accounts', render: () => <AccountsPage /> },
   { pattern: '/accounts/:id', render: (p) => <AccountPage id={p.id!} /> },
   { pattern: '/admin/keys', render: () => <KeysPage /> },
@@ -47,6 +51,7 @@ const NAV: { to: string; label: string; admin?: boolean }[] = [
   { to: '/connections', label: 'Connections', admin: true },
   { to: '/patients', label: 'Patients' },
   { to: '/accounts', label: 'Accounts' },
+  { to: '/referrals', label: 'Referrals' },
   { to: '/needs-attention', label: 'Needs attention' },
   { to: '/conflicts', label: 'Conflicts' },
   { to: '/log', label: 'Integration log' },

@@ -991,6 +991,7 @@ export interface paths {
                         };
                         enabled?: boolean;
                         name?: string;
+                        /** @description merged into the stored settings; a key set to null is removed (its default applies again) */
                         settings?: {
                             [key: string]: unknown;
                         };
@@ -1744,6 +1745,11 @@ export interface paths {
                                 credentialsSchema: {
                                     [key: string]: unknown;
                                 };
+                                /**
+                                 * @description the CRM record its field map addresses: patient fields, or CRM referral fields (GET /api/crm-fields `referralFields`)
+                                 * @enum {string}
+                                 */
+                                crmRecord: "patient" | "referral";
                                 /** @description cron (UTC) of scheduled pulls when the settings name none */
                                 defaultPullSchedule: string | null;
                                 defaults: {
@@ -1803,7 +1809,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The CRM's patient fields (custom fields in use included) and its picklists */
+        /** The CRM's patient fields (custom fields in use included), its picklists, and its referral fields */
         get: {
             parameters: {
                 query?: never;
@@ -1844,6 +1850,12 @@ export interface paths {
                             picklists: {
                                 [key: string]: string[];
                             };
+                            /** @description CRM referral fields: what a referral network connection (crmRecord referral) maps into */
+                            referralFields: {
+                                label: string;
+                                path: string;
+                                required: boolean;
+                            }[];
                         };
                     };
                 };

@@ -57,6 +57,8 @@ export function PatientForm({ initial, submitLabel, onSubmit, busy, error }: { i
   const accounts = useQuery({ queryKey: ['accounts', 'all'], queryFn: () => unwrap(api.GET('/api/accounts', { params: { query: { limit: 500 } } })) })
   const programs = useChoices('program')
   const locations = useChoices('location')
+  const careLevels = useChoices('care_level', null, true)
+  const referrers = useChoices('referrer', 'referrer', true)
   const fieldError = error instanceof ApiError && error.field ? error : null
   const err = (field: string) => (fieldError && (fieldError.field === field || fieldError.field?.startsWith(`${field}.`)) ? fieldError.message : undefined)
   const text = (field: string, label = words(field).replace(/^./, (c) => c.toUpperCase()), extra: Record<string, unknown> = {}) => (
@@ -101,8 +103,8 @@ export function PatientForm({ initial, submitLabel, onSubmit, busy, error }: { i
             {text('dischargeDate', 'Discharge date', { type: 'date' })}
             <ChoiceInput label="Program" description="Programs mapped or pulled from the EMRs" choices={programs} value={values.programId ?? ''} onChange={(v) => setValues({ ...values, programId: v })} error={err('programId')} />
             <ChoiceInput label="Location" description="Locations mapped or pulled from the EMRs" choices={locations} value={values.locationId ?? ''} onChange={(v) => setValues({ ...values, locationId: v })} error={err('locationId')} />
-            {text('levelOfCare', 'Level of care')}
-            {text('referrerName', 'Referrer')}
+            <ChoiceInput label="Level of care" description="Levels of care pulled from the EMRs" choices={careLevels} value={values.levelOfCare ?? ''} onChange={(v) => setValues({ ...values, levelOfCare: v })} error={err('levelOfCare')} />
+            <ChoiceInput label="Referrer" description="Referrers mapped or pulled from the EMRs" choices={referrers} value={values.referrerName ?? ''} onChange={(v) => setValues({ ...values, referrerName: v })} error={err('referrerName')} />
             {text('firstContactName', 'First contact')}
             <NativeSelect
               label="Parent account"
@@ -148,17 +150,24 @@ export function ChoiceInput({ choices, ...props }: { label: string; description?
   return <Autocomplete {...props} data={choices.map((c) => c.value)} renderOption={({ option }) => labels.get(option.value) ?? option.value} limit={50} />
 }
 
-/** Values for a program or location field: CRM ids the connections map, and what EMR pulls brought. */
-function useChoices(kind: 'program' | 'location'): { value: string; label: string }[] {
+/**
+ * Suggestions for a field fed by EMR reference lists: the CRM values the connections' value maps
+ * name, and what EMR pulls brought. Program and location hold an id (the pulled value); level of
+ * care and referrer hold a name (the pulled label).
+ */
+function useChoices(kind: 'program' | 'location' | 'care_level' | 'referrer', valueMap: string | null = kind, byLabel = false): { value: string; label: string }[] {
   const connections = useQuery({ queryKey: ['connections'], queryFn: () => unwrap(api.GET('/api/connections')) })
   const ids = connections.data?.items.map((c) => c.id) ?? []
   const mappings = useQueries({ queries: ids.map((id) => ({ queryKey: ['mappings', id], queryFn: () => unwrap(api.GET('/api/connections/{id}/mappings', { params: { path: { id } } })) })) })
   const pulled = useQueries({ queries: ids.map((id) => ({ queryKey: ['reference-values', id], queryFn: () => unwrap(api.GET('/api/connections/{id}/reference-values', { params: { path: { id } } })) })) })
   const choices = new Map<string, string>()
-  for (const m of mappings) for (const key of Object.keys(m.data?.valueMaps[kind] ?? {})) choices.set(key, key)
+  if (valueMap) for (const m of mappings) for (const key of Object.keys(m.data?.valueMaps[valueMap] ?? {})) choices.set(key, key)
   pulled.forEach((p, i) => {
     const name = connections.data?.items[i]?.name ?? ''
-    for (const r of p.data?.items ?? []) if (r.kind === kind && !choices.has(r.value)) choices.set(r.value, `${r.label} (${name})`)
+    for (const r of p.data?.items ?? []) {
+      const value = byLabel ? r.label : r.value
+      if (r.kind === kind && !choices.has(value)) choices.set(value, `${r.label} (${name})`)
+    }
   })
   return [...choices].map(([value, label]) => ({ value, label }))
 }

@@ -1,12 +1,22 @@
 import { Alert, Group, Progress, Stack, Table, Text } from '@mantine/core'
 import { useQuery } from '@tanstack/react-query'
+import { useEffect } from 'react'
 import { api, unwrap } from '../api/client'
 import { JobState, words } from './format'
 import { ErrorAlert, Loading } from './states'
 
 const RUNNING = new Set(['queued', 'running', 'retrying'])
 /** Counters every pull reports; any other number a connector adds (e.g. patients waiting for admission) is shown too. */
-const KNOWN = new Set(['pages', 'records', 'total', 'done'])
+const KNOWN = new Set(['pages', 'records', 'total', 'done', 'status'])
+/** What each counter the engine keeps means, in words (a connector's own counters are shown by name). */
+const COUNTER_WORDS: Record<string, string> = {
+  created: 'new in the CRM',
+  updated: 'updated',
+  unchanged: 'unchanged',
+  skipped: 'not imported (no matching CRM patient)',
+  waiting: 'waiting (not pulled yet, e.g. not admitted)',
+  unmapped: 'with values no value map translates',
+}
 
 interface ResourceProgress {
   pages?: number
@@ -17,12 +27,16 @@ interface ResourceProgress {
 }
 
 /** Live progress of a pull: one bar per resource (pages, records, and what became of them). */
-export function PullProgress({ jobId }: { jobId: string }) {
+export function PullProgress({ jobId, onSettled }: { jobId: string; onSettled?: () => void }) {
   const job = useQuery({
     queryKey: ['job', jobId],
     queryFn: () => unwrap(api.GET('/api/jobs/{id}', { params: { path: { id: jobId } } })),
     refetchInterval: (q) => (q.state.data && !RUNNING.has(q.state.data.state) ? false : 500),
   })
+  const settled = job.data !== undefined && !RUNNING.has(job.data.state)
+  useEffect(() => {
+    if (settled) onSettled?.()
+  }, [settled, onSettled])
   if (job.isPending) return <Loading label="Starting the pull…" />
   if (job.isError) return <ErrorAlert error={job.error} title="Could not follow the pull" />
   const { state, progress, lastError, attempts } = job.data
@@ -48,7 +62,7 @@ export function PullProgress({ jobId }: { jobId: string }) {
               </Text>
               <Text size="sm" data-testid={`pull-count-${resource}`}>
                 {records}
-                {p.total ? ` of ${p.total}` : ''} records, {p.pages ?? 0} pages{p.done ? ' — done' : ''}
+                {p.total ? ` of ${p.total}` : ''} records, {p.pages ?? 0} page{p.pages === 1 ? '' : 's'}{p.done ? ' — done' : ''}
               </Text>
             </Group>
             <Progress
@@ -59,8 +73,13 @@ export function PullProgress({ jobId }: { jobId: string }) {
               aria-label={`${words(resource)}: ${p.done ? 'done' : `${records} records`}`}
             />
             {extra.length > 0 && (
+              <Text size="xs" c={p.waiting || p.unmapped ? undefined : 'dimmed'} data-testid={`pull-counters-${resource}`}>
+                {extra.map(([k, v]) => `${v} ${COUNTER_WORDS[k] ?? words(k)}`).join(' · ')}
+              </Text>
+            )}
+            {typeof p.status === 'string' && p.status && !p.done && (
               <Text size="xs" c="dimmed">
-                {extra.map(([k, v]) => `${v} ${words(k)}`).join(' · ')}
+                {p.status}
               </Text>
             )}
           </Stack>

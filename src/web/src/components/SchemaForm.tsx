@@ -1,5 +1,7 @@
 import { Badge, Button, Checkbox, Group, JsonInput, NativeSelect, NumberInput, PasswordInput, Stack, Switch, TagsInput, Text, TextInput } from '@mantine/core'
+import { useQuery } from '@tanstack/react-query'
 import { useState } from 'react'
+import { api, unwrap } from '../api/client'
 import { describeSchedule } from './schedule'
 import { words } from './format'
 
@@ -41,7 +43,15 @@ interface Props {
 
 export function SchemaForm({ schema, values, onChange, secret, alreadySet, skip = [], disabled, errors = {}, prefix }: Props) {
   const properties = Object.entries(schema.properties ?? {}).filter(([key]) => !skip.includes(key))
-  if (properties.length === 0) return <Text c="dimmed">Nothing to fill in.</Text>
+  // Credentials the hub made itself: not asked for, but the admin sees that they are there.
+  const made = skip.filter((key) => alreadySet?.[key] === 'set')
+  const madeNote =
+    made.length > 0 ? (
+      <Text size="sm" c="dimmed" data-testid="made-by-hub">
+        Made by the hub: {made.map((key) => schema.properties?.[key]?.title ?? words(key)).join(', ')} (set).
+      </Text>
+    ) : null
+  if (properties.length === 0) return madeNote ?? <Text c="dimmed">Nothing to fill in.</Text>
   const required = new Set(schema.required ?? [])
   const set = (key: string, value: unknown) => {
     const next = { ...values }
@@ -51,6 +61,7 @@ export function SchemaForm({ schema, values, onChange, secret, alreadySet, skip 
   }
   return (
     <Stack gap="sm">
+      {madeNote}
       {properties.map(([key, property]) => (
         <SchemaField
           key={key}
@@ -86,15 +97,36 @@ function SchemaField({ name, property, value, onChange, required, secret, isSet,
   const common = { label, description: property.description, required, disabled, error }
   const type = Array.isArray(property.type) ? property.type.find((t) => t !== 'null') : property.type
 
+  // `crmsConnectionId`: another connection of that connector, chosen by name rather than typed as an id.
+  const linked = /^([a-z]+)ConnectionId$/.exec(name)
+  if (linked && type === 'string') {
+    const kind = linked[1]!
+    return <ConnectionSelect {...common} label={property.title ?? `${kind.toUpperCase()} connection`} connector={kind} value={value as string | undefined} onChange={onChange} />
+  }
   if (secret && type === 'string') return <SecretField {...common} isSet={isSet} value={value as string | undefined} onChange={onChange} />
   if (property.enum && property.enum.every((v) => typeof v === 'string')) {
     const options = property.enum as string[]
     return (
       <NativeSelect
         {...common}
-        data={[{ value: '', label: property.default !== undefined ? `(default: ${String(property.default)})` : '—' }, ...options]}
+        data={[{ value: '', label: property.default !== undefined ? `(default: ${words(String(property.default))})` : '—' }, ...options.map((o) => ({ value: o, label: words(o) }))]}
         value={(value as string | undefined) ?? ''}
         onChange={(e) => onChange(e.currentTarget.value || undefined)}
+      />
+    )
+  }
+  if (type === 'boolean' && property.default === undefined) {
+    // No default in the schema: the connector decides when it is left unset (its description says how), so "unset" is a choice of its own.
+    return (
+      <NativeSelect
+        {...common}
+        data={[
+          { value: '', label: '(not set: as described)' },
+          { value: 'true', label: 'on' },
+          { value: 'false', label: 'off' },
+        ]}
+        value={value === true ? 'true' : value === false ? 'false' : ''}
+        onChange={(e) => onChange(e.currentTarget.value === '' ? undefined : e.currentTarget.value === 'true')}
       />
     )
   }
@@ -152,6 +184,19 @@ function SchemaField({ name, property, value, onChange, required, secret, isSet,
     )
   }
   return <JsonField {...common} value={value} onChange={onChange} />
+}
+
+function ConnectionSelect({ connector, value, onChange, ...common }: { label: string; description?: string; required: boolean; disabled?: boolean; error?: string; connector: string; value: string | undefined; onChange(v: unknown): void }) {
+  const connections = useQuery({ queryKey: ['connections'], queryFn: () => unwrap(api.GET('/api/connections')) })
+  const options = (connections.data?.items ?? []).filter((c) => c.connector === connector)
+  return (
+    <NativeSelect
+      {...common}
+      data={[{ value: '', label: options.length ? '—' : `No ${connector.toUpperCase()} connection yet: add one first` }, ...options.map((c) => ({ value: c.id, label: c.name }))]}
+      value={value ?? ''}
+      onChange={(e) => onChange(e.currentTarget.value || undefined)}
+    />
+  )
 }
 
 function SecretField({ label, description, required, disabled, error, isSet, value, onChange }: { label: string; description?: string; required: boolean; disabled?: boolean; error?: string; isSet: boolean; value: string | undefined; onChange(v: unknown): void }) {

@@ -1,6 +1,6 @@
-import { Alert, Badge, Button, Card, Code, Fieldset, Group, Stack, Switch, Table, Text, TextInput, Title } from '@mantine/core'
+import { Alert, Badge, Button, Card, Checkbox, Code, Fieldset, Group, Stack, Switch, Table, Text, TextInput, Title } from '@mantine/core'
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
-import { useState } from 'react'
+import { useCallback, useState } from 'react'
 import { ApiError, api, unwrap } from '../api/client'
 import type { Connection, ConnectorInfo, TestResult } from '../api/types'
 import { ago, words } from '../components/format'
@@ -8,6 +8,8 @@ import { PullProgress } from '../components/PullProgress'
 import { SchemaForm, type FormValues, type JsonSchema } from '../components/SchemaForm'
 import { describeSchedule } from '../components/schedule'
 import { AdminOnly, ErrorAlert, QueryView } from '../components/states'
+import { Timeline } from '../components/Timeline'
+import { WaitingRecords } from '../components/WaitingRecords'
 import { Link } from '../router'
 
 /** One connection: "EMR settings" with Test connection, Pull now, the schedule and the capability table. */
@@ -31,17 +33,21 @@ export function ConnectionPage({ id }: { id: string }) {
                   <Link to={`/log?connectionId=${id}`}>Integration log</Link>
                 </Group>
               </Group>
-              <EnabledSwitch connection={c} />
+              <EnabledSwitch connection={c} referral={connector?.crmRecord === 'referral'} systemTitle={connector?.title ?? c.connector} />
               <Health id={id} />
               <Stack>
                 <TestConnection id={id} />
-                {connector && <PullNow id={id} connection={c} connector={connector} />}
+                {/* A referral network sends its events (see the address above): there is nothing to pull. */}
+                {connector && connector.crmRecord === 'patient' && <PullNow id={id} connection={c} connector={connector} />}
               </Stack>
               {c.jwksUrl && (
                 <Alert color="blue" title="Public keys">
                   {connector?.title ?? c.connector} fetches this connection's public keys from <Code>{c.jwksUrl}</Code>: allow-list it there.
                 </Alert>
               )}
+              {c.inboundUrl && <InboundAddress url={c.inboundUrl} instructions={connector?.inbound ?? null} systemTitle={connector?.title ?? c.connector} />}
+              <Timeline connectionId={id} />
+              <WaitingRecords connectionId={id} systemTitle={connector?.title ?? c.connector} />
               {connector && <Settings connection={c} connector={connector} />}
               <Capabilities id={id} />
             </Stack>
@@ -52,7 +58,25 @@ export function ConnectionPage({ id }: { id: string }) {
   )
 }
 
-function EnabledSwitch({ connection }: { connection: Connection }) {
+/** Where the system sends its events (webhooks): the exact address to paste into it, and how it authenticates. */
+function InboundAddress({ url, instructions, systemTitle }: { url: string; instructions: string | null; systemTitle: string }) {
+  return (
+    <Alert color="blue" title={`Events from ${systemTitle}`} data-testid="inbound-url">
+      <Stack gap={4}>
+        <Text size="sm">
+          {systemTitle} sends its events to <Code>{url}</Code>
+        </Text>
+        {instructions && (
+          <Text size="sm" c="dimmed">
+            {instructions}
+          </Text>
+        )}
+      </Stack>
+    </Alert>
+  )
+}
+
+function EnabledSwitch({ connection, referral, systemTitle }: { connection: Connection; referral: boolean; systemTitle: string }) {
   const client = useQueryClient()
   const toggle = useMutation({
     mutationFn: (enabled: boolean) => unwrap(api.PATCH('/api/connections/{id}', { params: { path: { id: connection.id } }, body: { enabled } })),
@@ -64,7 +88,15 @@ function EnabledSwitch({ connection }: { connection: Connection }) {
   return (
     <Stack gap={4}>
       <Switch
-        label={connection.enabled ? 'Enabled: patient changes are sent to this system' : 'Disabled: nothing is sent to this system'}
+        label={
+          referral
+            ? connection.enabled
+              ? `Enabled: referrals from ${systemTitle} are imported`
+              : `Disabled: events from ${systemTitle} are refused`
+            : connection.enabled
+              ? 'Enabled: patient changes are sent to this system'
+              : 'Disabled: nothing is sent to this system'
+        }
         checked={connection.enabled}
         disabled={toggle.isPending}
         onChange={(e) => toggle.mutate(e.currentTarget.checked)}
@@ -111,7 +143,7 @@ function TestConnection({ id }: { id: string }) {
           </Button>
         </Group>
         <Text size="sm" c="dimmed">
-          Authenticates and reads once; a failure names its exact cause.
+          Checks the credentials and settings against the system; a failure names its exact cause.
         </Text>
         {result && (
           <Alert color={result.ok ? 'green' : 'red'} title={result.ok ? 'Connected' : 'Connection failed'} role="status" data-testid="test-result">
@@ -132,13 +164,18 @@ function TestConnection({ id }: { id: string }) {
 function PullNow({ id, connection, connector }: { id: string; connection: Connection; connector: ConnectorInfo }) {
   const client = useQueryClient()
   const [jobId, setJobId] = useState<string | null>(null)
+  const [full, setFull] = useState(false)
   const pull = useMutation({
-    mutationFn: () => unwrap(api.POST('/api/connections/{id}/pull', { params: { path: { id } } })),
+    mutationFn: () => unwrap(api.POST('/api/connections/{id}/pull', { params: { path: { id }, query: full ? { full: 'true' } : {} } })),
     onSuccess: (started) => {
       setJobId(started.jobId)
       void client.invalidateQueries({ queryKey: ['connection-health'] })
     },
   })
+  // What a finished pull changed: the waiting list, the values it could not map, the chart.
+  const settled = useCallback(() => {
+    for (const key of ['waiting', 'unmapped-pulled', 'timeline', 'connection-health']) void client.invalidateQueries({ queryKey: [key] })
+  }, [client])
   const pulls = connector.capabilities.filter((c) => c.direction === 'pull' && c.supported)
   const schedule = (connection.settings.pullSchedule as string | undefined) ?? connector.defaultPullSchedule
   const canSchedule = Boolean((connector.settingsSchema as JsonSchema).properties?.pullSchedule)
@@ -156,9 +193,17 @@ function PullNow({ id, connection, connector }: { id: string; connection: Connec
             {connector.title} offers nothing to pull (see the capabilities below).
           </Text>
         ) : (
-          <Text size="sm" c="dimmed">
-            Brings {pulls.map((p) => words(p.dataType)).join(', ')}.
-          </Text>
+          <>
+            <Text size="sm" c="dimmed">
+              Brings {pulls.map((p) => words(p.dataType)).join(', ')}; each pull reads what changed since the last one.
+            </Text>
+            <Checkbox
+              label="Read everything again"
+              description="e.g. after mapping values an earlier pull left out"
+              checked={full}
+              onChange={(e) => setFull(e.currentTarget.checked)}
+            />
+          </>
         )}
         {schedule !== null && schedule !== undefined && (
           <Text size="sm" data-testid="schedule">
@@ -168,10 +213,17 @@ function PullNow({ id, connection, connector }: { id: string; connection: Connec
         )}
         {pull.isError && <ErrorAlert error={pull.error} />}
         {pull.data?.alreadyRunning && <Text size="sm">A pull was already running; showing its progress.</Text>}
-        {jobId && <PullProgress jobId={jobId} />}
+        {jobId && <PullProgress jobId={jobId} onSettled={settled} />}
       </Stack>
     </Card>
   )
+}
+
+/** The settings as a merge patch: a field emptied in the form is sent as null, which removes it (its default applies again). */
+function settingsPatch(stored: FormValues, edited: FormValues): Record<string, unknown> {
+  const patch: Record<string, unknown> = { ...edited }
+  for (const key of Object.keys(stored)) if (!(key in edited)) patch[key] = null
+  return patch
 }
 
 function Settings({ connection, connector }: { connection: Connection; connector: ConnectorInfo }) {
@@ -186,12 +238,13 @@ function Settings({ connection, connector }: { connection: Connection; connector
       unwrap(
         api.PATCH('/api/connections/{id}', {
           params: { path: { id: connection.id } },
-          body: { name, baseUrl, settings, ...(Object.keys(credentials).length ? { credentials } : {}) },
+          body: { name, baseUrl, settings: settingsPatch(connection.settings, settings), ...(Object.keys(credentials).length ? { credentials } : {}) },
         }),
       ),
     onSuccess: (updated) => {
       client.setQueryData(['connection', connection.id], updated)
       void client.invalidateQueries({ queryKey: ['connections'] })
+      setSettings(updated.settings)
       setCredentials({})
       setFormKey((k) => k + 1)
     },

@@ -19,6 +19,7 @@ function Connections() {
   const connections = useQuery({ queryKey: ['connections'], queryFn: () => unwrap(api.GET('/api/connections')) })
   const health = useQuery({ queryKey: ['connection-health'], queryFn: () => unwrap(api.GET('/api/connection-health')), refetchInterval: 5000 })
   const connectors = useQuery({ queryKey: ['connectors'], queryFn: () => unwrap(api.GET('/api/connectors')) })
+  const referralKinds = new Set((connectors.data?.items ?? []).filter((c) => c.crmRecord === 'referral').map((c) => c.kind))
   return (
     <Stack>
       <Group justify="space-between">
@@ -82,7 +83,8 @@ function Connections() {
                           )}
                         </Table.Td>
                         <Table.Td>{h ? queueText(h) : '…'}</Table.Td>
-                        <Table.Td>{h ? <LinkCounts health={h} /> : '…'}</Table.Td>
+                        {/* A referral network links no patients: its work is in the referral inbox. */}
+                        <Table.Td>{referralKinds.has(c.connector) ? <Link to={`/referrals?connectionId=${c.id}`}>Referrals</Link> : h ? <LinkCounts health={h} /> : '…'}</Table.Td>
                         <Table.Td>{h?.lastPull ? `${h.lastPull.state}, ${ago(h.lastPull.createdAt)}` : '—'}</Table.Td>
                       </Table.Tr>
                     )

@@ -41,6 +41,7 @@ export function ExchangePage({ id }: { id: string }) {
             {e.method} {e.url}
           </Text>
           {e.recordType === 'patient' && e.recordId && <Link to={`/patients/${e.recordId}`}>Open the patient</Link>}
+          {e.recordType === 'referral' && e.recordId && <Link to={`/referrals/${e.recordId}`}>Open the referral</Link>}
           {e.replayOf && <Text size="sm">This run replays job {e.replayOf}.</Text>}
           {e.bodiesPrunedAt && <Text size="sm">Bodies were pruned on {when(e.bodiesPrunedAt)} (retention); the metadata is kept.</Text>}
           <Tabs defaultValue="request">
@@ -113,6 +114,14 @@ function JobExchanges({ jobId, current }: { jobId: string; current: string }) {
       <QueryView query={exchanges}>
         {({ items }) => (
           <Table>
+            <Table.Thead>
+              <Table.Tr>
+                <Table.Th>When</Table.Th>
+                <Table.Th>Operation</Table.Th>
+                <Table.Th>Result</Table.Th>
+                <Table.Th>Message</Table.Th>
+              </Table.Tr>
+            </Table.Thead>
             <Table.Tbody>
               {[...items].reverse().map((x) => (
                 <Table.Tr key={x.id}>

@@ -2,8 +2,8 @@ import { ActionIcon, Alert, Autocomplete, Badge, Button, Fieldset, Group, Native
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
 import { useMemo, useState } from 'react'
 import { ApiError, api, unwrap } from '../api/client'
-import type { ConnectorInfo, CrmFields, MappingInput, Mappings, ReferenceValue, UnmappedValue } from '../api/types'
-import { words } from '../components/format'
+import type { ConnectorInfo, CrmFields, MappingInput, Mappings, PulledUnmappedValue, ReferenceValue, UnmappedValue } from '../api/types'
+import { when, words } from '../components/format'
 import { AdminOnly, Empty, ErrorAlert, Loading } from '../components/states'
 import { Link } from '../router'
 
@@ -31,7 +31,8 @@ export function MappingsPage({ id }: { id: string }) {
                 <Tabs.List>
                   <Tabs.Tab value="fields">Field map</Tabs.Tab>
                   <Tabs.Tab value="values">Value maps</Tabs.Tab>
-                  <Tabs.Tab value="ownership">Ownership</Tabs.Tab>
+                  {/* Ownership settles fields changed on both sides of a patient link; referrals only come in. */}
+                  {connector.crmRecord === 'patient' && <Tabs.Tab value="ownership">Ownership</Tabs.Tab>}
                 </Tabs.List>
                 <Tabs.Panel value="fields" pt="md">
                   <FieldMap id={id} mappings={mappings.data} connector={connector} crmFields={crmFields.data} />
@@ -39,9 +40,11 @@ export function MappingsPage({ id }: { id: string }) {
                 <Tabs.Panel value="values" pt="md">
                   <ValueMaps id={id} mappings={mappings.data} connector={connector} />
                 </Tabs.Panel>
-                <Tabs.Panel value="ownership" pt="md">
-                  <Ownership id={id} mappings={mappings.data} crmFields={crmFields.data} />
-                </Tabs.Panel>
+                {connector.crmRecord === 'patient' && (
+                  <Tabs.Panel value="ownership" pt="md">
+                    <Ownership id={id} mappings={mappings.data} crmFields={crmFields.data} />
+                  </Tabs.Panel>
+                )}
               </Tabs>
             )
           })()
@@ -59,6 +62,7 @@ function useSaveMappings(id: string) {
     onSuccess: (saved) => {
       client.setQueryData(['mappings', id], saved)
       void client.invalidateQueries({ queryKey: ['unmapped', id] })
+      void client.invalidateQueries({ queryKey: ['unmapped-pulled', id] })
     },
   })
 }
@@ -77,15 +81,29 @@ function SaveState({ save }: { save: ReturnType<typeof useSaveMappings> }) {
 function FieldMap({ id, mappings, connector, crmFields }: { id: string; mappings: Mappings; connector: ConnectorInfo; crmFields: CrmFields }) {
   const [rows, setRows] = useState(mappings.fieldMap)
   const save = useSaveMappings(id)
-  const crmOptions = [...crmFields.fields, ...crmFields.customFields]
+  const referral = connector.crmRecord === 'referral'
+  const crmOptions = referral ? crmFields.referralFields.map((f) => f.path) : [...crmFields.fields, ...crmFields.customFields]
   const emrOptions = [{ value: '', label: 'Choose a field…' }, ...connector.fields.map((f) => ({ value: f.path, label: `${f.label} (${f.path})` }))]
   const badRow = save.error instanceof ApiError ? /^fieldMap\[(\d+)\]/.exec(save.error.field ?? '')?.[1] : undefined
   const update = (i: number, part: Partial<{ crm: string; emr: string }>) => setRows(rows.map((r, j) => (j === i ? { ...r, ...part } : r)))
   return (
     <Stack>
       <Text size="sm">
-        {mappings.custom ? "This connection's own field map." : `${connector.title}'s default field map.`} A CRM field can go to any field {connector.title}'s API accepts; custom fields are
-        written <code>customFields.name</code>.
+        {mappings.custom ? "This connection's own field map." : `${connector.title}'s default field map.`}{' '}
+        {referral ? (
+          <>
+            Each {connector.title} field fills a CRM referral field; every answer the map does not name goes into the Referral Note. Required:{' '}
+            {crmFields.referralFields
+              .filter((f) => f.required)
+              .map((f) => f.label)
+              .join(', ')}
+            .
+          </>
+        ) : (
+          <>
+            A CRM field can go to any field {connector.title}'s API accepts; custom fields are written <code>customFields.name</code>.
+          </>
+        )}
       </Text>
       <Table data-testid="field-map">
         <Table.Thead>
@@ -115,6 +133,7 @@ function FieldMap({ id, mappings, connector, crmFields }: { id: string; mappings
           ))}
         </Table.Tbody>
       </Table>
+      {rows.length === 0 && <Empty>No field is mapped: nothing would be sent. Add a field, or use {connector.title}'s defaults.</Empty>}
       <Group>
         <Button variant="default" onClick={() => setRows([...rows, { crm: '', emr: '' }])}>
           Add a field
@@ -147,7 +166,12 @@ interface ValueRow {
 }
 
 function ValueMaps({ id, mappings, connector }: { id: string; mappings: Mappings; connector: ConnectorInfo }) {
-  const unmapped = useQuery({ queryKey: ['unmapped', id], queryFn: () => unwrap(api.GET('/api/connections/{id}/unmapped-values', { params: { path: { id } } })) })
+  // Values in CRM patients that would be left out of pushes: only a connection that receives patients has any.
+  const unmapped = useQuery({
+    queryKey: ['unmapped', id],
+    queryFn: () => unwrap(api.GET('/api/connections/{id}/unmapped-values', { params: { path: { id } } })),
+    enabled: connector.crmRecord === 'patient',
+  })
   const references = useQuery({ queryKey: ['reference-values', id], queryFn: () => unwrap(api.GET('/api/connections/{id}/reference-values', { params: { path: { id } } })) })
   const [edits, setEdits] = useState<Record<string, Record<string, string>>>({})
   const [added, setAdded] = useState<ValueRow[]>([])
@@ -188,6 +212,7 @@ function ValueMaps({ id, mappings, connector }: { id: string; mappings: Mappings
 
   return (
     <Stack>
+      <PulledValues id={id} mappings={mappings} connector={connector} />
       {unmapped.isError && <ErrorAlert error={unmapped.error} title="Could not load the values seen in data" />}
       {unmappedCount > 0 && (
         <Alert color="yellow" title="Values seen in data without a mapping" data-testid="unmapped-summary">
@@ -217,12 +242,106 @@ function ValueMaps({ id, mappings, connector }: { id: string; mappings: Mappings
   )
 }
 
-/** The EMR codes to offer: values pulled from the EMR for a map of that name, and the codes the connector's defaults use. */
+/**
+ * Values a pull brought from the EMR that no value map translates back to a CRM value: they were
+ * kept out of the CRM. The admin names the CRM value each stands for; saving adds the pair to the
+ * connection's own value map, and the next full pull takes them.
+ */
+function PulledValues({ id, mappings, connector }: { id: string; mappings: Mappings; connector: ConnectorInfo }) {
+  const pulled = useQuery({ queryKey: ['unmapped-pulled', id], queryFn: () => unwrap(api.GET('/api/connections/{id}/unmapped-pulled-values', { params: { path: { id } } })) })
+  const [crmValues, setCrmValues] = useState<Record<string, string>>({})
+  const save = useSaveMappings(id)
+  if (pulled.isPending) return <Loading label="Loading the values pulls left out…" />
+  if (pulled.isError) return <ErrorAlert error={pulled.error} title="Could not load the values pulls left out" />
+  const items = pulled.data.items
+  if (items.length === 0) return null
+  const keyOf = (v: PulledUnmappedValue) => `${v.valueMap ?? ''}\u0000${v.value}`
+  const submit = () => {
+    const valueMaps: Record<string, Record<string, string>> = structuredClone(mappings.overrides ?? {})
+    for (const item of items) {
+      const crm = crmValues[keyOf(item)]?.trim()
+      if (item.valueMap && crm) (valueMaps[item.valueMap] ??= {})[crm] = item.value
+    }
+    save.mutate({ valueMaps }, { onSuccess: () => setCrmValues({}) })
+  }
+  const filled = items.some((item) => item.valueMap && crmValues[keyOf(item)]?.trim())
+  return (
+    <Fieldset legend={`Values pulled from ${connector.title} that no map translates`} data-testid="pulled-unmapped">
+      <Stack gap="xs">
+        <Text size="sm">
+          These came in pulls and were kept out of the CRM. Name the CRM value each one stands for and save: it is added to the value map, and the next pull (tick
+          “Read everything again” on the connection) brings the records in.
+        </Text>
+        <div className="cb-table-wrap">
+          <Table>
+            <Table.Thead>
+              <Table.Tr>
+                <Table.Th>CRM field</Table.Th>
+                <Table.Th>{connector.title} value</Table.Th>
+                <Table.Th>Why it was left out</Table.Th>
+                <Table.Th>Seen</Table.Th>
+                <Table.Th>CRM value</Table.Th>
+              </Table.Tr>
+            </Table.Thead>
+            <Table.Tbody>
+              {items.map((item) => (
+                <Table.Tr key={keyOf(item)} className="cb-unmapped" data-testid="pulled-unmapped-row">
+                  <Table.Td>{item.field}</Table.Td>
+                  <Table.Td className="cb-mono">{item.value}</Table.Td>
+                  <Table.Td>
+                    <Text size="sm">{item.reason}</Text>
+                  </Table.Td>
+                  <Table.Td>
+                    <Text size="sm">
+                      {item.seen} time{item.seen === 1 ? '' : 's'}, last {when(item.lastSeenAt)}
+                    </Text>
+                  </Table.Td>
+                  <Table.Td>
+                    {item.valueMap ? (
+                      <Autocomplete
+                        aria-label={`CRM ${words(item.valueMap)} for ${item.value}`}
+                        data={Object.keys(mappings.valueMaps[item.valueMap] ?? {})}
+                        value={crmValues[keyOf(item)] ?? ''}
+                        onChange={(v) => setCrmValues({ ...crmValues, [keyOf(item)]: v })}
+                        limit={50}
+                        placeholder={`adds to ${words(item.valueMap)}`}
+                      />
+                    ) : (
+                      <Text size="sm" c="dimmed">
+                        no value map for this field
+                      </Text>
+                    )}
+                  </Table.Td>
+                </Table.Tr>
+              ))}
+            </Table.Tbody>
+          </Table>
+        </div>
+        <Group>
+          <Button onClick={submit} loading={save.isPending} disabled={!filled}>
+            Add to the value maps
+          </Button>
+        </Group>
+        <SaveState save={save} />
+      </Stack>
+    </Fieldset>
+  )
+}
+
+/** Reference values the EMR lists under another name than the value map they fill. */
+const REFERENCE_KIND_OF_MAP: Record<string, string> = { payerCode: 'payor' }
+
+/**
+ * The EMR codes to offer: values pulled from the EMR for that map (its reference lists), the
+ * values the connector's catalog says the EMR accepts, and the codes the connector's defaults use.
+ */
 function suggestionsFor(map: string, connector: ConnectorInfo, references: ReferenceValue[]): { value: string; label: string }[] {
-  const fromEmr = references.filter((r) => r.kind === map).map((r) => ({ value: r.value, label: `${r.label} (${r.value})` }))
+  const kind = REFERENCE_KIND_OF_MAP[map] ?? map
+  const fromEmr = references.filter((r) => r.kind === kind).map((r) => ({ value: r.value, label: r.label === r.value ? r.value : `${r.label} (${r.value})` }))
+  const fromCatalog = connector.fields.filter((f) => f.valueMap === map).flatMap((f) => (f.allowed ?? []).map((code) => ({ value: code, label: code })))
   const fromDefaults = [...new Set(Object.values((connector.defaults.valueMaps[map] ?? {}) as Record<string, string>))].map((code) => ({ value: code, label: code }))
   const seen = new Set<string>()
-  return [...fromEmr, ...fromDefaults].filter((s) => !seen.has(s.value) && seen.add(s.value))
+  return [...fromEmr, ...fromCatalog, ...fromDefaults].filter((s) => !seen.has(s.value) && seen.add(s.value))
 }
 
 function ValueMapTable({ map, rows, suggestions, onChange, onAdd }: { map: string; rows: ValueRow[]; suggestions: { value: string; label: string }[]; onChange(from: string, to: string): void; onAdd(from: string): void }) {

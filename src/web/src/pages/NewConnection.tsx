@@ -1,9 +1,10 @@
-import { Button, Fieldset, NativeSelect, Stack, Switch, TextInput, Title } from '@mantine/core'
+import { Alert, Button, Code, CopyButton, Fieldset, Group, NativeSelect, Stack, Switch, Text, TextInput, Title } from '@mantine/core'
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
 import { useState } from 'react'
 import { ApiError, api, unwrap } from '../api/client'
 import type { ConnectorInfo } from '../api/types'
 import { SchemaForm, type FormValues, type JsonSchema } from '../components/SchemaForm'
+import { words } from '../components/format'
 import { AdminOnly, ErrorAlert, QueryView } from '../components/states'
 import { navigate, useLocation } from '../router'
 
@@ -37,6 +38,43 @@ export function NewConnectionPage() {
   )
 }
 
+/** The credentials the hub made for the other system, shown this once (the hub never returns them again). */
+function ShownOnce({ connectionId, inboundUrl, secrets, connector }: { connectionId: string; inboundUrl: string | null; secrets: Record<string, string>; connector: ConnectorInfo }) {
+  const schema = connector.credentialsSchema as JsonSchema
+  return (
+    <Stack>
+      <Alert color="yellow" title={`Copy this into ${connector.title} now`} role="alert" data-testid="shown-once">
+        <Stack gap="xs">
+          <Text size="sm">The hub made it for this connection and will not show it again; to change it later, replace it in the connection's settings.</Text>
+          {inboundUrl && (
+            <Text size="sm">
+              Address to give {connector.title}: <Code>{inboundUrl}</Code>
+            </Text>
+          )}
+          {Object.entries(secrets).map(([key, value]) => (
+            <Group key={key} gap="xs" wrap="nowrap">
+              <Text size="sm" fw={500}>
+                {schema.properties?.[key]?.title ?? words(key).replace(/^./, (c) => c.toUpperCase())}:
+              </Text>
+              <Code data-testid={`shown-once-${key}`}>{value}</Code>
+              <CopyButton value={value}>
+                {({ copied, copy }) => (
+                  <Button size="xs" variant="default" onClick={copy}>
+                    {copied ? 'Copied' : 'Copy'}
+                  </Button>
+                )}
+              </CopyButton>
+            </Group>
+          ))}
+        </Stack>
+      </Alert>
+      <Group>
+        <Button onClick={() => navigate(`/connections/${connectionId}`)}>I have copied it: open the connection</Button>
+      </Group>
+    </Stack>
+  )
+}
+
 function ConnectionForm({ connector }: { connector: ConnectorInfo }) {
   const client = useQueryClient()
   const [name, setName] = useState(connector.title)
@@ -48,9 +86,13 @@ function ConnectionForm({ connector }: { connector: ConnectorInfo }) {
     mutationFn: () => unwrap(api.POST('/api/connections', { body: { connector: connector.kind, name, baseUrl, enabled, settings, credentials } })),
     onSuccess: (created) => {
       void client.invalidateQueries({ queryKey: ['connections'] })
-      navigate(`/connections/${created.id}`)
+      // Secrets the hub made for the other system are in this answer only: shown before leaving.
+      if (!created.shownOnce || Object.keys(created.shownOnce).length === 0) navigate(`/connections/${created.id}`)
     },
   })
+  if (create.data?.shownOnce && Object.keys(create.data.shownOnce).length > 0) {
+    return <ShownOnce connectionId={create.data.id} inboundUrl={create.data.inboundUrl} secrets={create.data.shownOnce} connector={connector} />
+  }
   const fieldError = create.error instanceof ApiError && create.error.field ? { [create.error.field]: create.error.message } : {}
   return (
     <form

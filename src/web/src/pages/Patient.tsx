@@ -1,9 +1,9 @@
 import { Alert, Button, Card, Group, NativeSelect, Stack, Table, Text, TextInput, Title } from '@mantine/core'
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
-import { useState } from 'react'
+import { useEffect, useState } from 'react'
 import { api, unwrap } from '../api/client'
 import type { Conflict, Patient, PatientInput } from '../api/types'
-import { ExchangeStatus, LinkState, when, words } from '../components/format'
+import { ExchangeStatus, JobState, LinkState, when, words } from '../components/format'
 import { PatientForm } from '../components/PatientForm'
 import { Empty, ErrorAlert, Json, QueryView } from '../components/states'
 import { Link } from '../router'
@@ -117,6 +117,11 @@ function Links({ patient }: { patient: Patient }) {
               <Table.Th>Last synced</Table.Th>
               <Table.Th>Message</Table.Th>
               {admin && <Table.Th>Settle by hand</Table.Th>}
+              {admin && (
+                <Table.Th>
+                  <span className="sr-only">Push now</span>
+                </Table.Th>
+              )}
             </Table.Tr>
           </Table.Thead>
           <Table.Tbody>
@@ -135,12 +140,51 @@ function Links({ patient }: { patient: Patient }) {
                     <SettleLink patientId={patient.id} connectionId={l.connectionId} current={l.externalId} />
                   </Table.Td>
                 )}
+                {admin && (
+                  <Table.Td>
+                    <PushNow patientId={patient.id} connectionId={l.connectionId} systemName={names.get(l.connectionId) ?? l.connector} />
+                  </Table.Td>
+                )}
               </Table.Tr>
             ))}
           </Table.Tbody>
         </Table>
         </div>
       )}
+    </Stack>
+  )
+}
+
+/** Sends the patient to one EMR now (a job like any change), and follows that job to its end. */
+function PushNow({ patientId, connectionId, systemName }: { patientId: string; connectionId: string; systemName: string }) {
+  const client = useQueryClient()
+  const push = useMutation({
+    mutationFn: () => unwrap(api.POST('/api/patients/{id}/push', { params: { path: { id: patientId } }, body: { connectionId, dataTypes: ['patient'] } })),
+  })
+  const job = useQuery({
+    queryKey: ['job', push.data?.jobId],
+    enabled: Boolean(push.data),
+    queryFn: () => unwrap(api.GET('/api/jobs/{id}', { params: { path: { id: push.data!.jobId } } })),
+    refetchInterval: (q) => (q.state.data && ['succeeded', 'failed', 'needs_attention'].includes(q.state.data.state) ? false : 500),
+  })
+  const state = job.data?.state
+  useEffect(() => {
+    if (state && ['succeeded', 'failed', 'needs_attention'].includes(state)) {
+      void client.invalidateQueries({ queryKey: ['patient', patientId] })
+      void client.invalidateQueries({ queryKey: ['exchanges', { patientId }] })
+    }
+  }, [state, client, patientId])
+  return (
+    <Stack gap={4}>
+      <Button size="xs" variant="default" aria-label={`Push now to ${systemName}`} onClick={() => push.mutate()} loading={push.isPending || (state !== undefined && !['succeeded', 'failed', 'needs_attention'].includes(state))}>
+        Push now
+      </Button>
+      {job.data && (
+        <Group gap={4} data-testid="push-job">
+          <JobState state={job.data.state} />
+        </Group>
+      )}
+      {push.isError && <ErrorAlert error={push.error} />}
     </Stack>
   )
 }
@@ -173,10 +217,15 @@ function SettleLink({ patientId, connectionId, current }: { patientId: string; c
   )
 }
 
-/** Insurance and encounters as the EMRs hold them: read-only here. */
+/** Insurance and encounters as the EMRs hold them: read-only here, one row per record, with the EMR it came from. */
 function EmrRecords({ patient }: { patient: Patient }) {
+  const connections = useQuery({ queryKey: ['connections'], queryFn: () => unwrap(api.GET('/api/connections')) })
+  const names = new Map((connections.data?.items ?? []).map((c) => [c.id, c.name]))
   const section = (title: string, rows: Record<string, unknown>[]) => {
-    const keys = [...new Set(rows.flatMap((r) => Object.keys(r)))].filter((k) => k !== 'connectionId')
+    // An EMR's own copy of its id (e.g. `ecwId` beside `externalId`) says nothing new: left out.
+    const keys = [...new Set(rows.flatMap((r) => Object.keys(r)))].filter(
+      (k) => k !== 'connectionId' && !(k !== 'externalId' && rows.every((r) => r[k] === undefined || r[k] === null || r[k] === r.externalId)),
+    )
     return (
       <Stack gap="xs">
         <Title order={3} size="h4">
@@ -189,6 +238,7 @@ function EmrRecords({ patient }: { patient: Patient }) {
             <Table>
               <Table.Thead>
                 <Table.Tr>
+                  <Table.Th>EMR</Table.Th>
                   {keys.map((k) => (
                     <Table.Th key={k}>{words(k)}</Table.Th>
                   ))}
@@ -197,8 +247,9 @@ function EmrRecords({ patient }: { patient: Patient }) {
               <Table.Tbody>
                 {rows.map((r, i) => (
                   <Table.Tr key={i}>
+                    <Table.Td>{names.get(String(r.connectionId)) ?? '—'}</Table.Td>
                     {keys.map((k) => (
-                      <Table.Td key={k}>{typeof r[k] === 'object' && r[k] !== null ? JSON.stringify(r[k]) : String(r[k] ?? '—')}</Table.Td>
+                      <Table.Td key={k}>{cell(r[k])}</Table.Td>
                     ))}
                   </Table.Tr>
                 ))}
@@ -215,6 +266,18 @@ function EmrRecords({ patient }: { patient: Patient }) {
       {section('Encounters in the EMRs (read-only)', patient.encounters as Record<string, unknown>[])}
     </>
   )
+}
+
+/** A value as a person reads it: a period as "start – end", a date-time in local time, other objects as JSON. */
+function cell(value: unknown): string {
+  if (value === null || value === undefined || value === '') return '—'
+  if (typeof value === 'object' && value !== null && ('start' in value || 'end' in value)) {
+    const period = value as { start?: string | null; end?: string | null }
+    return `${period.start ? cell(period.start) : '…'} – ${period.end ? cell(period.end) : 'open'}`
+  }
+  if (typeof value === 'object') return JSON.stringify(value)
+  if (typeof value === 'string' && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(value)) return when(value)
+  return String(value)
 }
 
 /** The value a CRM field holds now, for a conflict shown beside its two candidates. */
@@ -380,6 +443,15 @@ function History({ patientId }: { patientId: string }) {
             <Empty>No exchanges yet.</Empty>
           ) : (
             <Table data-testid="history">
+              <Table.Thead>
+                <Table.Tr>
+                  <Table.Th>When</Table.Th>
+                  <Table.Th>EMR</Table.Th>
+                  <Table.Th>Operation</Table.Th>
+                  <Table.Th>Result</Table.Th>
+                  <Table.Th>Message</Table.Th>
+                </Table.Tr>
+              </Table.Thead>
               <Table.Tbody>
                 {items.map((e) => (
                   <Table.Tr key={e.id}>
