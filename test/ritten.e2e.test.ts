@@ -51,6 +51,17 @@ async function simRequests(pattern: RegExp): Promise<any[]> {
   const { items } = await simControl('GET', '/_sim/requests')
   return items.filter((r: { method: string; path: string }) => pattern.test(`${r.method} ${r.path}`))
 }
+/** Every job of the hub settled: a one-shot fault set after this meets the next test's own call, not a straggler of an earlier test. */
+async function noJobsInFlight() {
+  await waitFor(
+    'no job queued, running or retrying',
+    async () => {
+      for (const state of ['queued', 'running', 'retrying']) if ((await hub.api('GET', `/api/jobs?state=${state}&limit=1`)).body.items.length > 0) return false
+      return true
+    },
+    WAIT.job,
+  )
+}
 async function linkOf(patientId: string) {
   const { body } = await hub.api('GET', `/api/patients/${patientId}`)
   return body.links.find((l: { connectionId: string }) => l.connectionId === connectionId)
@@ -374,7 +385,8 @@ describe('Ritten entries and patient rules', () => {
     const [second] = await simPatients(patient.id)
     expect(second.addresses).toEqual([{ ...first.addresses[0], line: '9 Elm Street' }])
     expect(second.insurance).toEqual(first.insurance)
-    const sent = (await patchBodies(patient.id)).at(-1)
+    // The exchange is stored once the answer is in, a moment after Ritten holds the change.
+    const sent = await waitFor('the PATCH with the new street in the log', async () => (await patchBodies(patient.id)).find((b) => b.requestBody?.addresses?.[0]?.line === '9 Elm Street'), WAIT.job)
     expect(sent.requestBody.addresses[0].id).toBe(first.addresses[0].id)
     expect(sent.requestBody.insurance[0].id).toBe(first.insurance[0].id)
 
@@ -541,6 +553,7 @@ describe('the API', () => {
     const account = await accountWithAetna()
     const fields = newPatient({ accountId: account.id })
     // Ritten refuses the PATCH with a message that echoes the patient's data, as EMRs do.
+    await noJobsInFlight()
     await simControl('POST', '/_sim/faults', { errorRate: 1, status: 400, count: 1, match: '^PATCH /v1/patients/', message: `phone +19135552003 of ${fields.lastName} is not valid` })
     const { body: patient } = await hub.api('POST', '/api/patients', fields)
     const waiting = await waitForLink(patient.id, 'needs_attention')
