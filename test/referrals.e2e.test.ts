@@ -454,3 +454,43 @@ describe('through the Caredove simulator', () => {
   })
 })
 
+
+describe('outbound events', () => {
+  it('announces a referral new to the inbox once (referral.imported), signed, not its later updates', async () => {
+    const received: { id: string; type: string; data: Record<string, unknown> }[] = []
+    const { createServer } = await import('node:http')
+    const server = createServer((req, res) => {
+      const chunks: Buffer[] = []
+      req.on('data', (c: Buffer) => chunks.push(c))
+      req.on('end', () => {
+        try {
+          received.push(new Webhook(subscriptionSecret).verify(Buffer.concat(chunks).toString('utf8'), req.headers as Record<string, string>) as (typeof received)[number])
+          res.writeHead(204).end()
+        } catch {
+          res.writeHead(400).end()
+        }
+      })
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    let subscriptionSecret = ''
+    try {
+      const port = (server.address() as { port: number }).port
+      const subscription = await hub.api('POST', '/api/event-subscriptions', { url: `http://127.0.0.1:${port}/hooks`, events: ['referral.imported'] })
+      expect(subscription.status).toBe(201)
+      subscriptionSecret = subscription.body.secret
+      const connection = await connectCaredove({ serviceListingIds: [LISTING], preset: 'at_the_start' })
+      const first = referralBody()
+      expect((await send(connection.id, first)).status).toBeLessThan(300)
+      expect((await send(connection.id, referralBody({ event: 'edited', referralId: first.referral.id }))).status).toBeLessThan(300)
+      const referral = await referralOf(connection.id, first.referral.id)
+      const event = await waitFor('referral.imported at the receiver', async () => received.find((e) => e.type === 'referral.imported'))
+      expect(event.data).toEqual({ referralId: referral.id, connectionId: connection.id, connector: 'caredove', externalId: first.referral.id, trigger: 'received' })
+      // The edit reached the inbox; nothing more was announced for it.
+      await waitFor('the edit applied', async () => ((await referralOf(connection.id, first.referral.id)).events.length >= 2 ? true : undefined))
+      const deliveries = (await hub.api('GET', `/api/event-subscriptions/${subscription.body.id}/deliveries`)).body.items
+      expect(deliveries.map((d: { eventType: string }) => d.eventType)).toEqual(['referral.imported'])
+    } finally {
+      await new Promise((resolve) => server.close(resolve))
+    }
+  })
+})
