@@ -11,12 +11,15 @@ const SLOWEST_FIRST = [
   'test/database-outage.e2e.test.ts',
   'test/ecw-load.e2e.test.ts',
   'test/ecw-pacing.e2e.test.ts',
+  'test/chaos.e2e.test.ts',
   'test/flaky-pull.e2e.test.ts',
   'test/durability.e2e.test.ts',
   'test/ecw.e2e.test.ts',
   'test/startup.e2e.test.ts',
   'test/workers.e2e.test.ts',
   'test/ritten.e2e.test.ts',
+  'test/circuit.e2e.test.ts',
+  'test/ui.e2e.test.ts',
 ]
 
 class SlowestFirst extends BaseSequencer {
