@@ -94,7 +94,7 @@ const ROUTES: Record<string, { role: Role; otherOrg: OtherOrg; body?: (f: Fixtur
   'POST /api/inbound/{connector}/{connectionId}': { role: 'public', otherOrg: 'shared' },
   'GET /api/referrals': { role: 'staff', otherOrg: 'own' },
   'GET /api/referrals/{id}': { role: 'staff', otherOrg: 'hidden' },
-  'GET /api/referrals/{id}/attachments/{position}': { role: 'staff', otherOrg: 'hidden', params: (f) => ({ id: f.referralId, position: '1' }) },
+  'GET /api/referrals/{id}/attachments/{attachment}': { role: 'staff', otherOrg: 'hidden', params: (f) => ({ id: f.referralId, attachment: '1' }) },
   'POST /api/referrals/{id}/accept': { role: 'staff', otherOrg: 'hidden' },
   'POST /api/referrals/{id}/convert': { role: 'staff', otherOrg: 'hidden' },
   'GET /api/referral-deliveries': { role: 'staff', otherOrg: 'own' },

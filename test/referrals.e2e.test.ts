@@ -103,7 +103,7 @@ async function referralOf(connectionId: string, externalId: string): Promise<any
   return item ? (await hub.api('GET', `/api/referrals/${item.id}`)).body : undefined
 }
 
-async function file(referralId: string, position: number): Promise<{ status: number; type: string | null; disposition: string | null; bytes: Buffer }> {
+async function file(referralId: string, position: number | string): Promise<{ status: number; type: string | null; disposition: string | null; bytes: Buffer }> {
   const res = await fetch(`${hub.url}/api/referrals/${referralId}/attachments/${position}`, { headers: { authorization: 'Bearer test-admin-key-0123456789' } })
   return { status: res.status, type: res.headers.get('content-type'), disposition: res.headers.get('content-disposition'), bytes: Buffer.from(await res.arrayBuffer()) }
 }
@@ -208,6 +208,11 @@ describe('receiving Caredove events', () => {
     expect(png.bytes.equals(PNG)).toBe(true)
     expect((await file(referral.id, 3)).bytes.equals(TEXT)).toBe(true)
     expect((await file(referral.id, 9)).status).toBe(404)
+    // The same file by its id, as the referral lists it; a reference that is neither is a 400.
+    expect((await file(referral.id, referral.attachments[1].id)).bytes.equals(PNG)).toBe(true)
+    const bad = await file(referral.id, 'second')
+    expect(bad.status).toBe(400)
+    expect(bad.bytes.toString()).toMatch(/must be a position \(a whole number; 1 is the summary PDF\) or an attachment id/)
 
     const pdf = await file(referral.id, 1)
     expect(pdf.type).toBe('application/pdf')

@@ -42,7 +42,7 @@ export interface ReferralDetail extends ReferralListItem {
   note: string
   appointments: unknown[]
   messages: unknown[]
-  attachments: { position: number; kind: 'summary' | 'attachment'; filename: string; contentType: string; sizeBytes: number; sha256: string }[]
+  attachments: { id: string; position: number; kind: 'summary' | 'attachment'; filename: string; contentType: string; sizeBytes: number; sha256: string }[]
   events: { eventId: string; trigger: string; occurredAt: string | null; receivedAt: string; outcome: 'applied' | 'ignored'; reason: string | null; exchangeId: string | null }[]
   /** Where the delivery to the destination connection (CRMS) stands, from its link. */
   delivery: { connectionId: string; state: string; externalId: string | null; message: string | null } | null
@@ -71,7 +71,7 @@ export async function referralDetail(db: DbOrTx, row: ReferralRow): Promise<Refe
   const [attachments, events, link] = await Promise.all([
     db
       .selectFrom('referral_attachments')
-      .select(['position', 'kind', 'filename', 'content_type', 'size_bytes', 'sha256'])
+      .select(['id', 'position', 'kind', 'filename', 'content_type', 'size_bytes', 'sha256'])
       .where('referral_id', '=', row.id)
       .orderBy('position')
       .execute(),
@@ -92,7 +92,7 @@ export async function referralDetail(db: DbOrTx, row: ReferralRow): Promise<Refe
     note: row.note,
     appointments: row.appointments,
     messages: row.messages,
-    attachments: attachments.map((a) => ({ position: a.position, kind: a.kind, filename: a.filename, contentType: a.content_type, sizeBytes: a.size_bytes, sha256: a.sha256 })),
+    attachments: attachments.map((a) => ({ id: a.id, position: a.position, kind: a.kind, filename: a.filename, contentType: a.content_type, sizeBytes: a.size_bytes, sha256: a.sha256 })),
     events: events.map((e) => ({
       eventId: e.event_id,
       trigger: e.trigger,
@@ -108,12 +108,13 @@ export async function referralDetail(db: DbOrTx, row: ReferralRow): Promise<Refe
   }
 }
 
-export async function getAttachment(db: DbOrTx, referralId: string, position: number) {
+/** A referral's file by its position (1 is the summary PDF) or by its id (stable: the summary is remade in place). */
+export async function getAttachment(db: DbOrTx, referralId: string, which: number | string) {
   return db
     .selectFrom('referral_attachments')
     .select(['position', 'kind', 'filename', 'content_type', 'size_bytes', 'data'])
     .where('referral_id', '=', referralId)
-    .where('position', '=', position)
+    .where(typeof which === 'number' ? 'position' : 'id', '=', which)
     .executeTakeFirst()
 }
 

@@ -54,14 +54,20 @@ export function referralRoutes(hub: Hub): FastifyPluginAsyncZod {
     )
 
     app.get(
-      '/referrals/:id/attachments/:position',
+      '/referrals/:id/attachments/:attachment',
       {
         schema: {
           tags: ['referrals'],
-          summary: "A referral's file by its position: 1 is the Referral Summary PDF, then the referral's own attachments",
+          summary: "A referral's file by its position — 1 is the Referral Summary PDF, then the referral's own attachments — or by its id (attachments[].id)",
           params: z.object({
             id: z.string().uuid('must be a UUID'),
-            position: z.coerce.number({ error: 'must be a whole number (1 is the summary PDF)' }).int('must be a whole number (1 is the summary PDF)').min(1, 'starts at 1 (the summary PDF)').max(10_000),
+            attachment: z.union(
+              [
+                z.string().uuid().transform((v) => v as number | string),
+                z.coerce.number().int().min(1).max(10_000),
+              ],
+              { error: 'must be a position (a whole number; 1 is the summary PDF) or an attachment id (a UUID)' },
+            ),
           }),
           response: { 200: z.any().describe('the file, with its content type'), ...errorResponses },
         },
@@ -69,8 +75,8 @@ export function referralRoutes(hub: Hub): FastifyPluginAsyncZod {
       async (request, reply) => {
         const row = await getReferralRow(hub.db, request.actor.organizationId, request.params.id)
         if (!row) throw new NotFoundError('Referral')
-        const file = await getAttachment(hub.db, row.id, request.params.position)
-        if (!file) throw new NotFoundError(`Attachment ${request.params.position} of this referral`)
+        const file = await getAttachment(hub.db, row.id, request.params.attachment)
+        if (!file) throw new NotFoundError(`Attachment ${request.params.attachment} of this referral`)
         await audit(hub.db, request.actor, 'referral.attachment.view', { type: 'referral', id: row.id }, { position: file.position, kind: file.kind })
         // Served as a download except PDFs, which open in the browser; never sniffed into something else.
         const disposition = file.content_type === 'application/pdf' ? 'inline' : 'attachment'

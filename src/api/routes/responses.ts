@@ -351,7 +351,8 @@ export const ReferralDetail = ReferralListItem.extend({
   messages: z.array(z.unknown()).describe('{from provider|requester, author, sentAt, text}'),
   attachments: z.array(
     z.object({
-      position: z.number().int().describe('GET /api/referrals/{id}/attachments/{position}; 1 is the summary PDF'),
+      id: z.string().uuid().describe('GET /api/referrals/{id}/attachments/{attachment} takes this id or the position'),
+      position: z.number().int().describe('GET /api/referrals/{id}/attachments/{attachment} takes the position or the id; 1 is the summary PDF'),
       kind: z.enum(['summary', 'attachment']),
       filename: z.string(),
       contentType: z.string().describe('as the bytes are (checked on import)'),

@@ -4331,9 +4331,14 @@ export interface paths {
                                 /** @description as the bytes are (checked on import) */
                                 contentType: string;
                                 filename: string;
+                                /**
+                                 * Format: uuid
+                                 * @description GET /api/referrals/{id}/attachments/{attachment} takes this id or the position
+                                 */
+                                id: string;
                                 /** @enum {string} */
                                 kind: "summary" | "attachment";
-                                /** @description GET /api/referrals/{id}/attachments/{position}; 1 is the summary PDF */
+                                /** @description GET /api/referrals/{id}/attachments/{attachment} takes the position or the id; 1 is the summary PDF */
                                 position: number;
                                 sha256: string;
                                 sizeBytes: number;
@@ -4466,9 +4471,14 @@ export interface paths {
                                 /** @description as the bytes are (checked on import) */
                                 contentType: string;
                                 filename: string;
+                                /**
+                                 * Format: uuid
+                                 * @description GET /api/referrals/{id}/attachments/{attachment} takes this id or the position
+                                 */
+                                id: string;
                                 /** @enum {string} */
                                 kind: "summary" | "attachment";
-                                /** @description GET /api/referrals/{id}/attachments/{position}; 1 is the summary PDF */
+                                /** @description GET /api/referrals/{id}/attachments/{attachment} takes the position or the id; 1 is the summary PDF */
                                 position: number;
                                 sha256: string;
                                 sizeBytes: number;
@@ -4545,21 +4555,21 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/referrals/{id}/attachments/{position}": {
+    "/api/referrals/{id}/attachments/{attachment}": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** A referral's file by its position: 1 is the Referral Summary PDF, then the referral's own attachments */
+        /** A referral's file by its position — 1 is the Referral Summary PDF, then the referral's own attachments — or by its id (attachments[].id) */
         get: {
             parameters: {
                 query?: never;
                 header?: never;
                 path: {
+                    attachment: string | number;
                     id: string;
-                    position: number;
                 };
                 cookie?: never;
             };
@@ -4710,9 +4720,14 @@ export interface paths {
                                     /** @description as the bytes are (checked on import) */
                                     contentType: string;
                                     filename: string;
+                                    /**
+                                     * Format: uuid
+                                     * @description GET /api/referrals/{id}/attachments/{attachment} takes this id or the position
+                                     */
+                                    id: string;
                                     /** @enum {string} */
                                     kind: "summary" | "attachment";
-                                    /** @description GET /api/referrals/{id}/attachments/{position}; 1 is the summary PDF */
+                                    /** @description GET /api/referrals/{id}/attachments/{attachment} takes the position or the id; 1 is the summary PDF */
                                     position: number;
                                     sha256: string;
                                     sizeBytes: number;
