@@ -11,6 +11,7 @@ const SLOWEST_FIRST = [
   'test/database-outage.e2e.test.ts',
   'test/ecw-load.e2e.test.ts',
   'test/ecw-pacing.e2e.test.ts',
+  'test/ecw-schedule.e2e.test.ts',
   'test/chaos.e2e.test.ts',
   'test/flaky-pull.e2e.test.ts',
   'test/durability.e2e.test.ts',
