@@ -1,0 +1,135 @@
+/**
+ * Part `cost`: the hub's own cost over Ritten's round trips. Ritten's limit is lifted on both sides
+ * (the simulator's `apiRateLimit: null`, the hub's CAREBRIDGE_UNPACED_CONNECTORS=ritten; both
+ * bench-only, never the default), so that what is left is the hub's work and the two calls.
+ * Then the same calls (token once, create, PATCH, with the very bodies the hub sent) go straight
+ * at a fresh simulator with as many at once as the hub has workers.
+ */
+import type { FastifyInstance } from 'fastify'
+import { createRittenSimulator, DEMO_RITTEN } from '../simulators/ritten/server.js'
+import { connectRitten } from '../test/rittenHelpers.js'
+import { sleep } from '../test/harness.js'
+import { line, load, percentile, withHub } from './kit.js'
+
+const PATIENTS = Number(process.env.BENCH_COST_PATIENTS ?? 1000)
+const CALLERS = Number(process.env.BENCH_CONCURRENCY ?? 10)
+/** The hub's jobs at once (CAREBRIDGE_WORKER_CONCURRENCY's default): the raw calls go as many at once. */
+const WORKERS = 4
+
+interface SentCall {
+  headers: Record<string, string>
+  body: Record<string, unknown>
+}
+
+/** Notes when each PATCH was answered (by Ritten patient id), and the first create and PATCH the hub sent. */
+function watchCalls(app: FastifyInstance) {
+  const patched = new Map<string, number>()
+  const sent: { create?: SentCall; patch?: SentCall } = {}
+  const copy = (headers: Record<string, unknown>): Record<string, string> =>
+    Object.fromEntries(Object.entries(headers).filter(([k, v]) => typeof v === 'string' && !['host', 'content-length', 'authorization', 'connection'].includes(k))) as Record<string, string>
+  app.addHook('preHandler', async (request) => {
+    if (request.method === 'POST' && request.url === '/v1/patients' && !sent.create) sent.create = { headers: copy(request.headers), body: request.body as Record<string, unknown> }
+    if (request.method === 'PATCH' && !sent.patch) sent.patch = { headers: copy(request.headers), body: request.body as Record<string, unknown> }
+  })
+  app.addHook('onResponse', async (request, reply) => {
+    const id = /^\/v1\/patients\/([^/?]+)$/.exec(request.url)?.[1]
+    if (request.method === 'PATCH' && id && reply.statusCode < 300) patched.set(decodeURIComponent(id), Date.now())
+  })
+  return { patched, sent }
+}
+
+export async function costBench(): Promise<void> {
+  console.log(`cost — the hub's own cost over Ritten's round trips (${PATIENTS} patients, limits lifted; load average ${load()})`)
+  const sim = createRittenSimulator({ apiRateLimit: null })
+  const watched = watchCalls(sim.app)
+  const simUrl = await sim.listen(0)
+  const started = new Map<string, number>()
+  let hubSeconds = 0
+  try {
+    await withHub(
+      async (hub) => {
+        await connectRitten(hub, simUrl, 'Ritten cost bench')
+        const patient = (i: number) => ({ firstName: 'Cost', lastName: `Patient${i}`, dob: '1990-01-01', gender: 'female', phone: '913-555-0000', email: `c${i}@example.com` })
+        const t0 = Date.now()
+        let next = 0
+        await Promise.all(
+          Array.from({ length: CALLERS }, async () => {
+            while (next < PATIENTS) {
+              const i = next++
+              const at = Date.now()
+              const { status, body } = await hub.api('POST', '/api/patients', patient(i))
+              if (status !== 201) throw new Error(`create ${i}: ${status} ${JSON.stringify(body)}`)
+              started.set(body.id as string, at)
+            }
+          }),
+        )
+        const deadline = Date.now() + 600_000
+        while (watched.patched.size < PATIENTS) {
+          if (Date.now() > deadline) throw new Error(`only ${watched.patched.size} of ${PATIENTS} patients reached Ritten in 10 minutes`)
+          await sleep(20)
+        }
+        hubSeconds = (Math.max(...watched.patched.values()) - t0) / 1000
+      },
+      { env: { CAREBRIDGE_UNPACED_CONNECTORS: 'ritten' } },
+    )
+    const records = (await (await fetch(`${new URL(simUrl).origin}/_sim/records`)).json()) as { patients: { id: string; externalId?: string }[] }
+    const latencies = records.patients.flatMap((p) => {
+      const at = p.externalId ? started.get(p.externalId) : undefined
+      const done = watched.patched.get(p.id)
+      return at !== undefined && done !== undefined ? [done - at] : []
+    })
+    const raw = await rawCalls(watched.sent)
+    const hubRate = PATIENTS / hubSeconds
+    const hubMs = (hubSeconds * 1000) / PATIENTS
+    const rawMs = (raw.seconds * 1000) / PATIENTS
+    line(`cost: through the hub (${CALLERS} API callers, ${WORKERS} workers)`, `${hubRate.toFixed(0)} patients/s (${hubSeconds.toFixed(1)} s)`)
+    line(`cost: the same calls straight at Ritten (${WORKERS} at once)`, `${(PATIENTS / raw.seconds).toFixed(0)} patients/s (${raw.seconds.toFixed(1)} s)`)
+    line('cost: hub rate ÷ raw rate', (hubRate / (PATIENTS / raw.seconds)).toFixed(3))
+    line("cost: hub's wall time per patient beyond the raw (× raw)", `${(hubMs - rawMs).toFixed(2)} ms (${((hubMs - rawMs) / rawMs).toFixed(1)}×; raw ${rawMs.toFixed(2)} ms)`)
+    line('cost: create → linked (PATCH answered) p50 / p95 / p99 (ms)', `${[50, 95, 99].map((p) => percentile(latencies, p).toFixed(0)).join(' / ')} (${latencies.length} patients)`)
+    line('cost: raw create + PATCH round trip p50 / p95 / p99 (ms)', [50, 95, 99].map((p) => percentile(raw.roundTrips, p).toFixed(1)).join(' / '))
+  } finally {
+    await sim.close()
+  }
+}
+
+/** Token once, then create + PATCH per patient, WORKERS at once, at a fresh unlimited simulator. */
+async function rawCalls(sent: { create?: SentCall; patch?: SentCall }): Promise<{ seconds: number; roundTrips: number[] }> {
+  if (!sent.create || !sent.patch) throw new Error('the hub sent no create or PATCH to copy')
+  const { create, patch } = sent
+  const sim = createRittenSimulator({ apiRateLimit: null })
+  const base = await sim.listen(0)
+  try {
+    const t0 = performance.now()
+    const token = await fetch(`${base}/oauth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ grant_type: 'client_credentials', client_id: DEMO_RITTEN.clientId, client_secret: DEMO_RITTEN.clientSecret, audience: DEMO_RITTEN.audience }),
+    })
+    const { access_token } = (await token.json()) as { access_token: string }
+    const roundTrips: number[] = []
+    let next = 0
+    await Promise.all(
+      Array.from({ length: WORKERS }, async () => {
+        while (next < PATIENTS) {
+          const i = next++
+          const at = performance.now()
+          const created = await fetch(`${base}/patients`, {
+            method: 'POST',
+            headers: { ...create.headers, authorization: `Bearer ${access_token}` },
+            body: JSON.stringify({ ...create.body, externalId: `raw-${i}` }),
+          })
+          if (created.status !== 201 && created.status !== 200) throw new Error(`raw create ${i}: ${created.status} ${await created.text()}`)
+          const { id } = (await created.json()) as { id: string }
+          const patched = await fetch(`${base}/patients/${id}`, { method: 'PATCH', headers: { ...patch.headers, authorization: `Bearer ${access_token}` }, body: JSON.stringify(patch.body) })
+          if (!patched.ok) throw new Error(`raw PATCH ${i}: ${patched.status} ${await patched.text()}`)
+          await patched.arrayBuffer()
+          roundTrips.push(performance.now() - at)
+        }
+      }),
+    )
+    return { seconds: (performance.now() - t0) / 1000, roundTrips }
+  } finally {
+    await sim.close()
+  }
+}
