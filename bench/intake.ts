@@ -4,6 +4,7 @@
  * with no connection (the API path alone: validation, the transaction, the audit), once with a Ritten
  * connection, where every create also enqueues its push and the workers run beside the API.
  */
+import pg from 'pg'
 import { createRittenSimulator } from '../simulators/ritten/server.js'
 import { connectRitten } from '../test/rittenHelpers.js'
 import type { RunningHub } from '../test/harness.js'
@@ -14,20 +15,31 @@ const SECONDS = Number(process.env.BENCH_INTAKE_SECONDS ?? 15)
 
 export async function intakeBench(): Promise<void> {
   console.log(`intake — POST /api/patients, ${CALLERS} callers, ${SECONDS} s each (load average ${load()})`)
-  await withHub((hub) => measure(hub, 'no connection'))
+  await withHub(async (hub) => {
+    const database = databaseOf(hub)
+    const before = await statistics(database)
+    const accepted = await measure(hub, 'no connection')
+    const after = await statistics(database)
+    // Where the time goes: what each create costs the database, and what a bare statement costs.
+    line('intake: per create — transactions / rows written', `${((after.commits - before.commits) / accepted).toFixed(1)} / ${((after.rows - before.rows) / accepted).toFixed(1)}`)
+    for (const clients of [1, 10]) {
+      const perSecond = await bareStatements(database, clients)
+      line(`intake: the hub's database, \`select 1\` from ${clients} client${clients > 1 ? 's' : ''} (hub idle)`, `${perSecond.toFixed(0)} /s (${(1000 / perSecond).toFixed(2)} ms each)`)
+    }
+  })
   const sim = createRittenSimulator()
   const simUrl = await sim.listen(0)
   try {
     await withHub(async (hub) => {
       await connectRitten(hub, simUrl, 'Ritten intake bench')
-      await measure(hub, 'a Ritten connection (each create enqueues a push)')
+      await measure(hub, 'with a Ritten connection (pushes enqueued)')
     })
   } finally {
     await sim.close()
   }
 }
 
-async function measure(hub: RunningHub, label: string): Promise<void> {
+async function measure(hub: RunningHub, label: string): Promise<number> {
   const answers: number[] = []
   let refused = 0
   let n = 0
@@ -47,4 +59,42 @@ async function measure(hub: RunningHub, label: string): Promise<void> {
   const seconds = (performance.now() - t0) / 1000
   line(`intake: creates accepted, ${label}`, `${(answers.length / seconds).toFixed(0)} /s (${answers.length} in ${seconds.toFixed(1)} s${refused ? `, ${refused} refused` : ''})`)
   line('intake: answer time p50 / p95 / p99 (ms)', [50, 95, 99].map((p) => percentile(answers, p).toFixed(1)).join(' / '))
+  return answers.length
+}
+
+/** The hub's database: the one it was given, or the embedded one it prints in its banner. */
+function databaseOf(hub: RunningHub): string {
+  const url = hub.databaseUrl ?? /^\s*Database:\s+(postgres\S+)/m.exec(hub.output())?.[1]
+  if (!url) throw new Error(`no database address in the hub's banner:\n${hub.output()}`)
+  return url
+}
+
+/** Committed transactions and rows written in the hub's database so far (pg_stat_database). */
+async function statistics(url: string): Promise<{ commits: number; rows: number }> {
+  const client = new pg.Client({ connectionString: url })
+  await client.connect()
+  try {
+    // The statistics are a snapshot per transaction; a fresh one sees the others' counts.
+    const { rows } = await client.query<{ commits: string; rows: string }>(
+      'select xact_commit as commits, tup_inserted + tup_updated + tup_deleted as rows from pg_stat_database where datname = current_database()',
+    )
+    return { commits: Number(rows[0]!.commits), rows: Number(rows[0]!.rows) }
+  } finally {
+    await client.end()
+  }
+}
+
+/** `select 1` round trips per second for 3 s from `clients` connections at once. */
+async function bareStatements(url: string, clients: number): Promise<number> {
+  const pool = Array.from({ length: clients }, () => new pg.Client({ connectionString: url }))
+  await Promise.all(pool.map((c) => c.connect()))
+  try {
+    let count = 0
+    const t0 = performance.now()
+    const end = t0 + 3000
+    await Promise.all(pool.map(async (c) => { while (performance.now() < end) { await c.query('select 1'); count++ } }))
+    return count / ((performance.now() - t0) / 1000)
+  } finally {
+    await Promise.all(pool.map((c) => c.end()))
+  }
 }
