@@ -9,7 +9,8 @@ import type { FastifyInstance } from 'fastify'
 import { createRittenSimulator, DEMO_RITTEN } from '../simulators/ritten/server.js'
 import { connectRitten } from '../test/rittenHelpers.js'
 import { sleep } from '../test/harness.js'
-import { line, load, percentile, withHub } from './kit.js'
+import pg from 'pg'
+import { databaseOf, line, load, percentile, withHub } from './kit.js'
 
 const PATIENTS = Number(process.env.BENCH_COST_PATIENTS ?? 1000)
 const CALLERS = Number(process.env.BENCH_CONCURRENCY ?? 10)
@@ -45,6 +46,7 @@ export async function costBench(): Promise<void> {
   const simUrl = await sim.listen(0)
   const started = new Map<string, number>()
   let hubSeconds = 0
+  let phases: Record<string, number> = {}
   try {
     await withHub(
       async (hub) => {
@@ -69,6 +71,8 @@ export async function costBench(): Promise<void> {
           await sleep(20)
         }
         hubSeconds = (Math.max(...watched.patched.values()) - t0) / 1000
+        await sleep(1000) // the last jobs settle after their PATCH is answered
+        phases = await jobPhases(databaseOf(hub))
       },
       { env: { CAREBRIDGE_UNPACED_CONNECTORS: 'ritten' } },
     )
@@ -88,6 +92,9 @@ export async function costBench(): Promise<void> {
     line("cost: hub's wall time per patient beyond the raw (× raw)", `${(hubMs - rawMs).toFixed(2)} ms (${((hubMs - rawMs) / rawMs).toFixed(1)}×; raw ${rawMs.toFixed(2)} ms)`)
     line('cost: create → linked (PATCH answered) p50 / p95 / p99 (ms)', `${[50, 95, 99].map((p) => percentile(latencies, p).toFixed(0)).join(' / ')} (${latencies.length} patients)`)
     line('cost: raw create + PATCH round trip p50 / p95 / p99 (ms)', [50, 95, 99].map((p) => percentile(raw.roundTrips, p).toFixed(1)).join(' / '))
+    line('cost: a push job, median ms — queued (created → first call)', phases.queued!.toFixed(0))
+    line('cost: a push job, median ms — its 2 calls as the hub timed them', phases.calls!.toFixed(1))
+    line('cost: a push job, median ms — between the calls / after the last', `${phases.between!.toFixed(1)} / ${phases.after!.toFixed(1)}`)
   } finally {
     await sim.close()
   }
@@ -131,5 +138,35 @@ async function rawCalls(sent: { create?: SentCall; patch?: SentCall }): Promise<
     return { seconds: (performance.now() - t0) / 1000, roundTrips }
   } finally {
     await sim.close()
+  }
+}
+
+/**
+ * Where a push job's time goes, from the hub's own records (sync_jobs and their exchanges): waiting
+ * in the queue, the calls as the hub timed them, the hub's work between them and after the last.
+ */
+async function jobPhases(url: string): Promise<Record<string, number>> {
+  const client = new pg.Client({ connectionString: url })
+  await client.connect()
+  try {
+    const { rows } = await client.query<Record<string, string>>(`
+      with x as (
+        select j.id, j.created_at, j.finished_at,
+               min(e.started_at) as first_call,
+               max(e.started_at + e.duration_ms * interval '1 millisecond') as last_end,
+               sum(e.duration_ms) as in_calls,
+               extract(epoch from (max(e.started_at) - min(e.started_at + e.duration_ms * interval '1 millisecond'))) * 1000 as between_ms
+        from sync_jobs j join exchanges e on e.sync_job_id = j.id
+        where j.kind = 'push_patient' and j.state = 'succeeded' and e.operation in ('create', 'patch')
+        group by j.id, j.created_at, j.finished_at
+        having count(*) = 2)
+      select percentile_cont(0.5) within group (order by extract(epoch from (first_call - created_at)) * 1000) as queued,
+             percentile_cont(0.5) within group (order by in_calls) as calls,
+             percentile_cont(0.5) within group (order by between_ms) as between,
+             percentile_cont(0.5) within group (order by extract(epoch from (finished_at - last_end)) * 1000) as after
+      from x`)
+    return Object.fromEntries(Object.entries(rows[0] ?? {}).map(([k, v]) => [k, Number(v)]))
+  } finally {
+    await client.end()
   }
 }

@@ -8,7 +8,7 @@ import pg from 'pg'
 import { createRittenSimulator } from '../simulators/ritten/server.js'
 import { connectRitten } from '../test/rittenHelpers.js'
 import type { RunningHub } from '../test/harness.js'
-import { line, load, percentile, withHub } from './kit.js'
+import { databaseOf, line, load, percentile, withHub } from './kit.js'
 
 const CALLERS = Number(process.env.BENCH_CONCURRENCY ?? 10)
 const SECONDS = Number(process.env.BENCH_INTAKE_SECONDS ?? 15)
@@ -60,13 +60,6 @@ async function measure(hub: RunningHub, label: string): Promise<number> {
   line(`intake: creates accepted, ${label}`, `${(answers.length / seconds).toFixed(0)} /s (${answers.length} in ${seconds.toFixed(1)} s${refused ? `, ${refused} refused` : ''})`)
   line('intake: answer time p50 / p95 / p99 (ms)', [50, 95, 99].map((p) => percentile(answers, p).toFixed(1)).join(' / '))
   return answers.length
-}
-
-/** The hub's database: the one it was given, or the embedded one it prints in its banner. */
-function databaseOf(hub: RunningHub): string {
-  const url = hub.databaseUrl ?? /^\s*Database:\s+(postgres\S+)/m.exec(hub.output())?.[1]
-  if (!url) throw new Error(`no database address in the hub's banner:\n${hub.output()}`)
-  return url
 }
 
 /** Committed transactions and rows written in the hub's database so far (pg_stat_database). */

@@ -34,3 +34,10 @@ export async function withHub(run: (hub: RunningHub) => Promise<void>, options: 
     await database?.drop()
   }
 }
+
+/** The hub's database: the one it was given, or the embedded one it prints in its banner. */
+export function databaseOf(hub: RunningHub): string {
+  const url = hub.databaseUrl ?? /^\s*Database:\s+(postgres\S+)/m.exec(hub.output())?.[1]
+  if (!url) throw new Error(`no database address in the hub's banner:\n${hub.output()}`)
+  return url
+}
