@@ -8,14 +8,16 @@
 import type { FastifyInstance } from 'fastify'
 import { createRittenSimulator, DEMO_RITTEN } from '../simulators/ritten/server.js'
 import { connectRitten } from '../test/rittenHelpers.js'
-import { sleep } from '../test/harness.js'
+import { sleep, startHub, type RunningHub } from '../test/harness.js'
 import pg from 'pg'
-import { databaseOf, line, load, percentile, withHub } from './kit.js'
+import { databaseOf, line, load, percentile, statistics, withHub } from './kit.js'
 
 const PATIENTS = Number(process.env.BENCH_COST_PATIENTS ?? 1000)
 const CALLERS = Number(process.env.BENCH_CONCURRENCY ?? 10)
 /** The hub's jobs at once (CAREBRIDGE_WORKER_CONCURRENCY's default): the raw calls go as many at once. */
 const WORKERS = 4
+/** Worker processes beside the hub (PostgreSQL only; the embedded database serves one process): BENCH_COST_WORKER_PROCESSES. */
+const EXTRA_WORKERS = process.env.TEST_DATABASE_URL ? Number(process.env.BENCH_COST_WORKER_PROCESSES ?? 0) : 0
 
 interface SentCall {
   headers: Record<string, string>
@@ -51,28 +53,38 @@ export async function costBench(): Promise<void> {
     await withHub(
       async (hub) => {
         await connectRitten(hub, simUrl, 'Ritten cost bench')
-        const patient = (i: number) => ({ firstName: 'Cost', lastName: `Patient${i}`, dob: '1990-01-01', gender: 'female', phone: '913-555-0000', email: `c${i}@example.com` })
-        const t0 = Date.now()
-        let next = 0
-        await Promise.all(
-          Array.from({ length: CALLERS }, async () => {
-            while (next < PATIENTS) {
-              const i = next++
-              const at = Date.now()
-              const { status, body } = await hub.api('POST', '/api/patients', patient(i))
-              if (status !== 201) throw new Error(`create ${i}: ${status} ${JSON.stringify(body)}`)
-              started.set(body.id as string, at)
-            }
-          }),
-        )
-        const deadline = Date.now() + 600_000
-        while (watched.patched.size < PATIENTS) {
-          if (Date.now() > deadline) throw new Error(`only ${watched.patched.size} of ${PATIENTS} patients reached Ritten in 10 minutes`)
-          await sleep(20)
+        const workers: RunningHub[] = []
+        for (let w = 0; w < EXTRA_WORKERS; w++) workers.push(await startHub({ databaseUrl: hub.databaseUrl, role: 'worker', env: { LOG_LEVEL: 'error', CAREBRIDGE_UNPACED_CONNECTORS: 'ritten' } }))
+        try {
+          const before = await statistics(databaseOf(hub))
+          const patient = (i: number) => ({ firstName: 'Cost', lastName: `Patient${i}`, dob: '1990-01-01', gender: 'female', phone: '913-555-0000', email: `c${i}@example.com` })
+          const t0 = Date.now()
+          let next = 0
+          await Promise.all(
+            Array.from({ length: CALLERS }, async () => {
+              while (next < PATIENTS) {
+                const i = next++
+                const at = Date.now()
+                const { status, body } = await hub.api('POST', '/api/patients', patient(i))
+                if (status !== 201) throw new Error(`create ${i}: ${status} ${JSON.stringify(body)}`)
+                started.set(body.id as string, at)
+              }
+            }),
+          )
+          const deadline = Date.now() + 600_000
+          while (watched.patched.size < PATIENTS) {
+            if (Date.now() > deadline) throw new Error(`only ${watched.patched.size} of ${PATIENTS} patients reached Ritten in 10 minutes`)
+            await sleep(20)
+          }
+          hubSeconds = (Math.max(...watched.patched.values()) - t0) / 1000
+          await sleep(1000) // the last jobs settle after their PATCH is answered
+          phases = await jobPhases(databaseOf(hub))
+          const after = await statistics(databaseOf(hub))
+          phases.commits = (after.commits - before.commits) / PATIENTS
+          phases.rows = (after.rows - before.rows) / PATIENTS
+        } finally {
+          for (const w of workers) await w.stop()
         }
-        hubSeconds = (Math.max(...watched.patched.values()) - t0) / 1000
-        await sleep(1000) // the last jobs settle after their PATCH is answered
-        phases = await jobPhases(databaseOf(hub))
       },
       { env: { CAREBRIDGE_UNPACED_CONNECTORS: 'ritten' } },
     )
@@ -86,7 +98,7 @@ export async function costBench(): Promise<void> {
     const hubRate = PATIENTS / hubSeconds
     const hubMs = (hubSeconds * 1000) / PATIENTS
     const rawMs = (raw.seconds * 1000) / PATIENTS
-    line(`cost: through the hub (${CALLERS} API callers, ${WORKERS} workers)`, `${hubRate.toFixed(0)} patients/s (${hubSeconds.toFixed(1)} s)`)
+    line(`cost: through the hub (${CALLERS} API callers, ${WORKERS} workers${EXTRA_WORKERS ? ` + ${EXTRA_WORKERS} worker process(es) of ${WORKERS}` : ''})`, `${hubRate.toFixed(0)} patients/s (${hubSeconds.toFixed(1)} s)`)
     line(`cost: the same calls straight at Ritten (${WORKERS} at once)`, `${(PATIENTS / raw.seconds).toFixed(0)} patients/s (${raw.seconds.toFixed(1)} s)`)
     line('cost: hub rate ÷ raw rate', (hubRate / (PATIENTS / raw.seconds)).toFixed(3))
     line("cost: hub's wall time per patient beyond the raw (× raw)", `${(hubMs - rawMs).toFixed(2)} ms (${((hubMs - rawMs) / rawMs).toFixed(1)}×; raw ${rawMs.toFixed(2)} ms)`)
@@ -95,6 +107,7 @@ export async function costBench(): Promise<void> {
     line('cost: a push job, median ms — queued (created → first call)', phases.queued!.toFixed(0))
     line('cost: a push job, median ms — its 2 calls as the hub timed them', phases.calls!.toFixed(1))
     line('cost: a push job, median ms — between the calls / after the last', `${phases.between!.toFixed(1)} / ${phases.after!.toFixed(1)}`)
+    line('cost: per patient (create + push) — transactions / rows written', `${phases.commits!.toFixed(1)} / ${phases.rows!.toFixed(1)}`)
   } finally {
     await sim.close()
   }

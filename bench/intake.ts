@@ -8,7 +8,7 @@ import pg from 'pg'
 import { createRittenSimulator } from '../simulators/ritten/server.js'
 import { connectRitten } from '../test/rittenHelpers.js'
 import type { RunningHub } from '../test/harness.js'
-import { databaseOf, line, load, percentile, withHub } from './kit.js'
+import { databaseOf, line, load, percentile, statistics, withHub } from './kit.js'
 
 const CALLERS = Number(process.env.BENCH_CONCURRENCY ?? 10)
 const SECONDS = Number(process.env.BENCH_INTAKE_SECONDS ?? 15)
@@ -60,21 +60,6 @@ async function measure(hub: RunningHub, label: string): Promise<number> {
   line(`intake: creates accepted, ${label}`, `${(answers.length / seconds).toFixed(0)} /s (${answers.length} in ${seconds.toFixed(1)} s${refused ? `, ${refused} refused` : ''})`)
   line('intake: answer time p50 / p95 / p99 (ms)', [50, 95, 99].map((p) => percentile(answers, p).toFixed(1)).join(' / '))
   return answers.length
-}
-
-/** Committed transactions and rows written in the hub's database so far (pg_stat_database). */
-async function statistics(url: string): Promise<{ commits: number; rows: number }> {
-  const client = new pg.Client({ connectionString: url })
-  await client.connect()
-  try {
-    // The statistics are a snapshot per transaction; a fresh one sees the others' counts.
-    const { rows } = await client.query<{ commits: string; rows: string }>(
-      'select xact_commit as commits, tup_inserted + tup_updated + tup_deleted as rows from pg_stat_database where datname = current_database()',
-    )
-    return { commits: Number(rows[0]!.commits), rows: Number(rows[0]!.rows) }
-  } finally {
-    await client.end()
-  }
 }
 
 /** `select 1` round trips per second for 3 s from `clients` connections at once. */

@@ -1,5 +1,6 @@
 /** What every bench part shares: the printed line, percentiles, a process's memory, a hub of its own. */
 import { readFileSync } from 'node:fs'
+import pg from 'pg'
 import { loadavg } from 'node:os'
 import { createTestDatabase, startHub, type HubOptions, type RunningHub } from '../test/harness.js'
 
@@ -40,4 +41,19 @@ export function databaseOf(hub: RunningHub): string {
   const url = hub.databaseUrl ?? /^\s*Database:\s+(postgres\S+)/m.exec(hub.output())?.[1]
   if (!url) throw new Error(`no database address in the hub's banner:\n${hub.output()}`)
   return url
+}
+
+/** Committed transactions and rows written in the hub's database so far (pg_stat_database). */
+export async function statistics(url: string): Promise<{ commits: number; rows: number }> {
+  const client = new pg.Client({ connectionString: url })
+  await client.connect()
+  try {
+    // The statistics are a snapshot per transaction; a fresh one sees the others' counts.
+    const { rows } = await client.query<{ commits: string; rows: string }>(
+      'select xact_commit as commits, tup_inserted + tup_updated + tup_deleted as rows from pg_stat_database where datname = current_database()',
+    )
+    return { commits: Number(rows[0]!.commits), rows: Number(rows[0]!.rows) }
+  } finally {
+    await client.end()
+  }
 }
