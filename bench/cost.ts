@@ -17,7 +17,7 @@ const CALLERS = Number(process.env.BENCH_CONCURRENCY ?? 10)
 /** The hub's jobs at once (CAREBRIDGE_WORKER_CONCURRENCY's default): the raw calls go as many at once. */
 const WORKERS = 4
 /** Worker processes beside the hub (PostgreSQL only; the embedded database serves one process): BENCH_COST_WORKER_PROCESSES. */
-const EXTRA_WORKERS = process.env.TEST_DATABASE_URL ? Number(process.env.BENCH_COST_WORKER_PROCESSES ?? 0) : 0
+const EXTRA_WORKERS = process.env.BENCH_DATABASE_URL || process.env.TEST_DATABASE_URL ? Number(process.env.BENCH_COST_WORKER_PROCESSES ?? 0) : 0
 
 interface SentCall {
   headers: Record<string, string>
