@@ -6,7 +6,9 @@
  *   BENCH_KIPU_PATIENTS (KIPU push, default 200),
  *   BENCH_REFERRALS (Caredove events, each with a 1 MB attachment, default 100),
  *   BENCH_CRMS_REFERRALS (referrals delivered to CRMS, each with a 1 MB attachment, default 50),
- *   BENCH_COST_PATIENTS (part `cost`, default 1000), BENCH_INTAKE_SECONDS (part `intake`, default 15),
+ *   BENCH_COST_PATIENTS (part `cost`, default 1000), BENCH_COST_WORKER_PROCESSES (worker processes beside
+ *   the hub in part `cost`, PostgreSQL only, default 0), BENCH_INTAKE_SECONDS (part `intake`, default 15),
+ *   BENCH_EMBEDDED_IDLE_SECONDS (part `embedded`, default 20),
  *   BENCH_PARTS (default ritten,ecw,kipu,referrals,crms; also cost, intake, embedded: run only those parts), BENCH_DATABASE_URL (run on PostgreSQL instead of the embedded database),
  *   BENCH_HUB_NODE_OPTIONS (the hub's NODE_OPTIONS, e.g. --max-old-space-size=192 to show a pull's memory is bounded).
  */
