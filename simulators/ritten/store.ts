@@ -31,7 +31,7 @@ export class RittenStore implements SimulatorStore {
     this.payers = new PayerDirectory(payers)
     this.patients = new PatientBook(now)
     this.tokens = new TokenAuthority(client, now, tokenRequestLimit)
-    this.buckets = new RequestBuckets(now, apiRateLimit === undefined ? undefined : apiRateLimit)
+    this.buckets = new RequestBuckets(now, apiRateLimit)
   }
 
   records(): RittenRecords {
