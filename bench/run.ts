@@ -6,13 +6,19 @@
  *   BENCH_KIPU_PATIENTS (KIPU push, default 200),
  *   BENCH_REFERRALS (Caredove events, each with a 1 MB attachment, default 100),
  *   BENCH_CRMS_REFERRALS (referrals delivered to CRMS, each with a 1 MB attachment, default 50),
- *   BENCH_PARTS (default ritten,ecw,kipu,referrals,crms: run only those parts), BENCH_DATABASE_URL (run on PostgreSQL instead of the embedded database),
+ *   BENCH_COST_PATIENTS (part `cost`, default 1000), BENCH_COST_WORKER_PROCESSES (worker processes beside
+ *   the hub in part `cost`, PostgreSQL only, default 0), BENCH_INTAKE_SECONDS (part `intake`, default 15),
+ *   BENCH_EMBEDDED_IDLE_SECONDS (part `embedded`, default 20),
+ *   BENCH_PARTS (default ritten,ecw,kipu,referrals,crms; also cost, intake, embedded: run only those parts), BENCH_DATABASE_URL (run on PostgreSQL instead of the embedded database),
  *   BENCH_HUB_NODE_OPTIONS (the hub's NODE_OPTIONS, e.g. --max-old-space-size=192 to show a pull's memory is bounded).
  */
-import { readFileSync } from 'node:fs'
 import { createRittenSimulator } from '../simulators/ritten/server.js'
 import { connectRitten } from '../test/rittenHelpers.js'
-import { createTestDatabase, startHub, sleep, type RunningHub } from '../test/harness.js'
+import { sleep, type RunningHub } from '../test/harness.js'
+import { line, load, rss, withHub } from './kit.js'
+import { costBench } from './cost.js'
+import { intakeBench } from './intake.js'
+import { embeddedBench } from './embedded.js'
 import { connectEcw, PRACTICE, startEcw, type EcwWorld } from '../test/ecwHelpers.js'
 import { createKipuSimulator, DEMO_KIPU } from '../simulators/kipu/server.js'
 import { createCrmsSimulator, DEMO_CRMS } from '../simulators/crms/server.js'
@@ -32,8 +38,11 @@ const REFERRALS = Number(process.env.BENCH_REFERRALS ?? 100)
 const CRMS_REFERRALS = Number(process.env.BENCH_CRMS_REFERRALS ?? 50)
 
 if (process.env.BENCH_DATABASE_URL) process.env.TEST_DATABASE_URL = process.env.BENCH_DATABASE_URL
-const line = (k: string, v: string) => console.log(`  ${k.padEnd(60)} ${v}`)
-console.log(`carebridge bench — ${process.env.TEST_DATABASE_URL ? 'PostgreSQL' : 'embedded PGlite'}, 4 workers, queue poll 0.5 s`)
+console.log(`carebridge bench — ${process.env.TEST_DATABASE_URL ? 'PostgreSQL' : 'embedded PGlite'}, 4 workers, queue poll 0.5 s, load average ${load()} at the start`)
+if (PARTS.includes('cost')) await costBench()
+if (PARTS.includes('intake')) await intakeBench()
+// `npm start` itself: always the embedded database in demo mode, whatever BENCH_DATABASE_URL says.
+if (PARTS.includes('embedded')) await embeddedBench()
 if (PARTS.includes('ritten')) await withHub(rittenPush)
 // Each pull size on a fresh hub and database, so each starts from the same baseline. The practice
 // is seeded first: seeding 100,000 patients holds this process's event loop for a while.
@@ -49,17 +58,6 @@ if (PARTS.includes('ecw')) {
     } finally {
       await world.close()
     }
-  }
-}
-
-async function withHub(run: (hub: RunningHub) => Promise<void>): Promise<void> {
-  const database = await createTestDatabase()
-  const hub = await startHub({ databaseUrl: database?.url, env: { LOG_LEVEL: 'error', ...(process.env.BENCH_HUB_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_HUB_NODE_OPTIONS } : {}) } })
-  try {
-    await run(hub)
-  } finally {
-    await hub.stop()
-    await database?.drop()
   }
 }
 
@@ -280,12 +278,6 @@ async function referralBench(hub: RunningHub): Promise<void> {
   }
   pdfTimes.sort((a, b) => a - b)
   line('Referrals: summary PDF (10 answers, 1 message) render p50 / max (ms)', `${pdfTimes[Math.floor(pdfTimes.length / 2)]!.toFixed(1)} / ${pdfTimes.at(-1)!.toFixed(1)}`)
-}
-
-/** Resident memory of a process in MB (Linux). */
-function rss(pid: number): number {
-  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
-  return match ? Math.round(Number(match[1]) / 1024) : 0
 }
 
 /**

@@ -30,6 +30,12 @@ const ConfigSchema = z.object({
   CAREBRIDGE_CIRCUIT_OPEN_SECONDS: z.coerce.number().min(0.1).max(3600).default(15),
   /** Exchange bodies older than this are pruned (metadata kept). */
   CAREBRIDGE_EXCHANGE_BODY_RETENTION_DAYS: z.coerce.number().int().min(1).default(30),
+  /**
+   * Connector kinds (comma-separated, e.g. `ritten`) whose calls the hub does not pace. For
+   * benchmarks against a simulator whose limit is lifted too (`npm run bench`, part `cost`);
+   * never against a real EMR. Default: none.
+   */
+  CAREBRIDGE_UNPACED_CONNECTORS: z.string().default(''),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 })
 
@@ -54,6 +60,8 @@ export type Config = {
   httpTimeoutMs: number
   circuit: { failures: number; openMs: number; maxOpenMs: number }
   exchangeBodyRetentionDays: number
+  /** Connector kinds whose calls are not paced (benchmarks only; empty by default). */
+  unpacedConnectors: string[]
   logLevel: z.infer<typeof ConfigSchema>['LOG_LEVEL']
 }
 
@@ -87,6 +95,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     httpTimeoutMs: c.CAREBRIDGE_HTTP_TIMEOUT_MS,
     circuit: { failures: c.CAREBRIDGE_CIRCUIT_FAILURES, openMs: c.CAREBRIDGE_CIRCUIT_OPEN_SECONDS * 1000, maxOpenMs: c.CAREBRIDGE_CIRCUIT_OPEN_SECONDS * 8000 },
     exchangeBodyRetentionDays: c.CAREBRIDGE_EXCHANGE_BODY_RETENTION_DAYS,
+    unpacedConnectors: c.CAREBRIDGE_UNPACED_CONNECTORS.split(',').map((s) => s.trim()).filter(Boolean),
     logLevel: c.LOG_LEVEL,
   }
 }

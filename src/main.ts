@@ -35,6 +35,7 @@ async function main(): Promise<void> {
     leaseSeconds: config.jobLeaseSeconds,
     httpTimeoutMs: config.httpTimeoutMs,
     circuit: config.circuit,
+    unpaced: config.unpacedConnectors,
     log,
     concurrency: config.workerConcurrency,
     pollSeconds: config.queuePollSeconds,

@@ -241,6 +241,13 @@ describe('rate limit', () => {
     expect(refill.filter((r) => r.status === 200)).toHaveLength(50)
     expect(refill.filter((r) => r.status === 429)).toHaveLength(1)
   })
+
+  it('lets every call through with apiRateLimit: null (the bench-only lift), but still checks the token', async () => {
+    const ritten = await startRitten({ apiRateLimit: null })
+    const calls = await Promise.all(Array.from({ length: 250 }, () => ritten.api('GET', '/insurance/payers')))
+    expect(calls.filter((r) => r.status !== 200)).toEqual([])
+    expect((await ritten.api('GET', '/insurance/payers', undefined, { authorization: 'Bearer unknown' })).status).toBe(401)
+  })
 })
 
 describe('patients', () => {

@@ -31,6 +31,11 @@ export interface RittenSimulatorOptions {
   tokenTtlSeconds?: number
   /** The token endpoint's per-IP request limit (default TOKEN_REQUEST_LIMIT: 10, then one every 6 s). */
   tokenRequestLimit?: { capacity: number; refillPerSecond: number }
+  /**
+   * The API's request limit per client (default API_RATE_LIMIT: 100, refilling at 50/s). `null`
+   * lifts it, for a benchmark of the hub's own cost only (`npm run bench`, part `cost`).
+   */
+  apiRateLimit?: { capacity: number; refillPerSecond: number } | null
   /** The simulator clock in epoch milliseconds: token expiry, mint quota, rate limit, createdAt. */
   now?: () => number
 }
@@ -54,6 +59,7 @@ export function createRittenSimulator(options: RittenSimulatorOptions = {}): Rit
     now,
     RITTEN_SEEDED_PAYERS,
     options.tokenRequestLimit,
+    options.apiRateLimit,
   )
   const app = Fastify({ logger: false })
   acceptFormBodies(app)

@@ -26,11 +26,12 @@ export class RittenStore implements SimulatorStore {
     readonly now: () => number,
     payers: readonly Payer[] = RITTEN_SEEDED_PAYERS,
     tokenRequestLimit?: { capacity: number; refillPerSecond: number },
+    apiRateLimit?: { capacity: number; refillPerSecond: number } | null,
   ) {
     this.payers = new PayerDirectory(payers)
     this.patients = new PatientBook(now)
     this.tokens = new TokenAuthority(client, now, tokenRequestLimit)
-    this.buckets = new RequestBuckets(now)
+    this.buckets = new RequestBuckets(now, apiRateLimit)
   }
 
   records(): RittenRecords {

@@ -9,12 +9,12 @@ import { createTokenStore } from './tokenStore.js'
 
 /** The context a connector runs in: its connection, the recording HTTP door with pacing, the token store. */
 export function buildConnectorContext(
-  deps: { db: Db; box: SecretBox; httpTimeoutMs: number; circuit?: CircuitPolicy },
+  deps: { db: Db; box: SecretBox; httpTimeoutMs: number; circuit?: CircuitPolicy; unpaced?: readonly string[] },
   connection: RunnableConnection,
   scope: { organizationId: string; syncJobId: string | null; recordType: string | null; recordId: string | null; attempt: number },
 ): ConnectorContext<unknown, unknown> {
   const { row, connector } = connection
-  const policy = typeof connector.rateLimit === 'function' ? connector.rateLimit(connection.settings) : connector.rateLimit
+  const policy = deps.unpaced?.includes(connector.kind) ? undefined : typeof connector.rateLimit === 'function' ? connector.rateLimit(connection.settings) : connector.rateLimit
   const http = createRecordingHttp({
     db: deps.db,
     scope: { ...scope, connectionId: row.id, connector: connector.kind },

@@ -34,6 +34,8 @@ export interface EngineDeps {
   availability: DatabaseAvailability
   /** Per-connection circuit breaking for jobs' calls (none: every call goes out). */
   circuit?: CircuitPolicy
+  /** Connector kinds whose calls are not paced (CAREBRIDGE_UNPACED_CONNECTORS, benchmarks only). */
+  unpaced?: readonly string[]
 }
 
 /** How long a worker holding a job waits for the database to come back before leaving the job to its lease. */
