@@ -1,4 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import type { ExpressionBuilder } from 'kysely'
+import type { Database } from '../../db/schema.js'
 import { ExchangeFilter, getExchange, listExchanges } from '../../exchanges/log.js'
 import { getJob, toJobView, type JobError } from '../../engine/jobs.js'
 import { toLinkView } from '../../engine/links.js'
@@ -9,6 +11,25 @@ import { audit } from '../../security/audit.js'
 import type { Hub } from '../../hub.js'
 import { ExchangeDetail, ExchangeSummary, Job, JobStarted, LinkEntry, ReferralDeliveryEntry, errorResponses, listOf } from './responses.js'
 import { IdParams, ListQuery } from './common.js'
+
+/** Links of one record type, filtered by state and connection (patients' links, referrals' deliveries). */
+const LinkListQuery = ListQuery.extend({
+  state: z.enum(['pending', 'partial', 'linked', 'failed', 'needs_attention']).optional(),
+  connectionId: z.string().uuid().optional(),
+})
+
+/** The newest job of a link's record on its connection: the one whose last error a person replays. */
+function lastJobOfLink(eb: ExpressionBuilder<Database, 'links'>) {
+  return eb
+    .selectFrom('sync_jobs')
+    .select('sync_jobs.id')
+    .whereRef('sync_jobs.record_type', '=', 'links.record_type')
+    .whereRef('sync_jobs.record_id', '=', 'links.record_id')
+    .whereRef('sync_jobs.connection_id', '=', 'links.connection_id')
+    .orderBy('sync_jobs.created_at', 'desc')
+    .limit(1)
+    .as('last_job_id')
+}
 
 /** The integration log (F18), replay (F17) and job progress. */
 export function logRoutes(hub: Hub): FastifyPluginAsyncZod {
@@ -71,10 +92,7 @@ export function logRoutes(hub: Hub): FastifyPluginAsyncZod {
         schema: {
           tags: ['log'],
           summary: 'Patients\' EMR links, most recently changed first; `?state=needs_attention` is the list of what waits for a person (F17), each with the job and exchange to replay after the fix',
-          querystring: ListQuery.extend({
-            state: z.enum(['pending', 'partial', 'linked', 'failed', 'needs_attention']).optional(),
-            connectionId: z.string().uuid().optional(),
-          }),
+          querystring: LinkListQuery,
           response: { 200: listOf(LinkEntry), ...errorResponses },
         },
       },
@@ -86,17 +104,7 @@ export function logRoutes(hub: Hub): FastifyPluginAsyncZod {
           .where('links.record_type', '=', 'patient')
           .selectAll('links')
           .select(['patients.first_name', 'patients.last_name'])
-          .select((eb) =>
-            eb
-              .selectFrom('sync_jobs')
-              .select('sync_jobs.id')
-              .whereRef('sync_jobs.record_type', '=', 'links.record_type')
-              .whereRef('sync_jobs.record_id', '=', 'links.record_id')
-              .whereRef('sync_jobs.connection_id', '=', 'links.connection_id')
-              .orderBy('sync_jobs.created_at', 'desc')
-              .limit(1)
-              .as('last_job_id'),
-          )
+          .select(lastJobOfLink)
         if (request.query.state) query = query.where('links.state', '=', request.query.state)
         if (request.query.connectionId) query = query.where('links.connection_id', '=', request.query.connectionId)
         const rows = await applyCursor(query, { cursor: request.query.cursor, limit: request.query.limit, timeColumn: 'links.updated_at', idColumn: 'links.id' }).execute()
@@ -120,10 +128,7 @@ export function logRoutes(hub: Hub): FastifyPluginAsyncZod {
           tags: ['log'],
           summary:
             "Referrals' deliveries to referral destinations (CRMS), most recently changed first; `?state=needs_attention` is the list of what waits for a person (e.g. CRMS's 400 with its message), each with the job and exchange to replay after the fix",
-          querystring: ListQuery.extend({
-            state: z.enum(['pending', 'partial', 'linked', 'failed', 'needs_attention']).optional(),
-            connectionId: z.string().uuid().optional(),
-          }),
+          querystring: LinkListQuery,
           response: { 200: listOf(ReferralDeliveryEntry), ...errorResponses },
         },
       },
@@ -135,17 +140,7 @@ export function logRoutes(hub: Hub): FastifyPluginAsyncZod {
           .where('links.record_type', '=', 'referral')
           .selectAll('links')
           .select(['referrals.external_id as referral_external_id', 'referrals.fields as referral_fields'])
-          .select((eb) =>
-            eb
-              .selectFrom('sync_jobs')
-              .select('sync_jobs.id')
-              .whereRef('sync_jobs.record_type', '=', 'links.record_type')
-              .whereRef('sync_jobs.record_id', '=', 'links.record_id')
-              .whereRef('sync_jobs.connection_id', '=', 'links.connection_id')
-              .orderBy('sync_jobs.created_at', 'desc')
-              .limit(1)
-              .as('last_job_id'),
-          )
+          .select(lastJobOfLink)
         if (request.query.state) query = query.where('links.state', '=', request.query.state)
         if (request.query.connectionId) query = query.where('links.connection_id', '=', request.query.connectionId)
         const rows = await applyCursor(query, { cursor: request.query.cursor, limit: request.query.limit, timeColumn: 'links.updated_at', idColumn: 'links.id' }).execute()
