@@ -8,17 +8,25 @@ import { Empty, ErrorAlert, QueryView } from '../components/states'
 import { Link } from '../router'
 import { useIsAdmin } from '../session'
 
+type AttentionState = 'needs_attention' | 'failed'
+
 /** What waits for a person (F17): the EMR's message, and Replay once the data or mapping is fixed. */
 export function NeedsAttentionPage() {
-  const [state, setState] = useState<'needs_attention' | 'failed'>('needs_attention')
+  const [state, setState] = useState<AttentionState>('needs_attention')
   const links = useQuery({ queryKey: ['links', state], queryFn: () => unwrap(api.GET('/api/links', { params: { query: { state, limit: 200 } } })), refetchInterval: 10_000 })
+  // Referrals a destination (CRMS) refused or could not take: its message, and Replay after the fix.
+  const deliveries = useQuery({
+    queryKey: ['referral-deliveries', state],
+    queryFn: () => unwrap(api.GET('/api/referral-deliveries', { params: { query: { state, limit: 200 } } })),
+    refetchInterval: 10_000,
+  })
   return (
     <Stack>
       <Title order={2}>Needs attention</Title>
       <SegmentedControl
         aria-label="Which links"
         value={state}
-        onChange={(v) => setState(v as typeof state)}
+        onChange={(v) => setState(v as AttentionState)}
         data={[
           { value: 'needs_attention', label: 'Needs attention (refused by the EMR)' },
           { value: 'failed', label: 'Failed (retries exhausted)' },
@@ -28,138 +36,89 @@ export function NeedsAttentionPage() {
         Patients
       </Title>
       <QueryView query={links}>
-        {({ items }) =>
-          items.length === 0 ? (
-            <Empty>Nothing waits for a person.</Empty>
-          ) : (
-            <Table data-testid="attention">
-              <Table.Thead>
-                <Table.Tr>
-                  <Table.Th>Patient</Table.Th>
-                  <Table.Th>EMR</Table.Th>
-                  <Table.Th>State</Table.Th>
-                  <Table.Th>The EMR's message</Table.Th>
-                  <Table.Th>Since</Table.Th>
-                  <Table.Th>
-                    <span className="sr-only">Actions</span>
-                  </Table.Th>
-                </Table.Tr>
-              </Table.Thead>
-              <Table.Tbody>
-                {items.map((l) => (
-                  <AttentionRow key={`${l.patientId}-${l.connectionId}`} link={l} />
-                ))}
-              </Table.Tbody>
-            </Table>
-          )
-        }
+        {({ items }) => (
+          <AttentionTable
+            testId="attention"
+            heads={{ record: 'Patient', system: 'EMR', message: "The EMR's message" }}
+            empty="Nothing waits for a person."
+            refresh="links"
+            rows={items.map((l: LinkEntry) => ({ key: `${l.patientId}-${l.connectionId}`, label: l.patientName, to: `/patients/${l.patientId}`, ...l }))}
+          />
+        )}
       </QueryView>
-      <ReferralDeliveries state={state} />
-    </Stack>
-  )
-}
-
-/** Referrals a destination (CRMS) refused or could not take: its message, and Replay after the fix. */
-function ReferralDeliveries({ state }: { state: 'needs_attention' | 'failed' }) {
-  const deliveries = useQuery({
-    queryKey: ['referral-deliveries', state],
-    queryFn: () => unwrap(api.GET('/api/referral-deliveries', { params: { query: { state, limit: 200 } } })),
-    refetchInterval: 10_000,
-  })
-  return (
-    <Stack gap="xs">
       <Title order={3} size="h4">
         Referral deliveries
       </Title>
       <QueryView query={deliveries}>
-        {({ items }) =>
-          items.length === 0 ? (
-            <Empty>No referral delivery waits for a person.</Empty>
-          ) : (
-            <Table data-testid="attention-referrals">
-              <Table.Thead>
-                <Table.Tr>
-                  <Table.Th>Referral</Table.Th>
-                  <Table.Th>Destination</Table.Th>
-                  <Table.Th>State</Table.Th>
-                  <Table.Th>Its message</Table.Th>
-                  <Table.Th>Since</Table.Th>
-                  <Table.Th>
-                    <span className="sr-only">Actions</span>
-                  </Table.Th>
-                </Table.Tr>
-              </Table.Thead>
-              <Table.Tbody>
-                {items.map((d) => (
-                  <DeliveryRow key={`${d.referralId}-${d.connectionId}`} delivery={d} />
-                ))}
-              </Table.Tbody>
-            </Table>
-          )
-        }
+        {({ items }) => (
+          <AttentionTable
+            testId="attention-referrals"
+            heads={{ record: 'Referral', system: 'Destination', message: 'Its message' }}
+            empty="No referral delivery waits for a person."
+            refresh="referral-deliveries"
+            rows={items.map((d: ReferralDelivery) => ({ key: `${d.referralId}-${d.connectionId}`, label: d.registrantName || d.externalReferralId, to: `/referrals/${d.referralId}`, ...d }))}
+          />
+        )}
       </QueryView>
     </Stack>
   )
 }
 
-function DeliveryRow({ delivery }: { delivery: ReferralDelivery }) {
-  const admin = useIsAdmin()
-  const client = useQueryClient()
-  const replay = useMutation({
-    mutationFn: () => unwrap(api.POST('/api/exchanges/{id}/replay', { params: { path: { id: delivery.exchangeId! } } })),
-    onSuccess: () => setTimeout(() => void client.invalidateQueries({ queryKey: ['referral-deliveries'] }), 1000),
-  })
+/** One record's link to one system that waits for a person, whatever the record type. */
+interface AttentionItem {
+  key: string
+  label: string
+  to: string
+  connector: string
+  state: LinkEntry['state']
+  message: string | null
+  updatedAt: string
+  exchangeId: string | null
+}
+
+function AttentionTable({ testId, heads, empty, refresh, rows }: { testId: string; heads: { record: string; system: string; message: string }; empty: string; refresh: string; rows: AttentionItem[] }) {
+  if (rows.length === 0) return <Empty>{empty}</Empty>
   return (
-    <Table.Tr>
-      <Table.Td>
-        <Link to={`/referrals/${delivery.referralId}`}>{delivery.registrantName || delivery.externalReferralId}</Link>
-      </Table.Td>
-      <Table.Td>{delivery.connector}</Table.Td>
-      <Table.Td>
-        <LinkState state={delivery.state} />
-      </Table.Td>
-      <Table.Td>
-        <Text size="sm">{delivery.message}</Text>
-        {replay.isError && <ErrorAlert error={replay.error} />}
-        {replay.isSuccess && (
-          <Text size="sm" c="green" role="status">
-            Replay queued.
-          </Text>
-        )}
-      </Table.Td>
-      <Table.Td>{when(delivery.updatedAt)}</Table.Td>
-      <Table.Td>
-        <Group gap="xs" wrap="nowrap">
-          {delivery.exchangeId && <Link to={`/log/${delivery.exchangeId}`}>Exchange</Link>}
-          {admin && delivery.exchangeId && (
-            <Button size="xs" onClick={() => replay.mutate()} loading={replay.isPending} disabled={replay.isSuccess}>
-              Replay
-            </Button>
-          )}
-        </Group>
-      </Table.Td>
-    </Table.Tr>
+    <Table data-testid={testId}>
+      <Table.Thead>
+        <Table.Tr>
+          <Table.Th>{heads.record}</Table.Th>
+          <Table.Th>{heads.system}</Table.Th>
+          <Table.Th>State</Table.Th>
+          <Table.Th>{heads.message}</Table.Th>
+          <Table.Th>Since</Table.Th>
+          <Table.Th>
+            <span className="sr-only">Actions</span>
+          </Table.Th>
+        </Table.Tr>
+      </Table.Thead>
+      <Table.Tbody>
+        {rows.map((row) => (
+          <AttentionRow key={row.key} item={row} refresh={refresh} />
+        ))}
+      </Table.Tbody>
+    </Table>
   )
 }
 
-function AttentionRow({ link }: { link: LinkEntry }) {
+function AttentionRow({ item, refresh }: { item: AttentionItem; refresh: string }) {
   const admin = useIsAdmin()
   const client = useQueryClient()
   const replay = useMutation({
-    mutationFn: () => unwrap(api.POST('/api/exchanges/{id}/replay', { params: { path: { id: link.exchangeId! } } })),
-    onSuccess: () => setTimeout(() => void client.invalidateQueries({ queryKey: ['links'] }), 1000),
+    mutationFn: () => unwrap(api.POST('/api/exchanges/{id}/replay', { params: { path: { id: item.exchangeId! } } })),
+    onSuccess: () => setTimeout(() => void client.invalidateQueries({ queryKey: [refresh] }), 1000),
   })
   return (
     <Table.Tr>
       <Table.Td>
-        <Link to={`/patients/${link.patientId}`}>{link.patientName}</Link>
+        <Link to={item.to}>{item.label}</Link>
       </Table.Td>
-      <Table.Td>{link.connector}</Table.Td>
+      <Table.Td>{item.connector}</Table.Td>
       <Table.Td>
-        <LinkState state={link.state} />
+        <LinkState state={item.state} />
       </Table.Td>
       <Table.Td>
-        <Text size="sm">{link.message}</Text>
+        <Text size="sm">{item.message}</Text>
         {replay.isError && <ErrorAlert error={replay.error} />}
         {replay.isSuccess && (
           <Text size="sm" c="green" role="status">
@@ -167,11 +126,11 @@ function AttentionRow({ link }: { link: LinkEntry }) {
           </Text>
         )}
       </Table.Td>
-      <Table.Td>{when(link.updatedAt)}</Table.Td>
+      <Table.Td>{when(item.updatedAt)}</Table.Td>
       <Table.Td>
         <Group gap="xs" wrap="nowrap">
-          {link.exchangeId && <Link to={`/log/${link.exchangeId}`}>Exchange</Link>}
-          {admin && link.exchangeId && (
+          {item.exchangeId && <Link to={`/log/${item.exchangeId}`}>Exchange</Link>}
+          {admin && item.exchangeId && (
             <Button size="xs" onClick={() => replay.mutate()} loading={replay.isPending} disabled={replay.isSuccess}>
               Replay
             </Button>
