@@ -17,6 +17,8 @@ const CALLERS = Number(process.env.BENCH_CONCURRENCY ?? 10)
 /** The hub's jobs at once (CAREBRIDGE_WORKER_CONCURRENCY's default): the raw calls go as many at once. */
 const WORKERS = 4
 /** Worker processes beside the hub (PostgreSQL only; the embedded database serves one process): BENCH_COST_WORKER_PROCESSES. */
+/** How long the idle hub's own transactions are counted before the patients are created. */
+const IDLE_SAMPLE_MS = 3000
 const EXTRA_WORKERS = process.env.BENCH_DATABASE_URL || process.env.TEST_DATABASE_URL ? Number(process.env.BENCH_COST_WORKER_PROCESSES ?? 0) : 0
 
 interface SentCall {
@@ -49,6 +51,7 @@ export async function costBench(): Promise<void> {
   const started = new Map<string, number>()
   let hubSeconds = 0
   let phases: Record<string, number> = {}
+  let idlePerSecond = 0
   try {
     await withHub(
       async (hub) => {
@@ -56,7 +59,14 @@ export async function costBench(): Promise<void> {
         const workers: RunningHub[] = []
         for (let w = 0; w < EXTRA_WORKERS; w++) workers.push(await startHub({ databaseUrl: hub.databaseUrl, role: 'worker', env: { LOG_LEVEL: 'error', CAREBRIDGE_UNPACED_CONNECTORS: 'ritten' } }))
         try {
+          // The hub's transactions while idle (queue polling, lease renewals, housekeeping) over a few
+          // seconds: under a loaded machine a run stretches, and its idle share per patient with it.
+          const idleFrom = await statistics(databaseOf(hub))
+          const idleAt = Date.now()
+          await sleep(IDLE_SAMPLE_MS)
           const before = await statistics(databaseOf(hub))
+          idlePerSecond = (before.commits - idleFrom.commits) / ((Date.now() - idleAt) / 1000)
+          const measuredFrom = Date.now()
           const patient = (i: number) => ({ firstName: 'Cost', lastName: `Patient${i}`, dob: '1990-01-01', gender: 'female', phone: '913-555-0000', email: `c${i}@example.com` })
           const t0 = Date.now()
           let next = 0
@@ -81,6 +91,7 @@ export async function costBench(): Promise<void> {
           phases = await jobPhases(databaseOf(hub))
           const after = await statistics(databaseOf(hub))
           phases.commits = (after.commits - before.commits) / PATIENTS
+          phases.netCommits = (after.commits - before.commits - idlePerSecond * ((Date.now() - measuredFrom) / 1000)) / PATIENTS
           phases.rows = (after.rows - before.rows) / PATIENTS
         } finally {
           for (const w of workers) await w.stop()
@@ -108,6 +119,7 @@ export async function costBench(): Promise<void> {
     line('cost: a push job, median ms — its 2 calls as the hub timed them', phases.calls!.toFixed(1))
     line('cost: a push job, median ms — between the calls / after the last', `${phases.between!.toFixed(1)} / ${phases.after!.toFixed(1)}`)
     line('cost: per patient (create + push) — transactions / rows written', `${phases.commits!.toFixed(1)} / ${phases.rows!.toFixed(1)}`)
+    line('cost: per patient — transactions net of the idle hub\'s own rate', `${phases.netCommits!.toFixed(1)} (idle: ${idlePerSecond.toFixed(1)} transactions/s)`)
   } finally {
     await sim.close()
   }

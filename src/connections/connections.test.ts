@@ -4,7 +4,8 @@ import { insertConnection, openTestDatabase, startTestEngine, type TestDatabase 
 import { enqueueJob } from '../engine/jobs.js'
 import { runJob } from '../engine/runner.js'
 import { z } from 'zod'
-import { ConnectionPatch, getConnectionView, loadRunnableConnection, stripUnknownKeys, updateConnection } from './connections.js'
+import { ConnectionPatch, getConnectionView, loadRunnableConnection, putMappings, runnableConnection, stripUnknownKeys, updateConnection } from './connections.js'
+import { claimJob } from '../engine/jobs.js'
 
 /** Settings stored under an older connector schema keep working, or name what a person must set. */
 let database: TestDatabase
@@ -96,5 +97,43 @@ describe('a connection PATCH', () => {
     expect(after.settings).toEqual({ clientId: 'c', tenant: 't', audience: 'https://external-api.ritten.io' })
     await expect(updateConnection(database.db, database.box, organizationId, connectionId, ConnectionPatch.parse({ settings: { tenant: null } }))).rejects.toThrow(/settings\.tenant/)
     expect((await getConnectionView(database.db, database.box, organizationId, connectionId)).settings).toMatchObject({ tenant: 't' })
+  })
+})
+
+describe('a runnable connection kept between jobs', () => {
+  /** The version a worker's claim of a new job of this connection reads. */
+  async function claimedVersion(organizationId: string, connectionId: string): Promise<string | null> {
+    const { id } = await database.db.transaction().execute((trx) => enqueueJob(trx, engine.queue, { organizationId, connectionId, kind: 'pull', recordType: null, recordId: null }))
+    const claim = await claimJob(database.db, id, 30)
+    if (!claim.claimed) throw new Error(`not claimed: ${claim.reason}`)
+    return claim.connectionVersion
+  }
+
+  it('is loaded once while the row is unchanged, and afresh by the next job after a settings, credentials or mapping change', async () => {
+    const { organizationId, connectionId } = await insertConnection(database.db, { connector: 'ritten', settings: { clientId: 'c', tenant: 't' }, secrets: rittenSecrets() })
+    const first = await runnableConnection(database.db, database.box, connectionId, await claimedVersion(organizationId, connectionId))
+    // Loading saved the migrated settings (a new version): the next claim loads once more, then the cache holds.
+    const settled = await runnableConnection(database.db, database.box, connectionId, await claimedVersion(organizationId, connectionId))
+    const version = await claimedVersion(organizationId, connectionId)
+    expect(version).toBe(settled.version)
+    expect(await runnableConnection(database.db, database.box, connectionId, version)).toBe(settled)
+    expect(first.settings).toEqual(settled.settings)
+
+    await updateConnection(database.db, database.box, organizationId, connectionId, ConnectionPatch.parse({ settings: { tenant: 't2' }, credentials: { clientSecret: 'new' } }))
+    const changed = await runnableConnection(database.db, database.box, connectionId, await claimedVersion(organizationId, connectionId))
+    expect(changed.settings).toMatchObject({ tenant: 't2' })
+    expect(changed.secrets).toEqual({ clientSecret: 'new' })
+
+    await putMappings(database.db, organizationId, connectionId, { valueMaps: { payerCode: { AET01: 'aetna' } } })
+    const mapped = await runnableConnection(database.db, database.box, connectionId, await claimedVersion(organizationId, connectionId))
+    expect(mapped.mapping.valueMaps.payerCode).toMatchObject({ AET01: 'aetna' })
+  })
+
+  it('is loaded afresh when the caller does not know the version', async () => {
+    const { connectionId } = await insertConnection(database.db, { connector: 'ritten', settings: { clientId: 'c', tenant: 't', audience: 'https://external-api.ritten.io' }, secrets: rittenSecrets() })
+    const one = await runnableConnection(database.db, database.box, connectionId, null)
+    const two = await runnableConnection(database.db, database.box, connectionId, null)
+    expect(two).not.toBe(one)
+    expect(two.version).toBe(one.version)
   })
 })

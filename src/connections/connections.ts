@@ -73,6 +73,8 @@ export interface ConnectionView {
 
 export interface RunnableConnection {
   row: ConnectionRow
+  /** The row's version as loaded (its xmin: every committed change of the row makes a new one). */
+  version: string
   connector: Connector<unknown, unknown>
   settings: unknown
   secrets: unknown
@@ -196,8 +198,9 @@ export async function pushTargets(db: DbOrTx, organizationId: string, _dataType:
  * instead of retrying a fault no retry can fix.
  */
 export async function loadRunnableConnection(db: DbOrTx, box: SecretBox, id: string): Promise<RunnableConnection> {
-  const row = await db.selectFrom('connections').selectAll().where('id', '=', id).executeTakeFirst()
-  if (!row) throw new NotFoundError('Connection')
+  const found = await db.selectFrom('connections').selectAll().select(sql<string>`xmin::text`.as('version')).where('id', '=', id).executeTakeFirst()
+  if (!found) throw new NotFoundError('Connection')
+  const { version, ...row } = found
   const connector = requireConnector(row.connector)
   const storedSecrets: unknown = row.secrets ? box.openJson(row.secrets) : {}
   const settings = migrateStored(connector.settingsSchema, row.settings, 'settings', id)
@@ -216,11 +219,32 @@ export async function loadRunnableConnection(db: DbOrTx, box: SecretBox, id: str
   }
   return {
     row,
+    version,
     connector,
     settings,
     secrets,
     mapping: resolveMapping(connector.defaults, { fieldMap: row.field_map as FieldMapping[] | null, valueMaps: row.value_maps, ownership: row.ownership }),
   }
+}
+
+/** Per database handle: each connection as last loaded, with the row version it was loaded from. */
+const runnableCache = new WeakMap<object, Map<string, RunnableConnection>>()
+
+/**
+ * `loadRunnableConnection` for a worker that already knows the row's current version (its claim
+ * read it): while the version is the one cached, the cached connection is returned without a
+ * query, a decryption or a schema check. Any committed change of the row (settings, credentials,
+ * mappings, a pull's bookkeeping) makes a new version, so the next job loads it afresh. A load
+ * that fails is not cached: the next job tries again and names the fault again.
+ */
+export async function runnableConnection(db: DbOrTx, box: SecretBox, id: string, version: string | null): Promise<RunnableConnection> {
+  let cache = runnableCache.get(db)
+  if (!cache) runnableCache.set(db, (cache = new Map()))
+  const cached = cache.get(id)
+  if (cached && version !== null && cached.version === version) return cached
+  const loaded = await loadRunnableConnection(db, box, id)
+  cache.set(id, loaded)
+  return loaded
 }
 
 /** A stored value under the schema in force now; throws the ConnectorError naming what a person must set. */

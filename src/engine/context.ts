@@ -25,7 +25,7 @@ export function buildConnectorContext(
     connection: { id: row.id, name: row.name, baseUrl: row.base_url, settings: connection.settings, secrets: connection.secrets },
     // Jobs go through the connection's circuit; an admin's "Test connection" (no policy) always calls.
     http: deps.circuit ? withCircuit(http, circuitFor(row.id, deps.circuit), { id: row.id, name: row.name, connector: connector.kind }) : http,
-    tokens: createTokenStore(deps.db, deps.box, row.id),
+    tokens: createTokenStore(deps.db, deps.box, row.id, { version: connection.version }),
     now: () => new Date(),
   }
 }

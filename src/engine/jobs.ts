@@ -54,18 +54,29 @@ export async function enqueueJob(
 }
 
 export type ClaimResult =
-  | { claimed: true; job: SyncJobRow }
+  | { claimed: true; job: SyncJobRow; /** The connection row's version (xmin) as the claim saw it: a cached load of it is current while this matches. */ connectionVersion: string | null }
   | { claimed: false; reason: 'finished' | 'held' | 'not_due' | 'busy_record' | 'missing' }
 
 /**
  * Takes a job for this worker until the lease runs out. Jobs of one record on one connection
  * run one at a time (two concurrent creates would make two patients), hence the record lock.
+ * Two statements: the first reads the job and takes the record's lock (and notes the connection's
+ * version for the runner's cache); the guarded update runs after the lock is held, so its own
+ * snapshot sees whatever another claim of the same record committed while we waited.
  */
 export async function claimJob(db: DbOrTx, jobId: string, leaseSeconds: number): Promise<ClaimResult> {
   return db.transaction().execute(async (trx) => {
-    const job = await trx.selectFrom('sync_jobs').selectAll().where('id', '=', jobId).executeTakeFirst()
+    const job = await trx
+      .selectFrom('sync_jobs as j')
+      .selectAll('j')
+      .select([
+        sql<string | null>`(select c.xmin::text from connections c where c.id = j.connection_id)`.as('connection_version'),
+        // The same key relink.ts takes (`${connectionId}:${recordId}`), so the two exclude each other.
+        sql<null>`case when j.record_id is not null then pg_advisory_xact_lock(hashtext(coalesce(j.connection_id::text, 'null') || ':' || j.record_id::text)) end`.as('locked'),
+      ])
+      .where('j.id', '=', jobId)
+      .executeTakeFirst()
     if (!job) return { claimed: false, reason: 'missing' } as const
-    if (job.record_id) await sql`select pg_advisory_xact_lock(hashtext(${`${job.connection_id}:${job.record_id}`}))`.execute(trx)
     const claimed = await trx
       .updateTable('sync_jobs')
       .set({
@@ -95,7 +106,7 @@ export async function claimJob(db: DbOrTx, jobId: string, leaseSeconds: number):
       )
       .returningAll()
       .executeTakeFirst()
-    if (claimed) return { claimed: true, job: claimed } as const
+    if (claimed) return { claimed: true, job: claimed, connectionVersion: job.connection_version } as const
     if (['succeeded', 'failed', 'needs_attention'].includes(job.state)) return { claimed: false, reason: 'finished' } as const
     if (job.state === 'running' && job.lease_until && job.lease_until > new Date()) return { claimed: false, reason: 'held' } as const
     if (job.next_attempt_at.getTime() > Date.now() + 1000) return { claimed: false, reason: 'not_due' } as const
@@ -154,12 +165,16 @@ export async function renewLease(db: DbOrTx, lease: JobLease, leaseSeconds: numb
   return Number(result.numUpdatedRows) === 1
 }
 
-/** Settles a job; false (nothing written) when this worker no longer holds its lease. */
+/**
+ * Settles a job; false (nothing written) when this worker no longer holds its lease. `also` lets
+ * the last write of a flow (its steps' final markers, what `GET /api/jobs/:id` shows) ride along.
+ */
 export async function finishJob(
   db: DbOrTx,
   lease: JobLease,
   state: Extract<SyncJobState, 'succeeded' | 'failed' | 'needs_attention'>,
   error?: JobError,
+  also: { steps?: FlowProgress; progress?: Record<string, unknown> } = {},
 ): Promise<boolean> {
   const result = await held(
     db.updateTable('sync_jobs').set({
@@ -168,6 +183,8 @@ export async function finishJob(
       last_error: error ? JSON.stringify(error) : null,
       finished_at: new Date(),
       updated_at: new Date(),
+      ...(also.steps ? { steps: JSON.stringify(also.steps) } : {}),
+      ...(also.progress ? { progress: JSON.stringify(also.progress) } : {}),
     }),
     lease,
   ).executeTakeFirst()

@@ -17,8 +17,9 @@ export interface LinkView {
   syncedVersion: number | null
 }
 
+/** The record's link to the connection, made `pending` if it has none yet (one statement when it is made, two when it was there). */
 export async function ensureLink(db: DbOrTx, options: { organizationId: string; recordType: string; recordId: string; connectionId: string; connector: string }): Promise<LinkRow> {
-  await db
+  const made = await db
     .insertInto('links')
     .values({
       id: randomUUID(),
@@ -30,8 +31,9 @@ export async function ensureLink(db: DbOrTx, options: { organizationId: string; 
       state: 'pending',
     })
     .onConflict((oc) => oc.columns(['record_type', 'record_id', 'connection_id']).doNothing())
-    .execute()
-  return getLink(db, options.recordType, options.recordId, options.connectionId) as Promise<LinkRow>
+    .returningAll()
+    .executeTakeFirst()
+  return made ?? ((await getLink(db, options.recordType, options.recordId, options.connectionId)) as LinkRow)
 }
 
 export async function getLink(db: DbOrTx, recordType: string, recordId: string, connectionId: string): Promise<LinkRow | undefined> {

@@ -24,7 +24,7 @@ export const patientPush: PushRecordType<PatientPushInput> = {
     return { input: { patient, account, mapping: connection.mapping }, version: patient.version }
   },
   checkExternalId: (deps, connection, patientId, externalId) => refuseSharedRecord(deps.db, connection, patientId, externalId),
-  storeSync: (deps, job, connection, linkId, patientId, sync) => recordSync(deps, { job, connectionId: connection.row.id, linkId, patientId, sync }),
+  storeSync: (trx, deps, job, connection, linkId, patientId, sync) => recordSync(deps, { job, connectionId: connection.row.id, linkId, patientId, sync }, trx),
   // F19: linked for the first time with this record, or to another one: announced once.
   async linked(trx, deps, { job, connection, recordId, externalId, firstSync, otherRecord }) {
     if (!externalId || !(firstSync || otherRecord)) return

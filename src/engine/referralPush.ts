@@ -23,10 +23,10 @@ export const referralPush: PushRecordType<ReferralPushInput> = {
     if (!input) throw new ConnectorError({ code: 'record_missing', message: 'The referral no longer exists in the CRM inbox', retryable: false })
     return { input, version: input.referral.version }
   },
-  storeSync: (deps, _job, _connection, linkId, _referralId, sync) => storeSyncedValues(deps.db, linkId, sync),
-  async acceptedInSystem(deps, job, connection, referralId, accepted) {
+  storeSync: (trx, _deps, _job, _connection, linkId, _referralId, sync) => storeSyncedValues(trx, linkId, sync),
+  async acceptedInSystem(trx, _deps, job, connection, referralId, accepted) {
     // Accepted once: a referral the CRM accepted (or converted) first keeps its own record of it.
-    await deps.db
+    await trx
       .updateTable('referrals')
       .set({
         status: sql`case when status = 'open' then 'accepted' else status end`,

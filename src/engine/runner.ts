@@ -2,7 +2,7 @@ import type { Db, DbOrTx } from '../db/database.js'
 import type { Queue } from '../db/queue.js'
 import type { FlowProgress } from '../connectors/connector.js'
 import { ConnectorError, isConnectorError } from '../connectors/errors.js'
-import { loadRunnableConnection, type RunnableConnection } from '../connections/connections.js'
+import { runnableConnection, type RunnableConnection } from '../connections/connections.js'
 import { jobRetries, jobsFinished } from '../observability/metrics.js'
 import type { SecretBox } from '../security/secrets.js'
 import { recordFailure } from '../exchanges/recorder.js'
@@ -60,17 +60,21 @@ export async function runJob(deps: EngineDeps, jobId: string): Promise<void> {
   let connection: RunnableConnection | null = null
   const connectorName = () => connection?.row.connector ?? (job.kind === 'deliver_event' ? EVENTS_CONNECTOR : 'unknown')
   try {
-    // An event delivery concerns no connection.
-    if (job.connection_id) connection = await loadRunnableConnection(deps.db, deps.box, job.connection_id)
+    // An event delivery concerns no connection. The claim read the connection's version: an unchanged connection is not loaded again.
+    if (job.connection_id) connection = await runnableConnection(deps.db, deps.box, job.connection_id, claim.connectionVersion)
+    // A push settles its job itself, in the transaction of its last step (or throws).
+    let settled = false
     switch (job.kind) {
       case 'deliver_event':
         await runDeliverEvent(deps, job, keeper)
         break
       case 'push_patient':
         await runPush(deps, job, requireConnection(connection), keeper, patientPush)
+        settled = true
         break
       case 'push_referral':
         await runPush(deps, job, requireConnection(connection), keeper, referralPush)
+        settled = true
         break
       case 'pull':
         await runPull(deps, job, requireConnection(connection), keeper)
@@ -81,14 +85,16 @@ export async function runJob(deps: EngineDeps, jobId: string): Promise<void> {
       default:
         throw new ConnectorError({ code: 'unknown_job', message: `No flow runs jobs of kind "${job.kind}"`, retryable: false })
     }
-    keeper.check()
-    const finished = await deps.db.transaction().execute(async (trx) => {
-      if (!(await finishJob(trx, keeper.lease, 'succeeded'))) return false
-      // F19: a finished pull is an event, committed with the job's outcome.
-      if (job.kind === 'pull' && connection) await emitEvent(trx, deps.queue, await pullCompletedEvent(trx, job, connection.row))
-      return true
-    })
-    if (finished) jobsFinished.inc({ connector: connectorName(), kind: job.kind, state: 'succeeded' })
+    if (!settled) {
+      keeper.check()
+      settled = await deps.db.transaction().execute(async (trx) => {
+        if (!(await finishJob(trx, keeper.lease, 'succeeded'))) return false
+        // F19: a finished pull is an event, committed with the job's outcome.
+        if (job.kind === 'pull' && connection) await emitEvent(trx, deps.queue, await pullCompletedEvent(trx, job, connection.row))
+        return true
+      })
+    }
+    if (settled) jobsFinished.inc({ connector: connectorName(), kind: job.kind, state: 'succeeded' })
   } catch (err) {
     await settleFailure(deps, job, keeper, connectorName(), err)
   } finally {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import type { DbOrTx } from '../db/database.js'
 import type { SyncOutcome } from '../connectors/connector.js'
 import { PatientPatch, getPatient, updatePatient, type Patient } from '../crm/patients.js'
 import { setPath } from '../mapping/paths.js'
@@ -9,14 +10,16 @@ import { emitEvent } from '../events/emit.js'
 /**
  * Stores the outcome of a bidirectional sync: the new common ground on the link, each conflict
  * for review (with the losing value), and the fields the EMR won written to the CRM record —
- * which then flow on to the hub's other connections, not back to this one.
+ * which then flow on to the hub's other connections, not back to this one. All in one transaction:
+ * `within`, when the caller's step commits its own progress in the same one, else a new one.
  */
 export async function recordSync(
   deps: EngineDeps,
   options: { job: Pick<SyncJobRow, 'id' | 'organization_id'>; connectionId: string; linkId: string; patientId: string; sync: SyncOutcome },
+  within?: DbOrTx,
 ): Promise<void> {
   const { job, sync } = options
-  await deps.db.transaction().execute(async (trx) => {
+  const store = async (trx: DbOrTx) => {
     await trx
       .updateTable('links')
       .set({ synced_values: JSON.stringify(sync.values), emr_updated_at: sync.emrUpdatedAt ? new Date(sync.emrUpdatedAt) : null, updated_at: new Date() })
@@ -42,7 +45,8 @@ export async function recordSync(
         )
         .execute()
     }
-    const current = await getPatient(trx, job.organization_id, options.patientId)
+    // Most syncs change nothing in the CRM (a push's always): then the patient need not be read.
+    const current = Object.keys(sync.crmChanges).length > 0 ? await getPatient(trx, job.organization_id, options.patientId) : null
     const changes = current ? toPatientPatch(sync.crmChanges, current) : null
     if (changes) {
       await updatePatient(trx, job.organization_id, options.patientId, changes)
@@ -55,7 +59,9 @@ export async function recordSync(
         data: { patientId: options.patientId, connectionId: options.connectionId, connector: link.connector, externalId: link.external_id ?? '', changedFields: Object.keys(sync.crmChanges) },
       })
     }
-  })
+  }
+  if (within) await store(within)
+  else await deps.db.transaction().execute(store)
 }
 
 /**

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { insertConnection, openTestDatabase, type TestDatabase } from '../../test/database.js'
-import { createTokenStore } from './tokenStore.js'
+import { createTokenStore, type TokenMemory } from './tokenStore.js'
 
 let database: TestDatabase
 
@@ -55,5 +55,51 @@ describe('token store', () => {
     await tokens.clear('never-cached')
     const mints = minter()
     expect(await tokens.get(mints.mint)).toBe('token-1')
+  })
+
+  it('serves a held token from memory, and one mint for two processes (each with its own memory) through the database', async () => {
+    const { connectionId } = await insertConnection(database.db, { connector: 'ritten' })
+    const processA: TokenMemory = new Map()
+    const processB: TokenMemory = new Map()
+    const a = createTokenStore(database.db, database.box, connectionId, { version: 'v1', memory: processA })
+    const b = createTokenStore(database.db, database.box, connectionId, { version: 'v1', memory: processB })
+    const mints = minter()
+    expect(await a.get(mints.mint)).toBe('token-1')
+    expect(await b.get(mints.mint)).toBe('token-1')
+    expect(mints.count).toBe(1)
+    // The stored row gone (as a credentials change deletes it): a process that holds the token for this version needs no read…
+    await database.db.deleteFrom('connection_tokens').where('connection_id', '=', connectionId).execute()
+    expect(await a.get(mints.mint)).toBe('token-1')
+    // …and a job of the changed connection (a new version) does not use it: it mints with the new credentials.
+    const changed = createTokenStore(database.db, database.box, connectionId, { version: 'v2', memory: processA })
+    expect(await changed.get(mints.mint)).toBe('token-2')
+    expect(mints.count).toBe(2)
+  })
+
+  it('reads the database again when the held token is about to expire', async () => {
+    const { connectionId } = await insertConnection(database.db, { connector: 'ritten' })
+    const memory: TokenMemory = new Map()
+    let count = 0
+    const shortLived = async () => ({ token: `short-${++count}`, expiresAt: new Date(Date.now() + 30_000) })
+    const tokens = createTokenStore(database.db, database.box, connectionId, { memory })
+    expect(await tokens.get(shortLived, 10_000)).toBe('short-1')
+    expect(await tokens.get(shortLived, 10_000)).toBe('short-1')
+    // Valid for 30 s, but the caller needs a minute: memory does not answer, nor does the database; a mint does.
+    expect(await tokens.get(shortLived, 60_000)).toBe('short-2')
+  })
+
+  it('forgets the refused token in its memory, also when another process minted meanwhile', async () => {
+    const { connectionId } = await insertConnection(database.db, { connector: 'ritten' })
+    const a = createTokenStore(database.db, database.box, connectionId, { memory: new Map() })
+    const b = createTokenStore(database.db, database.box, connectionId, { memory: new Map() })
+    const mints = minter()
+    const old = await a.get(mints.mint)
+    await b.clear(old)
+    expect(await b.get(mints.mint)).toBe('token-2')
+    // A still holds the old token until the system refuses it; then it takes B's from the database.
+    expect(await a.get(mints.mint)).toBe(old)
+    await a.clear(old)
+    expect(await a.get(mints.mint)).toBe('token-2')
+    expect(mints.count).toBe(2)
   })
 })

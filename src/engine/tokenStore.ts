@@ -6,17 +6,57 @@ import type { SecretBox } from '../security/secrets.js'
 const MINT_LEASE_SECONDS = 30
 const inFlight = new Map<string, Promise<string>>()
 
+/** A token this process holds, and the connection row version it was read or minted under. */
+interface HeldToken {
+  token: string
+  expiresAt: Date
+  version: string | undefined
+}
+
+/** What one process remembers of its connections' tokens (per connection id). */
+export type TokenMemory = Map<string, HeldToken>
+const processMemory = new WeakMap<object, TokenMemory>()
+
+export interface TokenStoreOptions {
+  now?: () => Date
+  /**
+   * The connection row's version (RunnableConnection.version). A token held in memory serves only
+   * the version it was taken under: a change of credentials or base URL (which also deletes the
+   * stored token) makes a new version, and the next job reads the database again.
+   */
+  version?: string
+  /** This process's memory of tokens; tests pass their own to play two processes. */
+  memory?: TokenMemory
+}
+
 /**
  * A connection's access token, sealed in the database and shared by all workers. Only one
  * caller mints at a time (in-process by a shared promise, across processes by a lease row), so
- * a burst of jobs costs one token request — Ritten allows just two mints an hour.
+ * a burst of jobs costs one token request — Ritten allows just two mints an hour. A token once
+ * read or minted is kept in this process's memory as well, so a call costs no database read; the
+ * database stays the truth every process mints into and reads from when its memory has nothing
+ * valid (a refused token is forgotten by `clear`, an expiring one by its time).
  */
-export function createTokenStore(db: Db, box: SecretBox, connectionId: string, now: () => Date = () => new Date()): TokenStore {
+export function createTokenStore(db: Db, box: SecretBox, connectionId: string, options: TokenStoreOptions = {}): TokenStore {
+  const now = options.now ?? (() => new Date())
+  let memory = options.memory ?? processMemory.get(db)
+  if (!memory) processMemory.set(db, (memory = new Map()))
+  const held = memory
+
+  const remembered = (minValidityMs: number): string | null => {
+    const entry = held.get(connectionId)
+    if (!entry || entry.version !== options.version) return null
+    return entry.expiresAt.getTime() - now().getTime() >= minValidityMs ? entry.token : null
+  }
+  const remember = (token: string, expiresAt: Date) => held.set(connectionId, { token, expiresAt, version: options.version })
+
   const readValid = async (minValidityMs: number): Promise<string | null> => {
     const row = await db.selectFrom('connection_tokens').select(['token', 'expires_at']).where('connection_id', '=', connectionId).executeTakeFirst()
     if (!row?.token || !row.expires_at) return null
     if (row.expires_at.getTime() - now().getTime() < minValidityMs) return null
-    return box.open(row.token)
+    const token = box.open(row.token)
+    remember(token, row.expires_at)
+    return token
   }
 
   const acquireLease = async (): Promise<boolean> => {
@@ -33,6 +73,8 @@ export function createTokenStore(db: Db, box: SecretBox, connectionId: string, n
 
   return {
     async get(mint, minValidityMs = 60_000) {
+      const inMemory = remembered(minValidityMs)
+      if (inMemory) return inMemory
       const cached = await readValid(minValidityMs)
       if (cached) return cached
       const running = inFlight.get(connectionId)
@@ -50,6 +92,7 @@ export function createTokenStore(db: Db, box: SecretBox, connectionId: string, n
                 .set({ token: box.seal(minted.token), expires_at: minted.expiresAt, mint_lease_until: null })
                 .where('connection_id', '=', connectionId)
                 .execute()
+              remember(minted.token, minted.expiresAt)
               return minted.token
             } finally {
               await releaseLease()
@@ -69,6 +112,7 @@ export function createTokenStore(db: Db, box: SecretBox, connectionId: string, n
       }
     },
     async clear(refusedToken) {
+      if (held.get(connectionId)?.token === refusedToken) held.delete(connectionId)
       // Compare-and-clear: between the refused call and now another worker may have minted a
       // fresh token; clearing that one would cost another mint (Ritten allows two an hour).
       // Sealing is randomized, so compare the opened token, then clear only that exact sealed row.
