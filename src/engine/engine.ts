@@ -15,6 +15,7 @@ import { setPatientLink, type LinkChange, type LinkTarget } from './relink.js'
 import { reviewConflict, type ConflictView } from './conflicts.js'
 import { pruneExchangeBodies } from '../exchanges/retention.js'
 import { pruneEvents } from '../events/retention.js'
+import type { JobWakeUp } from './wakeUp.js'
 
 /**
  * The sync engine's entry points. Changes enqueue jobs inside the caller's transaction (the
@@ -214,6 +215,8 @@ export class Engine {
       )
       this.workerIds.push(id)
     }
+    // Jobs committed by any process wake these workers at once (the API's local nudge reaches only its own process).
+    await this.deps.wakeUp?.start(() => this.nudge())
     await this.runHousekeeping()
     this.housekeeping = setInterval(() => void this.runHousekeeping(), 10_000)
     this.housekeeping.unref()
@@ -221,6 +224,7 @@ export class Engine {
 
   async stop(): Promise<void> {
     if (this.housekeeping) clearInterval(this.housekeeping)
+    await this.deps.wakeUp?.stop()
     for (const id of this.workerIds) await this.deps.queue.offWork({ id }).catch(() => undefined)
     this.workerIds = []
   }
@@ -242,8 +246,11 @@ export class Engine {
 
 interface EngineOptions {
   concurrency: number
+  /** The fallback: how often an idle worker looks for work when no wake-up reached it. */
   pollSeconds: number
   bodyRetentionDays: number
+  /** Wakes the workers when a job is committed in any process (none: the local nudge and polling). */
+  wakeUp?: JobWakeUp
 }
 
 export async function refreshQueueDepth(db: Db): Promise<void> {
