@@ -9,7 +9,11 @@
  *   BENCH_COST_PATIENTS (part `cost`, default 1000), BENCH_COST_WORKER_PROCESSES (worker processes beside
  *   the hub in part `cost`, PostgreSQL only, default 0), BENCH_INTAKE_SECONDS (part `intake`, default 15),
  *   BENCH_EMBEDDED_IDLE_SECONDS (part `embedded`, default 20),
- *   BENCH_PARTS (default ritten,ecw,kipu,referrals,crms; also cost, intake, embedded: run only those parts), BENCH_DATABASE_URL (run on PostgreSQL instead of the embedded database),
+ *   BENCH_LATENCY_RATE, BENCH_LATENCY_SECONDS (part `latency`: patients created per second, default 20, for so
+ *   long, default 60; on PostgreSQL also with one API and 2 worker processes),
+ *   BENCH_BUDGET_RITTEN_SECONDS, BENCH_BUDGET_ECW_SECONDS (part `budget`, PostgreSQL only: one API and 2 worker
+ *   processes push a backlog to Ritten for so long, default 30, and to ECW, default 120),
+ *   BENCH_PARTS (default ritten,ecw,kipu,referrals,crms; also cost, intake, embedded, latency, budget: run only those parts), BENCH_DATABASE_URL (run on PostgreSQL instead of the embedded database),
  *   BENCH_HUB_NODE_OPTIONS (the hub's NODE_OPTIONS, e.g. --max-old-space-size=192 to show a pull's memory is bounded).
  */
 import { createRittenSimulator } from '../simulators/ritten/server.js'
@@ -19,6 +23,8 @@ import { line, load, rss, withHub } from './kit.js'
 import { costBench } from './cost.js'
 import { intakeBench } from './intake.js'
 import { embeddedBench } from './embedded.js'
+import { latencyBench } from './latency.js'
+import { budgetBench } from './budget.js'
 import { connectEcw, PRACTICE, startEcw, type EcwWorld } from '../test/ecwHelpers.js'
 import { createKipuSimulator, DEMO_KIPU } from '../simulators/kipu/server.js'
 import { createCrmsSimulator, DEMO_CRMS } from '../simulators/crms/server.js'
@@ -41,6 +47,8 @@ if (process.env.BENCH_DATABASE_URL) process.env.TEST_DATABASE_URL = process.env.
 console.log(`carebridge bench — ${process.env.TEST_DATABASE_URL ? 'PostgreSQL' : 'embedded PGlite'}, 4 workers, queue poll 0.5 s, load average ${load()} at the start`)
 if (PARTS.includes('cost')) await costBench()
 if (PARTS.includes('intake')) await intakeBench()
+if (PARTS.includes('latency')) await latencyBench()
+if (PARTS.includes('budget')) await budgetBench()
 // `npm start` itself: always the embedded database in demo mode, whatever BENCH_DATABASE_URL says.
 if (PARTS.includes('embedded')) await embeddedBench()
 if (PARTS.includes('ritten')) await withHub(rittenPush)

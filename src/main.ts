@@ -6,6 +6,7 @@ import { loadConfig, localUrl } from './config.js'
 import { openDatabase } from './db/database.js'
 import { startQueue } from './db/queue.js'
 import { Engine } from './engine/engine.js'
+import { JobWakeUp } from './engine/wakeUp.js'
 import { buildApi } from './api/app.js'
 import { createApiKey } from './security/apiKeys.js'
 import { SecretBox, resolveSecretKey } from './security/secrets.js'
@@ -41,6 +42,7 @@ async function main(): Promise<void> {
     pollSeconds: config.queuePollSeconds,
     bodyRetentionDays: config.exchangeBodyRetentionDays,
     availability,
+    wakeUp: config.role === 'api' ? undefined : new JobWakeUp({ connectionString: database.connectionString, availability, log }),
   })
 
   const organizationId = await ensureOrganization(database.db, config.demo)

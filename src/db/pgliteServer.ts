@@ -10,6 +10,12 @@ import type { PGlite } from '@electric-sql/pglite'
  * "unnamed prepared statement does not exist" under concurrency (seen with pg-boss beside the
  * API). Here a client's messages run as one batch up to Sync (or a simple Query), and while a
  * client holds an open transaction only that client's batches run.
+ *
+ * LISTEN/NOTIFY: every client shares PGlite's one session, so PostgreSQL delivers a notification
+ * to that session — its bytes come out in the answer of the batch that committed the NOTIFY, i.e.
+ * to the notifying client, never to the one that listens. The server takes notifications out of
+ * every answer and sends each to the clients that asked to LISTEN on its channel (by a simple
+ * query, as `pg` sends it), so a LISTEN client here behaves as it does on PostgreSQL.
  */
 export class PgliteServer {
   private server: Server | null = null
@@ -18,6 +24,8 @@ export class PgliteServer {
   private transactionOwner: number | null = null
   private nextClientId = 1
   private readonly sockets = new Set<Socket>()
+  /** Who listens on which channel (the session itself listens once anyone asked). */
+  private readonly listeners = new Map<string, Set<Socket>>()
 
   constructor(private readonly db: PGlite) {}
 
@@ -44,6 +52,7 @@ export class PgliteServer {
     let buffer = Buffer.alloc(0)
     let started = false
     let pending: Uint8Array[] = []
+    let unlistens = false
     socket.on('data', (data) => {
       buffer = Buffer.concat([buffer, data])
       for (;;) {
@@ -63,7 +72,7 @@ export class PgliteServer {
             return
           }
           started = true
-          this.enqueue({ clientId, socket, messages: [new Uint8Array(message)] })
+          this.enqueue({ clientId, socket, messages: [new Uint8Array(message)], unlistens: false })
           continue
         }
         if (buffer.length < 5) return
@@ -77,14 +86,17 @@ export class PgliteServer {
           return
         }
         pending.push(message)
+        if (type === 'Q' && this.noteListen(socket, message) === 'unlisten') unlistens = true
         if (BATCH_ENDS.has(type)) {
-          this.enqueue({ clientId, socket, messages: pending })
+          this.enqueue({ clientId, socket, messages: pending, unlistens })
           pending = []
+          unlistens = false
         }
       }
     })
     const gone = () => {
       this.sockets.delete(socket)
+      for (const sockets of this.listeners.values()) sockets.delete(socket)
       void this.release(clientId)
     }
     socket.on('close', gone)
@@ -106,15 +118,20 @@ export class PgliteServer {
         const [batch] = this.queue.splice(index, 1)
         if (!batch) return
         if (batch.socket.destroyed) continue
+        const answer = new NotificationFilter((channel, message) => {
+          for (const socket of this.listeners.get(channel) ?? []) if (!socket.destroyed) socket.write(message)
+        })
         try {
           await this.db.runExclusive(async () => {
             for (const message of batch.messages) {
               await this.db.execProtocolRawStream(message, {
                 onRawData: (chunk: Uint8Array) => {
-                  if (!batch.socket.destroyed) batch.socket.write(chunk)
+                  for (const part of answer.filter(chunk)) if (!batch.socket.destroyed) batch.socket.write(part)
                 },
               })
             }
+            // An UNLISTEN ends the shared session's LISTEN for everyone: listen again for whoever still does.
+            if (batch.unlistens) for (const [channel, sockets] of this.listeners) if (sockets.size > 0) await this.db.exec(`LISTEN ${quoteIdent(channel)}`)
           })
         } catch {
           // PGlite reports SQL errors in-protocol; a throw means the exchange itself broke: drop that client.
@@ -125,6 +142,24 @@ export class PgliteServer {
     } finally {
       this.running = false
     }
+  }
+
+  /** Notes a simple query's LISTEN / UNLISTEN, so that the server knows where a channel's notifications go. */
+  private noteListen(socket: Socket, message: Uint8Array): 'listen' | 'unlisten' | null {
+    const text = Buffer.from(message.subarray(5, message.length - 1)).toString('utf8')
+    const listen = /^\s*LISTEN\s+("(?:[^"]|"")+"|[A-Za-z_][\w$]*)\s*;?\s*$/i.exec(text)
+    if (listen) {
+      const channel = unquoteIdent(listen[1]!)
+      let sockets = this.listeners.get(channel)
+      if (!sockets) this.listeners.set(channel, (sockets = new Set()))
+      sockets.add(socket)
+      return 'listen'
+    }
+    const unlisten = /^\s*UNLISTEN\s+("(?:[^"]|"")+"|[A-Za-z_][\w$]*|\*)\s*;?\s*$/i.exec(text)
+    if (!unlisten) return null
+    if (unlisten[1] === '*') for (const sockets of this.listeners.values()) sockets.delete(socket)
+    else this.listeners.get(unquoteIdent(unlisten[1]!))?.delete(socket)
+    return 'unlisten'
   }
 
   /** A client that leaves inside a transaction must not leave it open for everyone else. */
@@ -143,6 +178,97 @@ interface Batch {
   clientId: number
   socket: Socket
   messages: Uint8Array[]
+  /** The batch holds an UNLISTEN: the session listens again afterwards for the channels others still hear. */
+  unlistens: boolean
+}
+
+const NOTIFICATION = 0x41 // 'A', NotificationResponse
+
+/**
+ * Takes NotificationResponse messages out of one batch's answer, which arrives in chunks that
+ * need not end on a message boundary. Everything else passes through as slices of the chunks
+ * (no copy), so a large answer costs only a look at each message's 5-byte header.
+ */
+export class NotificationFilter {
+  /** Bytes of the current message (not a notification) still to pass through. */
+  private passing = 0
+  /** The first bytes of a message whose header (type and length) is not complete yet. */
+  private head: Buffer = Buffer.alloc(0)
+  /** A notification being collected: its bytes so far and how many are still to come. */
+  private note: { parts: Buffer[]; missing: number } | null = null
+
+  constructor(private readonly deliver: (channel: string, message: Buffer) => void) {}
+
+  filter(chunk: Uint8Array): Uint8Array[] {
+    const data = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
+    const out: Uint8Array[] = []
+    let from = 0 // start of the slice of `data` that passes through
+    let at = 0
+    while (at < data.length) {
+      if (this.passing > 0) {
+        const n = Math.min(this.passing, data.length - at)
+        this.passing -= n
+        at += n
+        continue
+      }
+      if (this.note) {
+        const n = Math.min(this.note.missing, data.length - at)
+        this.note.parts.push(data.subarray(at, at + n))
+        this.note.missing -= n
+        at += n
+        if (this.note.missing === 0) {
+          this.emit(Buffer.concat(this.note.parts))
+          this.note = null
+          from = at
+        }
+        continue
+      }
+      // A header: it may have begun in the previous chunk (held in `head`).
+      const start = at
+      const take = Math.min(5 - this.head.length, data.length - at)
+      const head = this.head.length ? Buffer.concat([this.head, data.subarray(at, at + take)]) : data.subarray(at, at + take)
+      at += take
+      if (head.length < 5) {
+        if (start > from) out.push(data.subarray(from, start))
+        this.head = Buffer.from(head)
+        from = at
+        continue
+      }
+      const held = this.head
+      this.head = Buffer.alloc(0)
+      const body = head.readInt32BE(1) - 4
+      if (head[0] === NOTIFICATION) {
+        if (start > from) out.push(data.subarray(from, start))
+        this.note = { parts: [Buffer.from(head)], missing: body }
+        if (body === 0) {
+          this.emit(Buffer.concat(this.note.parts))
+          this.note = null
+        }
+        from = at
+        continue
+      }
+      // Not a notification: a header begun in the previous chunk goes out before the rest.
+      if (held.length) out.push(held)
+      this.passing = body
+    }
+    if (!this.note && data.length > from) out.push(data.subarray(from))
+    return out
+  }
+
+  private emit(message: Buffer): void {
+    // NotificationResponse: type, length, the sender's pid (int32), channel\0, payload\0.
+    const end = message.indexOf(0, 9)
+    this.deliver(message.subarray(9, end < 0 ? message.length : end).toString('utf8'), message)
+  }
+}
+
+function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`
+}
+
+function unquoteIdent(token: string): string {
+  // Unquoted identifiers fold to lower case, as PostgreSQL does.
+  return token.startsWith('"') ? token.slice(1, -1).replace(/""/g, '"') : token.toLowerCase()
 }
 
 const SSL_REQUEST = 80877103

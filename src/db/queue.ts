@@ -14,6 +14,13 @@ export const QUEUES = {
   housekeeping: 'carebridge.housekeeping',
 } as const
 
+/**
+ * The channel a sync job's wake-up goes out on. The enqueue's transaction sends it, so PostgreSQL
+ * delivers it only once the job is committed (never on rollback): a worker woken by it finds the
+ * job. Workers in every process listen (src/engine/wakeUp.ts); polling stays as the fallback.
+ */
+export const JOBS_CHANNEL = 'carebridge_jobs'
+
 export interface QueueOptions {
   connectionString: string
   pollSeconds: number
@@ -46,6 +53,7 @@ export async function startQueue(options: QueueOptions): Promise<Queue> {
     if (options.availability.noteFailure(err)) return
     options.log.warn({ err }, 'queue background task failed')
   })
+  announceDueJobs(boss, poolAdapter(pool))
   const stop = boss.stop.bind(boss)
   boss.stop = async (stopOptions) => {
     await stop(stopOptions)
@@ -61,6 +69,28 @@ export async function startQueue(options: QueueOptions): Promise<Queue> {
     await boss.updateQueue(name, { name, retryLimit: 0 })
   }
   return boss
+}
+
+/**
+ * Every send of a sync job that is due now also announces it on JOBS_CHANNEL, through the same
+ * connection: inside the caller's transaction (the outbox) when it has one, else on its own.
+ * One place for every enqueue path — the API's, and the jobs a running job queues (pushes after
+ * a pull, event deliveries). A job due later is found by polling when its time comes.
+ */
+function announceDueJobs(boss: PgBoss, own: PgBoss.Db): void {
+  const send = boss.send.bind(boss) as (name: string, data: object | null, options: PgBoss.SendOptions & PgBoss.ConnectionOptions) => Promise<string | null>
+  boss.send = (async (name: string, data: object | null, options: PgBoss.SendOptions & PgBoss.ConnectionOptions = {}) => {
+    const id = await send(name, data, options)
+    // PostgreSQL folds identical notifications of one transaction into one: a change that queues several jobs wakes workers once.
+    if (id && name === QUEUES.sync && isDueNow(options.startAfter)) await (options.db ?? own).executeSql('select pg_notify($1, $2)', [JOBS_CHANNEL, name])
+    return id
+  }) as typeof boss.send
+}
+
+function isDueNow(startAfter: number | string | Date | undefined): boolean {
+  if (startAfter === undefined) return true
+  if (typeof startAfter === 'number') return startAfter <= 0
+  return new Date(startAfter).getTime() <= Date.now()
 }
 
 function poolAdapter(pool: pg.Pool): PgBoss.Db {

@@ -7,7 +7,8 @@ import { getConnector } from '../connectors/registry.js'
 import { patientPushRefusal, referralPushRefusal } from '../connectors/connector.js'
 import { lastFireTime } from './schedule.js'
 import { sql } from 'kysely'
-import { connectionOldestJobAge, connectionQueueDepth, queueDepth } from '../observability/metrics.js'
+import { connectionOldestJobAge, connectionQueueDepth, queueDepth, readBudgetUseFrom } from '../observability/metrics.js'
+import { measureBudgetUse } from './budgetUse.js'
 import { enqueueJob, redispatchOrphans, type JobKind } from './jobs.js'
 import { ensureLink, getLink, updateLink } from './links.js'
 import { runJob, type EngineDeps } from './runner.js'
@@ -15,6 +16,7 @@ import { setPatientLink, type LinkChange, type LinkTarget } from './relink.js'
 import { reviewConflict, type ConflictView } from './conflicts.js'
 import { pruneExchangeBodies } from '../exchanges/retention.js'
 import { pruneEvents } from '../events/retention.js'
+import type { JobWakeUp } from './wakeUp.js'
 
 /**
  * The sync engine's entry points. Changes enqueue jobs inside the caller's transaction (the
@@ -22,11 +24,14 @@ import { pruneEvents } from '../events/retention.js'
  */
 export class Engine {
   private workerIds: string[] = []
+  private readonly busyWorkers = new Set<string>()
+  private nextWake = 0
   private housekeeping: NodeJS.Timeout | null = null
   private readonly deps: EngineDeps & EngineOptions
 
   constructor(deps: Omit<EngineDeps, 'patientChanged'> & EngineOptions) {
     this.deps = { ...deps, patientChanged: (trx, organizationId, patientId, except) => this.patientChanged(trx, organizationId, patientId, except) }
+    readBudgetUseFrom(() => measureBudgetUse(this.deps.db, { unpaced: this.deps.unpaced }))
   }
 
   /**
@@ -187,9 +192,26 @@ export class Engine {
     }
   }
 
-  /** Wakes idle local workers after a commit, instead of waiting for their next poll. */
+  /**
+   * Called after a commit that queued work, so that a local worker takes it now rather than at its
+   * next poll. When this process listens for job wake-ups the commit's own notification does it
+   * (it reaches every process, and arrives a moment after the commit), so this adds nothing.
+   */
   nudge(): void {
-    for (const id of this.workerIds) this.deps.queue.notifyWorker(id)
+    if (this.deps.wakeUp?.listening) return
+    this.wakeOneWorker()
+  }
+
+  /**
+   * Wakes one idle worker. Waking them all for each job made every idle worker fetch and all but
+   * one find nothing — queries the embedded database serves one at a time. A worker that does find
+   * a job wakes the next one (there may be more: a commit can queue several), so a burst still
+   * reaches every worker, one fetch after another; a busy worker fetches again when its job ends.
+   */
+  private wakeOneWorker(): void {
+    const idle = this.workerIds.filter((id) => !this.busyWorkers.has(id))
+    if (idle.length === 0) return
+    this.deps.queue.notifyWorker(idle[this.nextWake++ % idle.length]!)
   }
 
   async startWorkers(): Promise<void> {
@@ -201,12 +223,16 @@ export class Engine {
         { batchSize: 1, pollingIntervalSeconds: this.deps.pollSeconds },
         async ([job]) => {
           if (!job) return
+          this.busyWorkers.add(id)
+          this.wakeOneWorker()
           try {
             await runJob(this.deps, job.data.jobId)
           } catch (err) {
             // The job's own row owns its retry: it stays running until its lease is over, then
             // housekeeping sends it again (once). pg-boss is told nothing failed, so it does not also retry.
             if (!this.deps.availability.noteFailure(err)) this.deps.log.error({ err, jobId: job.data.jobId }, 'sync job handler crashed; the job runs again when its lease is over')
+          } finally {
+            this.busyWorkers.delete(id)
           }
           // pg-boss waits a polling interval even after finding work; with a backlog, fetch again at once.
           this.deps.queue.notifyWorker(id)
@@ -214,6 +240,8 @@ export class Engine {
       )
       this.workerIds.push(id)
     }
+    // Jobs committed by any process wake these workers at once (the API's local nudge reaches only its own process).
+    await this.deps.wakeUp?.start(() => this.wakeOneWorker())
     await this.runHousekeeping()
     this.housekeeping = setInterval(() => void this.runHousekeeping(), 10_000)
     this.housekeeping.unref()
@@ -221,6 +249,7 @@ export class Engine {
 
   async stop(): Promise<void> {
     if (this.housekeeping) clearInterval(this.housekeeping)
+    await this.deps.wakeUp?.stop()
     for (const id of this.workerIds) await this.deps.queue.offWork({ id }).catch(() => undefined)
     this.workerIds = []
   }
@@ -242,8 +271,11 @@ export class Engine {
 
 interface EngineOptions {
   concurrency: number
+  /** The fallback: how often an idle worker looks for work when no wake-up reached it. */
   pollSeconds: number
   bodyRetentionDays: number
+  /** Wakes the workers when a job is committed in any process (none: the local nudge and polling). */
+  wakeUp?: JobWakeUp
 }
 
 export async function refreshQueueDepth(db: Db): Promise<void> {

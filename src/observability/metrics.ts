@@ -74,3 +74,25 @@ export const circuitOpened = new Counter({
   labelNames: ['connection', 'connector'] as const,
   registers: [registry],
 })
+
+/** Where the budget-use gauge reads its figures at each scrape (set once the database is open). */
+let budgetUseSource: (() => Promise<{ connectionId: string; connector: string; use: number }[]>) | null = null
+
+export function readBudgetUseFrom(source: typeof budgetUseSource): void {
+  budgetUseSource = source
+}
+
+export const connectionBudgetUse = new Gauge({
+  name: 'carebridge_connection_budget_use',
+  help: "Per connection: calls its system answered in the last window ÷ what the connection's pacing allows in that window (bucket: 10 s of refill; per-window limit: its window). Near 1 with a backlog: the pace holds the work back",
+  labelNames: ['connection', 'connector'] as const,
+  registers: [registry],
+  // Read from the integration log at each scrape, so every worker process's calls count in any process's /metrics.
+  async collect() {
+    if (!budgetUseSource) return
+    const figures = await budgetUseSource().catch(() => null)
+    // The database is away: no figure rather than a stale one (the outage has its own signals).
+    this.reset()
+    for (const f of figures ?? []) this.set({ connection: f.connectionId, connector: f.connector }, f.use)
+  },
+})

@@ -1,0 +1,95 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { sql } from 'kysely'
+import { randomUUID } from 'node:crypto'
+import { openTestDatabase, startTestEngine, type TestDatabase } from '../../test/database.js'
+import { waitFor } from '../../test/harness.js'
+import { QUEUES, inTransaction, type Queue } from '../db/queue.js'
+import { JobWakeUp } from './wakeUp.js'
+
+/**
+ * The wake-up of workers in other processes: a job's enqueue announces it inside its transaction,
+ * so a listener hears of it after the commit and never of a rolled-back one. On the embedded
+ * database this goes through the hub's PGlite socket server, which routes notifications to the
+ * clients that listen.
+ */
+let database: TestDatabase
+let queue: Queue
+let stopEngine: () => Promise<void>
+let wakeUp: JobWakeUp
+let wakes = 0
+const log = { warn: () => undefined }
+
+beforeAll(async () => {
+  database = await openTestDatabase()
+  const engine = await startTestEngine(database)
+  queue = engine.queue
+  stopEngine = engine.stop
+  wakeUp = new JobWakeUp({ connectionString: database.connectionString, availability: database.availability, log })
+  await wakeUp.start(() => wakes++)
+})
+
+afterAll(async () => {
+  await wakeUp?.stop()
+  await stopEngine?.()
+  await database?.close()
+})
+
+/** Lets a notification that is on its way arrive (it comes on another connection). */
+const settle = () => new Promise((resolve) => setTimeout(resolve, 300))
+
+describe('job wake-up (LISTEN/NOTIFY)', () => {
+  it('wakes once when it starts listening, for whatever was committed before', () => {
+    expect(wakeUp.listening).toBe(true)
+    expect(wakes).toBe(1)
+  })
+
+  it('is delivered when the enqueue commits, not before', async () => {
+    const before = wakeUp.received
+    let heardInside = -1
+    await database.db.transaction().execute(async (trx) => {
+      await queue.send(QUEUES.sync, { jobId: randomUUID() }, inTransaction(trx))
+      await settle()
+      heardInside = wakeUp.received - before
+    })
+    expect(heardInside).toBe(0)
+    await waitFor('the wake-up after the commit', async () => wakeUp.received === before + 1, 5000)
+  })
+
+  it('is not delivered when the enqueue rolls back', async () => {
+    const before = wakeUp.received
+    await expect(
+      database.db.transaction().execute(async (trx) => {
+        await queue.send(QUEUES.sync, { jobId: randomUUID() }, inTransaction(trx))
+        throw new Error('the change is refused')
+      }),
+    ).rejects.toThrow('the change is refused')
+    // A later commit's wake-up proves the channel works and that nothing of the rollback came before it.
+    await database.db.transaction().execute((trx) => queue.send(QUEUES.sync, { jobId: randomUUID() }, inTransaction(trx)))
+    await waitFor('the later commit', async () => wakeUp.received > before, 5000)
+    await settle()
+    expect(wakeUp.received).toBe(before + 1)
+  })
+
+  it('announces a job that is due now, not one queued for later; several jobs of one commit wake once', async () => {
+    const before = wakeUp.received
+    await queue.send(QUEUES.sync, { jobId: randomUUID() }, { startAfter: 60 })
+    await database.db.transaction().execute(async (trx) => {
+      for (let i = 0; i < 3; i++) await queue.send(QUEUES.sync, { jobId: randomUUID() }, inTransaction(trx))
+    })
+    await waitFor('the wake-up of the commit', async () => wakeUp.received > before, 5000)
+    await settle()
+    expect(wakeUp.received).toBe(before + 1)
+  })
+
+  // PostgreSQL only: the embedded database has one session for every client, which none can end.
+  it.skipIf(!process.env.TEST_DATABASE_URL)('listens again after the server ended its connection, and wakes the workers then', async () => {
+    const wakesBefore = wakes
+    // What a restart or failover does to the connection: the server ends it.
+    const ended = await sql<{ ok: boolean }>`select pg_terminate_backend(pid) as ok from pg_stat_activity where application_name = 'carebridge-wakeup'`.execute(database.db)
+    expect(ended.rows.map((r) => r.ok)).toEqual([true])
+    await waitFor('listening again', async () => wakes > wakesBefore && wakeUp.listening, 10_000)
+    const before = wakeUp.received
+    await database.db.transaction().execute((trx) => queue.send(QUEUES.sync, { jobId: randomUUID() }, inTransaction(trx)))
+    await waitFor('a wake-up on the new connection', async () => wakeUp.received === before + 1, 5000)
+  })
+})
