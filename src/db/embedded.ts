@@ -9,11 +9,31 @@ export interface EmbeddedPostgres {
   stop(): Promise<void>
 }
 
+/**
+ * Postgres settings for the embedded server, given on its command line at every start (never
+ * written into the data directory's postgresql.conf, so a directory opened by another PGlite keeps
+ * its own). initdb's shared_buffers of 128MB is allocated and touched inside PGlite's WebAssembly
+ * heap at start — measured +120 MB of the hub's idle RSS, whatever the database holds — and
+ * wal_buffers follows it (1/32). The hub's demo-sized database fits in 16MB, and a page that is
+ * not there is read back from the operating system's page cache, not the disk.
+ * PGlite is one single-user backend; the loopback server multiplexes every client onto it, so
+ * the shared memory sized for 100 backends (locks, PGPROC slots) is ~5 MB never used.
+ */
+export const EMBEDDED_POSTGRES_SETTINGS: Readonly<Record<string, string>> = {
+  shared_buffers: '16MB',
+  max_connections: '5',
+}
+
+/** PGlite's own start parameters, plus `-c name=value` for each of `settings`. */
+export function embeddedStartParams(settings: Readonly<Record<string, string>> = EMBEDDED_POSTGRES_SETTINGS): string[] {
+  return [...PGlite.defaultStartParams, ...Object.entries(settings).flatMap(([name, value]) => ['-c', `${name}=${value}`])]
+}
+
 export async function startEmbeddedPostgres(dataDir: string): Promise<EmbeddedPostgres> {
   mkdirSync(dataDir, { recursive: true })
   const releaseLock = takeDataDirLock(dataDir)
   try {
-    const db = await PGlite.create({ dataDir: join(dataDir, 'pglite') })
+    const db = await PGlite.create({ dataDir: join(dataDir, 'pglite'), startParams: embeddedStartParams() })
     const server = new PgliteServer(db)
     const port = await server.listen('127.0.0.1', 0)
     return {
