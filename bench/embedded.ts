@@ -1,13 +1,13 @@
 /**
  * Part `embedded`: the embedded default as a new user meets it. The hub is started as `npm start`
- * starts it (`tsx src/main.ts`: demo mode, embedded database, simulators in the process) on a
+ * starts it (`tsx src/main.ts`: demo mode, embedded database, the simulators in a child process) on a
  * fresh data directory, stopped, and started again on the reopened one: time to the banner and to
  * /health answering 200, and resident memory after BENCH_EMBEDDED_IDLE_SECONDS (default 20) idle.
  * Then the start taken apart (bench/embeddedPieces.ts, its own process on the same directory):
  * how long each piece takes and what memory it adds.
  */
 import { spawn } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { sleep } from '../test/harness.js'
@@ -25,12 +25,14 @@ export async function embeddedBench(): Promise<void> {
         line(`embedded: ${label} — to banner / to healthy`, `${(start.bannerMs / 1000).toFixed(1)} s / ${(start.healthyMs / 1000).toFixed(1)} s`)
         await sleep(IDLE_SECONDS * 1000)
         line(`embedded: ${label} — hub RSS at healthy / after ${IDLE_SECONDS} s idle`, `${start.rssAtHealthy} MB / ${rss(start.pid)} MB`)
+        line(`embedded: ${label} — the demo simulators' process RSS after idle`, `${childrenRss(start.pid)} MB`)
       } finally {
         await start.stop()
       }
     }
     for (const piece of await pieces(dataDir)) {
-      line(`embedded: start piece — ${piece.piece}`.slice(0, 100), `+${piece.ms} ms (at ${(piece.atMs / 1000).toFixed(1)} s), RSS ${piece.rssMB} MB, heap ${piece.heapMB} MB`)
+      const child = piece.childRssMB === undefined ? '' : `; its child ${piece.childRssMB} MB`
+      line(`embedded: start piece — ${piece.piece}`.slice(0, 100), `+${piece.ms} ms (at ${(piece.atMs / 1000).toFixed(1)} s), RSS ${piece.rssMB} MB, heap ${piece.heapMB} MB${child}`)
     }
   } finally {
     rmSync(dataDir, { recursive: true, force: true })
@@ -87,6 +89,14 @@ interface Piece {
   atMs: number
   rssMB: number
   heapMB: number
+  /** The simulators' process, beside the hub's own figure. */
+  childRssMB?: number
+}
+
+/** Resident memory of a process's children (the hub's: the demo simulators' process), in MB. */
+function childrenRss(pid: number): number {
+  const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean)
+  return children.reduce((sum, child) => sum + rss(Number(child)), 0)
 }
 
 async function pieces(dataDir: string): Promise<Piece[]> {
