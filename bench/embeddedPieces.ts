@@ -1,6 +1,6 @@
 /**
- * The hub's start taken apart, run by part `embedded` as its own process
- * (`node --expose-gc --import tsx bench/embeddedPieces.ts <data dir>`) on a data directory a hub
+ * The hub's start taken apart, run by part `embedded` as its own process, compiled as `npm start`
+ * runs the hub (`node --expose-gc .build/bench/embeddedPieces.js <data dir>`) on a data directory a hub
  * made and left: each piece `main.ts` starts, in its order, with the time since the process began
  * and the resident memory after it (after a GC). Prints one JSON line per piece; measures from
  * outside the product, which carries no timing code for this.
@@ -22,7 +22,7 @@ const mark = (piece: string, extra: { childRssMB?: number } = {}) => {
   last = performance.now()
 }
 
-mark('node started, tsx loaded')
+mark('node started')
 const { openDatabase } = await import('../src/db/database.js')
 const { startQueue } = await import('../src/db/queue.js')
 mark('database and queue modules imported (PGlite, pg-boss, kysely)')
