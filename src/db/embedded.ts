@@ -1,4 +1,7 @@
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { execFile } from 'node:child_process'
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { promisify } from 'node:util'
 import { join } from 'node:path'
 import { PGlite } from '@electric-sql/pglite'
 import { PgliteServer } from './pgliteServer.js'
@@ -33,7 +36,9 @@ export async function startEmbeddedPostgres(dataDir: string): Promise<EmbeddedPo
   mkdirSync(dataDir, { recursive: true })
   const releaseLock = takeDataDirLock(dataDir)
   try {
-    const db = await PGlite.create({ dataDir: join(dataDir, 'pglite'), startParams: embeddedStartParams() })
+    const pgdata = join(dataDir, 'pglite')
+    if (!existsSync(join(pgdata, 'PG_VERSION'))) await initialiseInChildProcess(pgdata)
+    const db = await PGlite.create({ dataDir: pgdata, startParams: embeddedStartParams() })
     const server = new PgliteServer(db)
     const port = await server.listen('127.0.0.1', 0)
     return {
@@ -47,6 +52,24 @@ export async function startEmbeddedPostgres(dataDir: string): Promise<EmbeddedPo
   } catch (err) {
     releaseLock()
     throw err
+  }
+}
+
+/**
+ * A new data directory is initialised (initdb) by a short-lived node process of its own. PGlite
+ * runs initdb in a second WebAssembly Postgres inside the process and keeps what it used: measured
+ * +430 MB of external memory that no garbage collection gives back, all of a first start's idle
+ * RSS above a reopened start's. A process that ends gives it all back, for ~1 s more on the first
+ * start only. PGlite's CommonJS entry is required by its resolved path, whatever the working directory.
+ */
+async function initialiseInChildProcess(pgdata: string): Promise<void> {
+  const pglite = createRequire(import.meta.url).resolve('@electric-sql/pglite')
+  const script = `require(${JSON.stringify(pglite)}).PGlite.create(${JSON.stringify({ dataDir: pgdata, startParams: embeddedStartParams() })}).then((db) => db.close())`
+  try {
+    await promisify(execFile)(process.execPath, ['-e', script], { env: { PATH: process.env.PATH ?? '' }, maxBuffer: 16 * 1024 * 1024 })
+  } catch (err) {
+    const stderr = (err as { stderr?: string }).stderr?.trim()
+    throw new Error(`The embedded database could not be initialised in ${pgdata}${stderr ? `: ${stderr.split('\n').at(-1)}` : ''}`, { cause: err })
   }
 }
 
