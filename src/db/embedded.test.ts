@@ -46,5 +46,6 @@ describe('embedded server settings', () => {
     }
     expect(conf).not.toMatch(/^shared_buffers = 16MB/m)
     expect(readFileSync(join(dir, 'pglite', 'postgresql.conf'), 'utf8')).toBe(conf)
-  })
+    // It waits for the run's template database (test/globalSetup.ts) and starts PGlite: minutes on a loaded machine.
+  }, 240_000)
 })
