@@ -1,7 +1,7 @@
-import { execFile } from 'node:child_process'
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { promisify } from 'node:util'
 import { join } from 'node:path'
 import { PGlite } from '@electric-sql/pglite'
 import { PgliteServer } from './pgliteServer.js'
@@ -64,12 +64,20 @@ export async function startEmbeddedPostgres(dataDir: string): Promise<EmbeddedPo
  */
 async function initialiseInChildProcess(pgdata: string): Promise<void> {
   const pglite = createRequire(import.meta.url).resolve('@electric-sql/pglite')
-  const script = `require(${JSON.stringify(pglite)}).PGlite.create(${JSON.stringify({ dataDir: pgdata, startParams: embeddedStartParams() })}).then((db) => db.close())`
-  try {
-    await promisify(execFile)(process.execPath, ['-e', script], { env: { PATH: process.env.PATH ?? '' }, maxBuffer: 16 * 1024 * 1024 })
-  } catch (err) {
-    const stderr = (err as { stderr?: string }).stderr?.trim()
-    throw new Error(`The embedded database could not be initialised in ${pgdata}${stderr ? `: ${stderr.split('\n').at(-1)}` : ''}`, { cause: err })
+  // The IPC channel ties the child to this process: should the hub die (even by SIGKILL), the channel
+  // closes and initdb stops, instead of writing on into a directory someone may be removing.
+  const script = [
+    `process.on('disconnect', () => process.exit(1))`,
+    `require(${JSON.stringify(pglite)}).PGlite.create(${JSON.stringify({ dataDir: pgdata, startParams: embeddedStartParams() })})`,
+    `  .then((db) => db.close()).then(() => process.exit(0), (err) => { console.error(err?.message ?? err); process.exit(1) })`,
+  ].join('\n')
+  const child = spawn(process.execPath, ['-e', script], { env: { PATH: process.env.PATH ?? '' }, stdio: ['ignore', 'ignore', 'pipe', 'ipc'] })
+  let stderr = ''
+  child.stderr!.on('data', (d) => (stderr += d))
+  const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null]
+  if (code !== 0) {
+    const why = stderr.trim().split('\n').at(-1) || (signal ?? `exit code ${code}`)
+    throw new Error(`The embedded database could not be initialised in ${pgdata}: ${why}`)
   }
 }
 
