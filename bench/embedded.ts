@@ -1,22 +1,26 @@
 /**
  * Part `embedded`: the embedded default as a new user meets it. The hub is started as `npm start`
- * starts it (`tsx src/main.ts`: demo mode, embedded database, simulators in the process) on a
+ * starts it (`node .build/src/main.js` after its prestart compile: demo mode, embedded database, the simulators in a child process) on a
  * fresh data directory, stopped, and started again on the reopened one: time to the banner and to
  * /health answering 200, and resident memory after BENCH_EMBEDDED_IDLE_SECONDS (default 20) idle.
  * Then the start taken apart (bench/embeddedPieces.ts, its own process on the same directory):
  * how long each piece takes and what memory it adds.
  */
 import { spawn } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { sleep } from '../test/harness.js'
 import { line, load, rss } from './kit.js'
+import { BUILD_DIR, compile } from '../src/compile.js'
 
 const IDLE_SECONDS = Number(process.env.BENCH_EMBEDDED_IDLE_SECONDS ?? 20)
 
 export async function embeddedBench(): Promise<void> {
   console.log(`embedded — \`npm start\` (demo mode, embedded PGlite), ${IDLE_SECONDS} s idle (load average ${load()})`)
+  // npm start's prestart (the admin UI is already built here): the compile, and the bench's probe beside it.
+  const compiled = await compile({ also: ['bench/embeddedPieces.ts'] })
+  line('embedded: prestart compile (src and simulators → .build)', `${compiled.files} files in ${compiled.ms} ms (load average ${load()})`)
   const dataDir = mkdtempSync(join(tmpdir(), 'carebridge-bench-embedded-'))
   try {
     for (const label of ['first start, fresh data directory', 'later start, reopened directory']) {
@@ -25,12 +29,14 @@ export async function embeddedBench(): Promise<void> {
         line(`embedded: ${label} — to banner / to healthy`, `${(start.bannerMs / 1000).toFixed(1)} s / ${(start.healthyMs / 1000).toFixed(1)} s`)
         await sleep(IDLE_SECONDS * 1000)
         line(`embedded: ${label} — hub RSS at healthy / after ${IDLE_SECONDS} s idle`, `${start.rssAtHealthy} MB / ${rss(start.pid)} MB`)
+        line(`embedded: ${label} — the demo simulators' process RSS after idle`, `${childrenRss(start.pid)} MB`)
       } finally {
         await start.stop()
       }
     }
     for (const piece of await pieces(dataDir)) {
-      line(`embedded: start piece — ${piece.piece}`.slice(0, 100), `+${piece.ms} ms (at ${(piece.atMs / 1000).toFixed(1)} s), RSS ${piece.rssMB} MB, heap ${piece.heapMB} MB`)
+      const child = piece.childRssMB === undefined ? '' : `; its child ${piece.childRssMB} MB`
+      line(`embedded: start piece — ${piece.piece}`.slice(0, 100), `+${piece.ms} ms (at ${(piece.atMs / 1000).toFixed(1)} s), RSS ${piece.rssMB} MB, heap ${piece.heapMB} MB${child}`)
     }
   } finally {
     rmSync(dataDir, { recursive: true, force: true })
@@ -45,12 +51,12 @@ interface Started {
   stop(): Promise<void>
 }
 
-/** `npm start` runs `tsx src/main.ts`, whose hub process is `node --import tsx src/main.ts`: that one, timed from spawn. */
+/** `npm start` runs `node .build/src/main.js` (its prestart compiled it): that process, timed from spawn. */
 async function startAsNpmStartDoes(dataDir: string): Promise<Started> {
   const env: Record<string, string> = { ...(process.env as Record<string, string>), PORT: '0', CAREBRIDGE_DATA_DIR: dataDir, CAREBRIDGE_DEMO: '1', LOG_LEVEL: 'warn' }
   for (const name of ['DATABASE_URL', 'CAREBRIDGE_ADMIN_KEY', 'CAREBRIDGE_SECRET_KEY', 'CAREBRIDGE_PUBLIC_URL', 'CAREBRIDGE_ROLE', 'NODE_OPTIONS']) delete env[name]
   const t0 = performance.now()
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [join(BUILD_DIR, 'src', 'main.js')], { env, stdio: ['ignore', 'pipe', 'pipe'] })
   let output = ''
   child.stdout.on('data', (d) => (output += d))
   child.stderr.on('data', (d) => (output += d))
@@ -87,10 +93,18 @@ interface Piece {
   atMs: number
   rssMB: number
   heapMB: number
+  /** The simulators' process, beside the hub's own figure. */
+  childRssMB?: number
+}
+
+/** Resident memory of a process's children (the hub's: the demo simulators' process), in MB. */
+function childrenRss(pid: number): number {
+  const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean)
+  return children.reduce((sum, child) => sum + rss(Number(child)), 0)
 }
 
 async function pieces(dataDir: string): Promise<Piece[]> {
-  const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', 'bench/embeddedPieces.ts', dataDir], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, ['--expose-gc', join(BUILD_DIR, 'bench', 'embeddedPieces.js'), dataDir], { stdio: ['ignore', 'pipe', 'pipe'] })
   let output = ''
   child.stdout.on('data', (d) => (output += d))
   child.stderr.on('data', (d) => (output += d))

@@ -24,6 +24,10 @@ async function main(): Promise<void> {
   const box = new SecretBox(key)
 
   let ready = false
+  // Demo mode: the simulators' process starts now and comes up while this one opens its database.
+  const simulatorsStarting = config.demo ? startDemoSimulators(log) : null
+  // Should the database fail first, main's error is the one reported; the child ends with this process.
+  simulatorsStarting?.catch(() => undefined)
   const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 10 + config.workerConcurrency, log })
   const { availability } = database
   keepRunningThroughOutages(log, availability)
@@ -53,11 +57,8 @@ async function main(): Promise<void> {
   const address = api ? await api.listen({ port: config.port, host: config.host }) : null
   if (api && config.publicUrlIsLocal) config.publicUrl = localUrl(config.host, (api.server.address() as AddressInfo).port)
 
-  let simulators: DemoSimulators | null = null
-  if (config.demo) {
-    simulators = await startDemoSimulators()
-    await ensureDemoData(database.db, box, engine, organizationId, simulators, config.publicUrl)
-  }
+  const simulators: DemoSimulators | null = simulatorsStarting ? await simulatorsStarting : null
+  if (simulators) await ensureDemoData(database.db, box, engine, organizationId, simulators, config.publicUrl)
   if (config.role !== 'api') await engine.startWorkers()
   ready = true
   if (simulators) admitFirstDemoPatientInKipu(database.db, organizationId, simulators, log)

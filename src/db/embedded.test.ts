@@ -2,7 +2,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it, onTestFinished } from 'vitest'
-import { takeDataDirLock } from './embedded.js'
+import pg from 'pg'
+import { copyDatabaseTemplate } from '../../test/template.js'
+import { EMBEDDED_POSTGRES_SETTINGS, startEmbeddedPostgres, takeDataDirLock } from './embedded.js'
 
 describe('data directory lock', () => {
   it('refuses a second owner while the first is alive, and names the directory', () => {
@@ -22,4 +24,28 @@ describe('data directory lock', () => {
     const again = takeDataDirLock(dir)
     again()
   })
+})
+
+describe('embedded server settings', () => {
+  it('runs with its small buffers from the command line and leaves postgresql.conf as it found it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cb-settings-'))
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }))
+    await copyDatabaseTemplate(dir)
+    const server = await startEmbeddedPostgres(dir)
+    onTestFinished(() => server.stop())
+    const conf = readFileSync(join(dir, 'pglite', 'postgresql.conf'), 'utf8')
+    const client = new pg.Client({ connectionString: server.connectionString })
+    await client.connect()
+    try {
+      for (const [name, value] of Object.entries(EMBEDDED_POSTGRES_SETTINGS)) {
+        const { rows } = await client.query<{ value: string }>(`select current_setting($1) as value`, [name])
+        expect(rows[0]!.value, name).toBe(value)
+      }
+    } finally {
+      await client.end()
+    }
+    expect(conf).not.toMatch(/^shared_buffers = 16MB/m)
+    expect(readFileSync(join(dir, 'pglite', 'postgresql.conf'), 'utf8')).toBe(conf)
+    // It waits for the run's template database (test/globalSetup.ts) and starts PGlite: minutes on a loaded machine.
+  }, 240_000)
 })

@@ -4,58 +4,17 @@ import { createConnection, updateConnection } from '../connections/connections.j
 import { createAccount } from '../crm/accounts.js'
 import { createPatient } from '../crm/patients.js'
 import type { SecretBox } from '../security/secrets.js'
-import { createRittenSimulator, DEMO_RITTEN, RITTEN_SEEDED_PAYERS } from '../../simulators/ritten/server.js'
-import { createEcwSimulator } from '../../simulators/ecw/server.js'
-import { createKipuSimulator, DEMO_KIPU, type KipuSimulator } from '../../simulators/kipu/server.js'
-import { createCrmsSimulator, DEMO_CRMS, type CrmsSimulator } from '../../simulators/crms/server.js'
-import { createCaredoveSimulator, DEMO_CAREDOVE, type CaredoveSimulator } from '../../simulators/caredove/server.js'
-import { DEFAULT_ECW_SCOPES } from '../connectors/ecw/client.js'
+import { DEMO_ECW_PRACTICE, type DemoCredentials } from '../../simulators/hubChannel.js'
+import { startSimulatorProcess, type SimulatorProcess } from './simulatorProcess.js'
 
-export interface DemoSimulators {
-  urls: Record<string, string>
-  /** Allow-lists the hub's JWKS URL for a client at the ECW simulator (done by ECW's staff for real). */
-  allowListEcwClient(clientId: string, jwksUrl: string): void
-  /** The KIPU simulator: it calls the hub's webhook URL, and its "staff" admit a demo patient. */
-  kipu: KipuSimulator
-  /** The CRMS simulator: its "staff" accept referrals (`crms.inbox.accept(id)`). */
-  crms: CrmsSimulator
-  /** The Caredove simulator: point its integration at the hub (`caredove.integrate(url)`), then its "staff" send referrals. */
-  caredove: CaredoveSimulator
-  close(): Promise<void>
-}
+/** The demo simulators, run in a child process (simulatorProcess.ts), and what the demo asks of their "staff". */
+export type DemoSimulators = SimulatorProcess
 
-const DEMO_ECW_PRACTICE = 'FFBJCD'
 const DEMO_ECW_CLIENT_ID = 'carebridge-demo'
 
-/** Demo mode: the simulators on loopback ports, each with a connection of the demo organization. */
-export async function startDemoSimulators(): Promise<DemoSimulators> {
-  const ritten = createRittenSimulator()
-  const rittenUrl = await ritten.listen(0)
-  const ecw = createEcwSimulator({ practices: [{ code: DEMO_ECW_PRACTICE, clients: [] }] })
-  await ecw.listen(0)
-  await ecw.ready
-  const kipu = createKipuSimulator()
-  const kipuUrl = await kipu.listen(0)
-  const crms = createCrmsSimulator()
-  const crmsUrl = await crms.listen(0)
-  const caredove = createCaredoveSimulator()
-  const caredoveUrl = await caredove.listen(0)
-  return {
-    urls: { ritten: rittenUrl, ecw: ecw.baseUrl(DEMO_ECW_PRACTICE), kipu: kipuUrl, crms: crmsUrl, caredove: caredoveUrl },
-    allowListEcwClient(clientId, jwksUrl) {
-      ecw.registerClient(DEMO_ECW_PRACTICE, { clientId, jwksUrl, scopes: DEFAULT_ECW_SCOPES.split(' ') })
-    },
-    kipu,
-    crms,
-    caredove,
-    async close() {
-      await ritten.close()
-      await ecw.close()
-      await kipu.close()
-      await crms.close()
-      await caredove.close()
-    },
-  }
+/** Demo mode: the simulators on loopback ports, in a process of their own that ends with the hub. */
+export async function startDemoSimulators(log?: { warn(obj: object, msg: string): void }): Promise<DemoSimulators> {
+  return startSimulatorProcess(undefined, log)
 }
 
 /** CRM payer codes of the demo data → the Ritten simulator's payer ids (by payer identifier). */
@@ -73,7 +32,7 @@ export async function ensureDemoData(
   simulators: DemoSimulators,
   publicUrl: string,
 ): Promise<void> {
-  const urls = simulators.urls
+  const { urls, credentials } = simulators
   const existing = await db.selectFrom('connections').select(['id', 'connector']).where('organization_id', '=', organizationId).execute()
   const ritten = existing.find((c) => c.connector === 'ritten')
   if (ritten) {
@@ -84,12 +43,12 @@ export async function ensureDemoData(
       name: 'Ritten (demo simulator)',
       baseUrl: urls.ritten!,
       enabled: true,
-      settings: { clientId: DEMO_RITTEN.clientId, tenant: DEMO_RITTEN.tenant, audience: DEMO_RITTEN.audience },
-      credentials: { clientSecret: DEMO_RITTEN.clientSecret },
+      settings: { clientId: credentials.ritten.clientId, tenant: credentials.ritten.tenant, audience: credentials.ritten.audience },
+      credentials: { clientSecret: credentials.ritten.clientSecret },
     })
     const payerCode = Object.fromEntries(
       Object.entries(DEMO_PAYER_CODES).flatMap(([code, identifier]) => {
-        const payer = RITTEN_SEEDED_PAYERS.find((p) => p.payerIdentifier === identifier)
+        const payer = credentials.ritten.payers.find((p) => p.payerIdentifier === identifier)
         return payer ? [[code, payer.id]] : []
       }),
     )
@@ -116,14 +75,14 @@ export async function ensureDemoData(
     }
     await db.updateTable('connections').set({ value_maps: JSON.stringify(valueMaps) }).where('id', '=', ecwId).execute()
   }
-  simulators.allowListEcwClient(DEMO_ECW_CLIENT_ID, `${publicUrl}/jwks/${ecwId}`)
-  const kipuId = await ensureKipuConnection(db, box, organizationId, existing, urls.kipu!)
+  await simulators.ask({ kind: 'allowListEcwClient', clientId: DEMO_ECW_CLIENT_ID, jwksUrl: `${publicUrl}/jwks/${ecwId}` })
+  const kipuId = await ensureKipuConnection(db, box, organizationId, existing, urls.kipu!, credentials.kipu)
   // KIPU calls the hub on Patient Creation / Chart Update (signed with the connection's secret).
-  simulators.kipu.subscribe(`${publicUrl}/api/inbound/kipu/${kipuId}`)
-  const crmsId = await ensureCrmsConnection(db, box, organizationId, existing, urls.crms!)
-  const caredoveId = await ensureCaredoveConnection(db, box, organizationId, existing, urls.caredove!, crmsId)
+  await simulators.ask({ kind: 'subscribeKipuWebhooks', url: `${publicUrl}/api/inbound/kipu/${kipuId}` })
+  const crmsId = await ensureCrmsConnection(db, box, organizationId, existing, urls.crms!, credentials.crms)
+  const caredoveId = await ensureCaredoveConnection(db, box, organizationId, existing, urls.caredove!, crmsId, credentials.caredove)
   // Caredove's integration posts each referral event to the hub, signed with the demo secret.
-  simulators.caredove.integrate(`${publicUrl}/api/inbound/caredove/${caredoveId}`)
+  await simulators.ask({ kind: 'integrateCaredove', url: `${publicUrl}/api/inbound/caredove/${caredoveId}` })
   await relinkToFreshSimulators(db, engine, organizationId)
   // Show ECW's practitioners, locations and patients at once rather than at the first scheduled pull.
   await engine.startPull(organizationId, ecwId)
@@ -152,7 +111,7 @@ export async function ensureDemoData(
  * The demo Caredove connection: both demo listings, imported at the start (Received, then updates
  * until accepted), into the CRM inbox and on to the demo CRMS (the "Caredove-CRMS integration" article's flow).
  */
-async function ensureCaredoveConnection(db: Db, box: SecretBox, organizationId: string, existing: { id: string; connector: string }[], url: string, crmsConnectionId: string): Promise<string> {
+async function ensureCaredoveConnection(db: Db, box: SecretBox, organizationId: string, existing: { id: string; connector: string }[], url: string, crmsConnectionId: string, caredove: DemoCredentials['caredove']): Promise<string> {
   const current = existing.find((c) => c.connector === 'caredove')
   if (current) {
     await updateConnection(db, box, organizationId, current.id, { baseUrl: url })
@@ -163,8 +122,8 @@ async function ensureCaredoveConnection(db: Db, box: SecretBox, organizationId: 
     name: 'Caredove (demo simulator)',
     baseUrl: url,
     enabled: true,
-    settings: { serviceListingIds: DEMO_CAREDOVE.serviceListings.map((l) => l.id), preset: 'at_the_start', destination: 'crms', crmsConnectionId },
-    credentials: { signingSecret: DEMO_CAREDOVE.signingSecret },
+    settings: { serviceListingIds: caredove.serviceListingIds, preset: 'at_the_start', destination: 'crms', crmsConnectionId },
+    credentials: { signingSecret: caredove.signingSecret },
   })
   return created.id
 }
@@ -179,19 +138,18 @@ export function deliverDemoReferrals(db: Db, organizationId: string, simulators:
   void (async () => {
     const any = await db.selectFrom('referrals').select('id').where('organization_id', '=', organizationId).limit(1).executeTakeFirst()
     if (any) return
-    const caredove = simulators.caredove
-    const first = await caredove.refer({ seed: 1 })
-    await caredove.refer({ seed: 2, service_listing_id: DEMO_CAREDOVE.serviceListings.at(-1)!.id })
+    const first = await simulators.ask({ kind: 'referFromCaredove', seed: 1 })
+    await simulators.ask({ kind: 'referFromCaredove', seed: 2, serviceListingId: simulators.credentials.caredove.serviceListingIds.at(-1)! })
     if (first.ok) {
       const start = new Date(Date.now() + 3 * 86_400_000)
       start.setUTCHours(15, 0, 0, 0)
-      await fetch(`${simulators.urls.caredove}/_sim/referrals/${first.referral.id}/book`, {
+      await fetch(`${simulators.urls.caredove}/_sim/referrals/${first.referralId}/book`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ start: start.toISOString(), duration_minutes: 60, location: 'Intake office, 2nd floor', provider_full_name: 'Dr. Amara Osei' }),
       })
     }
-    const refused = await caredove.refer({ seed: 3, registrant: { dob: null } })
+    const refused = await simulators.ask({ kind: 'referFromCaredove', seed: 3, withoutDob: true })
     const answer = refused.ok ? refused.deliveries[0] : undefined
     if (answer && answer.http_code !== 400) log.warn({ httpCode: answer.http_code, body: answer.body }, 'demo: the referral without a date of birth was not refused as expected')
   })().catch((err) => log.warn({ err }, 'demo: delivering the Caredove demo referrals failed'))
@@ -205,7 +163,7 @@ const DEMO_KIPU_VALUE_MAPS = {
   referrer: { 'Recovery in the Ocean': '11', 'Lawrence Memorial Hospital': '12' },
 }
 
-async function ensureKipuConnection(db: Db, box: SecretBox, organizationId: string, existing: { id: string; connector: string }[], url: string): Promise<string> {
+async function ensureKipuConnection(db: Db, box: SecretBox, organizationId: string, existing: { id: string; connector: string }[], url: string, kipu: DemoCredentials['kipu']): Promise<string> {
   const current = existing.find((c) => c.connector === 'kipu')
   if (current) {
     await updateConnection(db, box, organizationId, current.id, { baseUrl: url })
@@ -216,15 +174,15 @@ async function ensureKipuConnection(db: Db, box: SecretBox, organizationId: stri
     name: 'KIPU (demo simulator)',
     baseUrl: url,
     enabled: true,
-    settings: { accessId: DEMO_KIPU.accessId, appId: DEMO_KIPU.appId },
-    credentials: { secretKey: DEMO_KIPU.secretKey },
+    settings: { accessId: kipu.accessId, appId: kipu.appId },
+    credentials: { secretKey: kipu.secretKey },
   })
   await db.updateTable('connections').set({ value_maps: JSON.stringify(DEMO_KIPU_VALUE_MAPS) }).where('id', '=', created.id).execute()
   return created.id
 }
 
 /** The CRMS demo connection (a referral destination): the CRMS simulator with its demo API key. Returns its id. */
-export async function ensureCrmsConnection(db: Db, box: SecretBox, organizationId: string, existing: { id: string; connector: string }[], url: string): Promise<string> {
+export async function ensureCrmsConnection(db: Db, box: SecretBox, organizationId: string, existing: { id: string; connector: string }[], url: string, crms: DemoCredentials['crms']): Promise<string> {
   const current = existing.find((c) => c.connector === 'crms')
   if (current) {
     await updateConnection(db, box, organizationId, current.id, { baseUrl: url })
@@ -236,7 +194,7 @@ export async function ensureCrmsConnection(db: Db, box: SecretBox, organizationI
     baseUrl: url,
     enabled: true,
     settings: {},
-    credentials: { apiKey: DEMO_CRMS.apiKey },
+    credentials: { apiKey: crms.apiKey },
   })
   return created.id
 }
@@ -252,7 +210,7 @@ export function admitFirstDemoPatientInKipu(db: Db, organizationId: string, simu
     if (!first) return
     const deadline = Date.now() + 60_000
     while (Date.now() < deadline) {
-      if (simulators.kipu.admitBySendingAppId(first.id)) return
+      if (await simulators.ask({ kind: 'admitInKipu', sendingAppPatientId: first.id })) return
       await new Promise((resolve) => setTimeout(resolve, 500).unref())
     }
     log.warn({ patientId: first.id }, 'demo: the first patient did not reach the KIPU simulator within a minute; not admitted there')

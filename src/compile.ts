@@ -1,0 +1,71 @@
+/**
+ * `npm start`'s prestart (`tsx src/compile.ts`): the admin UI built if its sources changed
+ * (src/web/build.ts), then the hub and the simulators compiled to JavaScript under `.build/`, file
+ * for file (the same tree, `.ts` → `.js`; packages stay where they are), so `npm start` runs
+ * plain `node .build/src/main.js`. Under tsx every start compiled the sources again and carried
+ * tsx's loader thread (~35 MB of the idle hub's RSS). Tests and `npm run simulators` keep running
+ * the sources through tsx. A compile takes a fraction of a second, so it is done at every start:
+ * what runs is always what the sources say.
+ */
+import { cpSync, mkdirSync, readdirSync, rmSync, symlinkSync } from 'node:fs'
+import { dirname, join, relative } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { build } from 'esbuild'
+import { ensureWebBuilt } from './web/build.js'
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url))
+export const BUILD_DIR = join(ROOT, '.build')
+
+/** What runs: the hub's and the simulators' sources, without tests, test data or the admin UI (Vite builds that). */
+function sources(dir: string): string[] {
+  return readdirSync(join(ROOT, dir), { withFileTypes: true, recursive: true })
+    .filter((entry) => entry.isFile() && entry.name.endsWith('.ts') && !/\.(test|testdata)\.ts$/.test(entry.name) && !entry.name.endsWith('.d.ts'))
+    .map((entry) => relative(ROOT, join(entry.parentPath, entry.name)))
+    .filter((file) => !file.startsWith(join('src', 'web') + '/'))
+}
+
+/** Files the code reads beside itself (new URL(…, import.meta.url)), linked or copied into the tree. */
+const BESIDE = [
+  // src/api/web.ts serves ../web/dist/ (the built admin UI).
+  { path: join('src', 'web', 'dist'), link: true },
+  // The ECW simulator answers its capability statement and SMART configuration from JSON beside it.
+  { path: join('simulators', 'ecw', 'capabilitystatement.json'), link: false },
+  { path: join('simulators', 'ecw', 'smart-configuration.json'), link: false },
+]
+
+/** `also`: more source files into the same tree (the bench's own start-up probe). */
+export async function compile(options: { also?: string[] } = {}): Promise<{ files: number; ms: number }> {
+  const started = performance.now()
+  const entryPoints = [...sources('src'), ...sources('simulators'), ...(options.also ?? [])]
+  // Written over, not emptied first: a hub already running from this tree keeps its files.
+  await build({
+    absWorkingDir: ROOT,
+    entryPoints,
+    outdir: BUILD_DIR,
+    outbase: '.',
+    bundle: false,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    sourcemap: 'linked',
+    logLevel: 'warning',
+  })
+  for (const { path, link } of BESIDE) {
+    const target = join(BUILD_DIR, path)
+    mkdirSync(dirname(target), { recursive: true })
+    rmSync(target, { recursive: true, force: true })
+    if (link) symlinkSync(relative(dirname(target), join(ROOT, path)), target)
+    else cpSync(join(ROOT, path), target)
+  }
+  return { files: entryPoints.length, ms: Math.round(performance.now() - started) }
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  try {
+    await ensureWebBuilt()
+    await compile()
+  } catch (err) {
+    process.stderr.write(`carebridge could not be compiled: ${err instanceof Error ? err.message : String(err)}\n`)
+    process.exit(1)
+  }
+}
