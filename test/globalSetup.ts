@@ -15,8 +15,9 @@ import { TEMPLATE_ENV, TEMPLATE_FAILED, TEMPLATE_READY } from './template.js'
  * its contents (the database code and migrations, the builder, the versions of PGlite, pg-boss,
  * Kysely and pg): a second run with the same migrations skips the build; a changed migration makes
  * a new one. When it must be built (a clean clone, a changed migration), a process of its own
- * builds it in a directory beside the kept ones while vitest starts the test files — the files
- * that need no database run meanwhile — and the run keeps it once it ends. On PostgreSQL
+ * builds it in a directory beside the kept ones while vitest forks its workers and imports the
+ * test files (in vitest's own process PGlite's WebAssembly would hold all of that up), and the run
+ * keeps it once it ends. On PostgreSQL
  * (TEST_DATABASE_URL) each suite's fresh database migrates itself, which is quick there.
  */
 const ROOT = fileURLToPath(new URL('..', import.meta.url))

@@ -5,7 +5,7 @@ import { startQueue } from '../src/db/queue.js'
  * Builds the migrated embedded database the tests copy (test/globalSetup.ts) in the data directory
  * given as the argument: the hub's migrations and pg-boss's schema. A process of its own, because
  * PGlite's initialisation is seconds of WebAssembly on the thread that runs it — in vitest's own
- * process it would hold up every test file, even those that need no database.
+ * process it would hold up the start of every test file.
  */
 async function build(dir: string): Promise<void> {
   const database = await openDatabase({ dataDir: dir })
