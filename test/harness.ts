@@ -105,9 +105,12 @@ async function spawnHub(options: HubOptions & { dataDir: string }, ownsDataDir: 
   }
   delete env.DATABASE_URL
   delete env.CAREBRIDGE_PUBLIC_URL
+  delete env.CAREBRIDGE_TEST_OWNED_DIR
   if (databaseUrl) env.DATABASE_URL = databaseUrl
+  if (ownsDataDir) env.CAREBRIDGE_TEST_OWNED_DIR = dataDir
   let output = ''
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+  // test/orphanGuard.ts ends the hub if this test process dies without stopping it.
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', '--import', './test/orphanGuard.ts', 'src/main.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] })
   liveChildren.add(child)
   child.stdout!.on('data', (d) => (output += d))
   child.stderr!.on('data', (d) => (output += d))

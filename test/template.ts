@@ -2,7 +2,7 @@ import { cpSync, existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 
-/** Where test/globalSetup.ts builds this run's migrated embedded database (unset: none, e.g. the bench or PostgreSQL). */
+/** Where this run's migrated embedded database is, kept or being built (test/globalSetup.ts); unset: none, e.g. the bench or PostgreSQL. */
 export const TEMPLATE_ENV = 'CAREBRIDGE_TEST_DB_TEMPLATE'
 /** Marker files in that directory: the template is complete, or could not be made. */
 export const TEMPLATE_READY = 'template-ready'
