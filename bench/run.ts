@@ -50,15 +50,17 @@ if (PARTS.includes('kipu')) await withHub(kipuBench)
 if (PARTS.includes('referrals')) await withHub(referralBench)
 if (PARTS.includes('crms')) await withHub(crmsBench)
 if (PARTS.includes('ecw')) {
+  const pulls: PullFigures[] = []
   for (const size of PULL_SIZES) {
     const world = await startEcw({ demo: false })
     try {
       const seeded = await world.sim.seedPatients(PRACTICE, size, { replace: true })
-      await withHub((hub) => ecwPull(hub, world, size, Object.values(seeded.created).reduce((a, b) => a + b, 0)))
+      await withHub(async (hub) => void pulls.push(await ecwPull(hub, world, size, Object.values(seeded.created).reduce((a, b) => a + b, 0))))
     } finally {
       await world.close()
     }
   }
+  comparePulls(pulls)
 }
 
 async function rittenPush(hub: RunningHub): Promise<void> {
@@ -111,11 +113,19 @@ async function rittenPush(hub: RunningHub): Promise<void> {
   }
 }
 
+interface PullFigures {
+  patients: number
+  recordsPerSecond: number
+  rssBefore: number
+  peak: number
+  load: string
+}
+
 /**
  * A full pull of `patients` ECW patients with their Coverage and Encounters, by bulk export
  * (Group/$export, NDJSON read line by line), then an incremental pull (`_since`) with nothing new.
  */
-async function ecwPull(hub: RunningHub, world: EcwWorld, patients: number, seeded: number): Promise<void> {
+async function ecwPull(hub: RunningHub, world: EcwWorld, patients: number, seeded: number): Promise<PullFigures> {
   const { id } = await connectEcw(hub, world)
   const rssBefore = rss(hub.pid)
   let peak = rssBefore
@@ -130,16 +140,34 @@ async function ecwPull(hub: RunningHub, world: EcwWorld, patients: number, seede
       await sleep(100)
     }
   }
+  const loadBefore = load()
   const { job, seconds } = await run()
+  const figures = { patients, recordsPerSecond: 0, rssBefore, peak, load: `${loadBefore}–${load()}` }
   const resources = job.progress.resources as Record<string, { records: number }>
   const records = ['patient', 'insurance', 'encounter'].reduce((n, r) => n + (resources[r]?.records ?? 0), 0)
+  figures.recordsPerSecond = records / seconds
   const label = patients.toLocaleString('en-US')
-  line(`ECW: bulk pull of ${label} new patients + coverage + encounters`, `${records.toLocaleString('en-US')} records in ${seconds.toFixed(1)} s`)
-  line(`ECW: ${label} — records/s (patients/s)`, `${(records / seconds).toFixed(0)} records/s (${(patients / seconds).toFixed(0)} patients/s)`)
+  line(`ECW: bulk pull of ${label} new patients + coverage + encounters`, `${records.toLocaleString('en-US')} records in ${seconds.toFixed(1)} s (load average ${figures.load})`)
+  line(`ECW: ${label} — records/s (patients/s)`, `${figures.recordsPerSecond.toFixed(0)} records/s (${(patients / seconds).toFixed(0)} patients/s)`)
   line(`ECW: ${label} — hub resident memory before / peak during`, `${rssBefore} MB / ${peak} MB`)
   line(`ECW: ${label} — simulator (bench process) resident memory`, `${Math.round(process.memoryUsage().rss / 1024 / 1024)} MB (${seeded.toLocaleString('en-US')} resources held)`)
   const again = await run()
   line(`ECW: ${label} — incremental pull (_since), nothing changed`, `${again.seconds.toFixed(1)} s, ${again.job.progress.resources.patient.records} records`)
+  return figures
+}
+
+/** Issue 15's pull figures side by side: the rate at each size, and whether the peak grows with the size. */
+function comparePulls(pulls: PullFigures[]): void {
+  if (pulls.length === 0) return
+  const sizes = pulls.map((p) => p.patients.toLocaleString('en-US')).join(' / ')
+  line(`ECW pull at ${sizes} patients — records/s`, pulls.map((p) => p.recordsPerSecond.toFixed(0)).join(' / ') + ` (load average ${pulls.map((p) => p.load).join(' / ')})`)
+  line(`ECW pull at ${sizes} patients — hub peak RSS`, pulls.map((p) => `${p.peak} MB`).join(' / '))
+  line(`ECW pull at ${sizes} patients — hub RSS growth during the pull`, pulls.map((p) => `+${p.peak - p.rssBefore} MB`).join(' / '))
+  if (pulls.length > 1) {
+    const first = pulls[0]!
+    const last = pulls.at(-1)!
+    line(`ECW pull: peak RSS at ${last.patients.toLocaleString('en-US')} minus at ${first.patients.toLocaleString('en-US')}`, `${last.peak - first.peak >= 0 ? '+' : ''}${last.peak - first.peak} MB`)
+  }
 }
 
 /**
