@@ -15,7 +15,7 @@
 import { createRittenSimulator } from '../simulators/ritten/server.js'
 import { connectRitten } from '../test/rittenHelpers.js'
 import { sleep, type RunningHub } from '../test/harness.js'
-import { line, load, rss, withHub } from './kit.js'
+import { cpuSeconds, line, load, rss, withHub } from './kit.js'
 import { costBench } from './cost.js'
 import { intakeBench } from './intake.js'
 import { embeddedBench } from './embedded.js'
@@ -116,6 +116,8 @@ async function rittenPush(hub: RunningHub): Promise<void> {
 interface PullFigures {
   patients: number
   recordsPerSecond: number
+  /** Records per second of the hub's own CPU time (with the embedded database, its work too). */
+  recordsPerCpuSecond: number
   rssBefore: number
   peak: number
   load: string
@@ -141,14 +143,18 @@ async function ecwPull(hub: RunningHub, world: EcwWorld, patients: number, seede
     }
   }
   const loadBefore = load()
+  const cpuBefore = cpuSeconds(hub.pid)
   const { job, seconds } = await run()
-  const figures = { patients, recordsPerSecond: 0, rssBefore, peak, load: `${loadBefore}–${load()}` }
+  const cpu = cpuSeconds(hub.pid) - cpuBefore
+  const figures = { patients, recordsPerSecond: 0, recordsPerCpuSecond: 0, rssBefore, peak, load: `${loadBefore}–${load()}` }
   const resources = job.progress.resources as Record<string, { records: number }>
   const records = ['patient', 'insurance', 'encounter'].reduce((n, r) => n + (resources[r]?.records ?? 0), 0)
   figures.recordsPerSecond = records / seconds
+  figures.recordsPerCpuSecond = records / cpu
   const label = patients.toLocaleString('en-US')
   line(`ECW: bulk pull of ${label} new patients + coverage + encounters`, `${records.toLocaleString('en-US')} records in ${seconds.toFixed(1)} s (load average ${figures.load})`)
   line(`ECW: ${label} — records/s (patients/s)`, `${figures.recordsPerSecond.toFixed(0)} records/s (${(patients / seconds).toFixed(0)} patients/s)`)
+  line(`ECW: ${label} — hub CPU time for the pull`, `${cpu.toFixed(1)} s = ${figures.recordsPerCpuSecond.toFixed(0)} records per CPU-second`)
   line(`ECW: ${label} — hub resident memory before / peak during`, `${rssBefore} MB / ${peak} MB`)
   line(`ECW: ${label} — simulator (bench process) resident memory`, `${Math.round(process.memoryUsage().rss / 1024 / 1024)} MB (${seeded.toLocaleString('en-US')} resources held)`)
   const again = await run()
@@ -161,6 +167,7 @@ function comparePulls(pulls: PullFigures[]): void {
   if (pulls.length === 0) return
   const sizes = pulls.map((p) => p.patients.toLocaleString('en-US')).join(' / ')
   line(`ECW pull at ${sizes} patients — records/s`, pulls.map((p) => p.recordsPerSecond.toFixed(0)).join(' / ') + ` (load average ${pulls.map((p) => p.load).join(' / ')})`)
+  line(`ECW pull at ${sizes} patients — records per hub CPU-second`, pulls.map((p) => p.recordsPerCpuSecond.toFixed(0)).join(' / '))
   line(`ECW pull at ${sizes} patients — hub peak RSS`, pulls.map((p) => `${p.peak} MB`).join(' / '))
   line(`ECW pull at ${sizes} patients — hub RSS growth during the pull`, pulls.map((p) => `+${p.peak - p.rssBefore} MB`).join(' / '))
   if (pulls.length > 1) {
