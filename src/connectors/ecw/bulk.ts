@@ -22,8 +22,8 @@ import { ecwCall, ecwStream, failure, outcomeText, trimSlash, type EcwContext, t
 export const EXPORTED: Partial<Record<PullResource, ExportType>> = { patient: 'Patient', insurance: 'Coverage', encounter: 'Encounter' }
 export type ExportType = 'Patient' | 'Coverage' | 'Encounter'
 
-/** NDJSON lines stored per page: one database round per chunk, memory bounded by it (a page of 1,000 FHIR resources is a few MB; fewer, larger pages spend less of a pull on per-page statements and progress saves). */
-export const LINES_PER_PAGE = 1000
+/** NDJSON lines stored per page: one database round per chunk, memory bounded by it. */
+export const LINES_PER_PAGE = 500
 
 export interface ExportPlan {
   /** The resources this pull reads, in order (the connection's pull modules). */
