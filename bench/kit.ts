@@ -18,6 +18,17 @@ export function rss(pid: number): number {
   return match ? Math.round(Number(match[1]) / 1024) : 0
 }
 
+/**
+ * CPU time a process has used so far, in seconds (user + system, Linux). On a shared machine a
+ * process's CPU time per unit of work moves far less with the load than its wall-clock time does.
+ */
+export function cpuSeconds(pid: number): number {
+  // Fields after the command name (which may hold spaces, hence after the last ')'): utime is the 12th, stime the 13th.
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(')').at(-1)!.trim().split(/\s+/)
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND
+}
+const CLOCK_TICKS_PER_SECOND = 100
+
 /** The machine's 1-minute load average: the machine is shared, figures are read beside it. */
 export const load = (): string => loadavg()[0]!.toFixed(1)
 

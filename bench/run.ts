@@ -19,7 +19,7 @@
 import { createRittenSimulator } from '../simulators/ritten/server.js'
 import { connectRitten } from '../test/rittenHelpers.js'
 import { sleep, type RunningHub } from '../test/harness.js'
-import { line, load, rss, withHub } from './kit.js'
+import { cpuSeconds, line, load, rss, withHub } from './kit.js'
 import { costBench } from './cost.js'
 import { intakeBench } from './intake.js'
 import { embeddedBench } from './embedded.js'
@@ -58,15 +58,17 @@ if (PARTS.includes('kipu')) await withHub(kipuBench)
 if (PARTS.includes('referrals')) await withHub(referralBench)
 if (PARTS.includes('crms')) await withHub(crmsBench)
 if (PARTS.includes('ecw')) {
+  const pulls: PullFigures[] = []
   for (const size of PULL_SIZES) {
     const world = await startEcw({ demo: false })
     try {
       const seeded = await world.sim.seedPatients(PRACTICE, size, { replace: true })
-      await withHub((hub) => ecwPull(hub, world, size, Object.values(seeded.created).reduce((a, b) => a + b, 0)))
+      await withHub(async (hub) => void pulls.push(await ecwPull(hub, world, size, Object.values(seeded.created).reduce((a, b) => a + b, 0))))
     } finally {
       await world.close()
     }
   }
+  comparePulls(pulls)
 }
 
 async function rittenPush(hub: RunningHub): Promise<void> {
@@ -119,11 +121,21 @@ async function rittenPush(hub: RunningHub): Promise<void> {
   }
 }
 
+interface PullFigures {
+  patients: number
+  recordsPerSecond: number
+  /** Records per second of the hub's own CPU time (with the embedded database, its work too). */
+  recordsPerCpuSecond: number
+  rssBefore: number
+  peak: number
+  load: string
+}
+
 /**
  * A full pull of `patients` ECW patients with their Coverage and Encounters, by bulk export
  * (Group/$export, NDJSON read line by line), then an incremental pull (`_since`) with nothing new.
  */
-async function ecwPull(hub: RunningHub, world: EcwWorld, patients: number, seeded: number): Promise<void> {
+async function ecwPull(hub: RunningHub, world: EcwWorld, patients: number, seeded: number): Promise<PullFigures> {
   const { id } = await connectEcw(hub, world)
   const rssBefore = rss(hub.pid)
   let peak = rssBefore
@@ -138,16 +150,39 @@ async function ecwPull(hub: RunningHub, world: EcwWorld, patients: number, seede
       await sleep(100)
     }
   }
+  const loadBefore = load()
+  const cpuBefore = cpuSeconds(hub.pid)
   const { job, seconds } = await run()
+  const cpu = cpuSeconds(hub.pid) - cpuBefore
+  const figures = { patients, recordsPerSecond: 0, recordsPerCpuSecond: 0, rssBefore, peak, load: `${loadBefore}–${load()}` }
   const resources = job.progress.resources as Record<string, { records: number }>
   const records = ['patient', 'insurance', 'encounter'].reduce((n, r) => n + (resources[r]?.records ?? 0), 0)
+  figures.recordsPerSecond = records / seconds
+  figures.recordsPerCpuSecond = records / cpu
   const label = patients.toLocaleString('en-US')
-  line(`ECW: bulk pull of ${label} new patients + coverage + encounters`, `${records.toLocaleString('en-US')} records in ${seconds.toFixed(1)} s`)
-  line(`ECW: ${label} — records/s (patients/s)`, `${(records / seconds).toFixed(0)} records/s (${(patients / seconds).toFixed(0)} patients/s)`)
+  line(`ECW: bulk pull of ${label} new patients + coverage + encounters`, `${records.toLocaleString('en-US')} records in ${seconds.toFixed(1)} s (load average ${figures.load})`)
+  line(`ECW: ${label} — records/s (patients/s)`, `${figures.recordsPerSecond.toFixed(0)} records/s (${(patients / seconds).toFixed(0)} patients/s)`)
+  line(`ECW: ${label} — hub CPU time for the pull`, `${cpu.toFixed(1)} s = ${figures.recordsPerCpuSecond.toFixed(0)} records per CPU-second`)
   line(`ECW: ${label} — hub resident memory before / peak during`, `${rssBefore} MB / ${peak} MB`)
   line(`ECW: ${label} — simulator (bench process) resident memory`, `${Math.round(process.memoryUsage().rss / 1024 / 1024)} MB (${seeded.toLocaleString('en-US')} resources held)`)
   const again = await run()
   line(`ECW: ${label} — incremental pull (_since), nothing changed`, `${again.seconds.toFixed(1)} s, ${again.job.progress.resources.patient.records} records`)
+  return figures
+}
+
+/** Issue 15's pull figures side by side: the rate at each size, and whether the peak grows with the size. */
+function comparePulls(pulls: PullFigures[]): void {
+  if (pulls.length === 0) return
+  const sizes = pulls.map((p) => p.patients.toLocaleString('en-US')).join(' / ')
+  line(`ECW pull at ${sizes} patients — records/s`, pulls.map((p) => p.recordsPerSecond.toFixed(0)).join(' / ') + ` (load average ${pulls.map((p) => p.load).join(' / ')})`)
+  line(`ECW pull at ${sizes} patients — records per hub CPU-second`, pulls.map((p) => p.recordsPerCpuSecond.toFixed(0)).join(' / '))
+  line(`ECW pull at ${sizes} patients — hub peak RSS`, pulls.map((p) => `${p.peak} MB`).join(' / '))
+  line(`ECW pull at ${sizes} patients — hub RSS growth during the pull`, pulls.map((p) => `+${p.peak - p.rssBefore} MB`).join(' / '))
+  if (pulls.length > 1) {
+    const first = pulls[0]!
+    const last = pulls.at(-1)!
+    line(`ECW pull: peak RSS at ${last.patients.toLocaleString('en-US')} minus at ${first.patients.toLocaleString('en-US')}`, `${last.peak - first.peak >= 0 ? '+' : ''}${last.peak - first.peak} MB`)
+  }
 }
 
 /**

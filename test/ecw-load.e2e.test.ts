@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTestDatabase, startHub, waitFor, type RunningHub } from './harness.js'
 import { connectEcw, PRACTICE, startEcw, type EcwWorld } from './ecwHelpers.js'
+import { LINES_PER_PAGE } from '../src/connectors/ecw/bulk.js'
 
 /** ECW at volume: a 10,000-patient pull with visible progress (pacing and schedules on the real clock: ecw-pacing.e2e.test.ts). */
 let hub: RunningHub
@@ -44,8 +45,8 @@ describe('ECW at volume', () => {
       240_000,
     )
     expect(job.progress.resources.patient).toMatchObject({ done: true, records: 10_000, total: 10_000, created: 10_000 })
-    // One NDJSON file of 10,000 lines, stored 500 lines a page.
-    expect(job.progress.resources.patient.pages).toBe(20)
+    // One NDJSON file of 10,000 lines, stored LINES_PER_PAGE lines a page.
+    expect(job.progress.resources.patient.pages).toBe(Math.ceil(10_000 / LINES_PER_PAGE))
     // Progress was visible part-way through the patients.
     expect(seen.some((n) => n > 0 && n < 10_000)).toBe(true)
 

@@ -9,6 +9,7 @@ import * as sessions from './migrations/0006_sessions.js'
 import * as referrals from './migrations/20261130_1230_referrals.js'
 import * as eventSubscriptions from './migrations/20261130_1213_event_subscriptions.js'
 import * as auditInstallationEvents from './migrations/20261130_1236_audit_installation_events.js'
+import * as patientsDobIndex from './migrations/20261130_1511_patients_dob_index.js'
 import type { Database } from './schema.js'
 import { startEmbeddedPostgres } from './embedded.js'
 import { DatabaseAvailability, createGuardedPool } from './availability.js'
@@ -79,6 +80,7 @@ const migrations: Record<string, Migration> = {
   '20261130_1230_referrals': referrals,
   '20261130_1213_event_subscriptions': eventSubscriptions,
   '20261130_1236_audit_installation_events': auditInstallationEvents,
+  '20261130_1511_patients_dob_index': patientsDobIndex,
 }
 
 class StaticMigrationProvider implements MigrationProvider {

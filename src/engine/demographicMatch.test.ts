@@ -56,6 +56,22 @@ describe('matching a pulled patient by demographics', () => {
     expect(matches.get('u2')).toMatchObject({ kind: 'uncertain', candidates: expect.arrayContaining([expect.objectContaining({ patientId: twinA.id }), expect.objectContaining({ patientId: twinB.id })]) })
   })
 
+  it('compares names as normalized (case, accents, spaces) whatever the database narrows them to', async () => {
+    const accented = await crm({ firstName: 'Ána', lastName: 'Núñez', phone: '9135550505' })
+    const spaced = await crm({ lastName: 'de  la\tCruz', phone: '9135550606' })
+    const plain = await crm({ lastName: 'Acosta', phone: '9135550707' })
+    const matches = await matchByDemographics(db, org, connection, [
+      pulled('a1', { lastName: 'NUNEZ', phone: '913 555 0505' }),
+      pulled('a2', { lastName: ' De La Cruz ', phone: '9135550606' }),
+      pulled('a3', { lastName: 'Acósta', phone: '9135550707' }),
+      pulled('a4', { lastName: 'Acosta', phone: '9135550707', dob: '1980-03-05' }),
+    ])
+    expect(matches.get('a1')).toEqual({ kind: 'one', patient: expect.objectContaining({ id: accented.id }) })
+    expect(matches.get('a2')).toEqual({ kind: 'one', patient: expect.objectContaining({ id: spaced.id }) })
+    expect(matches.get('a3')).toEqual({ kind: 'one', patient: expect.objectContaining({ id: plain.id }) })
+    expect(matches.get('a4')).toEqual({ kind: 'none' })
+  })
+
   it('treats a namesake already linked to another record as another person, unless phone or email agree too', async () => {
     const namesake = await crm({ lastName: 'Namesake', phone: '9135550404' })
     await link(namesake.id, 'other-record')

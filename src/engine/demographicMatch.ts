@@ -1,3 +1,4 @@
+import { sql } from 'kysely'
 import type { DbOrTx } from '../db/database.js'
 import { getPatients, type Patient } from '../crm/patients.js'
 import { ensureLink, updateLink } from './links.js'
@@ -36,25 +37,42 @@ export async function matchByDemographics(db: DbOrTx, organizationId: string, co
   for (const { item, key } of keyed) if (!key) out.set(item.externalId, { kind: 'none' })
   if (dobs.length === 0) return out
 
-  const rows = await db.selectFrom('patients').select('id').where('organization_id', '=', organizationId).where('dob', 'in', dobs).execute()
-  const sameDob = await getPatients(db, organizationId, rows.map((r) => r.id))
-  const links = sameDob.length
+  // Only patients that can share a pulled name and birth date, narrowed in the database: a page
+  // asks once, and the answer stays the size of the namesakes, not of the CRM (which grows with
+  // every page a large pull stores).
+  const lastNames = [...new Set(keyed.flatMap((k) => (k.key ? [k.key.last] : [])))]
+  const rows = await db
+    .selectFrom('patients')
+    .select(['id', 'first_name', 'last_name', 'dob'])
+    .where('organization_id', '=', organizationId)
+    .where('dob', 'in', dobs)
+    .where((eb) => eb.or([eb(ASCII_NAME_KEY, 'in', lastNames), eb('last_name', '~', NOT_PRINTABLE_ASCII)]))
+    .execute()
+  const byKey = new Map<string, string[]>()
+  for (const row of rows) {
+    const key = nameKey({ firstName: row.first_name, lastName: row.last_name, dob: row.dob })
+    if (!key) continue
+    const ids = byKey.get(keyText(key)) ?? []
+    ids.push(row.id)
+    byKey.set(keyText(key), ids)
+  }
+  const wanted = new Set(keyed.flatMap((k) => (k.key ? [keyText(k.key)] : [])))
+  const candidateIds = [...byKey].flatMap(([key, ids]) => (wanted.has(key) ? ids : []))
+  const sameName = new Map((await getPatients(db, organizationId, candidateIds)).map((p) => [p.id, p]))
+  const links = candidateIds.length
     ? await db
         .selectFrom('links')
         .select(['record_id', 'external_id'])
         .where('connection_id', '=', connectionId)
         .where('record_type', '=', 'patient')
-        .where('record_id', 'in', sameDob.map((p) => p.id))
+        .where('record_id', 'in', candidateIds)
         .execute()
     : []
   const linkedTo = new Map(links.map((l) => [l.record_id, l.external_id]))
 
   for (const { item, key } of keyed) {
     if (!key) continue
-    const candidates = sameDob.filter((p) => {
-      const other = nameKey({ firstName: p.firstName, lastName: p.lastName, dob: p.dob })
-      return other !== null && other.first === key.first && other.last === key.last && other.dob === key.dob
-    })
+    const candidates = (byKey.get(keyText(key)) ?? []).flatMap((id) => sameName.get(id) ?? [])
     if (candidates.length === 0) {
       out.set(item.externalId, { kind: 'none' })
       continue
@@ -111,6 +129,18 @@ export async function flagUncertainMatch(
     })
   }
   return flagged
+}
+
+/**
+ * A superset of the names whose key (normalizeName) can equal a pulled one, in SQL: on printable
+ * ASCII, normalizeName is lower(trim(collapsed spaces)), which the database computes alike; any
+ * other name (accents, other scripts, unusual spaces) is left for normalizeName to judge.
+ */
+const ASCII_NAME_KEY = sql<string>`lower(btrim(regexp_replace(last_name, '\\s+', ' ', 'g'), ' '))`
+const NOT_PRINTABLE_ASCII = '[^ -~]'
+
+function keyText(key: { first: string; last: string; dob: string }): string {
+  return `${key.first}\u0000${key.last}\u0000${key.dob}`
 }
 
 function nameKey(fields: Record<string, unknown>): { first: string; last: string; dob: string } | null {

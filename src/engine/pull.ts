@@ -15,6 +15,7 @@ import { recordSync } from './sync.js'
 import { forgetWaiting, noteUnmapped, noteWaiting } from './pullGate.js'
 import { emitEvents } from '../events/emit.js'
 import { insurancePulledEvents } from './pullEvents.js'
+import { pagesAhead } from './pullAhead.js'
 
 /** What `GET /api/jobs/:id` shows while a pull runs, and where a retried pull resumes. */
 export interface PullProgress {
@@ -78,7 +79,7 @@ export async function runPull(deps: EngineDeps, job: SyncJobRow, connection: Run
     const cursor = progress.current === resource ? progress.cursor : null
     const pages = flow.stream?.(ctx, resource, cursor, connection.mapping, session) ?? pagesOf(flow, ctx, resource, cursor, connection.mapping, window)
     keeper.check()
-    for await (const page of pages) {
+    for await (const { page, snapshot: checkpoint } of pagesAhead(pages, () => session.checkpoint)) {
       keeper.check()
       await storePage(deps, job, connection, resource, page, state, progress, options)
       // A page that brings nothing and leads on (a bulk export still running) is not a page of data.
@@ -89,7 +90,7 @@ export async function runPull(deps: EngineDeps, job: SyncJobRow, connection: Run
       for (const problem of page.problems ?? []) noteProblem(progress, resource, problem.externalId, problem.message)
       progress.current = resource
       progress.cursor = page.next
-      progress.checkpoint = session.checkpoint
+      progress.checkpoint = checkpoint
       if (!page.next) state.done = true
       await saveJobProgressInfo(deps.db, keeper.lease, progress as unknown as Record<string, unknown>, { progressed: true })
       if (!page.next) break

@@ -355,7 +355,8 @@ function takeLine(text: string, type: ExportType, toItem: ExportPlan['toItem'], 
   const parsed = ExportedResource.safeParse(json)
   if (!parsed.success) return { problem: { externalId: where, message: `not imported: ${where} is not a FHIR resource with an id` } }
   if (parsed.data.resourceType !== type) return { problem: { externalId: parsed.data.id, message: `not imported: ${where} is a ${parsed.data.resourceType}, not a ${type}` } }
-  const item = toItem(parsed.data as unknown as Resource)
+  // The line as parsed (not zod's copy of it): the connector's own schema reads it next.
+  const item = toItem(json as Resource)
   return item ? { item } : { problem: { externalId: parsed.data.id, message: `not imported: ${type}/${parsed.data.id} has no patient reference` } }
 }
 
