@@ -10,6 +10,7 @@ import * as referrals from './migrations/20261130_1230_referrals.js'
 import * as eventSubscriptions from './migrations/20261130_1213_event_subscriptions.js'
 import * as auditInstallationEvents from './migrations/20261130_1236_audit_installation_events.js'
 import * as patientsDobIndex from './migrations/20261130_1511_patients_dob_index.js'
+import * as listTimestampsInMilliseconds from './migrations/20261130_1640_list_timestamps_in_milliseconds.js'
 import type { Database } from './schema.js'
 import { startEmbeddedPostgres } from './embedded.js'
 import { DatabaseAvailability, createGuardedPool } from './availability.js'
@@ -81,6 +82,7 @@ const migrations: Record<string, Migration> = {
   '20261130_1213_event_subscriptions': eventSubscriptions,
   '20261130_1236_audit_installation_events': auditInstallationEvents,
   '20261130_1511_patients_dob_index': patientsDobIndex,
+  '20261130_1640_list_timestamps_in_milliseconds': listTimestampsInMilliseconds,
 }
 
 class StaticMigrationProvider implements MigrationProvider {
