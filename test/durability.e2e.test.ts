@@ -153,7 +153,15 @@ describe('durability', () => {
   it('keeps every record, link and exchange across a restart', async () => {
     const account = (await hub.api('POST', '/api/accounts', { name: 'Kept family', insurances: [{ payerCode: 'AET01', memberId: 'M-1' }] })).body
     const { body: patient } = await hub.api('POST', '/api/patients', { firstName: 'Lee', lastName: 'Kept', accountId: account.id, customFields: { intakeSource: 'web' } })
-    await waitFor('linked', async () => (await hub.api('GET', `/api/patients/${patient.id}`)).body.links[0]?.state === 'linked', WAIT.job)
+    // Linked and its push finished: the link is 'linked' after Ritten's create, before the PATCH step records the version it sent.
+    await waitFor(
+      'linked, its push done',
+      async () => {
+        const link = (await hub.api('GET', `/api/patients/${patient.id}`)).body.links[0]
+        return link?.state === 'linked' && link.syncedVersion !== null
+      },
+      WAIT.job,
+    )
     const before = (await hub.api('GET', `/api/patients/${patient.id}`)).body
     const exchangesBefore = (await hub.api('GET', `/api/exchanges?patientId=${patient.id}`)).body.items
 
