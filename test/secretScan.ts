@@ -99,7 +99,8 @@ function lineOf(text: string, value: string): number {
  * in clear, anywhere else. PHI is not looked for here: the records are where it belongs.
  */
 export async function scanDatabase(connectionString: string, secretKey: string, where: string): Promise<Finding[]> {
-  const client = new pg.Client({ connectionString, application_name: 'carebridge-secret-scan' })
+  // Bounded: a database that does not answer fails the scan (and the stop), it does not hang it.
+  const client = new pg.Client({ connectionString, application_name: 'carebridge-secret-scan', connectionTimeoutMillis: 30_000, query_timeout: 120_000 })
   try {
     await client.connect()
   } catch (err) {
@@ -129,6 +130,8 @@ export async function scanDatabase(connectionString: string, secretKey: string, 
       }
     }
     return dedupe(findings)
+  } catch (err) {
+    throw new Error(`the secret scan of ${where} failed: ${(err as Error).message}`, { cause: err })
   } finally {
     await client.end()
   }
