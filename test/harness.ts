@@ -162,8 +162,8 @@ async function spawnHub(options: HubOptions & { dataDir: string }, ownsDataDir: 
     const alive = child.exitCode === null && child.signalCode === null
     if (scanTheDatabase && alive && [...onDatabase].every((c) => c === child)) {
       const url = databaseUrl ?? /^\s*Database:\s+(postgres:\/\/\S+)/m.exec(output)?.[1]
-      if (!url) throw new Error(`the secret scan cannot find the database of ${who}: its output names none`)
       try {
+        if (!url) throw new Error(`the secret scan cannot find the database of ${who}: its output names none`)
         findings.push(...(await scanDatabase(url, secretKey, `the database of ${who}`)))
       } catch (err) {
         await end(how)
