@@ -1,8 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { join, relative } from 'node:path'
 import pg from 'pg'
+import { expect } from 'vitest'
+import { leakError, noteApiTraffic, registerSecret, scanDatabase, scanOutput, type Finding } from './secretScan.js'
 import { copyDatabaseTemplate } from './template.js'
 
 /**
@@ -11,6 +13,11 @@ import { copyDatabaseTemplate } from './template.js'
  * in a temporary directory (a copy of the run's migrated template, test/globalSetup.ts) — or,
  * when TEST_DATABASE_URL is set, on a fresh PostgreSQL database created for this hub and dropped
  * at the end. `stop()` removes the temporary directory.
+ *
+ * Every hub keeps its process output, and when it ends (stop, restart, kill) the after-suite
+ * scan (test/secretScan.ts) searches that output for every secret and test patient's PHI the
+ * suite registered or sent through `api()`, and — at the stop of the last process on a database —
+ * every row of that database for every secret; a hit fails the stop with what leaked and where.
  */
 export interface RunningHub {
   url: string
@@ -37,6 +44,8 @@ export interface RunningHub {
 
 export const ADMIN_KEY = 'test-admin-key-0123456789'
 export const TEST_SECRET_KEY = 'a'.repeat(64)
+registerSecret('the admin API key', ADMIN_KEY)
+registerSecret("the hub's secret key", TEST_SECRET_KEY)
 
 /**
  * How long tests wait for what they wait for, on a 2-core machine shared with other suites (a
@@ -60,6 +69,9 @@ export interface HubOptions {
   /** The embedded database initialised and migrated by the hub itself, as on a real first start (no copy of the run's template). */
   freshDatabase?: boolean
 }
+
+/** The hubs running on each database (its URL, or the embedded one's data directory): the last to stop scans it. */
+const runningOn = new Map<string, Set<ChildProcess>>()
 
 /** Every process and temporary directory this test file's harness made, for the exit below. */
 const liveChildren = new Set<ChildProcess>()
@@ -108,6 +120,8 @@ async function spawnHub(options: HubOptions & { dataDir: string }, ownsDataDir: 
   delete env.CAREBRIDGE_TEST_OWNED_DIR
   if (databaseUrl) env.DATABASE_URL = databaseUrl
   if (ownsDataDir) env.CAREBRIDGE_TEST_OWNED_DIR = dataDir
+  const secretKey = env.CAREBRIDGE_SECRET_KEY!
+  registerSecret("the hub's secret key", secretKey)
   let output = ''
   // test/orphanGuard.ts ends the hub if this test process dies without stopping it.
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', '--import', './test/orphanGuard.ts', 'src/main.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] })
@@ -116,6 +130,11 @@ async function spawnHub(options: HubOptions & { dataDir: string }, ownsDataDir: 
   child.stderr!.on('data', (d) => (output += d))
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
   void exited.then(() => liveChildren.delete(child))
+  const databaseKey = databaseUrl ?? dataDir
+  const onDatabase = runningOn.get(databaseKey) ?? new Set<ChildProcess>()
+  runningOn.set(databaseKey, onDatabase)
+  onDatabase.add(child)
+  void exited.then(() => onDatabase.delete(child))
 
   let url = ''
   const deadline = Date.now() + WAIT.start
@@ -133,6 +152,33 @@ async function spawnHub(options: HubOptions & { dataDir: string }, ownsDataDir: 
       throw new Error(`The hub did not become healthy in ${WAIT.start / 1000} s:\n${output}`)
     }
     await sleep(100)
+  }
+
+  const who = `hub pid ${child.pid} (${options.role ?? 'all'}${testFile() ? `, ${testFile()}` : ''})`
+  let outputScanned = false
+  /**
+   * Ends the process the way `how` says, after scanning its database when it is the last one
+   * running on it (the embedded one is reachable only while the hub runs), then its output.
+   */
+  const endAndScan = async (how: 'SIGTERM' | 'SIGKILL', scanTheDatabase: boolean) => {
+    const findings: Finding[] = []
+    const alive = child.exitCode === null && child.signalCode === null
+    if (scanTheDatabase && alive && [...onDatabase].every((c) => c === child)) {
+      const url = databaseUrl ?? /^\s*Database:\s+(postgres:\/\/\S+)/m.exec(output)?.[1]
+      try {
+        if (!url) throw new Error(`the secret scan cannot find the database of ${who}: its output names none`)
+        findings.push(...(await scanDatabase(url, secretKey, `the database of ${who}`)))
+      } catch (err) {
+        await end(how)
+        throw err
+      }
+    }
+    await end(how)
+    if (!outputScanned) {
+      outputScanned = true
+      findings.push(...scanOutput(output, `the output of ${who}`))
+    }
+    return findings
   }
 
   const end = async (signal: 'SIGTERM' | 'SIGKILL') => {
@@ -176,17 +222,27 @@ async function spawnHub(options: HubOptions & { dataDir: string }, ownsDataDir: 
       } catch {
         // keep text
       }
+      // What the suite sends and gets back (credentials, minted keys and secrets, patients' PHI) is what the scan looks for.
+      noteApiTraffic(body, parsed)
       return { status: res.status, body: parsed }
     },
     async stop(stopOptions = {}) {
-      await end('SIGTERM')
-      if (owner && !stopOptions.keepData) removeDir(dataDir)
+      let findings: Finding[]
+      try {
+        findings = await endAndScan('SIGTERM', true)
+      } finally {
+        if (owner && !stopOptions.keepData) removeDir(dataDir)
+      }
+      if (findings.length > 0) throw leakError(findings)
     },
     async kill() {
-      await end('SIGKILL')
+      const findings = await endAndScan('SIGKILL', false)
+      if (findings.length > 0) throw leakError(findings)
     },
     async restart(extraEnv = {}) {
-      await end('SIGTERM')
+      // The database goes on with the next process: it is scanned when the last one stops.
+      const findings = await endAndScan('SIGTERM', false)
+      if (findings.length > 0) throw leakError(findings)
       const next = await spawnHub({ ...options, env: { ...options.env, ...extraEnv } }, owner)
       // The directory is the new process's now; this (ended) hub's stop() must not remove it.
       owner = false
@@ -194,6 +250,12 @@ async function spawnHub(options: HubOptions & { dataDir: string }, ownsDataDir: 
     },
   }
   return hub
+}
+
+/** The test file this hub was started for, to say where a leak came from. */
+function testFile(): string | undefined {
+  const path = expect.getState().testPath
+  return path ? relative(process.cwd(), path) : undefined
 }
 
 async function healthy(url: string): Promise<boolean> {

@@ -36,4 +36,20 @@ describe('error answers', () => {
     expect(response.statusCode).toBe(500)
     expect(response.body).not.toContain('secret detail')
   })
+
+  it('answers a write the full disk refused with 503 database_full and Retry-After, not 500', async () => {
+    // The error as pg hands it over from PostgreSQL or the embedded PGlite (SQLSTATE 53100).
+    const full = Object.assign(new Error('could not extend file "base/5/16385": No space left on device'), { code: '53100' })
+    const response = await answerTo(new Error('insert failed', { cause: full }))
+    expect(response.statusCode).toBe(503)
+    expect(response.headers['retry-after']).toBe('5')
+    expect(response.json()).toEqual({ error: 'database_full', message: expect.stringContaining('no room left') })
+    expect(response.body).not.toContain('base/5')
+  })
+
+  it('answers the database short of memory or connections with 503 database_busy', async () => {
+    const response = await answerTo(Object.assign(new Error('out of memory'), { code: '53200' }))
+    expect(response.statusCode).toBe(503)
+    expect(response.json()).toMatchObject({ error: 'database_busy' })
+  })
 })

@@ -2,7 +2,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod'
 import { isConnectorError } from '../connectors/errors.js'
 import { ConflictError, InputError, NotFoundError, UnsupportedError } from '../errors.js'
-import { isDatabaseBusy, type DatabaseAvailability } from '../db/availability.js'
+import { databaseShortOf, isDatabaseBusy, type DatabaseAvailability } from '../db/availability.js'
 import { API_BODY_LIMIT, describeBytes } from './bodyLimits.js'
 
 /** Seconds a caller is asked to wait while the database is away (the probe runs every second). */
@@ -11,11 +11,21 @@ export const DATABASE_RETRY_AFTER_SECONDS = 5
 /**
  * One place that turns errors into answers: `{error, message}`, 4xx for what the caller can fix
  * (naming the field), 503 while the database is unreachable (logged once, by `availability`, not
- * per request), 500 only for our own faults — logged, with nothing internal in the body.
+ * per request) or cannot take a write (its disk full: `database_full`), 500 only for our own
+ * faults — logged, with nothing internal in the body.
  */
 export function createErrorHandler(availability: DatabaseAvailability) {
   return (error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) => {
     if (availability.noteFailure(error)) return databaseUnavailable(reply)
+    const shortOf = databaseShortOf(error)
+    if (shortOf === 'disk') {
+      request.log.warn({ cause: error.message }, 'a write was refused: the database has no room left on its disk')
+      return retryShortly(reply, { error: 'database_full', message: 'The database has no room left to write this; nothing was changed. Retry once space has been freed.' })
+    }
+    if (shortOf === 'resources') {
+      request.log.warn({ cause: error.message }, 'a request was refused: the database is short of resources')
+      return retryShortly(reply, { error: 'database_busy', message: 'The database is short of resources (memory or connections) to take this request now; nothing was changed. Retry shortly.' })
+    }
     if (isDatabaseBusy(error)) {
       return retryShortly(reply, { error: 'database_busy', message: 'The database is too busy to take this request now; nothing was changed. Retry shortly.' })
     }

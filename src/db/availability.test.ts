@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { DatabaseAvailability, isDatabaseBusy, isDatabaseUnavailable } from './availability.js'
+import { DatabaseAvailability, databaseShortOf, isDatabaseBusy, isDatabaseUnavailable } from './availability.js'
 
 describe('isDatabaseUnavailable', () => {
   it('names outages, not query faults', () => {
@@ -17,6 +17,20 @@ describe('isDatabaseUnavailable', () => {
     expect(isDatabaseUnavailable(new Error('timeout exceeded when trying to connect'))).toBe(false)
     expect(isDatabaseBusy(new Error('timeout exceeded when trying to connect'))).toBe(true)
     expect(isDatabaseBusy(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }))).toBe(false)
+  })
+})
+
+describe('databaseShortOf', () => {
+  it('names a full disk and other missing resources, and nothing else', () => {
+    const full = Object.assign(new Error('could not extend file "base/5/16385": No space left on device'), { code: '53100' })
+    expect(databaseShortOf(full)).toBe('disk')
+    expect(databaseShortOf(new Error('wrapped', { cause: full }))).toBe('disk')
+    expect(databaseShortOf(Object.assign(new Error('out of memory'), { code: '53200' }))).toBe('resources')
+    expect(databaseShortOf(Object.assign(new Error('too many clients'), { code: '53300' }))).toBe('resources')
+    expect(databaseShortOf(Object.assign(new Error('duplicate key'), { code: '23505' }))).toBe(null)
+    expect(databaseShortOf(new Error('no code'))).toBe(null)
+    // A full disk is no outage: reads still work, and the probe would find the database up.
+    expect(isDatabaseUnavailable(full)).toBe(false)
   })
 })
 

@@ -115,6 +115,24 @@ export function isDatabaseBusy(err: unknown): boolean {
 const BUSY_MESSAGES = ['timeout exceeded when trying to connect', 'connection timeout']
 
 /**
+ * What the database lacks when it refuses a write for want of resources (SQLSTATE class 53):
+ * `disk` when it has no room left to write (53100 — PostgreSQL's, and PGlite's own "could not
+ * extend file … No space left on device"), `resources` for memory, connections or the like; null
+ * for any other error. The statement failed whole and its transaction was rolled back, so nothing
+ * of it was stored; reads still work, so this is no outage: the caller is asked to retry later.
+ */
+export function databaseShortOf(err: unknown): 'disk' | 'resources' | null {
+  for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code
+    if (code === DISK_FULL) return 'disk'
+    if (typeof code === 'string' && /^53[0-9A-Z]{3}$/.test(code)) return 'resources'
+  }
+  return null
+}
+
+const DISK_FULL = '53100'
+
+/**
  * A `pg` pool whose every client has an error listener for its whole life. node-postgres emits a
  * connection error (e.g. 57P01 when the server restarts) on the client object; the pool listens
  * only while a client is idle, so a client held by a transaction, a lease or a lock would throw
