@@ -7,9 +7,10 @@ import type { Hub } from '../../hub.js'
 import { ApiKey, AuditEvent, CreatedApiKey, errorResponses, listOf } from './responses.js'
 import { IdParams, ListQuery } from './common.js'
 import { ConflictError, NotFoundError } from '../../errors.js'
+import type { SignInGuard } from '../signInGuard.js'
 
 /** API keys and the audit trail (F26); admins only. */
-export function adminRoutes(hub: Hub): FastifyPluginAsyncZod {
+export function adminRoutes(hub: Hub, keys: SignInGuard): FastifyPluginAsyncZod {
   return async (app) => {
     app.post(
       '/keys',
@@ -50,6 +51,8 @@ export function adminRoutes(hub: Hub): FastifyPluginAsyncZod {
           return row
         })
         if (!revoked) throw new NotFoundError('Active API key')
+        // This process may trust the key for a few seconds without a lookup: not any more.
+        keys.forget(revoked.id)
         return reply.code(204).send()
       },
     )
