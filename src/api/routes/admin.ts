@@ -35,7 +35,7 @@ export function adminRoutes(hub: Hub, keys: SignInGuard): FastifyPluginAsyncZod 
 
     app.delete(
       '/keys/:id',
-      { config: { role: 'admin' }, schema: { tags: ['admin'], summary: 'Revoke an API key (it stops working at once)', params: IdParams, response: { 204: z.void().describe('revoked'), ...errorResponses } } },
+      { config: { role: 'admin' }, schema: { tags: ['admin'], summary: 'Revoke an API key: refused at once by this process, by other API processes on the same database within 5 s (they trust a confirmed key that long)', params: IdParams, response: { 204: z.void().describe('revoked'), ...errorResponses } } },
       async (request, reply) => {
         if (request.params.id === request.actor.keyId) throw new ConflictError('An admin cannot revoke the key it is using; use another admin key')
         const revoked = await hub.db.transaction().execute(async (trx) => {
