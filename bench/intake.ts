@@ -3,7 +3,10 @@
  * BENCH_INTAKE_SECONDS (default 15): creates accepted per second and the answer time. Once on a hub
  * with no connection (the API path alone: validation, the transaction, the audit), once with a Ritten
  * connection, where every create also enqueues its push and the workers run beside the API.
+ * Besides the rate, the hub process's CPU time per create: on 2 shared cores the rate follows the
+ * machine's load, the CPU a create costs much less so (embedded, it includes PGlite's work).
  */
+import { readFileSync } from 'node:fs'
 import pg from 'pg'
 import { createRittenSimulator } from '../simulators/ritten/server.js'
 import { connectRitten } from '../test/rittenHelpers.js'
@@ -40,6 +43,7 @@ export async function intakeBench(): Promise<void> {
 }
 
 async function measure(hub: RunningHub, label: string): Promise<number> {
+  const cpuBefore = cpuMs(hub.pid)
   const answers: number[] = []
   let refused = 0
   let n = 0
@@ -59,6 +63,7 @@ async function measure(hub: RunningHub, label: string): Promise<number> {
   const seconds = (performance.now() - t0) / 1000
   line(`intake: creates accepted, ${label}`, `${(answers.length / seconds).toFixed(0)} /s (${answers.length} in ${seconds.toFixed(1)} s${refused ? `, ${refused} refused` : ''})`)
   line('intake: answer time p50 / p95 / p99 (ms)', [50, 95, 99].map((p) => percentile(answers, p).toFixed(1)).join(' / '))
+  line('intake: hub process CPU per create (ms)', `${((cpuMs(hub.pid) - cpuBefore) / Math.max(1, answers.length)).toFixed(2)} (load average ${load()})`)
   return answers.length
 }
 
@@ -75,4 +80,11 @@ async function bareStatements(url: string, clients: number): Promise<number> {
   } finally {
     await Promise.all(pool.map((c) => c.end()))
   }
+}
+
+/** User + system CPU time a process has used so far, in ms (Linux: /proc/<pid>/stat, in clock ticks of 10 ms). */
+function cpuMs(pid: number): number {
+  // The command name (field 2) may hold spaces: count fields from after its closing parenthesis.
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+  return (Number(fields[11]) + Number(fields[12])) * 10
 }

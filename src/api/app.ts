@@ -108,7 +108,7 @@ export async function buildApi(hub: Hub, options: { logger?: FastifyBaseLogger }
       await api.register(recordRoutes(hub))
       await api.register(connectionRoutes(hub))
       await api.register(logRoutes(hub))
-      await api.register(adminRoutes(hub))
+      await api.register(adminRoutes(hub, signInGuard))
       await api.register(sessionRoutes(hub, signInGuard))
       await api.register(dashboardRoutes(hub))
       await api.register(mappingAidRoutes(hub))

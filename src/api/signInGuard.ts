@@ -3,18 +3,28 @@ import type { Db } from '../db/database.js'
 import { findActor, hashKey, type Actor } from '../security/apiKeys.js'
 import { auditInstallation } from '../security/audit.js'
 import { FAILURE_LIMIT, SignInLimiter } from '../security/signInLimiter.js'
+import { ActorCache } from '../security/actorCache.js'
 
 /**
  * Every check of an API key the API makes (a Bearer header, a sign-in) goes through here: an
  * address that guessed too often is answered 429 before its key is looked at (a key that
  * authenticated before still works), and each unknown key is audited — up to the limit per
  * address and minute, the last as `auth.blocked`, so a flood cannot turn into a flood of writes.
- * The key itself is never audited or logged.
+ * The key itself is never audited or logged. A key the database confirmed is trusted for a few
+ * seconds without asking it again (ActorCache): revoke keys through `forget`.
  */
 export class SignInGuard {
   private readonly limiter = new SignInLimiter()
+  private readonly actors: ActorCache
 
-  constructor(private readonly db: Db) {}
+  constructor(private readonly db: Db, options: { trustMs?: number } = {}) {
+    this.actors = new ActorCache(options.trustMs)
+  }
+
+  /** The key `keyId` was revoked (call after the revocation committed): refused from the next request on. */
+  forget(keyId: string): void {
+    this.actors.forget(keyId)
+  }
 
   /**
    * The actor of `key`; or null after answering (401 for an unknown key, 429 while the address is
@@ -32,9 +42,13 @@ export class SignInGuard {
         return null
       }
     }
+    const trusted = this.actors.get(hash)
+    if (trusted) return trusted
+    const generation = this.actors.begin()
     const actor = await findActor(this.db, key)
     if (actor) {
       this.limiter.succeeded(hash)
+      this.actors.remember(hash, actor, generation)
       return actor
     }
     const failures = this.limiter.fail(request.ip)

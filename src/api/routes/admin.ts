@@ -7,9 +7,10 @@ import type { Hub } from '../../hub.js'
 import { ApiKey, AuditEvent, CreatedApiKey, errorResponses, listOf } from './responses.js'
 import { IdParams, ListQuery } from './common.js'
 import { ConflictError, NotFoundError } from '../../errors.js'
+import type { SignInGuard } from '../signInGuard.js'
 
 /** API keys and the audit trail (F26); admins only. */
-export function adminRoutes(hub: Hub): FastifyPluginAsyncZod {
+export function adminRoutes(hub: Hub, keys: SignInGuard): FastifyPluginAsyncZod {
   return async (app) => {
     app.post(
       '/keys',
@@ -34,7 +35,7 @@ export function adminRoutes(hub: Hub): FastifyPluginAsyncZod {
 
     app.delete(
       '/keys/:id',
-      { config: { role: 'admin' }, schema: { tags: ['admin'], summary: 'Revoke an API key (it stops working at once)', params: IdParams, response: { 204: z.void().describe('revoked'), ...errorResponses } } },
+      { config: { role: 'admin' }, schema: { tags: ['admin'], summary: 'Revoke an API key: refused at once by this process, by other API processes on the same database within 5 s (they trust a confirmed key that long)', params: IdParams, response: { 204: z.void().describe('revoked'), ...errorResponses } } },
       async (request, reply) => {
         if (request.params.id === request.actor.keyId) throw new ConflictError('An admin cannot revoke the key it is using; use another admin key')
         const revoked = await hub.db.transaction().execute(async (trx) => {
@@ -50,6 +51,8 @@ export function adminRoutes(hub: Hub): FastifyPluginAsyncZod {
           return row
         })
         if (!revoked) throw new NotFoundError('Active API key')
+        // This process may trust the key for a few seconds without a lookup: not any more.
+        keys.forget(revoked.id)
         return reply.code(204).send()
       },
     )

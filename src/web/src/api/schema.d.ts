@@ -3162,7 +3162,7 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Revoke an API key (it stops working at once) */
+        /** Revoke an API key: refused at once by this process, by other API processes on the same database within 5 s (they trust a confirmed key that long) */
         delete: {
             parameters: {
                 query?: never;
