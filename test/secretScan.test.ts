@@ -27,13 +27,25 @@ describe('the secret scan of a process output', () => {
   it('registers the credentials and PHI of API traffic, and not what merely resembles them', () => {
     noteApiTraffic(
       { firstName: 'Wilhelmina', dob: '1961-04-22', baseUrl: 'http://127.0.0.1:1/', credentials: { clientSecret: 'cs-0a1b2c3d4e5f', secret_key: 'kipu-secret-0987' } },
-      { key: 'cb_live_abcdefghijklmnop', tokenUrl: 'http://127.0.0.1:1/token', privateKeyJwk: { kty: 'RSA', n: 'public-modulus-value', d: 'private-exponent-value' } },
+      { key: 'cbk_abcdefghijklmnop', tokenUrl: 'http://127.0.0.1:1/token', privateKeyJwk: { kty: 'RSA', n: 'public-modulus-value', d: 'private-exponent-value' } },
     )
     const values = registeredSecrets()
-    expect(values).toEqual(expect.arrayContaining(['cs-0a1b2c3d4e5f', 'kipu-secret-0987', 'cb_live_abcdefghijklmnop', 'private-exponent-value']))
+    expect(values).toEqual(expect.arrayContaining(['cs-0a1b2c3d4e5f', 'kipu-secret-0987', 'cbk_abcdefghijklmnop', 'private-exponent-value']))
     expect(values).not.toContain('http://127.0.0.1:1/token')
     expect(values).not.toContain('public-modulus-value')
     expect(scanOutput(`${banner}patient Wilhelmina born 1961-04-22`, 'o').map((f) => f.what)).toEqual(['PHI (firstName sent to the API)', 'PHI (dob sent to the API)'])
+  })
+
+  it('takes an API key for a secret where the API takes or makes one, not an error key an exchange quotes', () => {
+    noteApiTraffic({ key: 'staff-desk-key-42' }, { items: [{ response: { status: 119, key: 'INVALID_MULTIPLE_PATIENT_FOUND' } }] })
+    expect(registeredSecrets()).toContain('staff-desk-key-42')
+    expect(registeredSecrets()).not.toContain('INVALID_MULTIPLE_PATIENT_FOUND')
+  })
+
+  it('lets the start banner show the admin key, and finds it anywhere else', () => {
+    registerSecret('the admin API key', 'admin-key-0123456789')
+    expect(scanOutput(`${banner}  Admin key:   admin-key-0123456789\n`, 'o')).toEqual([])
+    expect(scanOutput(`${banner}  Admin key:   admin-key-0123456789\n{"auth":"admin-key-0123456789"}\n`, 'o')).toEqual([{ what: 'the admin API key', where: 'o, line 3' }])
   })
 
   it('refuses to scan an output that was not kept', () => {

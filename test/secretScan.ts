@@ -35,7 +35,12 @@ export function registeredSecrets(): string[] {
 
 const REDACTED = '[redacted]'
 /** JSON keys whose string value is a credential (compared lower-case, without `_` or `-`). */
-const SECRET_KEYS = new Set(['clientsecret', 'secret', 'secretkey', 'signingsecret', 'apikey', 'password', 'accesstoken', 'refreshtoken', 'clientassertion', 'privatekey', 'key', 'token'])
+const SECRET_KEYS = new Set(['clientsecret', 'secret', 'secretkey', 'signingsecret', 'apikey', 'password', 'accesstoken', 'refreshtoken', 'clientassertion', 'privatekey', 'token'])
+/**
+ * `key` is an API key where the API takes one (`POST /api/session`) or makes one (`POST /api/keys`,
+ * `cbk_…`); elsewhere an answer's `key` is a name, e.g. ECW's writeback error key in a logged exchange.
+ */
+const isApiKey = (name: string, value: string, source: string) => name === 'key' && (source === 'sent to the API' || value.startsWith('cbk_'))
 /** The private members of a JSON Web Key (RFC 7518 §6.3.2); n and e are public. */
 const PRIVATE_JWK_MEMBERS = new Set(['d', 'p', 'q', 'dp', 'dq', 'qi'])
 /** JSON keys of a patient's or an account's PHI in API bodies. */
@@ -57,7 +62,7 @@ function collect(value: unknown, source: string, depth = 0): void {
   for (const [key, inner] of Object.entries(value)) {
     const name = key.toLowerCase().replace(/[_-]/g, '')
     if (typeof inner === 'string') {
-      if (SECRET_KEYS.has(name) || (isJwk && PRIVATE_JWK_MEMBERS.has(key))) registerSecret(`${key} ${source}`, inner)
+      if (SECRET_KEYS.has(name) || isApiKey(name, inner, source) || (isJwk && PRIVATE_JWK_MEMBERS.has(key))) registerSecret(`${key} ${source}`, inner)
       else if (PHI_KEYS.has(name)) registerPhi(`${key} ${source}`, inner)
     } else collect(inner, source, depth + 1)
   }
@@ -76,8 +81,11 @@ export interface Finding {
 }
 
 /** Every registered secret, PHI value and credential shape in a process's output. */
-export function scanOutput(output: string, where: string): Finding[] {
-  if (!output.includes('carebridge')) throw new Error(`the secret scan has no output to read for ${where}: the hub's output was not kept`)
+export function scanOutput(kept: string, where: string): Finding[] {
+  if (!kept.includes('carebridge')) throw new Error(`the secret scan has no output to read for ${where}: the hub's output was not kept`)
+  // The start banner shows the admin key on purpose, as the README says: the demo's, or one made at
+  // a first start (shown once). Blanked, not dropped, so line numbers stay those of the output.
+  const output = kept.replace(/^(\s*Admin key:).*$/gm, '$1')
   const findings: Finding[] = []
   for (const [value, what] of secrets) if (output.includes(value)) findings.push({ what, where: `${where}, line ${lineOf(output, value)}` })
   for (const [value, what] of phi) if (output.includes(value)) findings.push({ what: `PHI (${what})`, where: `${where}, line ${lineOf(output, value)}` })
