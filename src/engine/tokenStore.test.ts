@@ -102,4 +102,20 @@ describe('token store', () => {
     expect(await a.get(mints.mint)).toBe('token-2')
     expect(mints.count).toBe(2)
   })
+
+  it('never takes back from the database a token refused in this process (another worker read the row before the clear)', async () => {
+    const { connectionId } = await insertConnection(database.db, { connector: 'ritten' })
+    const memory: TokenMemory = new Map()
+    const worker1 = createTokenStore(database.db, database.box, connectionId, { memory })
+    const worker2 = createTokenStore(database.db, database.box, connectionId, { memory })
+    const mints = minter()
+    const refused = await worker1.get(mints.mint)
+    const row = await database.db.selectFrom('connection_tokens').select(['token', 'expires_at']).where('connection_id', '=', connectionId).executeTakeFirstOrThrow()
+    await worker1.clear(refused)
+    // The row as another worker read it an instant before the clear committed: the refused token, still valid by its time.
+    await database.db.updateTable('connection_tokens').set({ token: row.token, expires_at: row.expires_at }).where('connection_id', '=', connectionId).execute()
+    expect(await worker2.get(mints.mint)).toBe('token-2')
+    expect(await worker1.get(mints.mint)).toBe('token-2')
+    expect(mints.count).toBe(2)
+  })
 })

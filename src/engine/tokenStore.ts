@@ -13,8 +13,16 @@ interface HeldToken {
   version: string | undefined
 }
 
-/** What one process remembers of its connections' tokens (per connection id). */
-export type TokenMemory = Map<string, HeldToken>
+/**
+ * What one process remembers of its connections' tokens (per connection id): the token it holds,
+ * and the tokens the system refused here lately. A refused token must not come back from the
+ * database: between one worker's refusal and its clear of the row, another worker of this
+ * process may read the row and hold the token again, and the first worker's retry would then be
+ * sent with the very token just refused (a second 401 and the record in needs-attention).
+ */
+export type TokenMemory = Map<string, { held: HeldToken | null; refused: string[] }>
+/** Enough to cover the tokens a burst of workers may see refused at once; older ones have expired long since. */
+const REFUSED_KEPT = 8
 const processMemory = new WeakMap<object, TokenMemory>()
 
 export interface TokenStoreOptions {
@@ -41,20 +49,26 @@ export function createTokenStore(db: Db, box: SecretBox, connectionId: string, o
   const now = options.now ?? (() => new Date())
   let memory = options.memory ?? processMemory.get(db)
   if (!memory) processMemory.set(db, (memory = new Map()))
-  const held = memory
+  let own = memory.get(connectionId)
+  if (!own) memory.set(connectionId, (own = { held: null, refused: [] }))
+  const tokens = own
 
   const remembered = (minValidityMs: number): string | null => {
-    const entry = held.get(connectionId)
+    const entry = tokens.held
     if (!entry || entry.version !== options.version) return null
     return entry.expiresAt.getTime() - now().getTime() >= minValidityMs ? entry.token : null
   }
-  const remember = (token: string, expiresAt: Date) => held.set(connectionId, { token, expiresAt, version: options.version })
+  const remember = (token: string, expiresAt: Date) => {
+    tokens.held = { token, expiresAt, version: options.version }
+  }
 
   const readValid = async (minValidityMs: number): Promise<string | null> => {
     const row = await db.selectFrom('connection_tokens').select(['token', 'expires_at']).where('connection_id', '=', connectionId).executeTakeFirst()
     if (!row?.token || !row.expires_at) return null
     if (row.expires_at.getTime() - now().getTime() < minValidityMs) return null
     const token = box.open(row.token)
+    // Refused here already: its row is being cleared; a fresh one must be minted (or read once minted).
+    if (tokens.refused.includes(token)) return null
     remember(token, row.expires_at)
     return token
   }
@@ -112,7 +126,8 @@ export function createTokenStore(db: Db, box: SecretBox, connectionId: string, o
       }
     },
     async clear(refusedToken) {
-      if (held.get(connectionId)?.token === refusedToken) held.delete(connectionId)
+      if (!tokens.refused.includes(refusedToken)) tokens.refused = [...tokens.refused, refusedToken].slice(-REFUSED_KEPT)
+      if (tokens.held?.token === refusedToken) tokens.held = null
       // Compare-and-clear: between the refused call and now another worker may have minted a
       // fresh token; clearing that one would cost another mint (Ritten allows two an hour).
       // Sealing is randomized, so compare the opened token, then clear only that exact sealed row.
