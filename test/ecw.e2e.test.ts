@@ -129,7 +129,11 @@ describe('ECW push', () => {
       const { body } = await world.fhir('GET', `/Patient/${linked.externalId}`)
       return body.telecom?.some((t: { value: string }) => t.value === '9135550000')
     })
-    const operations = (await exchangesOf(patient.id)).map((e: { operation: string; httpStatus: number }) => `${e.operation}:${e.httpStatus}`)
+    // ECW holds the update a moment before the hub has recorded its answer: wait for the log to say so.
+    const operations = await waitFor('the update in the log', async () => {
+      const logged = (await exchangesOf(patient.id)).map((e: { operation: string; httpStatus: number }) => `${e.operation}:${e.httpStatus}`)
+      return logged.includes('update:200') ? logged : undefined
+    })
     expect(operations).toEqual(expect.arrayContaining(['create:200', 'read:200', 'update:200']))
     const searched = await world.fhir('GET', `/Patient?identifier=${encodeURIComponent(`urn:oid:2.16.840.1.113883.4.391.326070|${patient.id}`)}`)
     expect(searched.body.total).toBe(1)
