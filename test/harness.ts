@@ -3,7 +3,6 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
 import pg from 'pg'
-import { expect } from 'vitest'
 import { leakError, noteApiTraffic, registerSecret, scanDatabase, scanOutput, type Finding } from './secretScan.js'
 import { copyDatabaseTemplate } from './template.js'
 
@@ -252,9 +251,15 @@ async function spawnHub(options: HubOptions & { dataDir: string }, ownsDataDir: 
   return hub
 }
 
+/**
+ * Under vitest, its `expect` (to name the test file a hub was started for); none when the harness
+ * starts hubs outside a test run (`npm run bench`), where importing vitest throws.
+ */
+const vitest = process.env.VITEST ? await import('vitest') : null
+
 /** The test file this hub was started for, to say where a leak came from. */
 function testFile(): string | undefined {
-  const path = expect.getState().testPath
+  const path = vitest?.expect.getState().testPath
   return path ? relative(process.cwd(), path) : undefined
 }
 
