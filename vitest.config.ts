@@ -47,15 +47,40 @@ class SlowestFirst extends BaseSequencer {
   }
 }
 
+/** Unit test files that replace a module (vi.mock) for their own imports: they need a module graph of their own. */
+const MOCKING = ['src/engine/pull.test.ts', 'src/engine/pushRefusal.test.ts']
+
 export default defineConfig({
   test: {
-    include: ['src/**/*.test.ts', 'simulators/**/*.test.ts', 'test/**/*.test.ts'],
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          include: ['src/**/*.test.ts', 'simulators/**/*.test.ts'],
+          exclude: MOCKING,
+          // Unit files share one worker thread and its loaded modules, one file after another,
+          // beside the end-to-end files' processes: a fresh process and module graph per file
+          // cost more than most of these files' tests (about half the unit files' CPU).
+          pool: 'threads',
+        },
+      },
+      {
+        extends: true,
+        // End-to-end files keep a process each: their harness ends its hubs and removes its
+        // directories at that process's exit.
+        test: { name: 'isolated', include: ['test/**/*.test.ts', ...MOCKING] },
+      },
+    ],
     // End-to-end suites start real hub processes (embedded PostgreSQL each): give them room.
     testTimeout: 60_000,
     hookTimeout: 120_000,
     // One migrated embedded database per run, copied by every hub and unit-test database (test/globalSetup.ts).
     globalSetup: ['test/globalSetup.ts'],
     pool: 'forks',
+    // Isolation is set per pool (vitest 3 applies it pool-wide, not per project): the 'threads'
+    // pool is the unit project's.
+    poolOptions: { threads: { isolate: false, maxThreads: 1, minThreads: 1 }, forks: { isolate: true } },
     // Three: two waiting files and one busy one at first, and no more hubs starting at once on the
     // 2-core machine (four, unmeasured on an idle machine, start more hubs at once than a busy one
     // finishes within the hooks' timeout).

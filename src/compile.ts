@@ -33,15 +33,21 @@ const BESIDE = [
   { path: join('simulators', 'ecw', 'smart-configuration.json'), link: false },
 ]
 
-/** `also`: more source files into the same tree (the bench's own start-up probe). */
-export async function compile(options: { also?: string[] } = {}): Promise<{ files: number; ms: number }> {
+/**
+ * `also`: more source files into the same tree (the bench's own start-up probe, the tests' orphan
+ * guard). `outDir`: another tree than `.build/` (each test run compiles its own, so that it never
+ * writes over files a running `npm start` or another run is loading); it must lie inside the
+ * repository, where the compiled files find the packages in node_modules by walking up.
+ */
+export async function compile(options: { also?: string[]; outDir?: string } = {}): Promise<{ files: number; ms: number }> {
   const started = performance.now()
+  const outDir = options.outDir ?? BUILD_DIR
   const entryPoints = [...sources('src'), ...sources('simulators'), ...(options.also ?? [])]
   // Written over, not emptied first: a hub already running from this tree keeps its files.
   await build({
     absWorkingDir: ROOT,
     entryPoints,
-    outdir: BUILD_DIR,
+    outdir: outDir,
     outbase: '.',
     bundle: false,
     platform: 'node',
@@ -51,7 +57,7 @@ export async function compile(options: { also?: string[] } = {}): Promise<{ file
     logLevel: 'warning',
   })
   for (const { path, link } of BESIDE) {
-    const target = join(BUILD_DIR, path)
+    const target = join(outDir, path)
     mkdirSync(dirname(target), { recursive: true })
     rmSync(target, { recursive: true, force: true })
     if (link) symlinkSync(relative(dirname(target), join(ROOT, path)), target)

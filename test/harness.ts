@@ -3,11 +3,13 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
 import pg from 'pg'
+import { hubCommand } from './build.js'
 import { leakError, noteApiTraffic, registerSecret, scanDatabase, scanOutput, type Finding } from './secretScan.js'
 import { copyDatabaseTemplate } from './template.js'
 
 /**
- * Starts the real hub as a child process (`node --import tsx src/main.ts`) on a loopback port it
+ * Starts the real hub as a child process (`node src/main.js`, compiled once per run by
+ * test/globalSetup.ts as `npm start` compiles it) on a loopback port it
  * picks itself (PORT=0; the port is read from the address it prints), on the embedded database
  * in a temporary directory (a copy of the run's migrated template, test/globalSetup.ts) — or,
  * when TEST_DATABASE_URL is set, on a fresh PostgreSQL database created for this hub and dropped
@@ -55,7 +57,7 @@ export const WAIT = {
   job: 30_000,
   /** `n` jobs through one hub's four workers, on top of one job's budget. */
   jobs: (n: number) => 30_000 + n * 1_000,
-  /** A hub process from spawn to healthy: tsx, the embedded database's start and migrations. */
+  /** A hub process from spawn to healthy: loading the compiled hub, the embedded database's start and migrations. */
   start: 120_000,
 } as const
 
@@ -123,7 +125,7 @@ async function spawnHub(options: HubOptions & { dataDir: string }, ownsDataDir: 
   registerSecret("the hub's secret key", secretKey)
   let output = ''
   // test/orphanGuard.ts ends the hub if this test process dies without stopping it.
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', '--import', './test/orphanGuard.ts', 'src/main.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child: ChildProcess = spawn(process.execPath, hubCommand(), { env, stdio: ['ignore', 'pipe', 'pipe'] })
   liveChildren.add(child)
   child.stdout!.on('data', (d) => (output += d))
   child.stderr!.on('data', (d) => (output += d))
