@@ -18,6 +18,9 @@ import { pruneExchangeBodies } from '../exchanges/retention.js'
 import { pruneEvents } from '../events/retention.js'
 import type { JobWakeUp } from './wakeUp.js'
 
+/** How often each worker also polls by itself, should a wake-up be missed (the engine's poll wakes one every `pollSeconds`). */
+const BACKSTOP_POLL_SECONDS = 30
+
 /**
  * The sync engine's entry points. Changes enqueue jobs inside the caller's transaction (the
  * outbox); workers run them; housekeeping recovers jobs whose worker died.
@@ -27,6 +30,7 @@ export class Engine {
   private readonly busyWorkers = new Set<string>()
   private nextWake = 0
   private housekeeping: NodeJS.Timeout | null = null
+  private polling: NodeJS.Timeout | null = null
   private readonly deps: EngineDeps & EngineOptions
 
   constructor(deps: Omit<EngineDeps, 'patientChanged'> & EngineOptions) {
@@ -220,7 +224,8 @@ export class Engine {
       id = await this.deps.queue.work<{ jobId: string }>(
         QUEUES.sync,
         // One job per fetch: pg-boss fails a whole batch together, and jobs fail one by one.
-        { batchSize: 1, pollingIntervalSeconds: this.deps.pollSeconds },
+        // pg-boss's own polling is only a backstop here: the poll below wakes one idle worker.
+        { batchSize: 1, pollingIntervalSeconds: Math.max(this.deps.pollSeconds, BACKSTOP_POLL_SECONDS) },
         async ([job]) => {
           if (!job) return
           this.busyWorkers.add(id)
@@ -242,6 +247,12 @@ export class Engine {
     }
     // Jobs committed by any process wake these workers at once (the API's local nudge reaches only its own process).
     await this.deps.wakeUp?.start(() => this.wakeOneWorker())
+    // Jobs that come due later (a retry's backoff, a Retry-After) announce nothing: one idle worker
+    // looks for them at each poll, and wakes the next if it finds one. Every worker polling on its
+    // own made four fetches per interval on an idle hub, which the embedded database serves one
+    // at a time; a busy worker fetches again as its job ends, so an all-busy process polls nothing.
+    this.polling = setInterval(() => this.wakeOneWorker(), this.deps.pollSeconds * 1000)
+    this.polling.unref()
     await this.runHousekeeping()
     this.housekeeping = setInterval(() => void this.runHousekeeping(), 10_000)
     this.housekeeping.unref()
@@ -249,6 +260,7 @@ export class Engine {
 
   async stop(): Promise<void> {
     if (this.housekeeping) clearInterval(this.housekeeping)
+    if (this.polling) clearInterval(this.polling)
     await this.deps.wakeUp?.stop()
     for (const id of this.workerIds) await this.deps.queue.offWork({ id }).catch(() => undefined)
     this.workerIds = []
