@@ -1,3 +1,6 @@
+import type { z } from 'zod'
+import type { HttpResponse } from './http.js'
+
 /**
  * The one error currency between connectors and the engine. The engine decides from `retryable`
  * (and `retryAfterMs`) alone; `message` is what the admin reads, so it says what to fix.
@@ -57,4 +60,21 @@ export function parseRetryAfter(value: string | null, now: number = Date.now()):
   const at = Date.parse(trimmed)
   if (Number.isNaN(at)) return undefined
   return Math.max(0, at - now)
+}
+
+/**
+ * A peer's answer read by its schema; a body the hub does not understand is a ConnectorError that
+ * names the first field at fault, and is not retried (the same call gets the same answer).
+ */
+export function parseAnswer<T>(peer: string, schema: z.ZodType<T>, response: HttpResponse, operation: string): T {
+  const parsed = schema.safeParse(response.json)
+  if (parsed.success) return parsed.data
+  const issue = parsed.error.issues[0]
+  throw new ConnectorError({
+    code: 'unexpected_response',
+    message: `${peer} ${operation} answered ${response.status} with a body the hub does not understand: ${issue ? `${issue.path.join('.') || 'body'} ${issue.message}` : 'invalid'}`,
+    retryable: false,
+    httpStatus: response.status,
+    details: { exchangeId: response.exchangeId },
+  })
 }

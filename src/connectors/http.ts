@@ -69,3 +69,8 @@ export interface StreamedResponse extends HttpResponse {
   /** A 2xx body, line by line (end-of-line removed, blank lines skipped); read it once. Empty for other statuses, whose body is in `text`/`json`. */
   lines: AsyncIterable<string>
 }
+
+/** A base URL as settings hold it, without the trailing slash the paths after it begin with. */
+export function trimSlash(url: string): string {
+  return url.endsWith('/') ? url.slice(0, -1) : url
+}

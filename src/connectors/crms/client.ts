@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import type { ConnectorContext } from '../connector.js'
-import { ConnectorError, httpFailure } from '../errors.js'
-import type { HttpRequest, HttpResponse } from '../http.js'
+import { ConnectorError, httpFailure, parseAnswer } from '../errors.js'
+import { trimSlash, type HttpRequest, type HttpResponse } from '../http.js'
 
 /** CRMS needs nothing but its base URL (the connection's) and the API key. */
 export const CrmsSettings = z.object({}).strict()
@@ -55,17 +55,7 @@ export function expectOk(response: HttpResponse, operation: string): HttpRespons
 }
 
 export function parseBody<T>(schema: z.ZodType<T>, response: HttpResponse, operation: string): T {
-  const parsed = schema.safeParse(response.json)
-  if (!parsed.success) {
-    throw new ConnectorError({
-      code: 'unexpected_response',
-      message: `CRMS ${operation} answered ${response.status} with a body the hub does not understand: ${parsed.error.issues[0]?.message ?? 'invalid'}`,
-      retryable: false,
-      httpStatus: response.status,
-      details: { exchangeId: response.exchangeId },
-    })
-  }
-  return parsed.data
+  return parseAnswer('CRMS', schema, response, operation)
 }
 
 /** CRMS's sentence from an error body (`{"message"}`), else the start of the text. */
@@ -75,6 +65,3 @@ export function crmsMessage(response: HttpResponse): string {
   return response.text.slice(0, 300) || 'no message'
 }
 
-export function trimSlash(url: string): string {
-  return url.endsWith('/') ? url.slice(0, -1) : url
-}

@@ -1,6 +1,7 @@
 import type { Connector, FlowStep, ReferralPushInput } from '../connector.js'
 import { ConnectorError } from '../errors.js'
-import { CrmsConflict, CrmsCreated, CrmsList, CrmsReferral, CrmsSecrets, CrmsSettings, crmsCall, crmsMessage, expectOk, parseBody, trimSlash } from './client.js'
+import { CrmsConflict, CrmsCreated, CrmsList, CrmsReferral, CrmsSecrets, CrmsSettings, crmsCall, crmsMessage, expectOk, parseBody } from './client.js'
+import { trimSlash } from '../http.js'
 import type { CrmsContext, CrmsSecretsT, CrmsSettingsT } from './client.js'
 import { crmsDefaults, crmsFields } from './fields.js'
 import { buildCrmsReferral, type CrmsReferralWrite } from './payload.js'

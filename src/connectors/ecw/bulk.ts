@@ -15,8 +15,8 @@ import { z } from 'zod'
 import type { Resource } from '@medplum/fhirtypes'
 import type { PulledItem, PulledPage, PullResource, PullSession, ResolvedMapping } from '../connector.js'
 import { ConnectorError, parseRetryAfter } from '../errors.js'
-import type { HttpResponse } from '../http.js'
-import { ecwCall, ecwStream, failure, outcomeText, trimSlash, type EcwContext, type EcwSettingsT } from './client.js'
+import { trimSlash, type HttpResponse } from '../http.js'
+import { ecwCall, ecwStream, failure, outcomeText, type EcwContext, type EcwSettingsT } from './client.js'
 
 /** The pull resources an export brings, and their FHIR types. */
 export const EXPORTED: Partial<Record<PullResource, ExportType>> = { patient: 'Patient', insurance: 'Coverage', encounter: 'Encounter' }

@@ -3,7 +3,7 @@ import { SignJWT, exportJWK, generateKeyPair, importJWK, type JWK } from 'jose'
 import { z } from 'zod'
 import type { ConnectorContext, RateLimitPolicy } from '../connector.js'
 import { ConnectorError } from '../errors.js'
-import type { HttpRequest, HttpResponse, StreamedResponse } from '../http.js'
+import { trimSlash, type HttpRequest, type HttpResponse, type StreamedResponse } from '../http.js'
 import { isCronExpression } from '../../engine/schedule.js'
 import { OperationOutcome } from './answers.js'
 import { ECW_IDENTIFIER_SYSTEM_DEFAULT } from './fields.js'
@@ -329,6 +329,3 @@ function foreignUrl(url: string, base: URL, operation: string, why: string): Con
   })
 }
 
-export function trimSlash(url: string): string {
-  return url.endsWith('/') ? url.slice(0, -1) : url
-}

@@ -1,8 +1,8 @@
 import type { PulledItem, PulledPage, PullResource, ResolvedMapping } from '../connector.js'
 import { ConnectorError } from '../errors.js'
-import type { HttpResponse } from '../http.js'
+import { trimSlash, type HttpResponse } from '../http.js'
 import { SearchBundle, parseEcwResource, type EcwResourceType } from './answers.js'
-import { ecwCall, failure, requireUnderBase, trimSlash, type EcwContext } from './client.js'
+import { ecwCall, failure, requireUnderBase, type EcwContext } from './client.js'
 import { coverageToInsurance, ecwIdentifierOf, encounterToView, fhirPatientToCrm, locationToReference, practitionerToReference } from './fromFhir.js'
 import { malformed } from './lookup.js'
 

@@ -1,8 +1,8 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto'
 import { z } from 'zod'
 import type { ConnectorContext } from '../connector.js'
-import { ConnectorError, httpFailure } from '../errors.js'
-import type { HttpRequest, HttpResponse, OutgoingRequest } from '../http.js'
+import { ConnectorError, httpFailure, parseAnswer } from '../errors.js'
+import { trimSlash, type HttpRequest, type HttpResponse, type OutgoingRequest } from '../http.js'
 import { isCronExpression } from '../../engine/schedule.js'
 
 /** KIPU's API is versioned by media type; every call must accept it. */
@@ -202,18 +202,7 @@ export function authRefusal(ctx: KipuContext, response: HttpResponse): Connector
 }
 
 export function parseBody<T>(schema: z.ZodType<T>, response: HttpResponse, operation: string): T {
-  const parsed = schema.safeParse(response.json)
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]
-    throw new ConnectorError({
-      code: 'unexpected_response',
-      message: `KIPU ${operation} answered ${response.status} with a body the hub does not understand: ${issue ? `${issue.path.join('.') || 'body'} ${issue.message}` : 'invalid'}`,
-      retryable: false,
-      httpStatus: response.status,
-      details: { exchangeId: response.exchangeId },
-    })
-  }
-  return parsed.data
+  return parseAnswer('KIPU', schema, response, operation)
 }
 
 /** KIPU's error body is `{"errors": "<sentence>"}`. */
@@ -257,9 +246,6 @@ export function parseCasefile(casefileId: string | null): { id: string; patientM
   return match ? { id: match[1]!, patientMasterId: match[2]! } : null
 }
 
-export function trimSlash(url: string): string {
-  return url.endsWith('/') ? url.slice(0, -1) : url
-}
 
 function isTimeZone(zone: string): boolean {
   try {

@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import type { Connector, FlowStep, PatientPushInput, PulledItem, PulledPage, ResolvedMapping } from '../connector.js'
 import { ConnectorError } from '../errors.js'
-import type { HttpResponse } from '../http.js'
+import { trimSlash, type HttpResponse } from '../http.js'
 import { getPath } from '../../mapping/paths.js'
 import { reconcile } from '../../mapping/reconcile.js'
 import {
@@ -16,7 +16,6 @@ import {
   kipuMessage,
   parseBody,
   parseCasefile,
-  trimSlash,
   verifyKipuSignature,
   type KipuContext,
   type KipuPatientViewT,

@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import type { ConnectorContext } from '../connector.js'
-import { ConnectorError, httpFailure } from '../errors.js'
-import type { HttpRequest, HttpResponse } from '../http.js'
+import { ConnectorError, httpFailure, parseAnswer } from '../errors.js'
+import { trimSlash, type HttpRequest, type HttpResponse } from '../http.js'
 
 export const RittenSettings = z
   .object({
@@ -85,17 +85,7 @@ export function expectOk(response: HttpResponse, operation: string): HttpRespons
 }
 
 export function parseBody<T>(schema: z.ZodType<T>, response: HttpResponse, operation: string): T {
-  const parsed = schema.safeParse(response.json)
-  if (!parsed.success) {
-    throw new ConnectorError({
-      code: 'unexpected_response',
-      message: `Ritten ${operation} answered ${response.status} with a body the hub does not understand: ${parsed.error.issues[0]?.message ?? 'invalid'}`,
-      retryable: false,
-      httpStatus: response.status,
-      details: { exchangeId: response.exchangeId },
-    })
-  }
-  return parsed.data
+  return parseAnswer('Ritten', schema, response, operation)
 }
 
 /** Ritten's message from an error body: `message`, the per-field `errors`, or the OAuth description. */
@@ -148,6 +138,3 @@ async function mintToken(ctx: RittenContext): Promise<{ token: string; expiresAt
   return { token: token.access_token, expiresAt: new Date(ctx.now().getTime() + Math.max(token.expires_in, 1) * 1000) }
 }
 
-function trimSlash(url: string): string {
-  return url.endsWith('/') ? url.slice(0, -1) : url
-}
