@@ -1,22 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createTestDatabase, startHub, waitFor, type RunningHub } from './harness.js'
-import { connectEcw, PRACTICE, startEcw, type EcwWorld } from './ecwHelpers.js'
+import { describe, expect, it } from 'vitest'
+import { waitFor } from './harness.js'
+import { connectEcw, PRACTICE, type EcwWorld } from './ecwHelpers.js'
+import { useEcwHub } from './ecwHub.js'
 
 /** ECW pulls through FHIR Bulk Data: Group/{id}/$export, polled, NDJSON streamed, `_since` for the next pull. */
-let hub: RunningHub
-let database: Awaited<ReturnType<typeof createTestDatabase>>
-const worlds: EcwWorld[] = []
-
-beforeAll(async () => {
-  database = await createTestDatabase()
-  hub = await startHub({ databaseUrl: database?.url })
-})
-
-afterAll(async () => {
-  await hub?.stop()
-  for (const w of worlds) await w.close()
-  await database?.drop()
-})
+const fixture = useEcwHub()
 
 const origin = (world: EcwWorld) => new URL(world.base).origin
 const simRecords = async (world: EcwWorld) => (await (await fetch(`${origin(world)}/_sim/records`)).json()).practices[PRACTICE]
@@ -24,11 +12,11 @@ const simRequests = async (world: EcwWorld): Promise<{ method: string; path: str
 const exportsOf = async (world: EcwWorld, clientId: string) => (await simRecords(world)).bulkExports.filter((j: { clientId: string }) => j.clientId === clientId)
 
 async function pull(connectionId: string, until: string[] = ['succeeded']) {
-  const { body } = await hub.api('POST', `/api/connections/${connectionId}/pull`)
+  const { body } = await fixture.hub.api('POST', `/api/connections/${connectionId}/pull`)
   return waitFor(
     'the pull',
     async () => {
-      const { body: job } = await hub.api('GET', `/api/jobs/${body.jobId}`)
+      const { body: job } = await fixture.hub.api('GET', `/api/jobs/${body.jobId}`)
       if (until.includes(job.state)) return job
       if (job.state === 'failed' || job.state === 'needs_attention') throw new Error(JSON.stringify(job.lastError))
       return undefined
@@ -39,10 +27,9 @@ async function pull(connectionId: string, until: string[] = ['succeeded']) {
 
 describe('ECW pulls by bulk export', () => {
   it('reads the whole seed through $export, then only what changed since the last export', async () => {
-    const world = await startEcw({ bulk: { resourcesPerFile: 7 } })
-    worlds.push(world)
+    const world = await fixture.ecw({ bulk: { resourcesPerFile: 7 } })
     const clientId = 'bulk-full'
-    const { id } = await connectEcw(hub, world, { clientId })
+    const { id } = await connectEcw(fixture.hub, world, { clientId })
     const counts = (await simRecords(world)).counts
     const requestsBefore = (await simRequests(world)).length
 
@@ -65,11 +52,11 @@ describe('ECW pulls by bulk export', () => {
     expect(requests.some((r) => r.path.includes('/bulkstatus/') && r.method === 'GET' && r.status === 202)).toBe(true)
 
     // The log holds each call; file bodies as a summary, not stored.
-    const { body: log } = await hub.api('GET', `/api/exchanges?jobId=${first.id}&operation=${encodeURIComponent('pull Patient')}`)
+    const { body: log } = await fixture.hub.api('GET', `/api/exchanges?jobId=${first.id}&operation=${encodeURIComponent('pull Patient')}`)
     expect(log.items.length).toBe(3)
-    const file = (await hub.api('GET', `/api/exchanges/${log.items[0].id}`)).body
+    const file = (await fixture.hub.api('GET', `/api/exchanges/${log.items[0].id}`)).body
     expect(file).toMatchObject({ status: 'ok', httpStatus: 200, message: expect.stringMatching(/^streamed \d+ lines, \d+ bytes \(body not stored\)$/), responseBody: null })
-    expect((await hub.api('GET', `/api/exchanges?jobId=${first.id}&operation=${encodeURIComponent('export kick-off')}`)).body.items).toHaveLength(1)
+    expect((await fixture.hub.api('GET', `/api/exchanges?jobId=${first.id}&operation=${encodeURIComponent('export kick-off')}`)).body.items).toHaveLength(1)
 
     // ECW changes one patient and registers another.
     const imported = (await simRecords(world)).patients as { id: string; name: { family: string }[] }[]
@@ -88,23 +75,22 @@ describe('ECW pulls by bulk export', () => {
     expect(second.progress.resources.encounter).toMatchObject({ done: true, records: 0 })
     expect(second.progress.checkpoint.highWater).toBe(incremental.transactionTime)
 
-    const everyone = (await hub.api('GET', '/api/patients?limit=500')).body.items as { id: string; lastName: string; phone: string | null }[]
+    const everyone = (await fixture.hub.api('GET', '/api/patients?limit=500')).body.items as { id: string; lastName: string; phone: string | null }[]
     expect(everyone.filter((p) => p.lastName === family)).toHaveLength(1)
-    const linked = await Promise.all(everyone.map(async (p) => (await hub.api('GET', `/api/patients/${p.id}`)).body))
+    const linked = await Promise.all(everyone.map(async (p) => (await fixture.hub.api('GET', `/api/patients/${p.id}`)).body))
     const local = linked.find((p) => p.links.some((l: { connectionId: string; externalId: string }) => l.connectionId === id && l.externalId === changed.id))
     expect(local.phone).toBe('7855550142')
 
     // Nothing changed: the next pull's export is empty.
     const third = await pull(id)
     expect(third.progress.resources.patient).toMatchObject({ done: true, records: 0 })
-    await hub.api('PATCH', `/api/connections/${id}`, { enabled: false })
+    await fixture.hub.api('PATCH', `/api/connections/${id}`, { enabled: false })
   })
 
   it('picks up the same export after a failed file download, and starts over when the mapping changes', async () => {
-    const world = await startEcw({ bulk: { resourcesPerFile: 7 } })
-    worlds.push(world)
+    const world = await fixture.ecw({ bulk: { resourcesPerFile: 7 } })
     const clientId = 'bulk-resume'
-    const { id } = await connectEcw(hub, world, { clientId, settings: { importNewPatients: false } })
+    const { id } = await connectEcw(fixture.hub, world, { clientId, settings: { importNewPatients: false } })
     // The second Coverage file fails once (503): the job retries and goes on with the export it had.
     await fetch(`${origin(world)}/_sim/faults`, {
       method: 'POST',
@@ -123,28 +109,27 @@ describe('ECW pulls by bulk export', () => {
     expect(job.progress.resources.patient).toMatchObject({ done: true, records: 20, created: 0 })
 
     // The connection now imports new patients: the last export's _since no longer covers what it needs.
-    expect((await hub.api('PATCH', `/api/connections/${id}`, { settings: { importNewPatients: true } })).status).toBe(200)
+    expect((await fixture.hub.api('PATCH', `/api/connections/${id}`, { settings: { importNewPatients: true } })).status).toBe(200)
     const full = await pull(id)
     expect((await exportsOf(world, clientId)).at(-1).since).toBeNull()
     const patients = full.progress.resources.patient
     expect(patients).toMatchObject({ done: true, records: 20, skipped: 0 })
     expect(patients.created + patients.updated + patients.unchanged).toBe(20)
-    await hub.api('PATCH', `/api/connections/${id}`, { enabled: false })
+    await fixture.hub.api('PATCH', `/api/connections/${id}`, { enabled: false })
   })
 
   it('names a group ECW does not know, in Test connection and in the pull', async () => {
-    const world = await startEcw()
-    worlds.push(world)
-    const good = await connectEcw(hub, world)
-    expect((await hub.api('POST', `/api/connections/${good.id}/test`)).body).toMatchObject({ ok: true, message: expect.stringContaining('Group all-patients exportable') })
+    const world = await fixture.ecw()
+    const good = await connectEcw(fixture.hub, world)
+    expect((await fixture.hub.api('POST', `/api/connections/${good.id}/test`)).body).toMatchObject({ ok: true, message: expect.stringContaining('Group all-patients exportable') })
     // The test's probe export was cancelled at once.
     expect((await simRecords(world)).bulkExports.map((j: { state: string }) => j.state)).toEqual(['deleted'])
 
-    const { id } = await connectEcw(hub, world, { settings: { groupId: 'no-such-group' } })
-    const tested = (await hub.api('POST', `/api/connections/${id}/test`)).body
+    const { id } = await connectEcw(fixture.hub, world, { settings: { groupId: 'no-such-group' } })
+    const tested = (await fixture.hub.api('POST', `/api/connections/${id}/test`)).body
     expect(tested).toMatchObject({ ok: false, code: 'export_group_refused', message: expect.stringContaining('Group no-such-group') })
     const job = await pull(id, ['needs_attention'])
     expect(job.lastError).toMatchObject({ code: 'export_group_refused', message: expect.stringContaining("set the connection's groupId") })
-    for (const c of [good.id, id]) await hub.api('PATCH', `/api/connections/${c}`, { enabled: false })
+    for (const c of [good.id, id]) await fixture.hub.api('PATCH', `/api/connections/${c}`, { enabled: false })
   })
 })

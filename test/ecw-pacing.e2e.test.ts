@@ -1,6 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createTestDatabase, startHub, waitFor, type RunningHub } from './harness.js'
-import { connectEcw, PRACTICE, startEcw, type EcwWorld } from './ecwHelpers.js'
+import { describe, expect, it } from 'vitest'
+import { waitFor } from './harness.js'
+import { connectEcw } from './ecwHelpers.js'
+import { useEcwHub } from './ecwHub.js'
 
 /**
  * ECW on the real clock, end to end: pushes paced under the practice's per-minute limit with
@@ -9,37 +10,23 @@ import { connectEcw, PRACTICE, startEcw, type EcwWorld } from './ecwHelpers.js'
  * patient is pushed to every connection a hub has). The same rules on an injected clock, in no
  * time: src/engine/rateLimiter.test.ts, src/connectors/ecw/client.test.ts.
  */
-let hub: RunningHub
-let database: Awaited<ReturnType<typeof createTestDatabase>>
-const worlds: EcwWorld[] = []
-
-beforeAll(async () => {
-  database = await createTestDatabase()
-  hub = await startHub({ databaseUrl: database?.url })
-})
-
-afterAll(async () => {
-  await hub?.stop()
-  for (const w of worlds) await w.close()
-  await database?.drop()
-})
+const fixture = useEcwHub()
 
 describe('ECW on the real clock', () => {
   it('paces a sustained push under the per-minute limit with ECW’s clock 29.5 s ahead of ours: zero 429s', async () => {
     // ECW's minute is not ours: the hub must stay under the limit in every 60-second span.
-    const world = await startEcw({ demo: true, ratePerMinute: 20, clockOffsetMs: 29_500 })
-    worlds.push(world)
-    const { id } = await connectEcw(hub, world, { settings: { requestsPerMinute: 20 } })
+    const world = await fixture.ecw({ demo: true, ratePerMinute: 20, clockOffsetMs: 29_500 })
+    const { id } = await connectEcw(fixture.hub, world, { settings: { requestsPerMinute: 20 } })
     const ids: string[] = []
     for (let i = 0; i < 24; i++) {
-      const { body } = await hub.api('POST', '/api/patients', { firstName: 'Pace', lastName: `Patient${i}`, dob: '1990-01-01', gender: 'female' })
+      const { body } = await fixture.hub.api('POST', '/api/patients', { firstName: 'Pace', lastName: `Patient${i}`, dob: '1990-01-01', gender: 'female' })
       ids.push(body.id)
     }
     await waitFor(
       'every patient in ECW',
       async () => {
         for (const patientId of ids) {
-          const { body } = await hub.api('GET', `/api/patients/${patientId}`)
+          const { body } = await fixture.hub.api('GET', `/api/patients/${patientId}`)
           if (body.links.find((l: { connectionId: string }) => l.connectionId === id)?.state !== 'linked') return false
         }
         return true

@@ -1,35 +1,23 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createTestDatabase, startHub, waitFor, type RunningHub } from './harness.js'
-import { connectEcw, PRACTICE, startEcw, type EcwWorld } from './ecwHelpers.js'
+import { describe, expect, it } from 'vitest'
+import { waitFor } from './harness.js'
+import { connectEcw, PRACTICE, type EcwWorld } from './ecwHelpers.js'
+import { useEcwHub } from './ecwHub.js'
 
 /**
  * A long pull rides through a flaky EMR: failures count only in a row without progress, and a
  * pull that did give up is resumed from its saved cursor by the next one.
  */
-let hub: RunningHub
-let database: Awaited<ReturnType<typeof createTestDatabase>>
-const worlds: EcwWorld[] = []
 /** The default: at a 20% page error rate, 8 failures in a row on one page is a 1-in-390,625 event. */
 const MAX_ATTEMPTS = 8
 
-beforeAll(async () => {
-  database = await createTestDatabase()
-  hub = await startHub({
-    databaseUrl: database?.url,
-    env: {
-      CAREBRIDGE_MAX_ATTEMPTS: String(MAX_ATTEMPTS),
-      CAREBRIDGE_RETRY_BASE_MS: '50',
-      CAREBRIDGE_RETRY_MAX_MS: '400',
-      // Counting failed pages in a row is this file's subject: the circuit (test/circuit.e2e.test.ts) would pause them.
-      CAREBRIDGE_CIRCUIT_FAILURES: '1000',
-    },
-  })
-})
-
-afterAll(async () => {
-  await hub?.stop()
-  for (const w of worlds) await w.close()
-  await database?.drop()
+const fixture = useEcwHub({
+  env: {
+    CAREBRIDGE_MAX_ATTEMPTS: String(MAX_ATTEMPTS),
+    CAREBRIDGE_RETRY_BASE_MS: '50',
+    CAREBRIDGE_RETRY_MAX_MS: '400',
+    // Counting failed pages in a row is this file's subject: the circuit (test/circuit.e2e.test.ts) would pause them.
+    CAREBRIDGE_CIRCUIT_FAILURES: '1000',
+  },
 })
 
 /**
@@ -41,11 +29,10 @@ const FILE_READS = /\/bulkfiles\//
 
 async function ecwWorld(patients: number, resourcesPerFile: number): Promise<EcwWorld> {
   // Patients one test pulls would otherwise be pushed on to another test's ECW connection.
-  for (const c of (await hub.api('GET', '/api/connections')).body.items as { id: string; enabled: boolean }[])
-    if (c.enabled) expect((await hub.api('PATCH', `/api/connections/${c.id}`, { enabled: false })).status).toBe(200)
+  for (const c of (await fixture.hub.api('GET', '/api/connections')).body.items as { id: string; enabled: boolean }[])
+    if (c.enabled) expect((await fixture.hub.api('PATCH', `/api/connections/${c.id}`, { enabled: false })).status).toBe(200)
   // Small export files: each file is a page the pull stores (and a point it resumes from).
-  const world = await startEcw({ demo: false, ratePerMinute: 100_000, bulk: { resourcesPerFile } })
-  worlds.push(world)
+  const world = await fixture.ecw({ demo: false, ratePerMinute: 100_000, bulk: { resourcesPerFile } })
   await world.sim.seedPatients(PRACTICE, patients, { replace: true })
   return world
 }
@@ -59,7 +46,7 @@ async function settledJob(jobId: string, timeoutMs: number): Promise<any> {
   return waitFor(
     `pull job ${jobId} to settle`,
     async () => {
-      const { body } = await hub.api('GET', `/api/jobs/${jobId}`)
+      const { body } = await fixture.hub.api('GET', `/api/jobs/${jobId}`)
       return ['succeeded', 'failed', 'needs_attention'].includes(body.state) ? body : undefined
     },
     timeoutMs,
@@ -71,7 +58,7 @@ async function linkCounts(connectionId: string): Promise<Map<string, number>> {
   const counts = new Map<string, number>()
   let cursor: string | null = null
   do {
-    const { body }: { body: { items: { externalId: string | null }[]; next: string | null } } = await hub.api(
+    const { body }: { body: { items: { externalId: string | null }[]; next: string | null } } = await fixture.hub.api(
       'GET',
       `/api/links?connectionId=${connectionId}&limit=500${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
     )
@@ -90,10 +77,10 @@ describe('a long pull through a flaky EMR', () => {
   it('succeeds through 20% failed reads, and links every EMR patient once', async () => {
     // 125 export files of 4: the pages (and their failures) matter here, not the patients in them.
     const world = await ecwWorld(500, 4)
-    const { id } = await connectEcw(hub, world, { settings: { pullModules: ['patient'] } })
+    const { id } = await connectEcw(fixture.hub, world, { settings: { pullModules: ['patient'] } })
     await setFaults(world, [{ match: PULL_READS, errorRate: 0.2, status: 500 }])
 
-    const { body: started } = await hub.api('POST', `/api/connections/${id}/pull`)
+    const { body: started } = await fixture.hub.api('POST', `/api/connections/${id}/pull`)
     const job = await settledJob(started.jobId, 240_000)
     expect(job.lastError?.message ?? null, 'the pull gave up').toBe(null)
     expect(job.state).toBe('succeeded')
@@ -114,11 +101,11 @@ describe('a long pull through a flaky EMR', () => {
     const TOTAL = 300
     const PER_FILE = 10
     const world = await ecwWorld(TOTAL, PER_FILE)
-    const { id } = await connectEcw(hub, world, { settings: { pullModules: ['patient'] } })
+    const { id } = await connectEcw(fixture.hub, world, { settings: { pullModules: ['patient'] } })
     // Slow files, so that the outage begins part-way through.
     await setFaults(world, [{ match: PULL_READS, latencyMs: 150 }])
-    const { body: first } = await hub.api('POST', `/api/connections/${id}/pull`)
-    await waitFor('a few pages stored', async () => ((await hub.api('GET', `/api/jobs/${first.jobId}`)).body.progress?.resources?.patient?.pages ?? 0) >= 5, 60_000)
+    const { body: first } = await fixture.hub.api('POST', `/api/connections/${id}/pull`)
+    await waitFor('a few pages stored', async () => ((await fixture.hub.api('GET', `/api/jobs/${first.jobId}`)).body.progress?.resources?.patient?.pages ?? 0) >= 5, 60_000)
     await setFaults(world, [{ match: PULL_READS, errorRate: 1, status: 503 }])
     const failed = await settledJob(first.jobId, 60_000)
     expect(failed.state).toBe('failed')
@@ -129,7 +116,7 @@ describe('a long pull through a flaky EMR', () => {
 
     await setFaults(world, [])
     const requestsBefore = (await (await fetch(`${new URL(world.base).origin}/_sim/requests`)).json()).items.length
-    const { body: second } = await hub.api('POST', `/api/connections/${id}/pull`)
+    const { body: second } = await fixture.hub.api('POST', `/api/connections/${id}/pull`)
     const resumed = await settledJob(second.jobId, 120_000)
     expect(resumed.state).toBe('succeeded')
     expect(resumed.progress.resumedFrom).toMatchObject({ jobId: first.jobId, resource: 'patient' })
