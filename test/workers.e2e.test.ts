@@ -58,5 +58,13 @@ describe.skipIf(!onPostgres)('several worker processes on PostgreSQL', () => {
     await waitFor('every push job settled', async () => (await listJobs()).every((j) => !['queued', 'running', 'retrying'].includes(j.state)), 60_000)
     const unsettled = (await listJobs()).filter((j) => j.state !== 'succeeded')
     expect(unsettled).toEqual([])
+
+    // The API process runs no housekeeping, yet its /metrics shows the shared queue as it is now:
+    // the connection's series, drained to 0 (read at the scrape, not kept from a worker's loop).
+    const connectionId = (await api.api('GET', '/api/connections')).body.items[0].id
+    const metrics = await (await fetch(`${api.url}/metrics`)).text()
+    for (const state of ['queued', 'running', 'retrying'])
+      expect(metrics).toMatch(new RegExp(`^carebridge_connection_queue_depth\\{connection="${connectionId}",connector="ritten",state="${state}"\\} 0$`, 'm'))
+    expect(metrics).toMatch(new RegExp(`^carebridge_connection_oldest_job_age_seconds\\{connection="${connectionId}",connector="ritten"\\} 0$`, 'm'))
   })
 })

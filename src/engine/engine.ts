@@ -7,7 +7,7 @@ import { getConnector } from '../connectors/registry.js'
 import { patientPushRefusal, referralPushRefusal } from '../connectors/connector.js'
 import { lastFireTime } from './schedule.js'
 import { sql } from 'kysely'
-import { connectionOldestJobAge, connectionQueueDepth, queueDepth, readBudgetUseFrom } from '../observability/metrics.js'
+import { readBudgetUseFrom, readQueueFrom, type QueueSnapshot } from '../observability/metrics.js'
 import { measureBudgetUse } from './budgetUse.js'
 import { enqueueJob, redispatchOrphans, type JobKind } from './jobs.js'
 import { ensureLink, getLink, updateLink } from './links.js'
@@ -36,6 +36,7 @@ export class Engine {
   constructor(deps: Omit<EngineDeps, 'patientChanged'> & EngineOptions) {
     this.deps = { ...deps, patientChanged: (trx, organizationId, patientId, except) => this.patientChanged(trx, organizationId, patientId, except) }
     readBudgetUseFrom(() => measureBudgetUse(this.deps.db, { unpaced: this.deps.unpaced }))
+    readQueueFrom(() => readQueue(this.deps.db))
   }
 
   /**
@@ -273,7 +274,6 @@ export class Engine {
       await pruneExchangeBodies(this.deps.db, this.deps.bodyRetentionDays)
       await pruneEvents(this.deps.db, this.deps.bodyRetentionDays)
       await this.deps.db.deleteFrom('rate_limits').where('updated_at', '<', new Date(Date.now() - 24 * 3600_000)).execute()
-      await refreshQueueDepth(this.deps.db)
     } catch (err) {
       if (this.deps.availability.noteFailure(err)) return
       this.deps.log.warn({ err }, 'housekeeping failed; it runs again shortly')
@@ -290,22 +290,14 @@ interface EngineOptions {
   wakeUp?: JobWakeUp
 }
 
-export async function refreshQueueDepth(db: Db): Promise<void> {
-  const rows = await db
+/** The queue as the /metrics gauges show it (src/observability/metrics.ts). */
+export async function readQueue(db: Db): Promise<QueueSnapshot> {
+  const jobs = await db
     .selectFrom('sync_jobs')
     .select(['state', 'connection_id', db.fn.countAll<number>().as('n'), db.fn.min<Date>('created_at').as('oldest')])
     .where('state', 'in', ['queued', 'running', 'retrying'])
     .groupBy(['state', 'connection_id'])
     .execute()
-  for (const state of ['queued', 'running', 'retrying']) queueDepth.set({ state }, Number(rows.reduce((n, r) => n + (r.state === state ? Number(r.n) : 0), 0)))
-  // Per connection: every connection gets its series (0 when idle), so a dashboard sees it drain to 0.
-  connectionQueueDepth.reset()
-  connectionOldestJobAge.reset()
-  const now = Date.now()
-  for (const connection of await db.selectFrom('connections').select(['id', 'connector']).execute()) {
-    const own = rows.filter((r) => r.connection_id === connection.id)
-    for (const state of ['queued', 'running', 'retrying']) connectionQueueDepth.set({ connection: connection.id, connector: connection.connector, state }, Number(own.find((r) => r.state === state)?.n ?? 0))
-    const oldest = own.reduce<Date | null>((min, r) => (r.oldest && (!min || r.oldest < min) ? r.oldest : min), null)
-    connectionOldestJobAge.set({ connection: connection.id, connector: connection.connector }, oldest ? Math.max(0, Math.round((now - oldest.getTime()) / 1000)) : 0)
-  }
+  const connections = await db.selectFrom('connections').select(['id', 'connector']).execute()
+  return { jobs: jobs.map((j) => ({ state: j.state, connectionId: j.connection_id, count: Number(j.n), oldest: j.oldest })), connections }
 }

@@ -33,11 +33,46 @@ export const jobRetries = new Counter({
   registers: [registry],
 })
 
+/** What the queue gauges show: the waiting and running sync jobs by state and connection, and every connection. */
+export interface QueueSnapshot {
+  jobs: { state: string; connectionId: string | null; count: number; oldest: Date | null }[]
+  connections: { id: string; connector: string }[]
+}
+
+/** Where the queue gauges read at each scrape (set once the database is open). */
+let queueSource: (() => Promise<QueueSnapshot>) | null = null
+let lastRead: { at: number; snapshot: Promise<QueueSnapshot | null> } | null = null
+
+export function readQueueFrom(source: typeof queueSource): void {
+  queueSource = source
+  lastRead = null
+}
+
+/**
+ * One read of the sync_jobs table per scrape, shared by the three gauges below. Read at the
+ * scrape, so any process's /metrics (an API-only process too, which runs no housekeeping) shows
+ * the queue every process shares as it is now; null while the database is away.
+ */
+function queueSnapshot(): Promise<QueueSnapshot | null> {
+  if (!queueSource) return Promise.resolve(null)
+  if (lastRead && Date.now() - lastRead.at < 1_000) return lastRead.snapshot
+  lastRead = { at: Date.now(), snapshot: queueSource().catch(() => null) }
+  return lastRead.snapshot
+}
+
+const STATES = ['queued', 'running', 'retrying'] as const
+
 export const queueDepth = new Gauge({
   name: 'carebridge_queue_depth',
   help: 'Sync jobs waiting or running, by state',
   labelNames: ['state'] as const,
   registers: [registry],
+  async collect() {
+    const snapshot = await queueSnapshot()
+    this.reset()
+    if (!snapshot) return
+    for (const state of STATES) this.set({ state }, snapshot.jobs.reduce((n, j) => n + (j.state === state ? j.count : 0), 0))
+  },
 })
 
 export const connectionQueueDepth = new Gauge({
@@ -45,6 +80,17 @@ export const connectionQueueDepth = new Gauge({
   help: 'Sync jobs waiting or running per connection, by state',
   labelNames: ['connection', 'connector', 'state'] as const,
   registers: [registry],
+  async collect() {
+    const snapshot = await queueSnapshot()
+    this.reset()
+    // Every connection gets its series (0 when idle), so a dashboard sees it drain to 0.
+    for (const connection of snapshot?.connections ?? [])
+      for (const state of STATES)
+        this.set(
+          { connection: connection.id, connector: connection.connector, state },
+          snapshot!.jobs.find((j) => j.connectionId === connection.id && j.state === state)?.count ?? 0,
+        )
+  },
 })
 
 export const connectionOldestJobAge = new Gauge({
@@ -52,6 +98,17 @@ export const connectionOldestJobAge = new Gauge({
   help: 'Age of the oldest job still waiting or running per connection (0 when none): a backlog that grows old is not draining',
   labelNames: ['connection', 'connector'] as const,
   registers: [registry],
+  async collect() {
+    const snapshot = await queueSnapshot()
+    this.reset()
+    const now = Date.now()
+    for (const connection of snapshot?.connections ?? []) {
+      const oldest = snapshot!.jobs
+        .filter((j) => j.connectionId === connection.id)
+        .reduce<Date | null>((min, j) => (j.oldest && (!min || j.oldest < min) ? j.oldest : min), null)
+      this.set({ connection: connection.id, connector: connection.connector }, oldest ? Math.max(0, Math.round((now - oldest.getTime()) / 1000)) : 0)
+    }
+  },
 })
 
 export const rateLimitedTotal = new Counter({
