@@ -186,8 +186,15 @@ const NOTIFICATION = 0x41 // 'A', NotificationResponse
 
 /**
  * Takes NotificationResponse messages out of one batch's answer, which arrives in chunks that
- * need not end on a message boundary. Everything else passes through as slices of the chunks
- * (no copy), so a large answer costs only a look at each message's 5-byte header.
+ * need not end on a message boundary. Everything else passes through as slices of one copy of
+ * each chunk, so a large answer costs a copy and a look at each message's 5-byte header.
+ *
+ * Why the copy: PGlite hands each chunk as a view of its WebAssembly memory, which it writes the
+ * next chunk (and the next batch's answer) into. A socket that cannot take an answer at once — a
+ * 4.8 MiB row returned to a `pg` client in this same process, which reads nothing while PGlite
+ * runs — queues the view, not its bytes; the bytes sent later were another answer's, the client's
+ * framing broke, and it waited forever for a message that never came, its transaction holding
+ * the database for every other client.
  */
 export class NotificationFilter {
   /** Bytes of the current message (not a notification) still to pass through. */
@@ -200,7 +207,7 @@ export class NotificationFilter {
   constructor(private readonly deliver: (channel: string, message: Buffer) => void) {}
 
   filter(chunk: Uint8Array): Uint8Array[] {
-    const data = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
+    const data = Buffer.from(chunk)
     const out: Uint8Array[] = []
     let from = 0 // start of the slice of `data` that passes through
     let at = 0
