@@ -50,16 +50,28 @@ export class PgliteServer {
     this.sockets.add(socket)
     socket.setNoDelay(true)
     let buffer = Buffer.alloc(0)
+    // A message larger than a chunk (a 5 MiB Bind) is joined once, when all of it is here: joining
+    // at every chunk copied it ~80 times over (a quarter of a gigabyte for one insert).
+    let incomplete: { chunks: Buffer[]; bytes: number; needed: number } | null = null
     let started = false
     let pending: Uint8Array[] = []
     let unlistens = false
     socket.on('data', (data) => {
-      buffer = Buffer.concat([buffer, data])
+      if (incomplete) {
+        incomplete.chunks.push(data)
+        incomplete.bytes += data.length
+        if (incomplete.bytes < incomplete.needed) return
+        buffer = Buffer.concat(incomplete.chunks)
+        incomplete = null
+      } else {
+        buffer = buffer.length ? Buffer.concat([buffer, data]) : data
+      }
+      const waitFor = (needed: number) => (incomplete = { chunks: [buffer], bytes: buffer.length, needed })
       for (;;) {
         if (!started) {
           if (buffer.length < 8) return
           const length = buffer.readInt32BE(0)
-          if (buffer.length < length) return
+          if (buffer.length < length) return void waitFor(length)
           const code = buffer.readInt32BE(4)
           const message = buffer.subarray(0, length)
           buffer = buffer.subarray(length)
@@ -78,7 +90,7 @@ export class PgliteServer {
         if (buffer.length < 5) return
         const type = String.fromCharCode(buffer[0]!)
         const length = buffer.readInt32BE(1) + 1
-        if (buffer.length < length) return
+        if (buffer.length < length) return void waitFor(length)
         const message = new Uint8Array(buffer.subarray(0, length))
         buffer = buffer.subarray(length)
         if (type === 'X') {
