@@ -28,7 +28,7 @@ export interface RunningHub {
   output(): string
   /** False once the process has exited, for whatever reason. */
   running(): boolean
-  api<T = any>(method: string, path: string, body?: unknown, key?: string): Promise<{ status: number; body: T }>
+  api<T = any>(method: string, path: string, body?: unknown, key?: string): Promise<{ status: number; body: T; headers: Headers }>
   /**
    * Graceful stop (SIGTERM); the end of this hub: the data directory the harness made goes too,
    * unless `keepData` (to look at it, then `restart()` or `stop()` again).
@@ -225,7 +225,7 @@ async function spawnHub(options: HubOptions & { dataDir: string }, ownsDataDir: 
       }
       // What the suite sends and gets back (credentials, minted keys and secrets, patients' PHI) is what the scan looks for.
       noteApiTraffic(body, parsed)
-      return { status: res.status, body: parsed }
+      return { status: res.status, body: parsed, headers: res.headers }
     },
     async stop(stopOptions = {}) {
       let findings: Finding[]

@@ -12,6 +12,7 @@ import { SignInGuard } from './signInGuard.js'
 import { createErrorHandler, databaseUnavailable, retryShortly } from './errors.js'
 import { refuseUnstorableInput } from './textInput.js'
 import { API_BODY_LIMIT } from './bodyLimits.js'
+import { BodyAdmission } from './admission.js'
 import { parseJsonBody } from './jsonBody.js'
 import { adminRoutes } from './routes/admin.js'
 import { connectionRoutes } from './routes/connections.js'
@@ -96,6 +97,7 @@ export async function buildApi(hub: Hub, options: { logger?: FastifyBaseLogger }
   )
 
   const signInGuard = new SignInGuard(hub.db)
+  const bodyAdmission = new BodyAdmission()
   await app.register(
     async (api) => {
       // While the database is away every /api request is answered at once, instead of each one
@@ -104,6 +106,8 @@ export async function buildApi(hub: Hub, options: { logger?: FastifyBaseLogger }
         if (!hub.availability.up) return databaseUnavailable(reply)
       })
       api.addHook('onRequest', authenticate(hub.db, signInGuard, { publicUrl: hub.config.publicUrl }))
+      // After authentication: a caller refused for its key never takes a share of the memory budget.
+      api.addHook('onRequest', bodyAdmission.hook())
       api.get('/openapi.json', { config: { role: 'public' }, schema: { hide: true } }, async () => app.swagger())
       await api.register(recordRoutes(hub))
       await api.register(connectionRoutes(hub))

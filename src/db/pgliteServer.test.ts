@@ -1,4 +1,10 @@
-import { describe, expect, it } from 'vitest'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, expect, it, onTestFinished } from 'vitest'
+import pg from 'pg'
+import { copyDatabaseTemplate } from '../../test/template.js'
+import { startEmbeddedPostgres } from './embedded.js'
 import { NotificationFilter } from './pgliteServer.js'
 
 /** Backend messages as PostgreSQL frames them: a type byte, then the length (itself included) and the body. */
@@ -38,4 +44,51 @@ describe('NotificationFilter', () => {
     const chunk = Buffer.concat([dataRow('a'), dataRow('b')])
     expect(filter.filter(chunk)).toEqual([chunk])
   })
+
+  it('keeps what it passed on after the chunk it came in is written over (PGlite reuses that memory)', () => {
+    const filter = new NotificationFilter(() => undefined)
+    const rows = Buffer.concat([dataRow('a'), dataRow('b')])
+    const chunk = Buffer.from(rows)
+    const passed = filter.filter(chunk)
+    chunk.fill(0)
+    expect(Buffer.concat(passed)).toEqual(rows)
+  })
+
+  it('delivers a notification split across chunks whole, though the first chunk was written over', () => {
+    const delivered: Buffer[] = []
+    const filter = new NotificationFilter((_channel, m) => delivered.push(m))
+    const cut = dataRow('first row').length + 14 // inside the notification's channel name
+    const first = Buffer.from(answer.subarray(0, cut))
+    filter.filter(first)
+    first.fill(0)
+    filter.filter(Buffer.from(answer.subarray(cut)))
+    expect(delivered).toEqual([notice])
+  })
 })
+
+describe('the embedded server under answers larger than a socket takes at once', () => {
+  it('gives every client its own answer, whole, while others send and read 5 MB values', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cb-pgserver-'))
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }))
+    await copyDatabaseTemplate(dir)
+    const server = await startEmbeddedPostgres(dir)
+    onTestFinished(() => server.stop())
+    // One process, as in the hub: the clients read nothing while PGlite runs a batch, so a large
+    // answer waits in the socket's queue while the next batch's answer is made.
+    const pool = new pg.Pool({ connectionString: server.connectionString, max: 4 })
+    onTestFinished(() => pool.end())
+    const size = 5 * 1024 * 1024
+    // Large answers (even) and large questions (odd: a 5 MB parameter arrives in many chunks).
+    const asked = Array.from({ length: 8 }, (_, i) =>
+      i % 2 === 0
+        ? pool.query<{ big: string }>(`select repeat(chr(98 + $1::int), $2::int) as big`, [i, size]).then((r) => ({ i, length: r.rows[0]!.big.length, char: r.rows[0]!.big[size - 1] }))
+        : pool.query<{ n: number }>(`select length($1::text) - $2::int as n`, [`${i}`.padEnd(size + i, 'q'), size]).then((r) => ({ i, n: r.rows[0]!.n })),
+    )
+    const answers = await Promise.race([Promise.all(asked), new Promise<never>((_, reject) => setTimeout(() => reject(new Error('a client was never answered')), 60_000))])
+    for (const a of answers) {
+      if ('n' in a) expect(a.n).toBe(a.i)
+      else expect(a).toEqual({ i: a.i, length: size, char: String.fromCharCode(98 + a.i) })
+    }
+  }, 240_000)
+})
+

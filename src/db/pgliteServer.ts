@@ -50,16 +50,28 @@ export class PgliteServer {
     this.sockets.add(socket)
     socket.setNoDelay(true)
     let buffer = Buffer.alloc(0)
+    // A message larger than a chunk (a 5 MiB Bind) is joined once, when all of it is here: joining
+    // at every chunk copied it ~80 times over (a quarter of a gigabyte for one insert).
+    let incomplete: { chunks: Buffer[]; bytes: number; needed: number } | null = null
     let started = false
     let pending: Uint8Array[] = []
     let unlistens = false
     socket.on('data', (data) => {
-      buffer = Buffer.concat([buffer, data])
+      if (incomplete) {
+        incomplete.chunks.push(data)
+        incomplete.bytes += data.length
+        if (incomplete.bytes < incomplete.needed) return
+        buffer = Buffer.concat(incomplete.chunks)
+        incomplete = null
+      } else {
+        buffer = buffer.length ? Buffer.concat([buffer, data]) : data
+      }
+      const waitFor = (needed: number) => (incomplete = { chunks: [buffer], bytes: buffer.length, needed })
       for (;;) {
         if (!started) {
           if (buffer.length < 8) return
           const length = buffer.readInt32BE(0)
-          if (buffer.length < length) return
+          if (buffer.length < length) return void waitFor(length)
           const code = buffer.readInt32BE(4)
           const message = buffer.subarray(0, length)
           buffer = buffer.subarray(length)
@@ -78,7 +90,7 @@ export class PgliteServer {
         if (buffer.length < 5) return
         const type = String.fromCharCode(buffer[0]!)
         const length = buffer.readInt32BE(1) + 1
-        if (buffer.length < length) return
+        if (buffer.length < length) return void waitFor(length)
         const message = new Uint8Array(buffer.subarray(0, length))
         buffer = buffer.subarray(length)
         if (type === 'X') {
@@ -186,8 +198,15 @@ const NOTIFICATION = 0x41 // 'A', NotificationResponse
 
 /**
  * Takes NotificationResponse messages out of one batch's answer, which arrives in chunks that
- * need not end on a message boundary. Everything else passes through as slices of the chunks
- * (no copy), so a large answer costs only a look at each message's 5-byte header.
+ * need not end on a message boundary. Everything else passes through as slices of one copy of
+ * each chunk, so a large answer costs a copy and a look at each message's 5-byte header.
+ *
+ * Why the copy: PGlite hands each chunk as a view of its WebAssembly memory, which it writes the
+ * next chunk (and the next batch's answer) into. A socket that cannot take an answer at once — a
+ * 4.8 MiB row returned to a `pg` client in this same process, which reads nothing while PGlite
+ * runs — queues the view, not its bytes; the bytes sent later were another answer's, the client's
+ * framing broke, and it waited forever for a message that never came, its transaction holding
+ * the database for every other client.
  */
 export class NotificationFilter {
   /** Bytes of the current message (not a notification) still to pass through. */
@@ -200,7 +219,7 @@ export class NotificationFilter {
   constructor(private readonly deliver: (channel: string, message: Buffer) => void) {}
 
   filter(chunk: Uint8Array): Uint8Array[] {
-    const data = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
+    const data = Buffer.from(chunk)
     const out: Uint8Array[] = []
     let from = 0 // start of the slice of `data` that passes through
     let at = 0
