@@ -22,12 +22,15 @@ describe('ECW on the real clock', () => {
       const { body } = await fixture.hub.api('POST', '/api/patients', { firstName: 'Pace', lastName: `Patient${i}`, dob: '1990-01-01', gender: 'female' })
       ids.push(body.id)
     }
+    const linked = new Set<string>()
     await waitFor(
       'every patient in ECW',
       async () => {
         for (const patientId of ids) {
+          if (linked.has(patientId)) continue
           const { body } = await fixture.hub.api('GET', `/api/patients/${patientId}`)
           if (body.links.find((l: { connectionId: string }) => l.connectionId === id)?.state !== 'linked') return false
+          linked.add(patientId)
         }
         return true
       },
