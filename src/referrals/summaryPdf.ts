@@ -1,4 +1,3 @@
-import PDFDocument from 'pdfkit'
 import { CRM_REFERRAL_FIELDS } from '../crm/referralFields.js'
 import { getPath } from '../mapping/paths.js'
 import type { InboundReferral } from '../connectors/connector.js'
@@ -25,7 +24,10 @@ export interface ReferralSummary {
  * text is extractable (standard fonts, real text, no images of text). Stored as the referral's
  * first attachment and made again whenever an event is applied.
  */
-export function renderReferralSummary(summary: ReferralSummary): Promise<Buffer> {
+export async function renderReferralSummary(summary: ReferralSummary): Promise<Buffer> {
+  // Loaded at the first summary, not with the hub: pdfkit and its font engine add ~25 MB and
+  // ~150 ms to every start, and many hubs never import a referral.
+  const { default: PDFDocument } = await import('pdfkit')
   const doc = new PDFDocument({ size: 'LETTER', margin: 54, info: { Title: `Referral Summary ${summary.externalId}`, Author: 'carebridge' } })
   const chunks: Buffer[] = []
   doc.on('data', (chunk: Buffer) => chunks.push(chunk))
