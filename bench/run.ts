@@ -18,6 +18,7 @@
  */
 import { createRittenSimulator } from '../simulators/ritten/server.js'
 import { connectRitten } from '../test/rittenHelpers.js'
+import { compileHubForRun } from '../test/compileHub.js'
 import { sleep, type RunningHub } from '../test/harness.js'
 import { cpuSeconds, line, load, rss, withHub } from './kit.js'
 import { costBench } from './cost.js'
@@ -45,6 +46,9 @@ const CRMS_REFERRALS = Number(process.env.BENCH_CRMS_REFERRALS ?? 50)
 
 if (process.env.BENCH_DATABASE_URL) process.env.TEST_DATABASE_URL = process.env.BENCH_DATABASE_URL
 console.log(`carebridge bench — ${process.env.TEST_DATABASE_URL ? 'PostgreSQL' : 'embedded PGlite'}, 4 workers, queue poll 0.5 s, load average ${load()} at the start`)
+// The hubs the parts start (test/harness.ts) run compiled, as in the tests and `npm start`.
+const removeBuild = await compileHubForRun()
+process.once('exit', removeBuild)
 if (PARTS.includes('cost')) await costBench()
 if (PARTS.includes('intake')) await intakeBench()
 if (PARTS.includes('latency')) await latencyBench()

@@ -3,8 +3,7 @@ import { createHash } from 'node:crypto'
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { compile } from '../src/compile.js'
-import { BUILD_ENV } from './build.js'
+import { compileHubForRun } from './compileHub.js'
 import { TEMPLATE_ENV, TEMPLATE_FAILED, TEMPLATE_READY } from './template.js'
 
 /**
@@ -31,34 +30,11 @@ const PACKAGES = ['@electric-sql/pglite', 'pg-boss', 'kysely', 'pg']
 const ABANDONED_MS = 60 * 60_000
 
 export default async function setup(): Promise<() => Promise<void>> {
-  const removeBuild = await compileHub()
+  const removeBuild = await compileHubForRun()
   const removeTemplate = templateSetup()
   return async () => {
     await removeTemplate()
     removeBuild()
-  }
-}
-
-const BUILDS = join(ROOT, 'node_modules', '.cache', 'carebridge-test-build')
-
-/**
- * The hub compiled once per run, as `npm start` runs it (src/compile.ts), into a directory of this
- * run's own: every hub the harness starts is plain `node` on it. Under tsx each of the suite's
- * ~35 hub processes compiled the sources again and carried tsx's loader — about 2 s of CPU a
- * start, a sixth of the suite's CPU on 2 cores. Tests themselves still run the sources (vitest).
- */
-async function compileHub(): Promise<() => void> {
-  mkdirSync(BUILDS, { recursive: true })
-  for (const name of readdirSync(BUILDS)) {
-    const path = join(BUILDS, name)
-    if (Date.now() - statSync(path).mtimeMs > ABANDONED_MS) rmSync(path, { recursive: true, force: true })
-  }
-  const dir = mkdtempSync(join(BUILDS, 'run-'))
-  await compile({ outDir: dir, also: ['test/orphanGuard.ts'] })
-  process.env[BUILD_ENV] = dir
-  return () => {
-    delete process.env[BUILD_ENV]
-    rmSync(dir, { recursive: true, force: true })
   }
 }
 
