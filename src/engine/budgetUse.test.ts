@@ -41,7 +41,7 @@ async function calls(connection: { organizationId: string; connectionId: string 
 describe('budget use per connection', () => {
   it('windows: a bucket over 10 s of its refill, a per-window limit over its own window', () => {
     expect(budgetWindow({ kind: 'bucket', capacity: 90, refillPerSecond: 50 })).toEqual({ windowSeconds: 10, allowed: 500 })
-    expect(budgetWindow({ kind: 'rolling', limit: 225, windowSeconds: 60 })).toEqual({ windowSeconds: 60, allowed: 225 })
+    expect(budgetWindow({ kind: 'rolling', limit: 250, windowSeconds: 62 })).toEqual({ windowSeconds: 62, allowed: 250 })
   })
 
   it('counts the answered outbound calls of the last window against the policy, in /metrics too', async () => {
@@ -52,10 +52,10 @@ describe('budget use per connection', () => {
     await calls(ritten, 3, 1, { httpStatus: null }) // never answered (refused connection) or never sent
     await calls(ritten, 2, 1, { direction: 'inbound' }) // a webhook to the hub, not a call of ours
     await calls(ecw, 45, 30)
-    await calls(ecw, 9, 90) // outside ECW's minute
+    await calls(ecw, 9, 90) // outside the hub's span for ECW (a minute and its transit allowance)
     const figures = await measureBudgetUse(database.db)
     expect(figures.find((f) => f.connectionId === ritten.connectionId)).toMatchObject({ calls: 40, allowed: 500, use: 0.08 })
-    expect(figures.find((f) => f.connectionId === ecw.connectionId)).toMatchObject({ calls: 45, allowed: 225, use: 0.2 })
+    expect(figures.find((f) => f.connectionId === ecw.connectionId)).toMatchObject({ calls: 45, allowed: 250, windowSeconds: 62, use: 0.18 })
     // A connector whose pacing is lifted (benchmarks only) has no budget to measure.
     expect((await measureBudgetUse(database.db, { unpaced: ['ritten'] })).map((f) => f.connector)).toEqual(['ecw'])
 
@@ -64,6 +64,6 @@ describe('budget use per connection', () => {
     new Engine({ db: database.db, queue: null as never, box: database.box, retry: { maxAttempts: 1, baseMs: 1, maxMs: 1 }, leaseSeconds: 30, httpTimeoutMs: 1000, log, availability: database.availability, concurrency: 1, pollSeconds: 0.5, bodyRetentionDays: 30 })
     const metrics = await registry.metrics()
     expect(metrics).toContain(`carebridge_connection_budget_use{connection="${ritten.connectionId}",connector="ritten"} 0.08`)
-    expect(metrics).toContain(`carebridge_connection_budget_use{connection="${ecw.connectionId}",connector="ecw"} 0.2`)
+    expect(metrics).toContain(`carebridge_connection_budget_use{connection="${ecw.connectionId}",connector="ecw"} 0.18`)
   })
 })

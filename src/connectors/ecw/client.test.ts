@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import type { HttpResponse } from '../http.js'
-import { DEFAULT_ECW_SCOPES, LEGACY_DEFAULT_ECW_SCOPES, ecwPacing, failure, requestedScopes, requireUnderBase, tokenFailure, untilNextMinute } from './client.js'
+import { DEFAULT_ECW_SCOPES, ECW_TRANSIT_ALLOWANCE_SECONDS, LEGACY_DEFAULT_ECW_SCOPES, ecwPacing, failure, requestedScopes, requireUnderBase, tokenFailure, untilNextMinute } from './client.js'
 
 const answer = (status: number, json: unknown, headers: Record<string, string> = {}): HttpResponse => ({ status, json, text: JSON.stringify(json), headers: new Headers(headers), exchangeId: 'x' })
 
@@ -50,10 +50,10 @@ describe('the bearer token stays on the connection’s base URL', () => {
 })
 
 describe('ECW rate limit', () => {
-  it('keeps every 60-second span 10% under the limit, whatever the clocks', () => {
-    expect(ecwPacing(250)).toEqual({ kind: 'rolling', limit: 225, windowSeconds: 60 })
-    expect(ecwPacing(20)).toEqual({ kind: 'rolling', limit: 18, windowSeconds: 60 })
-    expect(ecwPacing(1)).toEqual({ kind: 'rolling', limit: 1, windowSeconds: 60 })
+  it('sends at most the limit in any minute plus the transit allowance, whatever the clocks', () => {
+    expect(ecwPacing(250)).toEqual({ kind: 'rolling', limit: 250, windowSeconds: 60 + ECW_TRANSIT_ALLOWANCE_SECONDS })
+    expect(ecwPacing(20)).toEqual({ kind: 'rolling', limit: 20, windowSeconds: 62 })
+    expect(ecwPacing(1)).toEqual({ kind: 'rolling', limit: 1, windowSeconds: 62 })
   })
 
   it('after a 429 waits for the end of ECW’s minute by its Date header, else of ours', () => {
