@@ -67,17 +67,25 @@ describe('demo mode', () => {
 
     // The two demo patients and ECW's twenty: every one linked at every EMR (the pulled ones pushed
     // on to Ritten and KIPU; ECW's token requests fetch the hub's JWKS at its public URL), and held once by Ritten.
-    const everyoneLinked = async () =>
-      waitFor(
+    // One look at the links per probe (a patient's view is a read of PHI, audited, 22 of them a look);
+    // the patients' own views once they are all linked.
+    const everyoneLinked = async () => {
+      await waitFor(
         'every demo patient linked at every EMR',
         async () => {
-          const { body } = await hub.api('GET', '/api/patients?limit=500')
-          if (body.items.length !== 22) return false
-          const views = await Promise.all(body.items.map(async (p: { id: string }) => (await hub.api('GET', `/api/patients/${p.id}`)).body))
-          return views.every((v) => v.links.length === 3 && v.links.every((l: { state: string }) => l.state === 'linked')) ? views : false
+          const { body } = await hub.api('GET', '/api/links?state=linked&limit=500')
+          const linkedAt = new Map<string, number>()
+          for (const link of body.items as { patientId: string }[]) linkedAt.set(link.patientId, (linkedAt.get(link.patientId) ?? 0) + 1)
+          return linkedAt.size === 22 && [...linkedAt.values()].every((count) => count === 3)
         },
         WAIT.jobs(66),
       )
+      const { body } = await hub.api('GET', '/api/patients?limit=500')
+      expect(body.items).toHaveLength(22)
+      const views = await Promise.all(body.items.map(async (p: { id: string }) => (await hub.api('GET', `/api/patients/${p.id}`)).body))
+      for (const view of views) expect(view.links.map((l: { state: string }) => l.state), `${view.firstName} ${view.lastName}`).toEqual(['linked', 'linked', 'linked'])
+      return views as { id: string; firstName: string; lastName: string }[]
+    }
     const first = await everyoneLinked()
     const names = first.map((p) => `${p.firstName} ${p.lastName}`)
     expect(names).toContain('Dana Rivers')
