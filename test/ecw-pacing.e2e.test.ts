@@ -22,17 +22,13 @@ describe('ECW on the real clock', () => {
       const { body } = await fixture.hub.api('POST', '/api/patients', { firstName: 'Pace', lastName: `Patient${i}`, dob: '1990-01-01', gender: 'female' })
       ids.push(body.id)
     }
-    const linked = new Set<string>()
+    // One read of the connection's linked patients per look (not a patient's view each: audited PHI reads).
     await waitFor(
       'every patient in ECW',
       async () => {
-        for (const patientId of ids) {
-          if (linked.has(patientId)) continue
-          const { body } = await fixture.hub.api('GET', `/api/patients/${patientId}`)
-          if (body.links.find((l: { connectionId: string }) => l.connectionId === id)?.state !== 'linked') return false
-          linked.add(patientId)
-        }
-        return true
+        const { body } = await fixture.hub.api('GET', `/api/links?state=linked&connectionId=${id}&limit=500`)
+        const linked = new Set((body.items as { patientId: string }[]).map((l) => l.patientId))
+        return ids.every((patientId) => linked.has(patientId))
       },
       240_000,
     )
