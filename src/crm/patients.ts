@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { z } from 'zod'
 import { sql, type ExpressionBuilder, type Selectable } from 'kysely'
 import type { DbOrTx } from '../db/database.js'
+import type { AuditEventRecord } from '../security/audit.js'
 import type { Database, PatientsTable } from '../db/schema.js'
 import { applyCursor, toPage, type Page } from '../db/cursor.js'
 import { Address, CustomFields, Email, IsoDate, Phone, Text } from './fields.js'
@@ -121,6 +122,48 @@ export async function createPatient(db: DbOrTx, organizationId: string, input: P
     .returningAll()
     .executeTakeFirstOrThrow()
   return toPatient(row)
+}
+
+/**
+ * A new patient and the audit event of its creation, written by one statement: a statement is a
+ * transaction of its own, so the API's create of a patient nobody pushes needs no BEGIN and COMMIT
+ * (on the embedded database every statement is a turn of the one PGlite backend; on PostgreSQL a
+ * round trip). The audit commits with the patient or not at all. The row goes in as one JSON
+ * value read by the table's own row type (jsonb_populate_record), so each column gets its type.
+ *
+ * `unlessPushTargets`: write nothing when the organization has an enabled connection — its
+ * create must enqueue the pushes in the patient's transaction. Whether it has one is answered
+ * either way, from the statement's snapshot, as the engine's own read in a transaction would.
+ */
+export async function insertPatientWithAudit(
+  db: DbOrTx,
+  organizationId: string,
+  input: PatientInputT,
+  auditEvent: (patientId: string) => AuditEventRecord,
+  options: { unlessPushTargets: boolean },
+): Promise<{ patient: Patient | null; hasPushTargets: boolean }> {
+  const record: Record<string, unknown> = { id: randomUUID(), organization_id: organizationId }
+  // JSON columns go in as JSON values here, not as the text toColumn makes for a bound parameter.
+  for (const [field, column] of Object.entries(COLUMNS)) record[column] = (input as Record<string, unknown>)[field] ?? null
+  const event = auditEvent(record.id as string)
+  const columns = sql.join(Object.keys(record).map((c) => sql.ref(c)))
+  const eventColumns = sql.join(Object.keys(event).map((c) => sql.ref(c)))
+  const onlyAlone = options.unlessPushTargets ? sql`where not exists (select 1 from targets)` : sql``
+  const { rows } = await sql<Selectable<PatientsTable> & { has_push_targets: boolean }>`
+    with targets as (select 1 from connections where organization_id = ${organizationId} and enabled limit 1),
+    created as (
+      insert into patients (${columns})
+      select ${columns} from jsonb_populate_record(null::patients, ${JSON.stringify(record)}::jsonb) ${onlyAlone}
+      returning *
+    ),
+    audited as (
+      insert into audit_events (${eventColumns})
+      select ${eventColumns} from jsonb_populate_record(null::audit_events, ${JSON.stringify(event)}::jsonb)
+      where exists (select 1 from created)
+    )
+    select exists (select 1 from targets) as has_push_targets, created.* from (select 1) as one left join created on true`.execute(db)
+  const row = rows[0]!
+  return { patient: row.id === null ? null : toPatient(row), hasPushTargets: row.has_push_targets }
 }
 
 /**

@@ -92,3 +92,28 @@ describe('the embedded server under answers larger than a socket takes at once',
   }, 240_000)
 })
 
+
+describe('the embedded server runs a batch (up to Sync) in one turn of PGlite', () => {
+  it('answers an error inside a batch as a server does: the rest of the batch is skipped to its Sync, and the client goes on', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cb-pgserver-'))
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }))
+    await copyDatabaseTemplate(dir)
+    const server = await startEmbeddedPostgres(dir)
+    onTestFinished(() => server.stop())
+    const client = new pg.Client({ connectionString: server.connectionString })
+    await client.connect()
+    onTestFinished(() => client.end())
+    // Parse, Bind (refused: not an integer), Describe, Execute, Sync: one batch, one error, one ReadyForQuery.
+    await expect(client.query('select $1::int as n', ['not a number'])).rejects.toMatchObject({ code: '22P02' })
+    expect((await client.query('select $1::int as n', [7])).rows).toEqual([{ n: 7 }])
+    // In a transaction: the error aborts it, the rollback ends it, and other statements see nothing of it.
+    await client.query('begin')
+    await client.query('create temporary table t (n int)')
+    await expect(client.query('insert into t values ($1)', ['x'])).rejects.toMatchObject({ code: '22P02' })
+    await expect(client.query('select 1')).rejects.toMatchObject({ code: '25P02' })
+    await client.query('rollback')
+    // Many rows, answered in one batch: all of them, in order.
+    const { rows } = await client.query<{ n: number }>('select generate_series(1, $1::int) as n', [5000])
+    expect(rows.map((r) => r.n)).toEqual(Array.from({ length: 5000 }, (_, i) => i + 1))
+  }, 60_000)
+})

@@ -2,6 +2,32 @@ import { randomUUID } from 'node:crypto'
 import type { DbOrTx } from '../db/database.js'
 import type { Actor } from './apiKeys.js'
 
+/** An audit event's row as jsonb_populate_record takes it: `details` as JSON, not as text. */
+export interface AuditEventRecord {
+  id: string
+  organization_id: string
+  actor_key_id: string
+  actor_name: string
+  action: string
+  target_type: string
+  target_id: string | null
+  details: Record<string, unknown> | null
+}
+
+/** The row `audit` writes, for a statement that writes it beside its change (see insertPatientWithAudit). */
+export function auditEventRecord(actor: Actor, action: string, target: { type: string; id?: string | null }, details?: Record<string, unknown>): AuditEventRecord {
+  return {
+    id: randomUUID(),
+    organization_id: actor.organizationId,
+    actor_key_id: actor.keyId,
+    actor_name: actor.name,
+    action,
+    target_type: target.type,
+    target_id: target.id ?? null,
+    details: details ?? null,
+  }
+}
+
 /**
  * The audit trail (F26): who changed settings and who viewed PHI. Details never hold secret
  * values — for credentials only the names of the keys that changed.
@@ -13,18 +39,10 @@ export async function audit(
   target: { type: string; id?: string | null },
   details?: Record<string, unknown>,
 ): Promise<void> {
+  const record = auditEventRecord(actor, action, target, details)
   await db
     .insertInto('audit_events')
-    .values({
-      id: randomUUID(),
-      organization_id: actor.organizationId,
-      actor_key_id: actor.keyId,
-      actor_name: actor.name,
-      action,
-      target_type: target.type,
-      target_id: target.id ?? null,
-      details: details ? JSON.stringify(details) : null,
-    })
+    .values({ ...record, details: record.details ? JSON.stringify(record.details) : null })
     .execute()
 }
 
