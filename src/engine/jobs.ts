@@ -60,58 +60,28 @@ export type ClaimResult =
 /**
  * Takes a job for this worker until the lease runs out. Jobs of one record on one connection
  * run one at a time (two concurrent creates would make two patients), hence the record lock.
- * Two statements: the first reads the job and takes the record's lock (and notes the connection's
- * version for the runner's cache); the guarded update runs after the lock is held, so its own
- * snapshot sees whatever another claim of the same record committed while we waited.
+ * One statement (migration 20261130_2200_claim_sync_job): the function takes the record's lock,
+ * then runs the guarded update, whose own snapshot sees whatever another claim of the same
+ * record committed while it waited; the statement also notes the connection's version for the
+ * runner's cache. As a transaction of four round trips, each claim held the embedded database
+ * (which serves one open transaction at a time) from everyone else for all four. Only a job
+ * that was not claimed is read again, to say why.
  */
 export async function claimJob(db: DbOrTx, jobId: string, leaseSeconds: number): Promise<ClaimResult> {
-  return db.transaction().execute(async (trx) => {
-    const job = await trx
-      .selectFrom('sync_jobs as j')
-      .selectAll('j')
-      .select([
-        sql<string | null>`(select c.xmin::text from connections c where c.id = j.connection_id)`.as('connection_version'),
-        // The same key relink.ts takes (`${connectionId}:${recordId}`), so the two exclude each other.
-        sql<null>`case when j.record_id is not null then pg_advisory_xact_lock(hashtext(coalesce(j.connection_id::text, 'null') || ':' || j.record_id::text)) end`.as('locked'),
-      ])
-      .where('j.id', '=', jobId)
-      .executeTakeFirst()
-    if (!job) return { claimed: false, reason: 'missing' } as const
-    const claimed = await trx
-      .updateTable('sync_jobs')
-      .set({
-        state: 'running',
-        attempts: sql`attempts + 1`,
-        lease_until: sql`now() + make_interval(secs => ${leaseSeconds})`,
-        updated_at: new Date(),
-      })
-      .where('id', '=', jobId)
-      .where((eb) =>
-        eb.or([eb('state', 'in', ['queued', 'retrying']), eb.and([eb('state', '=', 'running'), eb('lease_until', '<', sql<Date>`now()`)])]),
-      )
-      .where('next_attempt_at', '<=', sql<Date>`now() + interval '1 second'`)
-      .where(({ not, exists, selectFrom }) =>
-        not(
-          exists(
-            selectFrom('sync_jobs as other')
-              .select('other.id')
-              .where('other.connection_id', '=', job.connection_id)
-              .where('other.record_type', '=', job.record_type)
-              .where('other.record_id', '=', job.record_id)
-              .where('other.id', '<>', job.id)
-              .where('other.state', '=', 'running')
-              .where('other.lease_until', '>', sql<Date>`now()`),
-          ),
-        ),
-      )
-      .returningAll()
-      .executeTakeFirst()
-    if (claimed) return { claimed: true, job: claimed, connectionVersion: job.connection_version } as const
-    if (['succeeded', 'failed', 'needs_attention'].includes(job.state)) return { claimed: false, reason: 'finished' } as const
-    if (job.state === 'running' && job.lease_until && job.lease_until > new Date()) return { claimed: false, reason: 'held' } as const
-    if (job.next_attempt_at.getTime() > Date.now() + 1000) return { claimed: false, reason: 'not_due' } as const
-    return { claimed: false, reason: 'busy_record' } as const
-  })
+  const { rows } = await sql<SyncJobRow & { connection_version: string | null }>`
+    select j.*, (select c.xmin::text from connections c where c.id = j.connection_id) as connection_version
+    from claim_sync_job(${jobId}::uuid, ${leaseSeconds}::float8) j`.execute(db)
+  const claimed = rows[0]
+  if (claimed) {
+    const { connection_version: connectionVersion, ...job } = claimed
+    return { claimed: true, job, connectionVersion } as const
+  }
+  const job = await db.selectFrom('sync_jobs').select(['state', 'lease_until', 'next_attempt_at']).where('id', '=', jobId).executeTakeFirst()
+  if (!job) return { claimed: false, reason: 'missing' } as const
+  if (['succeeded', 'failed', 'needs_attention'].includes(job.state)) return { claimed: false, reason: 'finished' } as const
+  if (job.state === 'running' && job.lease_until && job.lease_until > new Date()) return { claimed: false, reason: 'held' } as const
+  if (job.next_attempt_at.getTime() > Date.now() + 1000) return { claimed: false, reason: 'not_due' } as const
+  return { claimed: false, reason: 'busy_record' } as const
 }
 
 /**
