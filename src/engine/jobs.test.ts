@@ -3,7 +3,8 @@ import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openTestDatabase, type TestDatabase } from '../../test/database.js'
 import { QUEUES, startQueue, type Queue } from '../db/queue.js'
-import { claimJob, enqueueJob, finishJob, isLeaseLost, leaseOf, redispatchOrphans, saveJobProgressInfo, saveProgress, scheduleRetry, type JobLease } from './jobs.js'
+import { claimJob, enqueueJob, finishedJob, finishJob, isLeaseLost, leaseOf, redispatchOrphans, saveJobProgressInfo, saveProgress, scheduleRetry, updateJobWithLink, type JobLease } from './jobs.js'
+import { ensureLink, getLink } from './links.js'
 import { LeaseKeeper } from './leaseKeeper.js'
 
 /** Jobs are settled only by the claim that holds them: a worker that lost its lease writes nothing. */
@@ -90,6 +91,28 @@ describe('job leases', () => {
     } finally {
       keeper.stop()
     }
+  })
+
+  it('writes a push step and its link in one statement, and neither for a worker that lost its lease', async () => {
+    const patientId = randomUUID()
+    const link = await ensureLink(database.db, { organizationId, recordType: 'patient', recordId: patientId, connectionId, connector: 'ritten' })
+    const jobId = await queuedPush(patientId)
+    const first = await claimJob(database.db, jobId, 30)
+    if (!first.claimed) throw new Error(`not claimed: ${first.reason}`)
+    const stale = leaseOf(first.job)
+    const steps = { done: { create: { at: 'now' } }, started: { patch: { at: 'now', attempt: 1 } } }
+    await updateJobWithLink(database.db, stale, { steps: JSON.stringify(steps) }, link.id, { external_id: 'ext-1', state: 'partial' })
+    expect((await jobRow(jobId)).steps).toEqual(steps)
+    expect(await getLink(database.db, 'patient', patientId, connectionId)).toMatchObject({ external_id: 'ext-1', state: 'partial' })
+
+    const current = await takeOver(stale)
+    await expect(updateJobWithLink(database.db, stale, finishedJob('succeeded'), link.id, { state: 'linked', external_id: 'ext-stale' })).rejects.toSatisfy(isLeaseLost)
+    expect((await jobRow(jobId)).state).toBe('running')
+    expect(await getLink(database.db, 'patient', patientId, connectionId)).toMatchObject({ external_id: 'ext-1', state: 'partial' })
+
+    await updateJobWithLink(database.db, current, finishedJob('succeeded'), link.id, { state: 'linked' })
+    expect(await jobRow(jobId)).toMatchObject({ state: 'succeeded', lease_until: null })
+    expect((await getLink(database.db, 'patient', patientId, connectionId))!.state).toBe('linked')
   })
 
   it('counts failures in a row and resets them when a page is stored', async () => {

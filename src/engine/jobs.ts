@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto'
-import { sql, type Selectable } from 'kysely'
+import { sql, type Selectable, type Updateable } from 'kysely'
 import type { DbOrTx } from '../db/database.js'
 import type { Database, SyncJobState } from '../db/schema.js'
 import { QUEUES, inTransaction, type Queue } from '../db/queue.js'
 import type { FlowProgress } from '../connectors/connector.js'
+import type { updateLink } from './links.js'
 
 export type SyncJobRow = Selectable<Database['sync_jobs']>
 export type JobKind = 'push_patient' | 'push_referral' | 'pull' | 'pull_record' | 'deliver_event'
@@ -146,19 +147,25 @@ export async function finishJob(
   error?: JobError,
   also: { steps?: FlowProgress; progress?: Record<string, unknown> } = {},
 ): Promise<boolean> {
-  const result = await held(
-    db.updateTable('sync_jobs').set({
-      state,
-      lease_until: null,
-      last_error: error ? JSON.stringify(error) : null,
-      finished_at: new Date(),
-      updated_at: new Date(),
-      ...(also.steps ? { steps: JSON.stringify(also.steps) } : {}),
-      ...(also.progress ? { progress: JSON.stringify(also.progress) } : {}),
-    }),
-    lease,
-  ).executeTakeFirst()
+  const result = await held(db.updateTable('sync_jobs').set(finishedJob(state, error, also)), lease).executeTakeFirst()
   return Number(result.numUpdatedRows) === 1
+}
+
+/** What settling a job writes on its row (finishJob; a push's last write, together with its link). */
+export function finishedJob(
+  state: Extract<SyncJobState, 'succeeded' | 'failed' | 'needs_attention'>,
+  error?: JobError,
+  also: { steps?: FlowProgress; progress?: Record<string, unknown> } = {},
+) {
+  return {
+    state,
+    lease_until: null,
+    last_error: error ? JSON.stringify(error) : null,
+    finished_at: new Date(),
+    updated_at: new Date(),
+    ...(also.steps ? { steps: JSON.stringify(also.steps) } : {}),
+    ...(also.progress ? { progress: JSON.stringify(also.progress) } : {}),
+  }
 }
 
 /**
@@ -189,6 +196,38 @@ export async function scheduleRetry(
   if (Number(result.numUpdatedRows) !== 1) return false
   await queue.send(QUEUES.sync, { jobId: lease.jobId }, { ...inTransaction(trx), startAfter: at })
   return true
+}
+
+/**
+ * An update of the job this worker holds and the link's change, as one statement: the link's
+ * update runs only if the job's fenced update found the job (the two commit together), so a
+ * worker that lost its lease writes neither (it learns so: LeaseLostError). One round trip
+ * where two statements in a transaction were two more besides, each holding the embedded
+ * database from every other client.
+ */
+export async function updateJobWithLink(db: DbOrTx, lease: JobLease, jobChange: Updateable<Database['sync_jobs']>, linkId: string, linkChange: Parameters<typeof updateLink>[2]): Promise<void> {
+  const saved = await db
+    .with('job', (qb) =>
+      qb
+        .updateTable('sync_jobs')
+        .set(jobChange)
+        .where('id', '=', lease.jobId)
+        .where('state', '=', 'running')
+        .where('attempts', '=', lease.attempt)
+        .returning('id'),
+    )
+    .with('link', (qb) =>
+      qb
+        .updateTable('links')
+        .set({ ...linkChange, updated_at: new Date() })
+        .where('id', '=', linkId)
+        .where(({ exists, selectFrom }) => exists(selectFrom('job').select('job.id')))
+        .returning('links.id'),
+    )
+    .selectFrom('job')
+    .select('job.id')
+    .executeTakeFirst()
+  if (!saved) throw new LeaseLostError(lease.jobId)
 }
 
 /** Limits an update to the job this lease holds, while it still holds it. */
