@@ -11,6 +11,7 @@ import * as eventSubscriptions from './migrations/20261130_1213_event_subscripti
 import * as auditInstallationEvents from './migrations/20261130_1236_audit_installation_events.js'
 import * as patientsDobIndex from './migrations/20261130_1511_patients_dob_index.js'
 import * as listTimestampsInMilliseconds from './migrations/20261130_1640_list_timestamps_in_milliseconds.js'
+import * as claimSyncJob from './migrations/20261130_2200_claim_sync_job.js'
 import type { Database } from './schema.js'
 import { startEmbeddedPostgres } from './embedded.js'
 import { DatabaseAvailability, createGuardedPool } from './availability.js'
@@ -83,6 +84,7 @@ const migrations: Record<string, Migration> = {
   '20261130_1236_audit_installation_events': auditInstallationEvents,
   '20261130_1511_patients_dob_index': patientsDobIndex,
   '20261130_1640_list_timestamps_in_milliseconds': listTimestampsInMilliseconds,
+  '20261130_2200_claim_sync_job': claimSyncJob,
 }
 
 class StaticMigrationProvider implements MigrationProvider {

@@ -3,7 +3,8 @@ import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openTestDatabase, type TestDatabase } from '../../test/database.js'
 import { QUEUES, startQueue, type Queue } from '../db/queue.js'
-import { claimJob, enqueueJob, finishJob, isLeaseLost, leaseOf, redispatchOrphans, saveJobProgressInfo, saveProgress, scheduleRetry, type JobLease } from './jobs.js'
+import { claimJob, enqueueJob, finishedJob, finishJob, isLeaseLost, leaseOf, redispatchOrphans, saveJobProgressInfo, saveProgress, scheduleRetry, updateJobWithLink, type JobLease } from './jobs.js'
+import { ensureLink, getLink } from './links.js'
 import { LeaseKeeper } from './leaseKeeper.js'
 
 /** Jobs are settled only by the claim that holds them: a worker that lost its lease writes nothing. */
@@ -92,6 +93,28 @@ describe('job leases', () => {
     }
   })
 
+  it('writes a push step and its link in one statement, and neither for a worker that lost its lease', async () => {
+    const patientId = randomUUID()
+    const link = await ensureLink(database.db, { organizationId, recordType: 'patient', recordId: patientId, connectionId, connector: 'ritten' })
+    const jobId = await queuedPush(patientId)
+    const first = await claimJob(database.db, jobId, 30)
+    if (!first.claimed) throw new Error(`not claimed: ${first.reason}`)
+    const stale = leaseOf(first.job)
+    const steps = { done: { create: { at: 'now' } }, started: { patch: { at: 'now', attempt: 1 } } }
+    await updateJobWithLink(database.db, stale, { steps: JSON.stringify(steps) }, link.id, { external_id: 'ext-1', state: 'partial' })
+    expect((await jobRow(jobId)).steps).toEqual(steps)
+    expect(await getLink(database.db, 'patient', patientId, connectionId)).toMatchObject({ external_id: 'ext-1', state: 'partial' })
+
+    const current = await takeOver(stale)
+    await expect(updateJobWithLink(database.db, stale, finishedJob('succeeded'), link.id, { state: 'linked', external_id: 'ext-stale' })).rejects.toSatisfy(isLeaseLost)
+    expect((await jobRow(jobId)).state).toBe('running')
+    expect(await getLink(database.db, 'patient', patientId, connectionId)).toMatchObject({ external_id: 'ext-1', state: 'partial' })
+
+    await updateJobWithLink(database.db, current, finishedJob('succeeded'), link.id, { state: 'linked' })
+    expect(await jobRow(jobId)).toMatchObject({ state: 'succeeded', lease_until: null })
+    expect((await getLink(database.db, 'patient', patientId, connectionId))!.state).toBe('linked')
+  })
+
   it('counts failures in a row and resets them when a page is stored', async () => {
     const lease = await newRunningJob()
     await database.db.transaction().execute((trx) => scheduleRetry(trx, queue, lease, 0, { code: 'x', message: 'one' }))
@@ -104,6 +127,71 @@ describe('job leases', () => {
     // An attempt the database cut short does not count.
     await database.db.transaction().execute((trx) => scheduleRetry(trx, queue, second, 0, { code: 'database_unavailable', message: 'x' }, { countsAsFailure: false }))
     expect((await jobRow(lease.jobId)).failures_since_progress).toBe(0)
+  })
+})
+
+/** A push job of one patient on this test's connection, queued (not claimed); a replay of `replayOf` is not folded into a queued one. */
+async function queuedPush(patientId: string, replayOf?: string): Promise<string> {
+  const { id } = await database.db.transaction().execute((trx) =>
+    enqueueJob(trx, queue, { organizationId, connectionId, kind: 'push_patient', recordType: 'patient', recordId: patientId, replayOf }),
+  )
+  return id
+}
+
+describe('claims (one statement: the record lock, then the guarded update)', () => {
+  it('takes a queued job: running, one attempt more, under a lease, with the connection row version', async () => {
+    const id = await queuedPush(randomUUID())
+    const claim = await claimJob(database.db, id, 30)
+    if (!claim.claimed) throw new Error(`not claimed: ${claim.reason}`)
+    expect(claim.job).toMatchObject({ id, state: 'running', attempts: 1, kind: 'push_patient' })
+    expect(claim.job.lease_until!.getTime()).toBeGreaterThan(Date.now() + 20_000)
+    const { rows } = await sql<{ v: string }>`select xmin::text as v from connections where id = ${connectionId}`.execute(database.db)
+    expect(claim.connectionVersion).toBe(rows[0]!.v)
+    expect(await jobRow(id)).toMatchObject({ state: 'running', attempts: 1 })
+  })
+
+  it('says why a job was not taken: held by another claim, finished, not due yet, missing', async () => {
+    const id = await queuedPush(randomUUID())
+    const first = await claimJob(database.db, id, 30)
+    if (!first.claimed) throw new Error(`not claimed: ${first.reason}`)
+    expect(await claimJob(database.db, id, 30)).toEqual({ claimed: false, reason: 'held' })
+    await finishJob(database.db, leaseOf(first.job), 'succeeded')
+    expect(await claimJob(database.db, id, 30)).toEqual({ claimed: false, reason: 'finished' })
+    const later = await queuedPush(randomUUID())
+    await database.db.updateTable('sync_jobs').set({ next_attempt_at: sql`now() + interval '1 minute'` }).where('id', '=', later).execute()
+    expect(await claimJob(database.db, later, 30)).toEqual({ claimed: false, reason: 'not_due' })
+    expect((await jobRow(later)).state).toBe('queued')
+    expect(await claimJob(database.db, randomUUID(), 30)).toEqual({ claimed: false, reason: 'missing' })
+  })
+
+  it('runs the jobs of one record one at a time: a second job waits while the first is running', async () => {
+    const patientId = randomUUID()
+    const first = await queuedPush(patientId)
+    const second = await queuedPush(patientId, first)
+    const claim = await claimJob(database.db, first, 30)
+    if (!claim.claimed) throw new Error(`not claimed: ${claim.reason}`)
+    expect(await claimJob(database.db, second, 30)).toEqual({ claimed: false, reason: 'busy_record' })
+    expect((await jobRow(second)).state).toBe('queued')
+    await finishJob(database.db, leaseOf(claim.job), 'succeeded')
+    expect((await claimJob(database.db, second, 30)).claimed).toBe(true)
+  })
+
+  it('lets exactly one of two claims racing for one record win, whichever waited on the lock', async () => {
+    const patientId = randomUUID()
+    const first = await queuedPush(patientId)
+    const jobs = [first, await queuedPush(patientId, first)]
+    // Both claims queue behind the record's lock (as relink.ts holds it), then run the moment it is let go.
+    let claims: Promise<Awaited<ReturnType<typeof claimJob>>[]> | null = null
+    await database.db.transaction().execute(async (trx) => {
+      await sql`select pg_advisory_xact_lock(hashtext(${`${connectionId}:${patientId}`}))`.execute(trx)
+      claims = Promise.all(jobs.map((id) => claimJob(database.db, id, 30)))
+      await new Promise((resolve) => setTimeout(resolve, 200))
+    })
+    const results = await claims!
+    expect(results.filter((r) => r.claimed)).toHaveLength(1)
+    expect(results.filter((r) => !r.claimed)).toEqual([{ claimed: false, reason: 'busy_record' }])
+    const states = await Promise.all(jobs.map(async (id) => (await jobRow(id)).state))
+    expect(states.sort()).toEqual(['queued', 'running'])
   })
 })
 

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto'
-import { sql, type Selectable } from 'kysely'
+import { sql, type Selectable, type Updateable } from 'kysely'
 import type { DbOrTx } from '../db/database.js'
 import type { Database, SyncJobState } from '../db/schema.js'
 import { QUEUES, inTransaction, type Queue } from '../db/queue.js'
 import type { FlowProgress } from '../connectors/connector.js'
+import type { updateLink } from './links.js'
 
 export type SyncJobRow = Selectable<Database['sync_jobs']>
 export type JobKind = 'push_patient' | 'push_referral' | 'pull' | 'pull_record' | 'deliver_event'
@@ -60,58 +61,28 @@ export type ClaimResult =
 /**
  * Takes a job for this worker until the lease runs out. Jobs of one record on one connection
  * run one at a time (two concurrent creates would make two patients), hence the record lock.
- * Two statements: the first reads the job and takes the record's lock (and notes the connection's
- * version for the runner's cache); the guarded update runs after the lock is held, so its own
- * snapshot sees whatever another claim of the same record committed while we waited.
+ * One statement (migration 20261130_2200_claim_sync_job): the function takes the record's lock,
+ * then runs the guarded update, whose own snapshot sees whatever another claim of the same
+ * record committed while it waited; the statement also notes the connection's version for the
+ * runner's cache. As a transaction of four round trips, each claim held the embedded database
+ * (which serves one open transaction at a time) from everyone else for all four. Only a job
+ * that was not claimed is read again, to say why.
  */
 export async function claimJob(db: DbOrTx, jobId: string, leaseSeconds: number): Promise<ClaimResult> {
-  return db.transaction().execute(async (trx) => {
-    const job = await trx
-      .selectFrom('sync_jobs as j')
-      .selectAll('j')
-      .select([
-        sql<string | null>`(select c.xmin::text from connections c where c.id = j.connection_id)`.as('connection_version'),
-        // The same key relink.ts takes (`${connectionId}:${recordId}`), so the two exclude each other.
-        sql<null>`case when j.record_id is not null then pg_advisory_xact_lock(hashtext(coalesce(j.connection_id::text, 'null') || ':' || j.record_id::text)) end`.as('locked'),
-      ])
-      .where('j.id', '=', jobId)
-      .executeTakeFirst()
-    if (!job) return { claimed: false, reason: 'missing' } as const
-    const claimed = await trx
-      .updateTable('sync_jobs')
-      .set({
-        state: 'running',
-        attempts: sql`attempts + 1`,
-        lease_until: sql`now() + make_interval(secs => ${leaseSeconds})`,
-        updated_at: new Date(),
-      })
-      .where('id', '=', jobId)
-      .where((eb) =>
-        eb.or([eb('state', 'in', ['queued', 'retrying']), eb.and([eb('state', '=', 'running'), eb('lease_until', '<', sql<Date>`now()`)])]),
-      )
-      .where('next_attempt_at', '<=', sql<Date>`now() + interval '1 second'`)
-      .where(({ not, exists, selectFrom }) =>
-        not(
-          exists(
-            selectFrom('sync_jobs as other')
-              .select('other.id')
-              .where('other.connection_id', '=', job.connection_id)
-              .where('other.record_type', '=', job.record_type)
-              .where('other.record_id', '=', job.record_id)
-              .where('other.id', '<>', job.id)
-              .where('other.state', '=', 'running')
-              .where('other.lease_until', '>', sql<Date>`now()`),
-          ),
-        ),
-      )
-      .returningAll()
-      .executeTakeFirst()
-    if (claimed) return { claimed: true, job: claimed, connectionVersion: job.connection_version } as const
-    if (['succeeded', 'failed', 'needs_attention'].includes(job.state)) return { claimed: false, reason: 'finished' } as const
-    if (job.state === 'running' && job.lease_until && job.lease_until > new Date()) return { claimed: false, reason: 'held' } as const
-    if (job.next_attempt_at.getTime() > Date.now() + 1000) return { claimed: false, reason: 'not_due' } as const
-    return { claimed: false, reason: 'busy_record' } as const
-  })
+  const { rows } = await sql<SyncJobRow & { connection_version: string | null }>`
+    select j.*, (select c.xmin::text from connections c where c.id = j.connection_id) as connection_version
+    from claim_sync_job(${jobId}::uuid, ${leaseSeconds}::float8) j`.execute(db)
+  const claimed = rows[0]
+  if (claimed) {
+    const { connection_version: connectionVersion, ...job } = claimed
+    return { claimed: true, job, connectionVersion } as const
+  }
+  const job = await db.selectFrom('sync_jobs').select(['state', 'lease_until', 'next_attempt_at']).where('id', '=', jobId).executeTakeFirst()
+  if (!job) return { claimed: false, reason: 'missing' } as const
+  if (['succeeded', 'failed', 'needs_attention'].includes(job.state)) return { claimed: false, reason: 'finished' } as const
+  if (job.state === 'running' && job.lease_until && job.lease_until > new Date()) return { claimed: false, reason: 'held' } as const
+  if (job.next_attempt_at.getTime() > Date.now() + 1000) return { claimed: false, reason: 'not_due' } as const
+  return { claimed: false, reason: 'busy_record' } as const
 }
 
 /**
@@ -176,19 +147,25 @@ export async function finishJob(
   error?: JobError,
   also: { steps?: FlowProgress; progress?: Record<string, unknown> } = {},
 ): Promise<boolean> {
-  const result = await held(
-    db.updateTable('sync_jobs').set({
-      state,
-      lease_until: null,
-      last_error: error ? JSON.stringify(error) : null,
-      finished_at: new Date(),
-      updated_at: new Date(),
-      ...(also.steps ? { steps: JSON.stringify(also.steps) } : {}),
-      ...(also.progress ? { progress: JSON.stringify(also.progress) } : {}),
-    }),
-    lease,
-  ).executeTakeFirst()
+  const result = await held(db.updateTable('sync_jobs').set(finishedJob(state, error, also)), lease).executeTakeFirst()
   return Number(result.numUpdatedRows) === 1
+}
+
+/** What settling a job writes on its row (finishJob; a push's last write, together with its link). */
+export function finishedJob(
+  state: Extract<SyncJobState, 'succeeded' | 'failed' | 'needs_attention'>,
+  error?: JobError,
+  also: { steps?: FlowProgress; progress?: Record<string, unknown> } = {},
+) {
+  return {
+    state,
+    lease_until: null,
+    last_error: error ? JSON.stringify(error) : null,
+    finished_at: new Date(),
+    updated_at: new Date(),
+    ...(also.steps ? { steps: JSON.stringify(also.steps) } : {}),
+    ...(also.progress ? { progress: JSON.stringify(also.progress) } : {}),
+  }
 }
 
 /**
@@ -219,6 +196,38 @@ export async function scheduleRetry(
   if (Number(result.numUpdatedRows) !== 1) return false
   await queue.send(QUEUES.sync, { jobId: lease.jobId }, { ...inTransaction(trx), startAfter: at })
   return true
+}
+
+/**
+ * An update of the job this worker holds and the link's change, as one statement: the link's
+ * update runs only if the job's fenced update found the job (the two commit together), so a
+ * worker that lost its lease writes neither (it learns so: LeaseLostError). One round trip
+ * where two statements in a transaction were two more besides, each holding the embedded
+ * database from every other client.
+ */
+export async function updateJobWithLink(db: DbOrTx, lease: JobLease, jobChange: Updateable<Database['sync_jobs']>, linkId: string, linkChange: Parameters<typeof updateLink>[2]): Promise<void> {
+  const saved = await db
+    .with('job', (qb) =>
+      qb
+        .updateTable('sync_jobs')
+        .set(jobChange)
+        .where('id', '=', lease.jobId)
+        .where('state', '=', 'running')
+        .where('attempts', '=', lease.attempt)
+        .returning('id'),
+    )
+    .with('link', (qb) =>
+      qb
+        .updateTable('links')
+        .set({ ...linkChange, updated_at: new Date() })
+        .where('id', '=', linkId)
+        .where(({ exists, selectFrom }) => exists(selectFrom('job').select('job.id')))
+        .returning('links.id'),
+    )
+    .selectFrom('job')
+    .select('job.id')
+    .executeTakeFirst()
+  if (!saved) throw new LeaseLostError(lease.jobId)
 }
 
 /** Limits an update to the job this lease holds, while it still holds it. */

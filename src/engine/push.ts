@@ -3,7 +3,7 @@ import type { FlowProgress, LinkSnapshot, PushFlow, StepContext, SyncOutcome } f
 import { ConnectorError } from '../connectors/errors.js'
 import type { RunnableConnection } from '../connections/connections.js'
 import { buildConnectorContext } from './context.js'
-import { emptyProgress, finishJob, LeaseLostError, saveProgress, type SyncJobRow } from './jobs.js'
+import { emptyProgress, finishedJob, saveProgress, updateJobWithLink, type SyncJobRow } from './jobs.js'
 import type { LeaseKeeper } from './leaseKeeper.js'
 import { ensureLink, getLink, updateLink } from './links.js'
 import type { EngineDeps } from './runner.js'
@@ -55,10 +55,11 @@ export async function runPush<Input>(deps: EngineDeps, job: SyncJobRow, connecti
   const organizationId = job.organization_id
   const recordId = job.record_id
   if (!recordId) throw new ConnectorError({ code: 'bad_job', message: `This job names no ${type.recordType} to push`, retryable: false })
-  const { input, version } = await type.load(deps, job, connection)
   const linkKey = { organizationId, recordType: type.recordType, recordId, connectionId: connection.row.id, connector: connector.kind }
+  // The record and its link at once: two reads on two connections rather than one after the other.
+  const [{ input, version }, found] = await Promise.all([type.load(deps, job, connection), getLink(deps.db, type.recordType, recordId, connection.row.id)])
   // The change that enqueued the job made the link already, nearly always: one read then.
-  const link = (await getLink(deps.db, type.recordType, recordId, connection.row.id)) ?? (await ensureLink(deps.db, linkKey))
+  const link = found ?? (await ensureLink(deps.db, linkKey))
 
   const progress: FlowProgress = { ...emptyProgress(), ...(job.steps as unknown as FlowProgress) }
   // Steps see progress as earlier attempts left it, not the markers this attempt sets.
@@ -116,7 +117,7 @@ export async function runPush<Input>(deps: EngineDeps, job: SyncJobRow, connecti
     progress.done[step.name] = { at: new Date().toISOString(), ...(result.output ? { output: result.output } : {}) }
     if (result.acceptedInSystem) {
       if (!type.acceptedInSystem) {
-        await recordStep(deps, keeper, progress, link.id, linkChange, (trx) => sync && type.storeSync(trx, deps, job, connection, link.id, recordId, sync))
+        await recordStep(deps, keeper, progress, link.id, linkChange, (trx) => sync && type.storeSync(trx, deps, job, connection, link.id, recordId, sync), sync !== null)
         throw new ConnectorError({ code: 'unsupported', message: `${connector.title} reported the ${type.recordType} taken over, which the hub cannot record for this record type`, retryable: false })
       }
       accepted = result.acceptedInSystem
@@ -127,7 +128,7 @@ export async function runPush<Input>(deps: EngineDeps, job: SyncJobRow, connecti
     if (next === -1) break
     markStarted(flow.steps[next]!)
     const stepSync = sync
-    await recordStep(deps, keeper, progress, link.id, linkChange, (trx) => stepSync && type.storeSync(trx, deps, job, connection, link.id, recordId, stepSync))
+    await recordStep(deps, keeper, progress, link.id, linkChange, (trx) => stepSync && type.storeSync(trx, deps, job, connection, link.id, recordId, stepSync), stepSync !== null)
     linkChange = {}
     sync = null
     index = next
@@ -137,8 +138,8 @@ export async function runPush<Input>(deps: EngineDeps, job: SyncJobRow, connecti
   const lastSync = sync
   const finalAccepted = accepted
   await deps.db.transaction().execute(async (trx) => {
-    if (!(await finishJob(trx, keeper.lease, 'succeeded', undefined, { steps: progress, ...(outcome ? { progress: { outcome } } : {}) }))) throw new LeaseLostError(keeper.lease.jobId)
-    await updateLink(trx, link.id, { ...linkChange, state: 'linked', message: outcome, synced_version: version, last_synced_at: new Date() })
+    const finished = finishedJob('succeeded', undefined, { steps: progress, ...(outcome ? { progress: { outcome } } : {}) })
+    await updateJobWithLink(trx, keeper.lease, finished, link.id, { ...linkChange, state: 'linked', message: outcome, synced_version: version, last_synced_at: new Date() })
     if (lastSync) await type.storeSync(trx, deps, job, connection, link.id, recordId, lastSync)
     if (finalAccepted) await type.acceptedInSystem!(trx, deps, job, connection, recordId, finalAccepted)
     // A new link, or one set by hand, has never synced (one a pull matched has); or the record changed.
@@ -148,7 +149,12 @@ export async function runPush<Input>(deps: EngineDeps, job: SyncJobRow, connecti
   })
 }
 
-/** A step's outcome and the job's markers (this step done, the next one started) in one transaction, the job's fenced update first. */
+/**
+ * A step's outcome and the job's markers (this step done, the next one started) in one transaction,
+ * the job's fenced update first. A step with no sync outcome to store (e.g. a create) writes in
+ * one statement instead: the embedded database serves one open transaction at a time, so the
+ * four round trips of a transaction held everyone else for each step.
+ */
 async function recordStep(
   deps: EngineDeps,
   keeper: LeaseKeeper,
@@ -156,7 +162,12 @@ async function recordStep(
   linkId: string,
   linkChange: LinkChange,
   storeSync: (trx: DbOrTx) => Promise<void> | null,
+  hasSync: boolean,
 ): Promise<void> {
+  if (!hasSync) {
+    if (Object.keys(linkChange).length === 0) return saveProgress(deps.db, keeper.lease, progress)
+    return updateJobWithLink(deps.db, keeper.lease, { steps: JSON.stringify(progress), updated_at: new Date() }, linkId, linkChange)
+  }
   await deps.db.transaction().execute(async (trx) => {
     await saveProgress(trx, keeper.lease, progress)
     if (Object.keys(linkChange).length > 0) await updateLink(trx, linkId, linkChange)
