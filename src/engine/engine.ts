@@ -30,6 +30,7 @@ export class Engine {
   private readonly busyWorkers = new Set<string>()
   private nextWake = 0
   private housekeeping: NodeJS.Timeout | null = null
+  private retentionRanAt = -Infinity
   private polling: NodeJS.Timeout | null = null
   private readonly deps: EngineDeps & EngineOptions
 
@@ -254,8 +255,8 @@ export class Engine {
     // at a time; a busy worker fetches again as its job ends, so an all-busy process polls nothing.
     this.polling = setInterval(() => this.wakeOneWorker(), this.deps.pollSeconds * 1000)
     this.polling.unref()
-    await this.runHousekeeping()
-    this.housekeeping = setInterval(() => void this.runHousekeeping(), 10_000)
+    await this.housekeep()
+    this.housekeeping = setInterval(() => void this.housekeep(), 10_000)
     this.housekeeping.unref()
   }
 
@@ -267,19 +268,31 @@ export class Engine {
     this.workerIds = []
   }
 
-  private async runHousekeeping(): Promise<void> {
+  /**
+   * Every 10 s: jobs whose worker died go back to the queue, and due pulls start. Retention (old
+   * exchange bodies, old events, stale pacing rows) works in days, so it runs at the first pass
+   * and then once every RETENTION_EVERY_MS: each of its statements scans its table (exchanges has
+   * no index to find the bodies still kept), and on the embedded database a scan holds every other
+   * client while it runs. `now` is the clock that decides whether retention is due.
+   */
+  async housekeep(now: number = Date.now()): Promise<void> {
     try {
       await redispatchOrphans(this.deps.db, this.deps.queue, 30)
       await this.startDuePulls()
+      if (now - this.retentionRanAt < RETENTION_EVERY_MS) return
       await pruneExchangeBodies(this.deps.db, this.deps.bodyRetentionDays)
       await pruneEvents(this.deps.db, this.deps.bodyRetentionDays)
       await this.deps.db.deleteFrom('rate_limits').where('updated_at', '<', new Date(Date.now() - 24 * 3600_000)).execute()
+      this.retentionRanAt = now
     } catch (err) {
       if (this.deps.availability.noteFailure(err)) return
       this.deps.log.warn({ err }, 'housekeeping failed; it runs again shortly')
     }
   }
 }
+
+/** How often a worker process prunes what the retention settings let go (see Engine.housekeep). */
+export const RETENTION_EVERY_MS = 10 * 60_000
 
 interface EngineOptions {
   concurrency: number

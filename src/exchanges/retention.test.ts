@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { insertConnection, openTestDatabase, startTestEngine, type TestDatabase } from '../../test/database.js'
 import { getExchange } from './log.js'
 import { pruneExchangeBodies } from './retention.js'
+import { RETENTION_EVERY_MS } from '../engine/engine.js'
 
 /**
  * Exchange bodies are pruned after the retention days (CAREBRIDGE_EXCHANGE_BODY_RETENTION_DAYS);
@@ -73,16 +74,24 @@ describe('exchange body retention', () => {
     expect((await view(old))?.bodiesPrunedAt).toBe(now.toISOString())
   })
 
-  it("is part of the engine's housekeeping, with the configured retention", async () => {
+  it("is part of the engine's housekeeping, with the configured retention, once every ten minutes", async () => {
     const old = await exchangeAged(31)
     const young = await exchangeAged(1)
     const { engine, stop } = await startTestEngine(database)
     try {
-      // Housekeeping runs once as the workers start, then every ten seconds.
+      // Housekeeping runs once as the workers start, retention with it.
       await engine.startWorkers()
+      const firstPassBy = Date.now()
       expect((await view(old))?.bodiesPrunedAt).not.toBeNull()
       expect((await view(old))?.requestBody).toBeNull()
       expect((await view(young))?.bodiesPrunedAt).toBeNull()
+
+      // Then every ten seconds, but retention (a scan of the table) once every ten minutes only.
+      const later = await exchangeAged(31)
+      await engine.housekeep(firstPassBy + 60_000)
+      expect((await view(later))?.bodiesPrunedAt).toBeNull()
+      await engine.housekeep(firstPassBy + RETENTION_EVERY_MS)
+      expect((await view(later))?.bodiesPrunedAt).not.toBeNull()
     } finally {
       await engine.stop()
       await stop()
