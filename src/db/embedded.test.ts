@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import pg from 'pg'
-import { copyDatabaseTemplate } from '../../test/template.js'
-import { EMBEDDED_POSTGRES_SETTINGS, startEmbeddedPostgres, takeDataDirLock } from './embedded.js'
+import { embeddedServerForTest } from '../../test/embeddedServer.js'
+import { EMBEDDED_POSTGRES_SETTINGS, takeDataDirLock } from './embedded.js'
 
 describe('data directory lock', () => {
   it('refuses a second owner while the first is alive, and names the directory', () => {
@@ -28,11 +28,7 @@ describe('data directory lock', () => {
 
 describe('embedded server settings', () => {
   it('runs with its small buffers from the command line and leaves postgresql.conf as it found it', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cb-settings-'))
-    onTestFinished(() => rmSync(dir, { recursive: true, force: true }))
-    await copyDatabaseTemplate(dir)
-    const server = await startEmbeddedPostgres(dir)
-    onTestFinished(() => server.stop())
+    const { dir, server } = await embeddedServerForTest('cb-settings-')
     const conf = readFileSync(join(dir, 'pglite', 'postgresql.conf'), 'utf8')
     const client = new pg.Client({ connectionString: server.connectionString })
     await client.connect()

@@ -1,10 +1,6 @@
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import pg from 'pg'
-import { copyDatabaseTemplate } from '../../test/template.js'
-import { startEmbeddedPostgres } from './embedded.js'
+import { embeddedServerForTest } from '../../test/embeddedServer.js'
 import { NotificationFilter } from './pgliteServer.js'
 
 /** Backend messages as PostgreSQL frames them: a type byte, then the length (itself included) and the body. */
@@ -68,11 +64,7 @@ describe('NotificationFilter', () => {
 
 describe('the embedded server under answers larger than a socket takes at once', () => {
   it('gives every client its own answer, whole, while others send and read 5 MB values', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cb-pgserver-'))
-    onTestFinished(() => rmSync(dir, { recursive: true, force: true }))
-    await copyDatabaseTemplate(dir)
-    const server = await startEmbeddedPostgres(dir)
-    onTestFinished(() => server.stop())
+    const { server } = await embeddedServerForTest('cb-pgserver-')
     // One process, as in the hub: the clients read nothing while PGlite runs a batch, so a large
     // answer waits in the socket's queue while the next batch's answer is made.
     const pool = new pg.Pool({ connectionString: server.connectionString, max: 4 })
@@ -92,14 +84,9 @@ describe('the embedded server under answers larger than a socket takes at once',
   }, 240_000)
 })
 
-
 describe('the embedded server runs a batch (up to Sync) in one turn of PGlite', () => {
   it('answers an error inside a batch as a server does: the rest of the batch is skipped to its Sync, and the client goes on', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cb-pgserver-'))
-    onTestFinished(() => rmSync(dir, { recursive: true, force: true }))
-    await copyDatabaseTemplate(dir)
-    const server = await startEmbeddedPostgres(dir)
-    onTestFinished(() => server.stop())
+    const { server } = await embeddedServerForTest('cb-pgserver-')
     const client = new pg.Client({ connectionString: server.connectionString })
     await client.connect()
     onTestFinished(() => client.end())
