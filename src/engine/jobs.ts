@@ -208,13 +208,7 @@ export async function scheduleRetry(
 export async function updateJobWithLink(db: DbOrTx, lease: JobLease, jobChange: Updateable<Database['sync_jobs']>, linkId: string, linkChange: Parameters<typeof updateLink>[2]): Promise<void> {
   const saved = await db
     .with('job', (qb) =>
-      qb
-        .updateTable('sync_jobs')
-        .set(jobChange)
-        .where('id', '=', lease.jobId)
-        .where('state', '=', 'running')
-        .where('attempts', '=', lease.attempt)
-        .returning('id'),
+      held(qb.updateTable('sync_jobs').set(jobChange), lease).returning('id'),
     )
     .with('link', (qb) =>
       qb
