@@ -111,14 +111,22 @@ const COLUMNS = {
 
 const JSON_COLUMNS = new Set(['address', 'custom_fields'])
 
+/** A new patient's row: a new id, its organization, and each field's column (null where not given); JSON columns hold their values. */
+function newPatientRow(organizationId: string, input: PatientInputT): Record<string, unknown> {
+  const row: Record<string, unknown> = { id: randomUUID(), organization_id: organizationId }
+  for (const [field, column] of Object.entries(COLUMNS)) row[column] = (input as Record<string, unknown>)[field] ?? null
+  return row
+}
+
+/** A row as bound parameters: JSON columns as their text. */
+function asParameters(row: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(row).map(([column, value]) => [column, toColumn(column, value)]))
+}
+
 export async function createPatient(db: DbOrTx, organizationId: string, input: PatientInputT): Promise<Patient> {
-  const values: Record<string, unknown> = { id: randomUUID(), organization_id: organizationId }
-  for (const [field, column] of Object.entries(COLUMNS)) {
-    values[column] = toColumn(column, (input as Record<string, unknown>)[field])
-  }
   const row = await db
     .insertInto('patients')
-    .values(values as never)
+    .values(asParameters(newPatientRow(organizationId, input)) as never)
     .returningAll()
     .executeTakeFirstOrThrow()
   return toPatient(row)
@@ -142,9 +150,8 @@ export async function insertPatientWithAudit(
   auditEvent: (patientId: string) => AuditEventRecord,
   options: { unlessPushTargets: boolean },
 ): Promise<{ patient: Patient | null; hasPushTargets: boolean }> {
-  const record: Record<string, unknown> = { id: randomUUID(), organization_id: organizationId }
-  // JSON columns go in as JSON values here, not as the text toColumn makes for a bound parameter.
-  for (const [field, column] of Object.entries(COLUMNS)) record[column] = (input as Record<string, unknown>)[field] ?? null
+  // JSON columns go in as JSON values here (the whole row is one JSON value), not as parameters' text.
+  const record = newPatientRow(organizationId, input)
   const event = auditEvent(record.id as string)
   const columns = sql.join(Object.keys(record).map((c) => sql.ref(c)))
   const eventColumns = sql.join(Object.keys(event).map((c) => sql.ref(c)))
@@ -173,11 +180,7 @@ export async function insertPatientWithAudit(
  */
 export async function createPatients(db: DbOrTx, organizationId: string, inputs: PatientInputT[]): Promise<{ id: string; version: number }[]> {
   if (inputs.length === 0) return []
-  const rows = inputs.map((input) => {
-    const values: Record<string, unknown> = { id: randomUUID(), organization_id: organizationId }
-    for (const [field, column] of Object.entries(COLUMNS)) values[column] = toColumn(column, (input as Record<string, unknown>)[field])
-    return values
-  })
+  const rows = inputs.map((input) => asParameters(newPatientRow(organizationId, input)))
   const inserted = new Map(
     (
       await db
