@@ -16,6 +16,8 @@ import { cpuSeconds, databaseOf, line, load, percentile, withHub } from './kit.j
 const RATE = Number(process.env.BENCH_LATENCY_RATE ?? 20)
 const SECONDS = Number(process.env.BENCH_LATENCY_SECONDS ?? 60)
 const TOPOLOGY_ONE = 'one process (API + 4 workers)'
+/** The percentiles every latency line prints. */
+const PERCENTILES = [50, 95, 99]
 const onPostgres = Boolean(process.env.BENCH_DATABASE_URL || process.env.TEST_DATABASE_URL)
 
 export async function latencyBench(): Promise<void> {
@@ -93,8 +95,8 @@ async function steadyRate(hub: RunningHub, topology: string): Promise<void> {
       const phases = await pushPhases(client, connection.id)
       const requests = (await (await fetch(`${new URL(simUrl).origin}/_sim/requests`)).json()) as { items: { status: number | null }[] }
       line(`latency: ${topology} — creates sent`, `${total} in ${sentFor.toFixed(1)} s (${(total / sentFor).toFixed(1)} /s), ${leftAt.size} accepted${refused.length ? `, ${refused.length} refused (${[...new Set(refused)].join(', ')})` : ''}; load ${loadBefore} → ${load()}`)
-      line('latency: create answered p50 / p95 / p99 (ms)', [50, 95, 99].map((p) => percentile(answers, p).toFixed(0)).join(' / '))
-      line('latency: create → linked p50 / p95 / p99 / max (ms)', `${[50, 95, 99].map((p) => percentile(latencies, p).toFixed(0)).join(' / ')} / ${Math.max(...latencies).toFixed(0)} (${latencies.length} patients; target p50 < 30, p99 < 100)`)
+      line('latency: create answered p50 / p95 / p99 (ms)', PERCENTILES.map((p) => percentile(answers, p).toFixed(0)).join(' / '))
+      line('latency: create → linked p50 / p95 / p99 / max (ms)', `${PERCENTILES.map((p) => percentile(latencies, p).toFixed(0)).join(' / ')} / ${Math.max(...latencies).toFixed(0)} (${latencies.length} patients; target p50 < 30, p99 < 100)`)
       line(`latency: ${topology === TOPOLOGY_ONE ? 'hub process CPU per patient (create and push)' : 'API process CPU per patient (its creates only)'}`, `${(((cpuAfter - cpuBefore) * 1000) / leftAt.size).toFixed(1)} ms`)
       line('latency: push job p50 / p95 / p99 (ms) — committed → first call', phases('to_first_call'))
       line('latency: push job p50 / p95 / p99 (ms) — its 2 calls; between them; last answer → linked', `${phases('in_calls')}; ${phases('between_calls')}; ${phases('to_linked')}`)
@@ -129,11 +131,11 @@ async function pushPhases(client: pg.Client, connectionId: string): Promise<(nam
        group by j.id, j.created_at, l.updated_at
        having count(*) = 2)
      select ${['to_first_call', 'in_calls', 'between_calls', 'to_linked']
-       .map((c) => [50, 95, 99].map((p) => `percentile_cont(${p / 100}) within group (order by ${c})::float8 as ${c}_${p}`).join(', '))
+       .map((c) => PERCENTILES.map((p) => `percentile_cont(${p / 100}) within group (order by ${c})::float8 as ${c}_${p}`).join(', '))
        .join(', ')}
      from x`,
     [connectionId],
   )
   const row = rows[0] ?? {}
-  return (name) => [50, 95, 99].map((p) => Number(row[`${name}_${p}`]).toFixed(1)).join(' / ')
+  return (name) => PERCENTILES.map((p) => Number(row[`${name}_${p}`]).toFixed(1)).join(' / ')
 }
