@@ -31,6 +31,7 @@ import { createKipuSimulator, DEMO_KIPU } from '../simulators/kipu/server.js'
 import { createCrmsSimulator, DEMO_CRMS } from '../simulators/crms/server.js'
 import { openHubInbox } from '../test/crmsHelpers.js'
 import { randomBytes } from 'node:crypto'
+import pg from 'pg'
 import { Webhook } from 'standardwebhooks'
 import { renderReferralSummary } from '../src/referrals/summaryPdf.js'
 
@@ -145,19 +146,27 @@ async function ecwPull(hub: RunningHub, world: EcwWorld, patients: number, seede
   let peak = rssBefore
   const run = async () => {
     const started = performance.now()
+    let firstRecordsAt: number | null = null
     const { body } = await hub.api('POST', `/api/connections/${id}/pull`)
     for (;;) {
       peak = Math.max(peak, rss(hub.pid))
       const { body: job } = await hub.api('GET', `/api/jobs/${body.jobId}`)
-      if (job.state === 'succeeded') return { job, seconds: (performance.now() - started) / 1000 }
+      firstRecordsAt ??= (job.progress?.resources?.patient?.records ?? 0) > 0 ? (performance.now() - started) / 1000 : null
+      if (job.state === 'succeeded') return { job, seconds: (performance.now() - started) / 1000, firstRecordsAt }
       if (job.state === 'failed' || job.state === 'needs_attention') throw new Error(JSON.stringify(job.lastError))
       await sleep(100)
     }
   }
   const loadBefore = load()
   const cpuBefore = cpuSeconds(hub.pid)
-  const { job, seconds } = await run()
+  // The simulator serves the export from this process: its CPU shows whether it is what limits the pull.
+  const simulatorBefore = process.cpuUsage()
+  const databaseBefore = await backendCpuSeconds(hub)
+  const { job, seconds, firstRecordsAt } = await run()
   const cpu = cpuSeconds(hub.pid) - cpuBefore
+  const simulatorUsage = process.cpuUsage(simulatorBefore)
+  const simulatorCpu = (simulatorUsage.user + simulatorUsage.system) / 1e6
+  const databaseCpu = sumNew(await backendCpuSeconds(hub), databaseBefore)
   const figures = { patients, recordsPerSecond: 0, recordsPerCpuSecond: 0, rssBefore, peak, load: `${loadBefore}–${load()}` }
   const resources = job.progress.resources as Record<string, { records: number }>
   const records = ['patient', 'insurance', 'encounter'].reduce((n, r) => n + (resources[r]?.records ?? 0), 0)
@@ -167,11 +176,47 @@ async function ecwPull(hub: RunningHub, world: EcwWorld, patients: number, seede
   line(`ECW: bulk pull of ${label} new patients + coverage + encounters`, `${records.toLocaleString('en-US')} records in ${seconds.toFixed(1)} s (load average ${figures.load})`)
   line(`ECW: ${label} — records/s (patients/s)`, `${figures.recordsPerSecond.toFixed(0)} records/s (${(patients / seconds).toFixed(0)} patients/s)`)
   line(`ECW: ${label} — hub CPU time for the pull`, `${cpu.toFixed(1)} s = ${figures.recordsPerCpuSecond.toFixed(0)} records per CPU-second`)
+  line(`ECW: ${label} — export wait (kick-off → first page stored, polled every 0.1 s)`, `${firstRecordsAt?.toFixed(1) ?? '?'} s; the rest ${(records / (seconds - (firstRecordsAt ?? 0))).toFixed(0)} records/s`)
+  line(`ECW: ${label} — simulator CPU serving the export (bench process)`, `${simulatorCpu.toFixed(1)} s = ${(records / simulatorCpu).toFixed(0)} records per CPU-second`)
+  if (databaseCpu !== null) line(`ECW: ${label} — PostgreSQL CPU (the hub's backends)`, `${databaseCpu.toFixed(1)} s = ${(records / databaseCpu).toFixed(0)} records per CPU-second`)
   line(`ECW: ${label} — hub resident memory before / peak during`, `${rssBefore} MB / ${peak} MB`)
   line(`ECW: ${label} — simulator (bench process) resident memory`, `${Math.round(process.memoryUsage().rss / 1024 / 1024)} MB (${seeded.toLocaleString('en-US')} resources held)`)
   const again = await run()
   line(`ECW: ${label} — incremental pull (_since), nothing changed`, `${again.seconds.toFixed(1)} s, ${again.job.progress.resources.patient.records} records`)
   return figures
+}
+
+/**
+ * CPU seconds so far of each PostgreSQL backend serving the hub's database, by pid (null on the
+ * embedded database, whose work is the hub's own CPU). The hub's pool keeps its connections, so
+ * the backends alive at the end are those that did the pull's work.
+ */
+async function backendCpuSeconds(hub: RunningHub): Promise<Map<number, number> | null> {
+  if (!hub.databaseUrl) return null
+  const client = new pg.Client({ connectionString: hub.databaseUrl })
+  await client.connect()
+  try {
+    const { rows } = await client.query<{ pid: number }>('select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()')
+    const out = new Map<number, number>()
+    for (const { pid } of rows) {
+      try {
+        out.set(pid, cpuSeconds(pid))
+      } catch {
+        // gone meanwhile, or another machine's server: not counted
+      }
+    }
+    return out
+  } finally {
+    await client.end()
+  }
+}
+
+/** CPU the backends used between two readings (a backend new since the first counts from zero). */
+function sumNew(after: Map<number, number> | null, before: Map<number, number> | null): number | null {
+  if (!after || !before) return null
+  let total = 0
+  for (const [pid, seconds] of after) total += seconds - (before.get(pid) ?? 0)
+  return total
 }
 
 /** Issue 15's pull figures side by side: the rate at each size, and whether the peak grows with the size. */
