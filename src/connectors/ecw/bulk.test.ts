@@ -6,7 +6,7 @@ import { resolveMapping } from '../../mapping/mapping.js'
 import type { PulledItem, PulledPage, PullResource, PullSession } from '../connector.js'
 import { ConnectorError } from '../errors.js'
 import type { ConnectorHttp, HttpRequest, HttpResponse, StreamedResponse } from '../http.js'
-import { exportPages, type ExportPlan } from './bulk.js'
+import { exportPages, takeLine, type ExportPlan } from './bulk.js'
 import { EcwSettings, generateEcwKeys, publicJwks, type EcwContext } from './client.js'
 import { ecwDefaults } from './fields.js'
 
@@ -167,3 +167,26 @@ function plainHttp(calls: { method: string; url: string; status: number }[]): Co
     },
   }
 }
+
+describe('ECW bulk export: one NDJSON line', () => {
+  const toItem = (r: Resource): PulledItem | null =>
+    r.resourceType === 'Coverage' ? null : { type: 'insurance', externalId: r.id!, patientExternalId: 'p1', data: r as unknown as Record<string, unknown> }
+
+  it('hands the parsed line itself to the connector', () => {
+    let seen: Resource | null = null
+    const taken = takeLine('{"resourceType":"Patient","id":"p1","birthDate":"1990-01-01"}', 'Patient', (r) => ((seen = r), toItem(r)), 'Patient file 1, line 1')
+    expect(taken).toEqual({ item: { type: 'insurance', externalId: 'p1', patientExternalId: 'p1', data: { resourceType: 'Patient', id: 'p1', birthDate: '1990-01-01' } } })
+    expect(seen).toBe((taken as { item: { data: unknown } }).item.data)
+  })
+
+  it('names what is wrong with a line that is not a resource of the type, with an id', () => {
+    const where = 'Patient file 1, line 7'
+    const problem = (text: string, type: 'Patient' | 'Coverage' = 'Patient') => (takeLine(text, type, toItem, where) as { problem: { externalId: string; message: string } }).problem
+    expect(problem('{"resourceType":')).toEqual({ externalId: where, message: `not imported: ${where} is not JSON` })
+    for (const text of ['null', '[]', '"Patient"', '{"id":"p1"}', '{"resourceType":"Patient"}', '{"resourceType":"Patient","id":""}', '{"resourceType":"Patient","id":7}', '{"resourceType":1,"id":"p1"}']) {
+      expect(problem(text)).toEqual({ externalId: where, message: `not imported: ${where} is not a FHIR resource with an id` })
+    }
+    expect(problem('{"resourceType":"Encounter","id":"e1"}')).toEqual({ externalId: 'e1', message: `not imported: ${where} is a Encounter, not a Patient` })
+    expect(problem('{"resourceType":"Coverage","id":"c1"}', 'Coverage')).toEqual({ externalId: 'c1', message: 'not imported: Coverage/c1 has no patient reference' })
+  })
+})

@@ -343,21 +343,30 @@ async function* readFile(ctx: EcwContext, url: string, requiresAccessToken: bool
   for await (const text of response.lines) yield { kind: 'line', text }
 }
 
-const ExportedResource = z.object({ resourceType: z.string(), id: z.string().min(1) }).passthrough()
+/**
+ * A line's resource type and id, or null when it is not a FHIR resource with an id. A plain look
+ * at two properties, not a schema: the connector's own zod schema reads the whole resource next
+ * (toItem), and a second, passthrough schema here copied every line's object once more — a
+ * line's largest cost after JSON.parse itself.
+ */
+function resourceHead(json: unknown): { resourceType: string; id: string } | null {
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) return null
+  const { resourceType, id } = json as { resourceType?: unknown; id?: unknown }
+  return typeof resourceType === 'string' && typeof id === 'string' && id.length > 0 ? { resourceType, id } : null
+}
 
-function takeLine(text: string, type: ExportType, toItem: ExportPlan['toItem'], where: string): { item: PulledItem } | { problem: { externalId: string; message: string } } {
+export function takeLine(text: string, type: ExportType, toItem: ExportPlan['toItem'], where: string): { item: PulledItem } | { problem: { externalId: string; message: string } } {
   let json: unknown
   try {
     json = JSON.parse(text)
   } catch {
     return { problem: { externalId: where, message: `not imported: ${where} is not JSON` } }
   }
-  const parsed = ExportedResource.safeParse(json)
-  if (!parsed.success) return { problem: { externalId: where, message: `not imported: ${where} is not a FHIR resource with an id` } }
-  if (parsed.data.resourceType !== type) return { problem: { externalId: parsed.data.id, message: `not imported: ${where} is a ${parsed.data.resourceType}, not a ${type}` } }
-  // The line as parsed (not zod's copy of it): the connector's own schema reads it next.
+  const head = resourceHead(json)
+  if (!head) return { problem: { externalId: where, message: `not imported: ${where} is not a FHIR resource with an id` } }
+  if (head.resourceType !== type) return { problem: { externalId: head.id, message: `not imported: ${where} is a ${head.resourceType}, not a ${type}` } }
   const item = toItem(json as Resource)
-  return item ? { item } : { problem: { externalId: parsed.data.id, message: `not imported: ${type}/${parsed.data.id} has no patient reference` } }
+  return item ? { item } : { problem: { externalId: head.id, message: `not imported: ${type}/${head.id} has no patient reference` } }
 }
 
 /** The export's messages (OperationOutcomes in the error[] files), as pull problems; the first 100 are kept. */
