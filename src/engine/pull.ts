@@ -313,26 +313,7 @@ async function storePatients(
       organizationId,
       fresh.map((f) => f.input),
     )
-    await trx
-      .insertInto('links')
-      .values(
-        created.map((patient, i) => ({
-          id: randomUUID(),
-          organization_id: organizationId,
-          record_type: 'patient',
-          record_id: patient.id,
-          connection_id: connectionId,
-          connector: connection.connector.kind,
-          external_id: fresh[i]!.item.externalId,
-          external_mrn: fresh[i]!.item.mrn ?? null,
-          state: 'linked' as const,
-          synced_version: patient.version,
-          last_synced_at: new Date(),
-          synced_values: JSON.stringify(fresh[i]!.item.fields),
-          emr_updated_at: fresh[i]!.item.emrUpdatedAt ? new Date(fresh[i]!.item.emrUpdatedAt!) : null,
-        })),
-      )
-      .execute()
+    await insertPulledLinks(trx, { organizationId, connectionId, connector: connection.connector.kind }, created.map((patient, i) => ({ patient, item: fresh[i]!.item })))
     if (options.pushElsewhere) for (const patient of created) await deps.patientChanged(trx, organizationId, patient.id, connectionId)
     await emitEvents(
       trx,
@@ -345,6 +326,31 @@ async function storePatients(
     )
   })
   state.created += fresh.length
+}
+
+/**
+ * The links of a page's new CRM patients, by one statement whose rows are one JSON parameter
+ * (jsonb_populate_recordset), as upsertEmrRecords stores the page's other records: the page's
+ * 1,000 links were 13,000 bound parameters.
+ */
+async function insertPulledLinks(
+  trx: DbOrTx,
+  scope: { organizationId: string; connectionId: string; connector: string },
+  created: { patient: { id: string; version: number }; item: Extract<PulledItem, { type: 'patient' }> }[],
+): Promise<void> {
+  const rows = created.map(({ patient, item }) => ({
+    id: randomUUID(),
+    record_id: patient.id,
+    external_id: item.externalId,
+    external_mrn: item.mrn ?? null,
+    synced_version: patient.version,
+    synced_values: item.fields,
+    emr_updated_at: item.emrUpdatedAt ? new Date(item.emrUpdatedAt).toISOString() : null,
+  }))
+  await sql`
+    insert into links (id, organization_id, record_type, record_id, connection_id, connector, external_id, external_mrn, state, synced_version, last_synced_at, synced_values, emr_updated_at)
+    select r.id, ${scope.organizationId}::uuid, 'patient', r.record_id, ${scope.connectionId}::uuid, ${scope.connector}, r.external_id, r.external_mrn, 'linked', r.synced_version, ${new Date()}, r.synced_values, r.emr_updated_at
+    from jsonb_populate_recordset(null::links, ${JSON.stringify(rows)}::jsonb) as r`.execute(trx)
 }
 
 async function reconcilePulled(
