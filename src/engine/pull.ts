@@ -261,6 +261,7 @@ async function storePatients(
   const matchedInPage = new Set<string>()
 
   const fresh: { item: (typeof items)[number]; input: ReturnType<typeof PatientInput.parse> }[] = []
+  const freshIds = new Set<string>()
   for (const item of items) {
     const link = byExternal.get(item.externalId)
     const match = byDemographics.get(item.externalId)
@@ -295,8 +296,8 @@ async function storePatients(
       state.skipped += 1
       continue
     }
-    // One EMR record, one CRM patient, even if a page repeats it.
-    if (fresh.some((f) => f.item.externalId === item.externalId)) continue
+    // One EMR record, one CRM patient, even if a page repeats it (a set: scanning the page's new patients for each was quadratic in the page).
+    if (freshIds.has(item.externalId)) continue
     const parsed = PatientInput.safeParse(unflatten(item.fields))
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!
@@ -304,6 +305,7 @@ async function storePatients(
       continue
     }
     fresh.push({ item, input: parsed.data })
+    freshIds.add(item.externalId)
   }
   if (fresh.length === 0) return
 
