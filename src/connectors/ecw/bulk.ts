@@ -22,13 +22,8 @@ import { ecwCall, ecwStream, failure, outcomeText, type EcwContext, type EcwSett
 export const EXPORTED: Partial<Record<PullResource, ExportType>> = { patient: 'Patient', insurance: 'Coverage', encounter: 'Encounter' }
 export type ExportType = 'Patient' | 'Coverage' | 'Encounter'
 
-/**
- * NDJSON lines stored per page: one database round per chunk, memory bounded by it. 1,000 (was
- * 500) halves a pull's statements and progress writes per record; a page of patients stays well
- * inside PostgreSQL's 65,535 bound parameters (about 33 a patient), and two pages (one stored,
- * one read ahead) are a few MB.
- */
-export const LINES_PER_PAGE = 1_000
+/** NDJSON lines stored per page: one database round per chunk, memory bounded by it. */
+export const LINES_PER_PAGE = 500
 
 export interface ExportPlan {
   /** The resources this pull reads, in order (the connection's pull modules). */
