@@ -333,7 +333,7 @@ async function storePatients(
 /**
  * The links of a page's new CRM patients, by one statement whose rows are one JSON parameter
  * (jsonb_populate_recordset), as upsertEmrRecords stores the page's other records: the page's
- * 1,000 links were 13,000 bound parameters.
+ * 500 links were 6,500 bound parameters.
  */
 async function insertPulledLinks(
   trx: DbOrTx,
@@ -432,7 +432,7 @@ async function reconcilePulled(
 /**
  * A page of insurance, encounters or contacts stored (or refreshed) by one statement whose rows
  * are one JSON parameter, read by the table's own row type (jsonb_populate_recordset, as a CRM
- * create does): a page of 1,000 records as bound parameters was 5,000 of them, each a value node
+ * create does): a page of 500 records as bound parameters was 2,500 of them, each a value node
  * the query builder made and compiled and the driver serialized — most of the hub's CPU for the
  * pull's records that are not patients.
  */
