@@ -33,6 +33,8 @@ describe('send', () => {
     routes.set('/gzip', (_req, res) => res.writeHead(200, { 'content-encoding': 'gzip' }).end(gzipSync('zipped ünïcode')))
     routes.set('/moved', (_req, res) => res.writeHead(302, { location: '/echo' }).end())
     routes.set('/again', (_req, res) => res.writeHead(307, { location: `${origin}/echo` }).end())
+    // The same server by another name: another origin.
+    routes.set('/elsewhere', (_req, res) => res.writeHead(307, { location: `${origin.replace('127.0.0.1', 'localhost')}/echo` }).end())
     routes.set('/silent', () => undefined)
     routes.set('/cut', (_req, res) => {
       res.writeHead(200, { 'content-length': '100' })
@@ -63,6 +65,15 @@ describe('send', () => {
     expect(seen.at(-1)!.headers['content-type']).toBeUndefined()
     const again = await send({ method: 'PATCH', url: `${origin}/again`, headers: { 'content-type': 'application/json' }, body: '{"a":2}', timeoutMs: 2000 })
     expect(JSON.parse(again.text)).toMatchObject({ method: 'PATCH', body: '{"a":2}' })
+  })
+
+  it('keeps the credentials on a redirect to the same origin and drops them on one to another, as fetch does', async () => {
+    seen.length = 0
+    await send({ method: 'GET', url: `${origin}/again`, headers: { authorization: 'Bearer same' }, body: undefined, timeoutMs: 2000 })
+    expect(seen.at(-1)!.headers.authorization).toBe('Bearer same')
+    await send({ method: 'GET', url: `${origin}/elsewhere`, headers: { authorization: 'Bearer other', 'x-tenant': 't' }, body: undefined, timeoutMs: 2000 })
+    expect(seen.at(-1)!.headers).toMatchObject({ host: expect.stringMatching(/^localhost:/), 'x-tenant': 't' })
+    expect(seen.at(-1)!.headers.authorization).toBeUndefined()
   })
 
   it('throws a TimeoutError when no answer comes in time', async () => {

@@ -7,7 +7,8 @@
  * What fetch did that callers rely on is kept: a timeout over the request and the whole answer,
  * network errors carrying the system's error code as their `cause` (as fetch's "fetch failed" did),
  * compressed answers decoded, redirects followed (GET/HEAD as they are, others as fetch does: 303,
- * and 301/302 after a POST, become a GET without a body; 307/308 resend the same request).
+ * and 301/302 after a POST, become a GET without a body; 307/308 resend the same request; the
+ * credentials dropped when the redirect leads to another origin).
  */
 import http from 'node:http'
 import https from 'node:https'
@@ -34,6 +35,9 @@ const agents = {
   'https:': new https.Agent({ keepAlive: true }),
 }
 
+/** Headers fetch drops when a redirect leads to another origin. */
+const CREDENTIAL_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie'])
+
 /** fetch's limit. */
 const MAX_REDIRECTS = 20
 
@@ -50,7 +54,10 @@ export async function send(request: SendRequest): Promise<SendAnswer> {
     const location = answer.headers.get('location')
     if (!location || ![301, 302, 303, 307, 308].includes(answer.status)) return answer
     if (redirects >= MAX_REDIRECTS) throw new Error('request failed', { cause: new Error(`more than ${MAX_REDIRECTS} redirects`) })
-    const url = new URL(location, current.url).toString()
+    const next = new URL(location, current.url)
+    const url = next.toString()
+    // As fetch does: credentials meant for one origin are not handed to another.
+    if (next.origin !== new URL(current.url).origin) current = { ...current, headers: Object.fromEntries(Object.entries(current.headers).filter(([name]) => !CREDENTIAL_HEADERS.has(name.toLowerCase()))) }
     const asGet = answer.status === 303 ? current.method !== 'GET' && current.method !== 'HEAD' : (answer.status === 301 || answer.status === 302) && current.method === 'POST'
     if (!asGet) {
       current = { ...current, url }
