@@ -10,7 +10,7 @@ import { createRittenSimulator, DEMO_RITTEN } from '../simulators/ritten/server.
 import { connectRitten } from '../test/rittenHelpers.js'
 import { sleep, startHub, type RunningHub } from '../test/harness.js'
 import pg from 'pg'
-import { databaseOf, line, load, percentile, statistics, withHub } from './kit.js'
+import { cpuSeconds, databaseOf, line, load, percentile, statistics, withHub } from './kit.js'
 
 const PATIENTS = Number(process.env.BENCH_COST_PATIENTS ?? 1000)
 const CALLERS = Number(process.env.BENCH_CONCURRENCY ?? 10)
@@ -52,22 +52,32 @@ export async function costBench(): Promise<void> {
   let hubSeconds = 0
   let phases: Record<string, number> = {}
   let idlePerSecond = 0
+  /** CPU seconds the hub's processes (the hub and its worker processes) spent from the first create to the last PATCH answered. */
+  let hubCpu = 0
+  /** The same processes' CPU per second while idle (polling, lease renewals): a run stretched by a loaded machine pays more of it. */
+  let idleCpuPerSecond = 0
+  let loadDuring = ''
   try {
     await withHub(
       async (hub) => {
         await connectRitten(hub, simUrl, 'Ritten cost bench')
         const workers: RunningHub[] = []
-        for (let w = 0; w < EXTRA_WORKERS; w++) workers.push(await startHub({ databaseUrl: hub.databaseUrl, role: 'worker', env: { LOG_LEVEL: 'error', CAREBRIDGE_UNPACED_CONNECTORS: 'ritten' } }))
+        for (let w = 0; w < EXTRA_WORKERS; w++) workers.push(await startHub({ databaseUrl: hub.databaseUrl, role: 'worker', env: { LOG_LEVEL: 'error', CAREBRIDGE_UNPACED_CONNECTORS: 'ritten', ...(process.env.BENCH_HUB_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_HUB_NODE_OPTIONS } : {}) } }))
         try {
           // The hub's transactions while idle (queue polling, lease renewals, housekeeping) over a few
           // seconds: under a loaded machine a run stretches, and its idle share per patient with it.
+          const processes = [hub, ...workers]
+          const processCpu = () => processes.reduce((sum, p) => sum + cpuSeconds(p.pid), 0)
           const idleFrom = await statistics(databaseOf(hub))
+          const idleCpuFrom = processCpu()
           const idleAt = Date.now()
           await sleep(IDLE_SAMPLE_MS)
           const before = await statistics(databaseOf(hub))
           idlePerSecond = (before.commits - idleFrom.commits) / ((Date.now() - idleAt) / 1000)
+          idleCpuPerSecond = (processCpu() - idleCpuFrom) / ((Date.now() - idleAt) / 1000)
           const measuredFrom = Date.now()
           const patient = (i: number) => ({ firstName: 'Cost', lastName: `Patient${i}`, dob: '1990-01-01', gender: 'female', phone: '913-555-0000', email: `c${i}@example.com` })
+          const cpuFrom = processCpu()
           const t0 = Date.now()
           let next = 0
           await Promise.all(
@@ -87,6 +97,8 @@ export async function costBench(): Promise<void> {
             await sleep(20)
           }
           hubSeconds = (Math.max(...watched.patched.values()) - t0) / 1000
+          hubCpu = processCpu() - cpuFrom
+          loadDuring = load()
           await sleep(1000) // the last jobs settle after their PATCH is answered
           phases = await jobPhases(databaseOf(hub))
           const after = await statistics(databaseOf(hub))
@@ -111,6 +123,8 @@ export async function costBench(): Promise<void> {
     const rawMs = (raw.seconds * 1000) / PATIENTS
     line(`cost: through the hub (${CALLERS} API callers, ${WORKERS} workers${EXTRA_WORKERS ? ` + ${EXTRA_WORKERS} worker process(es) of ${WORKERS}` : ''})`, `${hubRate.toFixed(0)} patients/s (${hubSeconds.toFixed(1)} s)`)
     line(`cost: the same calls straight at Ritten (${WORKERS} at once)`, `${(PATIENTS / raw.seconds).toFixed(0)} patients/s (${raw.seconds.toFixed(1)} s)`)
+    line('cost: hub CPU per patient (create + push; all hub processes, embedded database included)', `${((hubCpu * 1000) / PATIENTS).toFixed(2)} ms (load average ${loadDuring} at the end)`)
+    line("cost: the same net of the idle hub's own CPU over the run", `${(((hubCpu - idleCpuPerSecond * hubSeconds) * 1000) / PATIENTS).toFixed(2)} ms (idle: ${(idleCpuPerSecond * 1000).toFixed(0)} ms of CPU a second)`)
     line('cost: hub rate ÷ raw rate', (hubRate / (PATIENTS / raw.seconds)).toFixed(3))
     line("cost: hub's wall time per patient beyond the raw (× raw)", `${(hubMs - rawMs).toFixed(2)} ms (${((hubMs - rawMs) / rawMs).toFixed(1)}×; raw ${rawMs.toFixed(2)} ms)`)
     line('cost: create → linked (PATCH answered) p50 / p95 / p99 (ms)', `${[50, 95, 99].map((p) => percentile(latencies, p).toFixed(0)).join(' / ')} (${latencies.length} patients)`)

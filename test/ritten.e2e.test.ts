@@ -208,10 +208,11 @@ describe('Ritten push', () => {
     const remote = await simPatients(patient.id)
     expect(remote).toHaveLength(1)
     expect(remote[0]).toMatchObject({ id: link.externalId, name: { chosenName: 'D' } })
+    // The exchange is stored after Ritten's answer, so after Ritten holds the phone: read the log once the job is done.
+    await waitFor('synced version 2', async () => (await linkOf(patient.id)).syncedVersion === 2, WAIT.job)
     const operations = (await exchangesOf(patient.id)).map((e) => e.operation)
     expect(operations.filter((o) => o === 'create')).toHaveLength(1)
     expect(operations.filter((o) => o === 'patch')).toHaveLength(2)
-    await waitFor('synced version 2', async () => (await linkOf(patient.id)).syncedVersion === 2, WAIT.job)
   })
 
   it('retries an injected 500 and makes exactly one Ritten patient', async () => {

@@ -117,7 +117,7 @@ function withIds(insurances: z.output<typeof InsuranceInput>[], existing: Insura
   return insurances.map((i) => ({ ...i, id: i.id && known.has(i.id) ? i.id : randomUUID() }))
 }
 
-type AccountRow = {
+export type AccountRow = {
   id: string
   name: string
   email: string | null
@@ -128,7 +128,7 @@ type AccountRow = {
   updated_at: Date
 }
 
-function toAccount(row: AccountRow): Account {
+export function toAccount(row: AccountRow): Account {
   return {
     id: row.id,
     name: row.name,

@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { insertConnection, openTestDatabase, type TestDatabase } from '../../test/database.js'
 import { auditEventRecord } from '../security/audit.js'
 import type { Actor } from '../security/apiKeys.js'
-import { PatientInput, getPatient, insertPatientWithAudit } from './patients.js'
+import { PatientInput, createPatient, getPatient, getPatientWithAccount, insertPatientWithAudit } from './patients.js'
+import { AccountInput, createAccount, getAccount } from './accounts.js'
 
 /**
  * The API's create of a patient writes the patient and its audit event in one statement, and
@@ -118,5 +119,24 @@ describe('insertPatientWithAudit', () => {
     const noSuchAccount = PatientInput.parse({ firstName: 'Cy', lastName: 'Ng', accountId: randomUUID() })
     await expect(insertPatientWithAudit(database.db, organizationId, noSuchAccount, auditEvent, { unlessPushTargets: true })).rejects.toMatchObject({ code: '23503' })
     expect(await auditsOf(written!)).toEqual([])
+  })
+})
+
+describe('getPatientWithAccount', () => {
+  it('reads a patient with its account in one statement, as getPatient and getAccount read them one after the other', async () => {
+    const { organizationId } = await organization()
+    const account = await createAccount(database.db, organizationId, AccountInput.parse({ name: 'The Family', email: 'f@example.com', insurances: [{ payerCode: 'AET', payerName: 'Aetna', memberId: 'M1', priority: 'primary' }] }))
+    const patient = await createPatient(database.db, organizationId, { ...every, accountId: account.id })
+    const found = await getPatientWithAccount(database.db, organizationId, patient.id)
+    expect(found).toEqual({ patient: await getPatient(database.db, organizationId, patient.id), account: await getAccount(database.db, organizationId, account.id) })
+    expect(found!.account).toMatchObject({ name: 'The Family', insurances: [{ payerName: 'Aetna', memberId: 'M1' }] })
+  })
+
+  it('gives a patient without an account null as its account, and nothing for a patient of another organization', async () => {
+    const { organizationId } = await organization()
+    const other = await organization()
+    const patient = await createPatient(database.db, organizationId, every)
+    expect(await getPatientWithAccount(database.db, organizationId, patient.id)).toEqual({ patient: await getPatient(database.db, organizationId, patient.id), account: null })
+    expect(await getPatientWithAccount(database.db, other.organizationId, patient.id)).toBeNull()
   })
 })

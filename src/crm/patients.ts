@@ -5,6 +5,7 @@ import type { DbOrTx } from '../db/database.js'
 import type { AuditEventRecord } from '../security/audit.js'
 import type { Database, PatientsTable } from '../db/schema.js'
 import { applyCursor, toPage, type Page } from '../db/cursor.js'
+import { toAccount, type Account } from './accounts.js'
 import { Address, CustomFields, Email, IsoDate, Phone, Text } from './fields.js'
 import { BirthSex, Ethnicity, Gender, MaritalStatus, PaymentMethod, Race } from './vocabulary.js'
 
@@ -207,6 +208,46 @@ export async function getPatient(db: DbOrTx, organizationId: string, id: string)
     .where('organization_id', '=', organizationId)
     .executeTakeFirst()
   return row ? toPatient(row) : null
+}
+
+/**
+ * A patient with its parent account, in one statement: every push job reads both, and the account's
+ * id is only known from the patient's row, so two reads went one after the other before. Null when
+ * the patient is gone; `account` null when it has none.
+ */
+export async function getPatientWithAccount(db: DbOrTx, organizationId: string, id: string): Promise<{ patient: Patient; account: Account | null } | null> {
+  const row = await db
+    .selectFrom('patients')
+    .leftJoin('accounts', (join) => join.onRef('accounts.id', '=', 'patients.account_id').onRef('accounts.organization_id', '=', 'patients.organization_id'))
+    .selectAll('patients')
+    .select([
+      'accounts.id as account__id',
+      'accounts.name as account__name',
+      'accounts.email as account__email',
+      'accounts.phone as account__phone',
+      'accounts.insurances as account__insurances',
+      'accounts.version as account__version',
+      'accounts.created_at as account__created_at',
+      'accounts.updated_at as account__updated_at',
+    ])
+    .where('patients.id', '=', id)
+    .where('patients.organization_id', '=', organizationId)
+    .executeTakeFirst()
+  if (!row) return null
+  const account =
+    row.account__id === null
+      ? null
+      : toAccount({
+          id: row.account__id,
+          name: row.account__name!,
+          email: row.account__email,
+          phone: row.account__phone,
+          insurances: row.account__insurances as unknown[],
+          version: row.account__version!,
+          created_at: row.account__created_at!,
+          updated_at: row.account__updated_at!,
+        })
+  return { patient: toPatient(row), account }
 }
 
 /** Applies a partial update and bumps the version; `customFields` merges key by key (null removes a key). */

@@ -2,8 +2,7 @@ import type { DbOrTx } from '../db/database.js'
 import { patientPushRefusal, type PatientPushInput, type PushFlow } from '../connectors/connector.js'
 import { ConnectorError } from '../connectors/errors.js'
 import type { RunnableConnection } from '../connections/connections.js'
-import { getAccount } from '../crm/accounts.js'
-import { getPatient } from '../crm/patients.js'
+import { getPatientWithAccount } from '../crm/patients.js'
 import { holderOf } from './links.js'
 import type { PushRecordType } from './push.js'
 import { recordSync } from './sync.js'
@@ -18,10 +17,9 @@ export const patientPush: PushRecordType<PatientPushInput> = {
     return connector.flows.pushPatient as PushFlow<PatientPushInput, unknown, unknown>
   },
   async load(deps, job, connection) {
-    const patient = await getPatient(deps.db, job.organization_id, job.record_id!)
-    if (!patient) throw new ConnectorError({ code: 'record_missing', message: 'The patient no longer exists in the CRM', retryable: false })
-    const account = patient.accountId ? await getAccount(deps.db, job.organization_id, patient.accountId) : null
-    return { input: { patient, account, mapping: connection.mapping }, version: patient.version }
+    const found = await getPatientWithAccount(deps.db, job.organization_id, job.record_id!)
+    if (!found) throw new ConnectorError({ code: 'record_missing', message: 'The patient no longer exists in the CRM', retryable: false })
+    return { input: { patient: found.patient, account: found.account, mapping: connection.mapping }, version: found.patient.version }
   },
   checkExternalId: (deps, connection, patientId, externalId) => refuseSharedRecord(deps.db, connection, patientId, externalId),
   storeSync: (trx, deps, job, connection, linkId, patientId, sync) => recordSync(deps, { job, connectionId: connection.row.id, linkId, patientId, sync }, trx),

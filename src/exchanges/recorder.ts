@@ -5,6 +5,7 @@ import { ConnectorError } from '../connectors/errors.js'
 import { redactCredentials, redactHeaders, redactUrl } from '../security/redact.js'
 import { exchangeDuration, exchangesTotal, rateLimitedTotal } from '../observability/metrics.js'
 import { summarizeFailure } from './summary.js'
+import { send, type SendAnswer } from './send.js'
 
 export interface ExchangeScope {
   organizationId: string
@@ -46,16 +47,11 @@ export function createRecordingHttp(options: { db: Db; scope: ExchangeScope; pac
       const startedAt = new Date()
       const started = performance.now()
       const exchangeId = randomUUID()
-      let response: Response
+      let response: SendAnswer
       let text: string
       try {
-        response = await fetch(request.url, {
-          method: request.method,
-          headers,
-          body,
-          signal: AbortSignal.timeout(options.timeoutMs),
-        })
-        text = await response.text()
+        response = await send({ method: request.method, url: request.url, headers, body, timeoutMs: options.timeoutMs })
+        text = response.text
       } catch (err) {
         const durationMs = Math.round(performance.now() - started)
         const message = describeNetworkError(err, options.timeoutMs)
