@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net'
 import { gzipSync } from 'node:zlib'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { send } from './send.js'
+import { IDLE_SOCKET_MS, send } from './send.js'
 
 /** The recorder's sender: what fetch did for it, on node:http. */
 describe('send', () => {
@@ -88,4 +88,33 @@ describe('send', () => {
     await expect(send({ method: 'GET', url: `http://127.0.0.1:${port}/`, headers: {}, body: undefined, timeoutMs: 2000 })).rejects.toMatchObject({ cause: { code: 'ECONNREFUSED' } })
     await expect(get('/cut')).rejects.toMatchObject({ cause: { code: 'ECONNRESET' } })
   })
+  it('reuses a socket while it is busy, and closes it itself after a few idle seconds, before a server that keeps it longer would', async () => {
+    // A server that keeps idle sockets for 10 s (its Keep-Alive hint says so): a request sent on a
+    // socket just as a server's idle timer closes it fails before it reaches the system, so the
+    // sender must give up an idle socket first, whatever the server keeps.
+    const sockets: { closedAt?: number }[] = []
+    const keeper = createServer((_req, res) => res.end('ok'))
+    keeper.keepAliveTimeout = 10_000
+    keeper.on('connection', (socket) => {
+      const seen: { closedAt?: number } = {}
+      sockets.push(seen)
+      socket.on('close', () => (seen.closedAt = Date.now()))
+    })
+    await new Promise<void>((resolve) => keeper.listen(0, '127.0.0.1', resolve))
+    try {
+      const url = `http://127.0.0.1:${(keeper.address() as AddressInfo).port}/`
+      const one = () => send({ method: 'GET', url, headers: {}, body: undefined, timeoutMs: 2000 })
+      await one()
+      await one()
+      expect(sockets).toHaveLength(1)
+      const idleFrom = Date.now()
+      await expect.poll(() => sockets[0]!.closedAt, { timeout: IDLE_SOCKET_MS + 3_000, interval: 100 }).toBeDefined()
+      expect(sockets[0]!.closedAt! - idleFrom).toBeLessThan(10_000)
+      await one()
+      expect(sockets).toHaveLength(2)
+    } finally {
+      keeper.closeAllConnections()
+      await new Promise((resolve) => keeper.close(resolve))
+    }
+  }, 20_000)
 })

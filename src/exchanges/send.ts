@@ -29,10 +29,17 @@ export interface SendAnswer {
   text: string
 }
 
-/** Shared by every connection of the process, as fetch's global pool was: a push reuses the socket the last one left. */
+/**
+ * Shared by every connection of the process, as fetch's global pool was: a push reuses the socket
+ * the last one left. An idle socket is closed after 4 s, as undici closes its own: without a
+ * `timeout`, node's Agent keeps it until the server closes it (it ignores the server's Keep-Alive
+ * hint when it has no timeout of its own), and a request sent on it as the server's idle timer
+ * fires (Node's servers close after 5 s) fails with ECONNRESET before it reached the system.
+ */
+export const IDLE_SOCKET_MS = 4_000
 const agents = {
-  'http:': new http.Agent({ keepAlive: true }),
-  'https:': new https.Agent({ keepAlive: true }),
+  'http:': new http.Agent({ keepAlive: true, timeout: IDLE_SOCKET_MS }),
+  'https:': new https.Agent({ keepAlive: true, timeout: IDLE_SOCKET_MS }),
 }
 
 /** Headers fetch drops when a redirect leads to another origin. */
