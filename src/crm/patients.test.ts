@@ -80,11 +80,11 @@ describe('insertPatientWithAudit', () => {
 
   it('writes nothing, patient nor audit, when the organization has an enabled connection — and says so', async () => {
     const { organizationId, actor } = await organization()
-    await insertConnection(database.db, { connector: 'ritten', organizationId })
+    const { connectionId } = await insertConnection(database.db, { connector: 'ritten', organizationId })
     let written: string | undefined
     const auditEvent = (id: string) => ((written = id), auditedAs(actor)(id))
     const result = await insertPatientWithAudit(database.db, organizationId, every, auditEvent, { unlessPushTargets: true })
-    expect(result).toEqual({ patient: null, hasPushTargets: true })
+    expect(result).toEqual({ patient: null, hasPushTargets: true, enabled: [{ id: connectionId, connector: 'ritten' }] })
     expect(await getPatient(database.db, organizationId, written!)).toBeNull()
     expect(await auditsOf(written!)).toEqual([])
   })
@@ -94,11 +94,14 @@ describe('insertPatientWithAudit', () => {
     const { connectionId } = await insertConnection(database.db, { connector: 'ritten', organizationId })
     const pushed = await insertPatientWithAudit(database.db, organizationId, every, auditedAs(actor), { unlessPushTargets: false })
     expect(pushed.hasPushTargets).toBe(true)
+    // The enabled connections themselves, for the engine to push to without reading them again.
+    expect(pushed.enabled).toEqual([{ id: connectionId, connector: 'ritten' }])
     expect(await auditsOf(pushed.patient!.id)).toHaveLength(1)
     // A disabled connection pushes nothing: the one statement writes the patient.
     await database.db.updateTable('connections').set({ enabled: false }).where('id', '=', connectionId).execute()
     const alone = await insertPatientWithAudit(database.db, organizationId, every, auditedAs(actor), { unlessPushTargets: true })
     expect(alone.hasPushTargets).toBe(false)
+    expect(alone.enabled).toEqual([])
     expect(alone.patient).not.toBeNull()
   })
 

@@ -141,7 +141,9 @@ export async function createPatient(db: DbOrTx, organizationId: string, input: P
  *
  * `unlessPushTargets`: write nothing when the organization has an enabled connection — its
  * create must enqueue the pushes in the patient's transaction. Whether it has one is answered
- * either way, from the statement's snapshot, as the engine's own read in a transaction would.
+ * either way, from the statement's snapshot, as the engine's own read in a transaction would,
+ * with the enabled connections themselves (`enabled`): the engine enqueues the pushes to those
+ * instead of reading them again.
  */
 export async function insertPatientWithAudit(
   db: DbOrTx,
@@ -149,15 +151,15 @@ export async function insertPatientWithAudit(
   input: PatientInputT,
   auditEvent: (patientId: string) => AuditEventRecord,
   options: { unlessPushTargets: boolean },
-): Promise<{ patient: Patient | null; hasPushTargets: boolean }> {
+): Promise<{ patient: Patient | null; hasPushTargets: boolean; enabled: { id: string; connector: string }[] }> {
   // JSON columns go in as JSON values here (the whole row is one JSON value), not as parameters' text.
   const record = newPatientRow(organizationId, input)
   const event = auditEvent(record.id as string)
   const columns = sql.join(Object.keys(record).map((c) => sql.ref(c)))
   const eventColumns = sql.join(Object.keys(event).map((c) => sql.ref(c)))
   const onlyAlone = options.unlessPushTargets ? sql`where not exists (select 1 from targets)` : sql``
-  const { rows } = await sql<Selectable<PatientsTable> & { has_push_targets: boolean }>`
-    with targets as (select 1 from connections where organization_id = ${organizationId} and enabled limit 1),
+  const { rows } = await sql<Selectable<PatientsTable> & { enabled_connections: { id: string; connector: string }[] }>`
+    with targets as (select id, connector, created_at from connections where organization_id = ${organizationId} and enabled),
     created as (
       insert into patients (${columns})
       select ${columns} from jsonb_populate_record(null::patients, ${JSON.stringify(record)}::jsonb) ${onlyAlone}
@@ -168,9 +170,10 @@ export async function insertPatientWithAudit(
       select ${eventColumns} from jsonb_populate_record(null::audit_events, ${JSON.stringify(event)}::jsonb)
       where exists (select 1 from created)
     )
-    select exists (select 1 from targets) as has_push_targets, created.* from (select 1) as one left join created on true`.execute(db)
-  const row = rows[0]!
-  return { patient: row.id === null ? null : toPatient(row), hasPushTargets: row.has_push_targets }
+    select (select coalesce(jsonb_agg(jsonb_build_object('id', id, 'connector', connector) order by created_at, id), '[]'::jsonb) from targets) as enabled_connections, created.*
+    from (select 1) as one left join created on true`.execute(db)
+  const { enabled_connections: enabled, ...row } = rows[0]!
+  return { patient: row.id === null ? null : toPatient(row as Selectable<PatientsTable>), hasPushTargets: enabled.length > 0, enabled }
 }
 
 /**

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import PgBoss from 'pg-boss'
 import type pg from 'pg'
 import { type DbOrTx } from './database.js'
@@ -20,6 +21,15 @@ export const QUEUES = {
  * job. Workers in every process listen (src/engine/wakeUp.ts); polling stays as the fallback.
  */
 export const JOBS_CHANNEL = 'carebridge_jobs'
+
+/**
+ * This process's name on JOBS_CHANNEL. A commit that wakes its own workers itself, straight after
+ * it returns, sends this as the payload, and this process's listener skips it: the wake-up's trip
+ * through the database (and, embedded, a turn of the one PGlite backend to deliver it) would only
+ * make a second idle worker fetch for the job the first already took. Every other process still
+ * wakes on it. Any other payload wakes this process too.
+ */
+export const PROCESS_SENDER = `process-${randomUUID()}`
 
 export interface QueueOptions {
   connectionString: string

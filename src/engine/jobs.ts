@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { sql, type Selectable, type Updateable } from 'kysely'
 import type { DbOrTx } from '../db/database.js'
 import type { Database, SyncJobState } from '../db/schema.js'
-import { QUEUES, inTransaction, type Queue } from '../db/queue.js'
+import { JOBS_CHANNEL, QUEUES, inTransaction, type Queue } from '../db/queue.js'
 import type { FlowProgress } from '../connectors/connector.js'
 import type { updateLink } from './links.js'
 
@@ -52,6 +52,49 @@ export async function enqueueJob(
     .execute()
   await queue.send(QUEUES.sync, { jobId: id }, inTransaction(trx))
   return { id, coalesced: false }
+}
+
+/**
+ * The push jobs of a record made in the caller's transaction, one per target connection, with
+ * their links, in one statement: the links (`pending`), the sync jobs and the wake-up's
+ * `pg_notify` (delivered on commit only). Then pg-boss's insert of the jobs' messages, a second
+ * statement. No coalescing look-up: a record this transaction made has no job anyone could have
+ * queued, nor a link (a duplicate would fail the statement, never be skipped). `enqueueJob`
+ * with `ensureLink` spent six statements per connection on the same (the link, its read-back for
+ * the answer, the coalescing look-up, the job, pg-boss's insert, the notify).
+ *
+ * `sender` goes out as the notification's payload: the listener of the process that sent it
+ * skips it (src/engine/wakeUp.ts), so the caller must wake its own workers after the commit.
+ */
+export async function enqueueNewRecordPushes(
+  trx: DbOrTx,
+  queue: Queue,
+  record: { organizationId: string; kind: 'push_patient' | 'push_referral'; recordType: string; recordId: string; sender: string },
+  targets: readonly { id: string; connector: string }[],
+): Promise<{ jobIds: string[]; links: Selectable<Database['links']>[] }> {
+  if (targets.length === 0) return { jobIds: [], links: [] }
+  const rows = targets.map((target, position) => ({ position, connection_id: target.id, connector: target.connector, link_id: randomUUID(), job_id: randomUUID() }))
+  const { rows: links } = await sql<Selectable<Database['links']> & { position: number }>`
+    with targets as (
+      select * from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as t(position int, connection_id uuid, connector text, link_id uuid, job_id uuid)
+    ),
+    made_links as (
+      insert into links (id, organization_id, record_type, record_id, connection_id, connector, state)
+      select link_id, ${record.organizationId}::uuid, ${record.recordType}::text, ${record.recordId}::uuid, connection_id, connector, 'pending' from targets
+      returning *
+    ),
+    made_jobs as (
+      insert into sync_jobs (id, organization_id, connection_id, kind, record_type, record_id, state, steps)
+      select job_id, ${record.organizationId}::uuid, connection_id, ${record.kind}::text, ${record.recordType}::text, ${record.recordId}::uuid, 'queued', ${JSON.stringify(emptyProgress())}::jsonb from targets
+      returning id
+    ),
+    announced as (select pg_notify(${JOBS_CHANNEL}::text, ${record.sender}::text) where exists (select 1 from made_jobs))
+    select made_links.*, targets.position from made_links join targets on targets.link_id = made_links.id cross join (select count(*) from announced) as sent
+    order by targets.position`.execute(trx)
+  const jobIds = rows.map((r) => r.job_id)
+  // pg-boss's own insert (its defaults and queue policy), in the same transaction: the outbox.
+  await queue.insert(jobIds.map((jobId) => ({ name: QUEUES.sync, data: { jobId } })), inTransaction(trx))
+  return { jobIds, links: links.map(({ position: _position, ...link }) => link) }
 }
 
 export type ClaimResult =

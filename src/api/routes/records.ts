@@ -69,16 +69,19 @@ export function recordRoutes(hub: Hub): FastifyPluginAsyncZod {
       const auditEvent = (id: string) => auditEventRecord(request.actor, 'patient.create', { type: 'patient', id })
       if (!pushingOrganizations.has(organizationId)) {
         const alone = await insertPatientWithAudit(hub.db, organizationId, request.body, auditEvent, { unlessPushTargets: true })
-        if (alone.patient) return reply.code(201).send(await newPatientWithLinks(hub.db, alone.patient, 0))
+        if (alone.patient) return reply.code(201).send({ ...alone.patient, links: [], emrInsurance: [], emrContacts: [], encounters: [] })
         pushingOrganizations.add(organizationId)
       }
+      // The patient, its audit event and the enabled connections in one statement; its links, push
+      // jobs and wake-up in one more, and pg-boss's messages in a third.
       const patient = await hub.db.transaction().execute(async (trx) => {
-        const { patient: created, hasPushTargets } = await insertPatientWithAudit(trx, organizationId, request.body, auditEvent, { unlessPushTargets: false })
+        const { patient: created, hasPushTargets, enabled } = await insertPatientWithAudit(trx, organizationId, request.body, auditEvent, { unlessPushTargets: false })
         if (!hasPushTargets) pushingOrganizations.delete(organizationId)
-        const jobs = hasPushTargets ? await hub.engine.patientChanged(trx, organizationId, created!.id) : []
-        return newPatientWithLinks(trx, created!, jobs.length)
+        const { links } = await hub.engine.patientCreated(trx, organizationId, created!.id, enabled)
+        return { ...created!, links, emrInsurance: [], emrContacts: [], encounters: [] }
       })
-      hub.engine.nudge()
+      // The commit's wake-up names this process, whose listener skips it: wake a worker here.
+      hub.engine.wakeOwnWorker()
       return reply.code(201).send(patient)
     })
 
@@ -276,11 +279,6 @@ async function requireAccount(db: DbOrTx, organizationId: string, accountId: str
  * pushes just made, and no EMR holds anything of it yet (nothing else knows its id). Saves the
  * four reads after the commit — four transactions per create.
  */
-async function newPatientWithLinks(trx: DbOrTx, patient: Patient, pushes: number) {
-  const links = pushes > 0 ? await linksOf(trx, 'patient', patient.id) : []
-  return { ...patient, links, emrInsurance: [], encounters: [], emrContacts: [] }
-}
-
 /** A patient as the API shows it: with its EMR links and, read-only, what EMRs hold (insurance, encounters). */
 async function withLinks(db: DbOrTx, patient: Patient) {
   const [links, insurance, encounters, contacts] = await Promise.all([
