@@ -4,10 +4,9 @@ import { createTestDatabase, startHub, WAIT, waitFor, type RunningHub } from './
 import { connectRitten } from './rittenHelpers.js'
 
 /**
- * POST /api/patients takes one of two ways: a patient nobody pushes is written with its audit
- * event by one statement; an organization with an enabled connection gets the transaction that
- * also enqueues the pushes. The hub guesses the way from the organization's last create: whatever
- * the guess, each create makes one patient, one audit event, and a push for each enabled connection.
+ * POST /api/patients is one statement: the patient, its audit event and, for each enabled
+ * connection, its link, push job and queue message. As the organization gains and loses its
+ * connection, each create makes one patient, one audit event, and a push exactly while it is enabled.
  */
 let sim: RittenSimulator
 let simUrl: string
@@ -40,12 +39,10 @@ describe('a create, as the organization gains and loses its connection', () => {
     for (const patient of alone) expect(patient.links).toEqual([])
 
     const connection = await connectRitten(hub, simUrl, 'Ritten intake ways')
-    // The guess says "nobody pushes": the one statement finds the connection, writes nothing, and the transaction makes the patient.
     const pushed = [await create(), await create()]
     for (const patient of pushed) expect(patient.links).toMatchObject([{ connectionId: connection.id, state: 'pending' }])
 
     expect((await hub.api('PATCH', `/api/connections/${connection.id}`, { enabled: false })).status).toBe(200)
-    // The guess says "pushes": the transaction finds no connection and makes the patient alone.
     const afterDisable = [await create(), await create()]
     for (const patient of afterDisable) expect(patient.links).toEqual([])
 

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto'
 import { z } from 'zod'
-import { sql, type ExpressionBuilder, type Selectable } from 'kysely'
+import { sql, type ExpressionBuilder, type RawBuilder, type Selectable } from 'kysely'
 import type { DbOrTx } from '../db/database.js'
 import type { AuditEventRecord } from '../security/audit.js'
+import type { LinkView } from '../engine/links.js'
 import type { Database, PatientsTable } from '../db/schema.js'
 import { applyCursor, toPage, type Page } from '../db/cursor.js'
 import { Address, CustomFields, Email, IsoDate, Phone, Text } from './fields.js'
@@ -139,41 +140,41 @@ export async function createPatient(db: DbOrTx, organizationId: string, input: P
  * round trip). The audit commits with the patient or not at all. The row goes in as one JSON
  * value read by the table's own row type (jsonb_populate_record), so each column gets its type.
  *
- * `unlessPushTargets`: write nothing when the organization has an enabled connection — its
- * create must enqueue the pushes in the patient's transaction. Whether it has one is answered
- * either way, from the statement's snapshot, as the engine's own read in a transaction would,
- * with the enabled connections themselves (`enabled`): the engine enqueues the pushes to those
- * instead of reading them again.
+ * `pushes` (the engine's `newPatientPushes`) adds the patient's pushes to this statement: for each
+ * enabled connection of the organization that takes patients, its link, push job, queue message
+ * and the wake-up, written with the patient or not at all (no BEGIN/COMMIT either way); the
+ * links come back as `links`.
  */
 export async function insertPatientWithAudit(
   db: DbOrTx,
   organizationId: string,
   input: PatientInputT,
   auditEvent: (patientId: string) => AuditEventRecord,
-  options: { unlessPushTargets: boolean },
-): Promise<{ patient: Patient | null; hasPushTargets: boolean; enabled: { id: string; connector: string }[] }> {
+  pushes?: { ctes: RawBuilder<unknown>; pushedLinksColumn: RawBuilder<unknown> },
+): Promise<{ patient: Patient; links: LinkView[] }> {
   // JSON columns go in as JSON values here (the whole row is one JSON value), not as parameters' text.
   const record = newPatientRow(organizationId, input)
   const event = auditEvent(record.id as string)
   const columns = sql.join(Object.keys(record).map((c) => sql.ref(c)))
   const eventColumns = sql.join(Object.keys(event).map((c) => sql.ref(c)))
-  const onlyAlone = options.unlessPushTargets ? sql`where not exists (select 1 from targets)` : sql``
-  const { rows } = await sql<Selectable<PatientsTable> & { enabled_connections: { id: string; connector: string }[] }>`
+  // Without pushes, no CTE reads the connections: an unreferenced plain CTE is never run.
+  const withPushes = pushes ? sql`, ${pushes.ctes}` : sql``
+  const links = pushes ? pushes.pushedLinksColumn : sql`'[]'::jsonb`
+  const { rows } = await sql<Selectable<PatientsTable> & { pushed_links: LinkView[] }>`
     with targets as (select id, connector, created_at from connections where organization_id = ${organizationId} and enabled),
     created as (
       insert into patients (${columns})
-      select ${columns} from jsonb_populate_record(null::patients, ${JSON.stringify(record)}::jsonb) ${onlyAlone}
+      select ${columns} from jsonb_populate_record(null::patients, ${JSON.stringify(record)}::jsonb)
       returning *
     ),
     audited as (
       insert into audit_events (${eventColumns})
       select ${eventColumns} from jsonb_populate_record(null::audit_events, ${JSON.stringify(event)}::jsonb)
       where exists (select 1 from created)
-    )
-    select (select coalesce(jsonb_agg(jsonb_build_object('id', id, 'connector', connector) order by created_at, id), '[]'::jsonb) from targets) as enabled_connections, created.*
-    from (select 1) as one left join created on true`.execute(db)
-  const { enabled_connections: enabled, ...row } = rows[0]!
-  return { patient: row.id === null ? null : toPatient(row as Selectable<PatientsTable>), hasPushTargets: enabled.length > 0, enabled }
+    )${withPushes}
+    select ${links} as pushed_links, created.* from created`.execute(db)
+  const { pushed_links: pushed, ...row } = rows[0]!
+  return { patient: toPatient(row as Selectable<PatientsTable>), links: pushed }
 }
 
 /**

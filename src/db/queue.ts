@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import PgBoss from 'pg-boss'
 import type pg from 'pg'
 import { type DbOrTx } from './database.js'
-import { CompiledQuery } from 'kysely'
+import { CompiledQuery, sql, type RawBuilder } from 'kysely'
 import { createGuardedPool, type DatabaseAvailability } from './availability.js'
 
 /** The durable queue: pg-boss in the same database, so a job and the change that caused it commit together. */
@@ -31,6 +31,31 @@ export const JOBS_CHANNEL = 'carebridge_jobs'
  */
 export const PROCESS_SENDER = `process-${randomUUID()}`
 
+/** pg-boss's settings for every message (see startQueue); syncMessages writes them as pg-boss's send would. */
+const EXPIRE_SECONDS = 15 * 60
+const RETENTION_DAYS = 7
+
+/**
+ * A data-modifying CTE body: one pg-boss message on QUEUES.sync for each `id` of `jobs` (a CTE
+ * of sync job ids in the same statement), as pg-boss's own insert (`insertJobs` in pg-boss 10's
+ * plans.js) writes it: the queue's policy, retry settings, expiry and retention, else this
+ * process's defaults. It lets a change write its jobs' messages in the change's own statement —
+ * one statement, atomic by itself, instead of a transaction around pg-boss's insert. Its test
+ * (src/db/queue.test.ts) compares the row it writes with the one pg-boss writes.
+ */
+export function syncMessages(jobs: string): RawBuilder<unknown> {
+  return sql`
+    insert into pgboss.job (name, data, priority, start_after, expire_in, keep_until, retry_limit, retry_delay, retry_backoff, policy, dead_letter)
+    select q.name, jsonb_build_object('jobId', j.id), 0, now(),
+      coalesce(q.expire_seconds * interval '1s', ${EXPIRE_SECONDS}::numeric * interval '1s'),
+      now() + cast(coalesce((q.retention_minutes * 60)::text, ${`${RETENTION_DAYS} days`}::text, '14 days') as interval),
+      coalesce(q.retry_limit, 2),
+      case when coalesce(q.retry_backoff, false) then greatest(coalesce(q.retry_delay, 0), 1) else coalesce(q.retry_delay, 0) end,
+      coalesce(q.retry_backoff, false), q.policy, q.dead_letter
+    from ${sql.table(jobs)} j join pgboss.queue q on q.name = ${QUEUES.sync}
+    returning id`
+}
+
 export interface QueueOptions {
   connectionString: string
   pollSeconds: number
@@ -50,8 +75,8 @@ export async function startQueue(options: QueueOptions): Promise<Queue> {
     db: poolAdapter(pool),
     schema: 'pgboss',
     // A worker that dies mid-job leaves it active; expiry hands it to another worker.
-    expireInSeconds: 15 * 60,
-    retentionDays: 7,
+    expireInSeconds: EXPIRE_SECONDS,
+    retentionDays: RETENTION_DAYS,
     deleteAfterDays: 7,
     schedule: options.schedule,
     supervise: options.schedule,

@@ -3,14 +3,14 @@ import { PROCESS_SENDER, QUEUES, type Queue } from '../db/queue.js'
 import { pushTargets } from '../connections/connections.js'
 import { patientIdsOfAccount } from '../crm/patients.js'
 import { ConflictError, NotFoundError, UnsupportedError } from '../errors.js'
-import { getConnector } from '../connectors/registry.js'
+import { getConnector, listConnectors } from '../connectors/registry.js'
 import { patientPushRefusal, referralPushRefusal } from '../connectors/connector.js'
 import { lastFireTime } from './schedule.js'
 import { sql } from 'kysely'
 import { readBudgetUseFrom, readQueueFrom, type QueueSnapshot } from '../observability/metrics.js'
 import { measureBudgetUse } from './budgetUse.js'
-import { enqueueJob, enqueueNewRecordPushes, redispatchOrphans, type JobKind } from './jobs.js'
-import { ensureLink, getLink, toLinkView, updateLink, type LinkView } from './links.js'
+import { enqueueJob, newRecordPushes, redispatchOrphans, type JobKind } from './jobs.js'
+import { ensureLink, getLink, updateLink } from './links.js'
 import { runJob, type EngineDeps } from './runner.js'
 import { setPatientLink, type LinkChange, type LinkTarget } from './relink.js'
 import { reviewConflict, type ConflictView } from './conflicts.js'
@@ -62,22 +62,17 @@ export class Engine {
   }
 
   /**
-   * F11 for a patient made in `trx` (the API's create): one push job per given enabled connection
-   * that can receive patients — the connections the create's own statement read, so the engine
-   * does not read them again. Its links come back for the create's answer. The commit's wake-up
-   * names this process: call `wakeOwnWorker` once it has committed.
+   * F11 for a patient the API creates: its pushes as CTEs of the create's own statement (see
+   * `newRecordPushes`), one per enabled connection whose connector can receive patients. The
+   * statement's wake-up names this process: call `wakeOwnWorker` once it has returned.
    */
-  async patientCreated(trx: DbOrTx, organizationId: string, patientId: string, enabled: readonly { id: string; connector: string }[]): Promise<{ jobIds: string[]; links: LinkView[] }> {
-    const targets = enabled.filter((c) => {
-      const connector = getConnector(c.connector)
-      return connector !== undefined && patientPushRefusal(connector) === null
-    })
-    const made = await enqueueNewRecordPushes(trx, this.deps.queue, { organizationId, kind: 'push_patient', recordType: 'patient', recordId: patientId, sender: PROCESS_SENDER }, targets)
-    return { jobIds: made.jobIds, links: made.links.map(toLinkView) }
+  newPatientPushes(organizationId: string): ReturnType<typeof newRecordPushes> {
+    const connectors = listConnectors().filter((c) => patientPushRefusal(c) === null).map((c) => c.kind)
+    return newRecordPushes({ organizationId, kind: 'push_patient', recordType: 'patient', sender: PROCESS_SENDER }, connectors)
   }
 
   /**
-   * After a commit whose wake-up carried PROCESS_SENDER (which this process's listener skips):
+   * After a statement or commit whose wake-up carried PROCESS_SENDER (which this process's listener skips):
    * one local idle worker takes the job now, without the notification's trip through the database.
    */
   wakeOwnWorker(): void {

@@ -2,9 +2,8 @@ import { randomUUID } from 'node:crypto'
 import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openTestDatabase, type TestDatabase } from '../../test/database.js'
-import pg from 'pg'
-import { JOBS_CHANNEL, QUEUES, startQueue, type Queue } from '../db/queue.js'
-import { claimJob, enqueueJob, enqueueNewRecordPushes, finishedJob, finishJob, isLeaseLost, leaseOf, redispatchOrphans, saveJobProgressInfo, saveProgress, scheduleRetry, updateJobWithLink, type JobLease } from './jobs.js'
+import { QUEUES, startQueue, syncMessages, type Queue } from '../db/queue.js'
+import { claimJob, enqueueJob, finishedJob, finishJob, isLeaseLost, leaseOf, redispatchOrphans, saveJobProgressInfo, saveProgress, scheduleRetry, updateJobWithLink, type JobLease } from './jobs.js'
 import { ensureLink, getLink } from './links.js'
 import { LeaseKeeper } from './leaseKeeper.js'
 
@@ -214,64 +213,22 @@ describe('one owner for retries and orphans', () => {
   })
 })
 
-describe('the pushes of a record made in the same transaction', () => {
-  const messagesOf = async (jobId: string) =>
-    (await sql<{ retry_limit: number }>`select retry_limit from pgboss.job where name = ${QUEUES.sync} and data->>'jobId' = ${jobId}`.execute(database.db)).rows
-
-  it('makes a pending link, a queued job and its pg-boss message per connection, and wakes the listeners with the sender on commit', async () => {
-    const second = randomUUID()
-    await database.db.insertInto('connections').values({ id: second, organization_id: organizationId, connector: 'ritten', name: 'r2', base_url: 'http://127.0.0.1:9', settings: JSON.stringify({}), value_maps: JSON.stringify({}) }).execute()
-    const listener = new pg.Client({ connectionString: database.connectionString })
-    await listener.connect()
-    const payloads: string[] = []
-    listener.on('notification', (m) => { if (m.channel === JOBS_CHANNEL) payloads.push(m.payload ?? '') })
-    await listener.query(`LISTEN ${JOBS_CHANNEL}`)
-    try {
-      const recordId = randomUUID()
-      const targets = [{ id: second, connector: 'ritten' }, { id: connectionId, connector: 'ritten' }]
-      const made = await database.db.transaction().execute(async (trx) => {
-        const result = await enqueueNewRecordPushes(trx, queue, { organizationId, kind: 'push_patient', recordType: 'patient', recordId, sender: 'sender-under-test' }, targets)
-        await new Promise((resolve) => setTimeout(resolve, 100))
-        expect(payloads).toEqual([]) // not before the commit
-        return result
-      })
-      expect(made.links.map((l) => [l.connection_id, l.state, l.record_id])).toEqual([[second, 'pending', recordId], [connectionId, 'pending', recordId]])
-      expect(made.jobIds).toHaveLength(2)
-      for (const [i, jobId] of made.jobIds.entries()) {
-        expect(await jobRow(jobId)).toMatchObject({ state: 'queued', kind: 'push_patient', record_type: 'patient', record_id: recordId, connection_id: targets[i]!.id, organization_id: organizationId })
-        // pg-boss's insert takes the queue's policy as its send does: it never retries a message itself.
-        expect(await messagesOf(jobId)).toEqual([{ retry_limit: 0 }])
-      }
-      await waitUntil(() => payloads.length > 0)
-      expect(payloads).toEqual(['sender-under-test'])
-
-      // A later change of the same record coalesces onto the waiting job, as every change does.
-      const later = await database.db.transaction().execute((trx) => enqueueJob(trx, queue, { organizationId, connectionId, kind: 'push_patient', recordType: 'patient', recordId }))
-      expect(later).toEqual({ id: made.jobIds[1], coalesced: true })
-      const replay = await database.db.transaction().execute((trx) => enqueueJob(trx, queue, { organizationId, connectionId, kind: 'push_patient', recordType: 'patient', recordId, replayOf: made.jobIds[1] }))
-      expect(replay.coalesced).toBe(false)
-    } finally {
-      await listener.end()
-    }
-  })
-
-  it('leaves nothing when the transaction rolls back, and nothing at all for no connection', async () => {
-    const recordId = randomUUID()
-    let jobIds: string[] = []
-    await expect(
-      database.db.transaction().execute(async (trx) => {
-        jobIds = (await enqueueNewRecordPushes(trx, queue, { organizationId, kind: 'push_patient', recordType: 'patient', recordId, sender: 's' }, [{ id: connectionId, connector: 'ritten' }])).jobIds
-        throw new Error('the create failed after its enqueue')
-      }),
-    ).rejects.toThrow('the create failed')
-    expect(jobIds).toHaveLength(1)
-    expect(await database.db.selectFrom('sync_jobs').select('id').where('record_id', '=', recordId).execute()).toEqual([])
-    expect(await getLink(database.db, 'patient', recordId, connectionId)).toBeUndefined()
-    expect(await messagesOf(jobIds[0]!)).toEqual([])
-    expect(await database.db.transaction().execute((trx) => enqueueNewRecordPushes(trx, queue, { organizationId, kind: 'push_patient', recordType: 'patient', recordId, sender: 's' }, []))).toEqual({ jobIds: [], links: [] })
+describe('a sync message written in a change\'s own statement', () => {
+  it('is the row pg-boss\'s own insert writes: same queue policy, retries, expiry and retention', async () => {
+    const [ours, theirs] = [randomUUID(), randomUUID()]
+    await sql`with jobs as (select ${ours}::uuid as id) ${sql`, messages as (${syncMessages('jobs')})`} select count(*) from messages`.execute(database.db)
+    await queue.insert([{ name: QUEUES.sync, data: { jobId: theirs } }])
+    const row = async (jobId: string) =>
+      (await sql<Record<string, unknown>>`
+        select name, priority, data - 'jobId' as data, state, retry_limit, retry_count, retry_delay, retry_backoff, expire_in::text, policy, dead_letter, singleton_key, singleton_on,
+          date_trunc('minute', keep_until - created_on)::text as kept, start_after <= now() as due
+        from pgboss.job where data->>'jobId' = ${jobId}`.execute(database.db)).rows
+    const written = await row(ours)
+    expect(written).toHaveLength(1)
+    expect(written).toEqual(await row(theirs))
+    expect(written[0]).toMatchObject({ name: QUEUES.sync, retry_limit: 0, due: true })
+    // A worker fetches it as it fetches pg-boss's own.
+    const fetched = await queue.fetch<{ jobId: string }>(QUEUES.sync, { batchSize: 50 })
+    expect((fetched ?? []).map((j) => j.data.jobId)).toEqual(expect.arrayContaining([ours, theirs]))
   })
 })
-
-async function waitUntil(done: () => boolean): Promise<void> {
-  for (let i = 0; i < 100 && !done(); i++) await new Promise((resolve) => setTimeout(resolve, 50))
-}

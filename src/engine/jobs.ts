@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto'
-import { sql, type Selectable, type Updateable } from 'kysely'
+import { sql, type RawBuilder, type Selectable, type Updateable } from 'kysely'
 import type { DbOrTx } from '../db/database.js'
 import type { Database, SyncJobState } from '../db/schema.js'
-import { JOBS_CHANNEL, QUEUES, inTransaction, type Queue } from '../db/queue.js'
+import { JOBS_CHANNEL, QUEUES, inTransaction, syncMessages, type Queue } from '../db/queue.js'
 import type { FlowProgress } from '../connectors/connector.js'
 import type { updateLink } from './links.js'
 
@@ -55,46 +55,47 @@ export async function enqueueJob(
 }
 
 /**
- * The push jobs of a record made in the caller's transaction, one per target connection, with
- * their links, in one statement: the links (`pending`), the sync jobs and the wake-up's
- * `pg_notify` (delivered on commit only). Then pg-boss's insert of the jobs' messages, a second
- * statement. No coalescing look-up: a record this transaction made has no job anyone could have
- * queued, nor a link (a duplicate would fail the statement, never be skipped). `enqueueJob`
- * with `ensureLink` spent six statements per connection on the same (the link, its read-back for
- * the answer, the coalescing look-up, the job, pg-boss's insert, the notify).
+ * The pushes of a record made by the same statement, as CTEs to add to it: for each connection
+ * of the CTE `targets` (id, connector, created_at) whose connector is in `connectors`, and the
+ * record of the CTE `created` (id; none, no pushes), a `pending` link, a queued sync job, its
+ * pg-boss message, and the wake-up's `pg_notify` (delivered on commit only). The statement is
+ * the whole change, atomic by itself: no BEGIN/COMMIT, no round trip inside a transaction — on
+ * the embedded database an open transaction holds the one PGlite backend from every other
+ * client. No coalescing look-up: a record this statement made has no job anyone could have
+ * queued, nor a link (a duplicate would fail the statement, never be skipped).
+ * `enqueueJob` with `ensureLink` spent six statements per connection on the same, and pg-boss's
+ * insert and a transaction around them.
  *
- * `sender` goes out as the notification's payload: the listener of the process that sent it
- * skips it (src/engine/wakeUp.ts), so the caller must wake its own workers after the commit.
+ * The statement must select `pushedLinksColumn` (its links as the API shows them, in the order of
+ * the connections' creation) — which also makes the notify run. `sender` is the notification's
+ * payload: the listener of the process that sent it skips it (src/engine/wakeUp.ts), so the
+ * caller wakes its own workers once the statement returns.
  */
-export async function enqueueNewRecordPushes(
-  trx: DbOrTx,
-  queue: Queue,
-  record: { organizationId: string; kind: 'push_patient' | 'push_referral'; recordType: string; recordId: string; sender: string },
-  targets: readonly { id: string; connector: string }[],
-): Promise<{ jobIds: string[]; links: Selectable<Database['links']>[] }> {
-  if (targets.length === 0) return { jobIds: [], links: [] }
-  const rows = targets.map((target, position) => ({ position, connection_id: target.id, connector: target.connector, link_id: randomUUID(), job_id: randomUUID() }))
-  const { rows: links } = await sql<Selectable<Database['links']> & { position: number }>`
-    with targets as (
-      select * from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as t(position int, connection_id uuid, connector text, link_id uuid, job_id uuid)
+export function newRecordPushes(record: { organizationId: string; kind: 'push_patient' | 'push_referral'; recordType: string; sender: string }, connectors: readonly string[]): { ctes: RawBuilder<unknown>; pushedLinksColumn: RawBuilder<unknown> } {
+  return {
+    ctes: sql`
+    push_targets as (
+      select t.id as connection_id, t.connector, t.created_at, c.id as record_id, gen_random_uuid() as link_id, gen_random_uuid() as job_id
+      from targets t cross join created c where t.connector = any(${[...connectors]}::text[])
     ),
-    made_links as (
+    pushed_links as (
       insert into links (id, organization_id, record_type, record_id, connection_id, connector, state)
-      select link_id, ${record.organizationId}::uuid, ${record.recordType}::text, ${record.recordId}::uuid, connection_id, connector, 'pending' from targets
+      select link_id, ${record.organizationId}::uuid, ${record.recordType}::text, record_id, connection_id, connector, 'pending' from push_targets
       returning *
     ),
-    made_jobs as (
+    push_jobs as (
       insert into sync_jobs (id, organization_id, connection_id, kind, record_type, record_id, state, steps)
-      select job_id, ${record.organizationId}::uuid, connection_id, ${record.kind}::text, ${record.recordType}::text, ${record.recordId}::uuid, 'queued', ${JSON.stringify(emptyProgress())}::jsonb from targets
+      select job_id, ${record.organizationId}::uuid, connection_id, ${record.kind}::text, ${record.recordType}::text, record_id, 'queued', ${JSON.stringify(emptyProgress())}::jsonb from push_targets
       returning id
     ),
-    announced as (select pg_notify(${JOBS_CHANNEL}::text, ${record.sender}::text) where exists (select 1 from made_jobs))
-    select made_links.*, targets.position from made_links join targets on targets.link_id = made_links.id cross join (select count(*) from announced) as sent
-    order by targets.position`.execute(trx)
-  const jobIds = rows.map((r) => r.job_id)
-  // pg-boss's own insert (its defaults and queue policy), in the same transaction: the outbox.
-  await queue.insert(jobIds.map((jobId) => ({ name: QUEUES.sync, data: { jobId } })), inTransaction(trx))
-  return { jobIds, links: links.map(({ position: _position, ...link }) => link) }
+    push_messages as (${syncMessages('push_jobs')}),
+    push_announced as (select pg_notify(${JOBS_CHANNEL}::text, ${record.sender}::text) where exists (select 1 from push_messages))`,
+    pushedLinksColumn: sql`(
+      select coalesce(jsonb_agg(jsonb_build_object('connector', l.connector, 'connectionId', l.connection_id, 'externalId', l.external_id, 'mrn', l.external_mrn,
+        'state', l.state, 'message', l.message, 'lastSyncedAt', l.last_synced_at, 'syncedVersion', l.synced_version) order by t.created_at, t.connection_id), '[]'::jsonb)
+      from pushed_links l join push_targets t on t.link_id = l.id cross join (select count(*) from push_announced) as sent
+    )`,
+  }
 }
 
 export type ClaimResult =

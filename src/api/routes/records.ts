@@ -56,33 +56,16 @@ export function recordRoutes(hub: Hub): FastifyPluginAsyncZod {
       },
     )
 
-    /**
-     * Organizations whose last create found an enabled connection: their next create goes straight
-     * to the transaction that enqueues its pushes, instead of first trying the one statement that
-     * writes a patient nobody pushes. Only a guess of which way is shorter: both ways decide from
-     * the database's answer, and a wrong guess costs one statement.
-     */
-    const pushingOrganizations = new Set<string>()
     app.post('/patients', { schema: { tags: ['patients'], summary: 'Create a patient; it is pushed to every enabled EMR', body: PatientInput, response: { 201: PatientWithLinks, ...errorResponses } } }, async (request, reply) => {
       const organizationId = request.actor.organizationId
       await requireAccount(hub.db, organizationId, request.body.accountId)
       const auditEvent = (id: string) => auditEventRecord(request.actor, 'patient.create', { type: 'patient', id })
-      if (!pushingOrganizations.has(organizationId)) {
-        const alone = await insertPatientWithAudit(hub.db, organizationId, request.body, auditEvent, { unlessPushTargets: true })
-        if (alone.patient) return reply.code(201).send({ ...alone.patient, links: [], emrInsurance: [], emrContacts: [], encounters: [] })
-        pushingOrganizations.add(organizationId)
-      }
-      // The patient, its audit event and the enabled connections in one statement; its links, push
-      // jobs and wake-up in one more, and pg-boss's messages in a third.
-      const patient = await hub.db.transaction().execute(async (trx) => {
-        const { patient: created, hasPushTargets, enabled } = await insertPatientWithAudit(trx, organizationId, request.body, auditEvent, { unlessPushTargets: false })
-        if (!hasPushTargets) pushingOrganizations.delete(organizationId)
-        const { links } = await hub.engine.patientCreated(trx, organizationId, created!.id, enabled)
-        return { ...created!, links, emrInsurance: [], emrContacts: [], encounters: [] }
-      })
-      // The commit's wake-up names this process, whose listener skips it: wake a worker here.
-      hub.engine.wakeOwnWorker()
-      return reply.code(201).send(patient)
+      // One statement, atomic by itself: the patient, its audit event and, for each enabled
+      // connection that takes patients, its link, push job, queue message and the wake-up.
+      const { patient, links } = await insertPatientWithAudit(hub.db, organizationId, request.body, auditEvent, hub.engine.newPatientPushes(organizationId))
+      // The wake-up names this process, whose listener skips it: a worker here takes the job now.
+      if (links.length > 0) hub.engine.wakeOwnWorker()
+      return reply.code(201).send({ ...patient, links, emrInsurance: [], emrContacts: [], encounters: [] })
     })
 
     app.get(
