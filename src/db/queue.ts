@@ -40,8 +40,8 @@ const RETENTION_DAYS = 7
  * of sync job ids in the same statement), as pg-boss's own insert (`insertJobs` in pg-boss 10's
  * plans.js) writes it: the queue's policy, retry settings, expiry and retention, else this
  * process's defaults. It lets a change write its jobs' messages in the change's own statement —
- * one statement, atomic by itself, instead of a transaction around pg-boss's insert. Its test
- * (src/db/queue.test.ts) compares the row it writes with the one pg-boss writes.
+ * one statement, atomic by itself, instead of a transaction around pg-boss's insert. A test
+ * (src/engine/jobs.test.ts) compares the row it writes with the one pg-boss writes.
  */
 export function syncMessages(jobs: string): RawBuilder<unknown> {
   return sql`
