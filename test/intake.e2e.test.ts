@@ -4,9 +4,11 @@ import { createTestDatabase, startHub, WAIT, waitFor, type RunningHub } from './
 import { connectRitten } from './rittenHelpers.js'
 
 /**
- * POST /api/patients is one statement: the patient, its audit event and, for each enabled
- * connection, its link, push job and queue message. As the organization gains and loses its
- * connection, each create makes one patient, one audit event, and a push exactly while it is enabled.
+ * POST /api/patients takes one of two statements: a patient nobody pushes is written with its
+ * audit event; for an organization with an enabled connection the statement also writes each
+ * push (link, job, queue message). The hub guesses the statement from the organization's last
+ * create: whatever the guess, each create makes one patient, one audit event, and a push for
+ * each enabled connection.
  */
 let sim: RittenSimulator
 let simUrl: string
@@ -39,10 +41,12 @@ describe('a create, as the organization gains and loses its connection', () => {
     for (const patient of alone) expect(patient.links).toEqual([])
 
     const connection = await connectRitten(hub, simUrl, 'Ritten intake ways')
+    // The guess says "nobody pushes": the short statement finds the connection and writes nothing; the one with the pushes makes the patient.
     const pushed = [await create(), await create()]
     for (const patient of pushed) expect(patient.links).toMatchObject([{ connectionId: connection.id, state: 'pending' }])
 
     expect((await hub.api('PATCH', `/api/connections/${connection.id}`, { enabled: false })).status).toBe(200)
+    // The guess says "pushes": the statement with the pushes finds no connection and makes the patient alone.
     const afterDisable = [await create(), await create()]
     for (const patient of afterDisable) expect(patient.links).toEqual([])
 

@@ -71,7 +71,8 @@ async function auditsOf(patientId: string) {
 describe('insertPatientWithAudit', () => {
   it('writes every field and the audit event, and answers what a read of the patient answers', async () => {
     const { organizationId, actor } = await organization()
-    const { patient, links } = await insertPatientWithAudit(database.db, organizationId, every, auditedAs(actor))
+    const { patient: made, links } = await insertPatientWithAudit(database.db, organizationId, every, auditedAs(actor))
+    const patient = made!
     expect(links).toEqual([])
     expect(patient).toEqual(await getPatient(database.db, organizationId, patient.id))
     expect(patient).toMatchObject({ ...every, version: 1 })
@@ -83,6 +84,7 @@ describe('insertPatientWithAudit', () => {
   it('keeps fields left out as nulls and an empty customFields', async () => {
     const { organizationId, actor } = await organization()
     const { patient } = await insertPatientWithAudit(database.db, organizationId, PatientInput.parse({ firstName: 'Bo', lastName: 'Min' }), auditedAs(actor))
+    expect(patient).not.toBeNull()
     expect(patient).toMatchObject({ firstName: 'Bo', lastName: 'Min', dob: null, address: null, customFields: {}, accountId: null })
   })
 
@@ -116,7 +118,8 @@ describe('insertPatientWithAudit with its pushes (the API create of an organizat
     listener.on('notification', (m) => { if (m.channel === JOBS_CHANNEL) payloads.push(m.payload ?? '') })
     await listener.query(`LISTEN ${JOBS_CHANNEL}`)
     try {
-      const { patient, links } = await insertPatientWithAudit(database.db, organizationId, every, auditedAs(actor), pushesFor(organizationId))
+      const { patient: made, links } = await insertPatientWithAudit(database.db, organizationId, every, auditedAs(actor), { pushes: pushesFor(organizationId), unlessPushTargets: false })
+      const patient = made!
       expect(await auditsOf(patient.id)).toHaveLength(1)
       const pending = { connector: 'ritten', externalId: null, mrn: null, state: 'pending', message: null, lastSyncedAt: null, syncedVersion: null }
       expect(links).toEqual([{ ...pending, connectionId: first.connectionId }, { ...pending, connectionId: second.connectionId }])
@@ -141,21 +144,37 @@ describe('insertPatientWithAudit with its pushes (the API create of an organizat
     }
   })
 
+  it('with unlessPushTargets writes nothing while a connection takes patients — and says so — and the patient alone otherwise', async () => {
+    const { organizationId, actor } = await organization()
+    await insertConnection(database.db, { connector: 'kipu', organizationId }) // not one of this call's connectors
+    const alone = await insertPatientWithAudit(database.db, organizationId, every, auditedAs(actor), { pushes: pushesFor(organizationId), unlessPushTargets: true })
+    expect(alone).toMatchObject({ hasPushTargets: false, links: [] })
+    expect(await auditsOf(alone.patient!.id)).toHaveLength(1)
+    expect(await jobsOf(alone.patient!.id)).toEqual([])
+    await insertConnection(database.db, { connector: 'ritten', organizationId })
+    let written: string | undefined
+    const auditEvent = (id: string) => ((written = id), auditedAs(actor)(id))
+    expect(await insertPatientWithAudit(database.db, organizationId, every, auditEvent, { pushes: pushesFor(organizationId), unlessPushTargets: true })).toEqual({ patient: null, hasPushTargets: true, links: [] })
+    expect(await getPatient(database.db, organizationId, written!)).toBeNull()
+    expect(await auditsOf(written!)).toEqual([])
+    expect(await jobsOf(written!)).toEqual([])
+  })
+
   it('writes no link, job, message nor wake-up when nothing takes the patient, or when the patient is refused', async () => {
     const { organizationId, actor } = await organization()
-    const alone = await insertPatientWithAudit(database.db, organizationId, every, auditedAs(actor), pushesFor(organizationId))
+    const alone = await insertPatientWithAudit(database.db, organizationId, every, auditedAs(actor), { pushes: pushesFor(organizationId), unlessPushTargets: false })
     expect(alone.links).toEqual([])
-    expect(await jobsOf(alone.patient.id)).toEqual([])
+    expect(await jobsOf(alone.patient!.id)).toEqual([])
     // Another organization's connection is not this one's.
     const other = await organization()
     await insertConnection(database.db, { connector: 'ritten', organizationId: other.organizationId })
-    expect((await insertPatientWithAudit(database.db, organizationId, every, auditedAs(actor), pushesFor(organizationId))).links).toEqual([])
+    expect((await insertPatientWithAudit(database.db, organizationId, every, auditedAs(actor), { pushes: pushesFor(organizationId), unlessPushTargets: false })).links).toEqual([])
 
     const { connectionId } = await insertConnection(database.db, { connector: 'ritten', organizationId })
     let written: string | undefined
     const auditEvent = (id: string) => ((written = id), auditedAs(actor)(id))
     const noSuchAccount = PatientInput.parse({ firstName: 'Cy', lastName: 'Ng', accountId: randomUUID() })
-    await expect(insertPatientWithAudit(database.db, organizationId, noSuchAccount, auditEvent, pushesFor(organizationId))).rejects.toMatchObject({ code: '23503' })
+    await expect(insertPatientWithAudit(database.db, organizationId, noSuchAccount, auditEvent, { pushes: pushesFor(organizationId), unlessPushTargets: false })).rejects.toMatchObject({ code: '23503' })
     expect(await auditsOf(written!)).toEqual([])
     expect(await jobsOf(written!)).toEqual([])
     expect(await linksOf(database.db, 'patient', written!)).toEqual([])

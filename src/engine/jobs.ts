@@ -54,10 +54,18 @@ export async function enqueueJob(
   return { id, coalesced: false }
 }
 
+export interface NewRecordPushes {
+  /** The connectors that take the record: the statement's `targets` are the enabled connections of these. */
+  connectors: readonly string[]
+  ctes: RawBuilder<unknown>
+  pushedLinksColumn: RawBuilder<unknown>
+}
+
 /**
  * The pushes of a record made by the same statement, as CTEs to add to it: for each connection
- * of the CTE `targets` (id, connector, created_at) whose connector is in `connectors`, and the
- * record of the CTE `created` (id; none, no pushes), a `pending` link, a queued sync job, its
+ * of the CTE `targets` (id, connector, created_at: the record's enabled connections whose
+ * connector is one of `connectors`, which the statement selects), and the record of the CTE
+ * `created` (id; none, no pushes), a `pending` link, a queued sync job, its
  * pg-boss message, and the wake-up's `pg_notify` (delivered on commit only). The statement is
  * the whole change, atomic by itself: no BEGIN/COMMIT, no round trip inside a transaction — on
  * the embedded database an open transaction holds the one PGlite backend from every other
@@ -71,12 +79,13 @@ export async function enqueueJob(
  * payload: the listener of the process that sent it skips it (src/engine/wakeUp.ts), so the
  * caller wakes its own workers once the statement returns.
  */
-export function newRecordPushes(record: { organizationId: string; kind: 'push_patient' | 'push_referral'; recordType: string; sender: string }, connectors: readonly string[]): { ctes: RawBuilder<unknown>; pushedLinksColumn: RawBuilder<unknown> } {
+export function newRecordPushes(record: { organizationId: string; kind: 'push_patient' | 'push_referral'; recordType: string; sender: string }, connectors: readonly string[]): NewRecordPushes {
   return {
+    connectors,
     ctes: sql`
     push_targets as (
       select t.id as connection_id, t.connector, t.created_at, c.id as record_id, gen_random_uuid() as link_id, gen_random_uuid() as job_id
-      from targets t cross join created c where t.connector = any(${[...connectors]}::text[])
+      from targets t cross join created c
     ),
     pushed_links as (
       insert into links (id, organization_id, record_type, record_id, connection_id, connector, state)
