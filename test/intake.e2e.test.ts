@@ -4,10 +4,11 @@ import { createTestDatabase, startHub, WAIT, waitFor, type RunningHub } from './
 import { connectRitten } from './rittenHelpers.js'
 
 /**
- * POST /api/patients takes one of two ways: a patient nobody pushes is written with its audit
- * event by one statement; an organization with an enabled connection gets the transaction that
- * also enqueues the pushes. The hub guesses the way from the organization's last create: whatever
- * the guess, each create makes one patient, one audit event, and a push for each enabled connection.
+ * POST /api/patients takes one of two statements: a patient nobody pushes is written with its
+ * audit event; for an organization with an enabled connection the statement also writes each
+ * push (link, job, queue message). The hub guesses the statement from the organization's last
+ * create: whatever the guess, each create makes one patient, one audit event, and a push for
+ * each enabled connection.
  */
 let sim: RittenSimulator
 let simUrl: string
@@ -40,12 +41,12 @@ describe('a create, as the organization gains and loses its connection', () => {
     for (const patient of alone) expect(patient.links).toEqual([])
 
     const connection = await connectRitten(hub, simUrl, 'Ritten intake ways')
-    // The guess says "nobody pushes": the one statement finds the connection, writes nothing, and the transaction makes the patient.
+    // The guess says "nobody pushes": the short statement finds the connection and writes nothing; the one with the pushes makes the patient.
     const pushed = [await create(), await create()]
     for (const patient of pushed) expect(patient.links).toMatchObject([{ connectionId: connection.id, state: 'pending' }])
 
     expect((await hub.api('PATCH', `/api/connections/${connection.id}`, { enabled: false })).status).toBe(200)
-    // The guess says "pushes": the transaction finds no connection and makes the patient alone.
+    // The guess says "pushes": the statement with the pushes finds no connection and makes the patient alone.
     const afterDisable = [await create(), await create()]
     for (const patient of afterDisable) expect(patient.links).toEqual([])
 

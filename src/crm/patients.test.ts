@@ -5,19 +5,28 @@ import { auditEventRecord } from '../security/audit.js'
 import type { Actor } from '../security/apiKeys.js'
 import { PatientInput, createPatient, getPatient, getPatientWithAccount, insertPatientWithAudit } from './patients.js'
 import { AccountInput, createAccount, getAccount } from './accounts.js'
+import pg from 'pg'
+import { sql } from 'kysely'
+import { JOBS_CHANNEL, QUEUES, startQueue, type Queue } from '../db/queue.js'
+import { enqueueJob, newRecordPushes } from '../engine/jobs.js'
+import { linksOf } from '../engine/links.js'
 
 /**
- * The API's create of a patient writes the patient and its audit event in one statement, and
- * writes nothing when the organization has an enabled connection (its pushes must be enqueued in
- * the patient's transaction, which the route then opens).
+ * The API's create of a patient is one statement: the patient, its audit event, and for an
+ * organization with connections its pushes (links, jobs, queue messages, the wake-up).
  */
 let database: TestDatabase
 
+let queue: Queue
+
 beforeAll(async () => {
   database = await openTestDatabase()
-})
+  // The pushes' messages go to pg-boss's tables, which its start makes.
+  queue = await startQueue({ connectionString: database.connectionString, pollSeconds: 1, schedule: false, availability: database.availability, log: { warn: () => undefined } })
+}, 120_000)
 
 afterAll(async () => {
+  await queue?.stop({ graceful: false, wait: true }).catch(() => undefined)
   await database?.close()
 })
 
@@ -63,53 +72,21 @@ async function auditsOf(patientId: string) {
 describe('insertPatientWithAudit', () => {
   it('writes every field and the audit event, and answers what a read of the patient answers', async () => {
     const { organizationId, actor } = await organization()
-    const { patient, hasPushTargets } = await insertPatientWithAudit(database.db, organizationId, every, auditedAs(actor), { unlessPushTargets: true })
-    expect(hasPushTargets).toBe(false)
-    expect(patient).not.toBeNull()
-    expect(patient).toEqual(await getPatient(database.db, organizationId, patient!.id))
+    const { patient: made, links } = await insertPatientWithAudit(database.db, organizationId, every, auditedAs(actor))
+    const patient = made!
+    expect(links).toEqual([])
+    expect(patient).toEqual(await getPatient(database.db, organizationId, patient.id))
     expect(patient).toMatchObject({ ...every, version: 1 })
-    const [event, ...more] = await auditsOf(patient!.id)
+    const [event, ...more] = await auditsOf(patient.id)
     expect(more).toEqual([])
     expect(event).toMatchObject({ organization_id: organizationId, actor_key_id: actor.keyId, actor_name: 'intake desk', action: 'patient.create', target_type: 'patient', details: null })
   })
 
   it('keeps fields left out as nulls and an empty customFields', async () => {
     const { organizationId, actor } = await organization()
-    const { patient } = await insertPatientWithAudit(database.db, organizationId, PatientInput.parse({ firstName: 'Bo', lastName: 'Min' }), auditedAs(actor), { unlessPushTargets: true })
-    expect(patient).toMatchObject({ firstName: 'Bo', lastName: 'Min', dob: null, address: null, customFields: {}, accountId: null })
-  })
-
-  it('writes nothing, patient nor audit, when the organization has an enabled connection — and says so', async () => {
-    const { organizationId, actor } = await organization()
-    await insertConnection(database.db, { connector: 'ritten', organizationId })
-    let written: string | undefined
-    const auditEvent = (id: string) => ((written = id), auditedAs(actor)(id))
-    const result = await insertPatientWithAudit(database.db, organizationId, every, auditEvent, { unlessPushTargets: true })
-    expect(result).toEqual({ patient: null, hasPushTargets: true })
-    expect(await getPatient(database.db, organizationId, written!)).toBeNull()
-    expect(await auditsOf(written!)).toEqual([])
-  })
-
-  it('writes in the transaction way whatever the connections, and says whether there is one', async () => {
-    const { organizationId, actor } = await organization()
-    const { connectionId } = await insertConnection(database.db, { connector: 'ritten', organizationId })
-    const pushed = await insertPatientWithAudit(database.db, organizationId, every, auditedAs(actor), { unlessPushTargets: false })
-    expect(pushed.hasPushTargets).toBe(true)
-    expect(await auditsOf(pushed.patient!.id)).toHaveLength(1)
-    // A disabled connection pushes nothing: the one statement writes the patient.
-    await database.db.updateTable('connections').set({ enabled: false }).where('id', '=', connectionId).execute()
-    const alone = await insertPatientWithAudit(database.db, organizationId, every, auditedAs(actor), { unlessPushTargets: true })
-    expect(alone.hasPushTargets).toBe(false)
-    expect(alone.patient).not.toBeNull()
-  })
-
-  it('looks only at the organization’s own connections', async () => {
-    const other = await organization()
-    await insertConnection(database.db, { connector: 'ritten', organizationId: other.organizationId })
-    const { organizationId, actor } = await organization()
-    const { patient, hasPushTargets } = await insertPatientWithAudit(database.db, organizationId, every, auditedAs(actor), { unlessPushTargets: true })
-    expect(hasPushTargets).toBe(false)
+    const { patient } = await insertPatientWithAudit(database.db, organizationId, PatientInput.parse({ firstName: 'Bo', lastName: 'Min' }), auditedAs(actor))
     expect(patient).not.toBeNull()
+    expect(patient).toMatchObject({ firstName: 'Bo', lastName: 'Min', dob: null, address: null, customFields: {}, accountId: null })
   })
 
   it('writes no audit event when the patient is refused (one statement: both or neither)', async () => {
@@ -117,7 +94,7 @@ describe('insertPatientWithAudit', () => {
     let written: string | undefined
     const auditEvent = (id: string) => ((written = id), auditedAs(actor)(id))
     const noSuchAccount = PatientInput.parse({ firstName: 'Cy', lastName: 'Ng', accountId: randomUUID() })
-    await expect(insertPatientWithAudit(database.db, organizationId, noSuchAccount, auditEvent, { unlessPushTargets: true })).rejects.toMatchObject({ code: '23503' })
+    await expect(insertPatientWithAudit(database.db, organizationId, noSuchAccount, auditEvent)).rejects.toMatchObject({ code: '23503' })
     expect(await auditsOf(written!)).toEqual([])
   })
 })
@@ -138,5 +115,89 @@ describe('getPatientWithAccount', () => {
     const patient = await createPatient(database.db, organizationId, every)
     expect(await getPatientWithAccount(database.db, organizationId, patient.id)).toEqual({ patient: await getPatient(database.db, organizationId, patient.id), account: null })
     expect(await getPatientWithAccount(database.db, other.organizationId, patient.id)).toBeNull()
+  })
+})
+
+describe('insertPatientWithAudit with its pushes (the API create of an organization with connections)', () => {
+  const pushesFor = (organizationId: string, sender = 'sender-under-test') =>
+    newRecordPushes({ organizationId, kind: 'push_patient', recordType: 'patient', sender }, ['ritten', 'ecw'])
+  const jobsOf = (patientId: string) => database.db.selectFrom('sync_jobs').selectAll().where('record_id', '=', patientId).execute()
+  const messagesOf = async (jobId: string) => (await sql<{ name: string }>`select name from pgboss.job where data->>'jobId' = ${jobId}`.execute(database.db)).rows
+
+  it('writes the patient, its audit, and for each enabled connection that takes patients a pending link, a queued job, its message; the wake-up on commit', async () => {
+    const { organizationId, actor } = await organization()
+    const first = await insertConnection(database.db, { connector: 'ritten', organizationId })
+    await new Promise((resolve) => setTimeout(resolve, 5))
+    const second = await insertConnection(database.db, { connector: 'ritten', organizationId })
+    const disabled = await insertConnection(database.db, { connector: 'ritten', organizationId })
+    await database.db.updateTable('connections').set({ enabled: false }).where('id', '=', disabled.connectionId).execute()
+    const notTaking = await insertConnection(database.db, { connector: 'kipu', organizationId }) // not in this call's connectors
+    const listener = new pg.Client({ connectionString: database.connectionString })
+    await listener.connect()
+    const payloads: string[] = []
+    listener.on('notification', (m) => { if (m.channel === JOBS_CHANNEL) payloads.push(m.payload ?? '') })
+    await listener.query(`LISTEN ${JOBS_CHANNEL}`)
+    try {
+      const { patient: made, links } = await insertPatientWithAudit(database.db, organizationId, every, auditedAs(actor), { pushes: pushesFor(organizationId), unlessPushTargets: false })
+      const patient = made!
+      expect(await auditsOf(patient.id)).toHaveLength(1)
+      const pending = { connector: 'ritten', externalId: null, mrn: null, state: 'pending', message: null, lastSyncedAt: null, syncedVersion: null }
+      expect(links).toEqual([{ ...pending, connectionId: first.connectionId }, { ...pending, connectionId: second.connectionId }])
+      // The answer's links are the links a read shows.
+      expect(await linksOf(database.db, 'patient', patient.id)).toEqual(expect.arrayContaining(links))
+      const jobs = await jobsOf(patient.id)
+      expect(jobs.map((j) => j.connection_id).sort()).toEqual([first.connectionId, second.connectionId].sort())
+      for (const job of jobs) {
+        expect(job).toMatchObject({ organization_id: organizationId, kind: 'push_patient', record_type: 'patient', state: 'queued', attempts: 0, replay_of: null })
+        expect(await messagesOf(job.id)).toEqual([{ name: QUEUES.sync }])
+      }
+      expect(jobs.map((j) => j.connection_id)).not.toContain(notTaking.connectionId)
+      for (let i = 0; i < 100 && payloads.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 20))
+      expect(payloads).toEqual(['sender-under-test'])
+
+      // A later change of the patient coalesces onto its waiting job, as every change does.
+      const job = jobs.find((j) => j.connection_id === first.connectionId)!
+      const later = await database.db.transaction().execute((trx) => enqueueJob(trx, queue, { organizationId, connectionId: first.connectionId, kind: 'push_patient', recordType: 'patient', recordId: patient.id }))
+      expect(later).toEqual({ id: job.id, coalesced: true })
+    } finally {
+      await listener.end()
+    }
+  })
+
+  it('with unlessPushTargets writes nothing while a connection takes patients — and says so — and the patient alone otherwise', async () => {
+    const { organizationId, actor } = await organization()
+    await insertConnection(database.db, { connector: 'kipu', organizationId }) // not one of this call's connectors
+    const alone = await insertPatientWithAudit(database.db, organizationId, every, auditedAs(actor), { pushes: pushesFor(organizationId), unlessPushTargets: true })
+    expect(alone).toMatchObject({ hasPushTargets: false, links: [] })
+    expect(await auditsOf(alone.patient!.id)).toHaveLength(1)
+    expect(await jobsOf(alone.patient!.id)).toEqual([])
+    await insertConnection(database.db, { connector: 'ritten', organizationId })
+    let written: string | undefined
+    const auditEvent = (id: string) => ((written = id), auditedAs(actor)(id))
+    expect(await insertPatientWithAudit(database.db, organizationId, every, auditEvent, { pushes: pushesFor(organizationId), unlessPushTargets: true })).toEqual({ patient: null, hasPushTargets: true, links: [] })
+    expect(await getPatient(database.db, organizationId, written!)).toBeNull()
+    expect(await auditsOf(written!)).toEqual([])
+    expect(await jobsOf(written!)).toEqual([])
+  })
+
+  it('writes no link, job, message nor wake-up when nothing takes the patient, or when the patient is refused', async () => {
+    const { organizationId, actor } = await organization()
+    const alone = await insertPatientWithAudit(database.db, organizationId, every, auditedAs(actor), { pushes: pushesFor(organizationId), unlessPushTargets: false })
+    expect(alone.links).toEqual([])
+    expect(await jobsOf(alone.patient!.id)).toEqual([])
+    // Another organization's connection is not this one's.
+    const other = await organization()
+    await insertConnection(database.db, { connector: 'ritten', organizationId: other.organizationId })
+    expect((await insertPatientWithAudit(database.db, organizationId, every, auditedAs(actor), { pushes: pushesFor(organizationId), unlessPushTargets: false })).links).toEqual([])
+
+    const { connectionId } = await insertConnection(database.db, { connector: 'ritten', organizationId })
+    let written: string | undefined
+    const auditEvent = (id: string) => ((written = id), auditedAs(actor)(id))
+    const noSuchAccount = PatientInput.parse({ firstName: 'Cy', lastName: 'Ng', accountId: randomUUID() })
+    await expect(insertPatientWithAudit(database.db, organizationId, noSuchAccount, auditEvent, { pushes: pushesFor(organizationId), unlessPushTargets: false })).rejects.toMatchObject({ code: '23503' })
+    expect(await auditsOf(written!)).toEqual([])
+    expect(await jobsOf(written!)).toEqual([])
+    expect(await linksOf(database.db, 'patient', written!)).toEqual([])
+    expect(await database.db.selectFrom('links').select('id').where('connection_id', '=', connectionId).execute()).toEqual([])
   })
 })

@@ -1,7 +1,8 @@
+import { randomUUID } from 'node:crypto'
 import PgBoss from 'pg-boss'
 import type pg from 'pg'
 import { type DbOrTx } from './database.js'
-import { CompiledQuery } from 'kysely'
+import { CompiledQuery, sql, type RawBuilder } from 'kysely'
 import { createGuardedPool, type DatabaseAvailability } from './availability.js'
 
 /** The durable queue: pg-boss in the same database, so a job and the change that caused it commit together. */
@@ -20,6 +21,40 @@ export const QUEUES = {
  * job. Workers in every process listen (src/engine/wakeUp.ts); polling stays as the fallback.
  */
 export const JOBS_CHANNEL = 'carebridge_jobs'
+
+/**
+ * This process's name on JOBS_CHANNEL. A commit that wakes its own workers itself, straight after
+ * it returns, sends this as the payload, and this process's listener skips it: the wake-up's trip
+ * through the database (and, embedded, a turn of the one PGlite backend to deliver it) would only
+ * make a second idle worker fetch for the job the first already took. Every other process still
+ * wakes on it. Any other payload wakes this process too.
+ */
+export const PROCESS_SENDER = `process-${randomUUID()}`
+
+/** pg-boss's settings for every message (see startQueue); syncMessages writes them as pg-boss's send would. */
+const EXPIRE_SECONDS = 15 * 60
+const RETENTION_DAYS = 7
+
+/**
+ * A data-modifying CTE body: one pg-boss message on QUEUES.sync for each `id` of `jobs` (a CTE
+ * of sync job ids in the same statement), as pg-boss's own insert (`insertJobs` in pg-boss 10's
+ * plans.js) writes it: the queue's policy, retry settings, expiry and retention, else this
+ * process's defaults. It lets a change write its jobs' messages in the change's own statement —
+ * one statement, atomic by itself, instead of a transaction around pg-boss's insert. A test
+ * (src/engine/jobs.test.ts) compares the row it writes with the one pg-boss writes.
+ */
+export function syncMessages(jobs: string): RawBuilder<unknown> {
+  return sql`
+    insert into pgboss.job (name, data, priority, start_after, expire_in, keep_until, retry_limit, retry_delay, retry_backoff, policy, dead_letter)
+    select q.name, jsonb_build_object('jobId', j.id), 0, now(),
+      coalesce(q.expire_seconds * interval '1s', ${EXPIRE_SECONDS}::numeric * interval '1s'),
+      now() + cast(coalesce((q.retention_minutes * 60)::text, ${`${RETENTION_DAYS} days`}::text, '14 days') as interval),
+      coalesce(q.retry_limit, 2),
+      case when coalesce(q.retry_backoff, false) then greatest(coalesce(q.retry_delay, 0), 1) else coalesce(q.retry_delay, 0) end,
+      coalesce(q.retry_backoff, false), q.policy, q.dead_letter
+    from ${sql.table(jobs)} j join pgboss.queue q on q.name = ${QUEUES.sync}
+    returning id`
+}
 
 export interface QueueOptions {
   connectionString: string
@@ -40,8 +75,8 @@ export async function startQueue(options: QueueOptions): Promise<Queue> {
     db: poolAdapter(pool),
     schema: 'pgboss',
     // A worker that dies mid-job leaves it active; expiry hands it to another worker.
-    expireInSeconds: 15 * 60,
-    retentionDays: 7,
+    expireInSeconds: EXPIRE_SECONDS,
+    retentionDays: RETENTION_DAYS,
     deleteAfterDays: 7,
     schedule: options.schedule,
     supervise: options.schedule,

@@ -1,15 +1,15 @@
 import type { Db, DbOrTx } from '../db/database.js'
-import { QUEUES, type Queue } from '../db/queue.js'
+import { PROCESS_SENDER, QUEUES, type Queue } from '../db/queue.js'
 import { pushTargets } from '../connections/connections.js'
 import { patientIdsOfAccount } from '../crm/patients.js'
 import { ConflictError, NotFoundError, UnsupportedError } from '../errors.js'
-import { getConnector } from '../connectors/registry.js'
+import { getConnector, listConnectors } from '../connectors/registry.js'
 import { patientPushRefusal, referralPushRefusal } from '../connectors/connector.js'
 import { lastFireTime } from './schedule.js'
 import { sql } from 'kysely'
 import { readBudgetUseFrom, readQueueFrom, type QueueSnapshot } from '../observability/metrics.js'
 import { measureBudgetUse } from './budgetUse.js'
-import { enqueueJob, redispatchOrphans, type JobKind } from './jobs.js'
+import { enqueueJob, newRecordPushes, redispatchOrphans, type JobKind } from './jobs.js'
 import { ensureLink, getLink, updateLink } from './links.js'
 import { runJob, type EngineDeps } from './runner.js'
 import { setPatientLink, type LinkChange, type LinkTarget } from './relink.js'
@@ -59,6 +59,24 @@ export class Engine {
       ids.push(job.id)
     }
     return ids
+  }
+
+  /**
+   * F11 for a patient the API creates: its pushes as CTEs of the create's own statement (see
+   * `newRecordPushes`), one per enabled connection whose connector can receive patients. The
+   * statement's wake-up names this process: call `wakeOwnWorker` once it has returned.
+   */
+  newPatientPushes(organizationId: string): ReturnType<typeof newRecordPushes> {
+    const connectors = listConnectors().filter((c) => patientPushRefusal(c) === null).map((c) => c.kind)
+    return newRecordPushes({ organizationId, kind: 'push_patient', recordType: 'patient', sender: PROCESS_SENDER }, connectors)
+  }
+
+  /**
+   * After a statement or commit whose wake-up carried PROCESS_SENDER (which this process's listener skips):
+   * one local idle worker takes the job now, without the notification's trip through the database.
+   */
+  wakeOwnWorker(): void {
+    this.wakeOneWorker()
   }
 
   /** One push of a patient to one connection (an explicit "push now"); refused with the reason when the connector cannot receive patients. */

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openTestDatabase, type TestDatabase } from '../../test/database.js'
-import { QUEUES, startQueue, type Queue } from '../db/queue.js'
+import { QUEUES, startQueue, syncMessages, type Queue } from '../db/queue.js'
 import { claimJob, enqueueJob, finishedJob, finishJob, isLeaseLost, leaseOf, redispatchOrphans, saveJobProgressInfo, saveProgress, scheduleRetry, updateJobWithLink, type JobLease } from './jobs.js'
 import { ensureLink, getLink } from './links.js'
 import { LeaseKeeper } from './leaseKeeper.js'
@@ -210,5 +210,25 @@ describe('one owner for retries and orphans', () => {
     // Housekeeping runs every 10 s: the next round within the grace period sends nothing more.
     await redispatchOrphans(database.db, queue, 30)
     expect(await messages()).toBe(sent + 1)
+  })
+})
+
+describe('a sync message written in a change\'s own statement', () => {
+  it('is the row pg-boss\'s own insert writes: same queue policy, retries, expiry and retention', async () => {
+    const [ours, theirs] = [randomUUID(), randomUUID()]
+    await sql`with jobs as (select ${ours}::uuid as id) ${sql`, messages as (${syncMessages('jobs')})`} select count(*) from messages`.execute(database.db)
+    await queue.insert([{ name: QUEUES.sync, data: { jobId: theirs } }])
+    const row = async (jobId: string) =>
+      (await sql<Record<string, unknown>>`
+        select name, priority, data - 'jobId' as data, state, retry_limit, retry_count, retry_delay, retry_backoff, expire_in::text, policy, dead_letter, singleton_key, singleton_on,
+          date_trunc('minute', keep_until - created_on)::text as kept, start_after <= now() as due
+        from pgboss.job where data->>'jobId' = ${jobId}`.execute(database.db)).rows
+    const written = await row(ours)
+    expect(written).toHaveLength(1)
+    expect(written).toEqual(await row(theirs))
+    expect(written[0]).toMatchObject({ name: QUEUES.sync, retry_limit: 0, due: true })
+    // A worker fetches it as it fetches pg-boss's own.
+    const fetched = await queue.fetch<{ jobId: string }>(QUEUES.sync, { batchSize: 50 })
+    expect((fetched ?? []).map((j) => j.data.jobId)).toEqual(expect.arrayContaining([ours, theirs]))
   })
 })

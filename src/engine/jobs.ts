@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto'
-import { sql, type Selectable, type Updateable } from 'kysely'
+import { sql, type RawBuilder, type Selectable, type Updateable } from 'kysely'
 import type { DbOrTx } from '../db/database.js'
 import type { Database, SyncJobState } from '../db/schema.js'
-import { QUEUES, inTransaction, type Queue } from '../db/queue.js'
+import { JOBS_CHANNEL, QUEUES, inTransaction, syncMessages, type Queue } from '../db/queue.js'
 import type { FlowProgress } from '../connectors/connector.js'
 import type { updateLink } from './links.js'
 
@@ -52,6 +52,59 @@ export async function enqueueJob(
     .execute()
   await queue.send(QUEUES.sync, { jobId: id }, inTransaction(trx))
   return { id, coalesced: false }
+}
+
+export interface NewRecordPushes {
+  /** The connectors that take the record: the statement's `targets` are the enabled connections of these. */
+  connectors: readonly string[]
+  ctes: RawBuilder<unknown>
+  pushedLinksColumn: RawBuilder<unknown>
+}
+
+/**
+ * The pushes of a record made by the same statement, as CTEs to add to it: for each connection
+ * of the CTE `targets` (id, connector, created_at: the record's enabled connections whose
+ * connector is one of `connectors`, which the statement selects), and the record of the CTE
+ * `created` (id; none, no pushes), a `pending` link, a queued sync job, its
+ * pg-boss message, and the wake-up's `pg_notify` (delivered on commit only). The statement is
+ * the whole change, atomic by itself: no BEGIN/COMMIT, no round trip inside a transaction — on
+ * the embedded database an open transaction holds the one PGlite backend from every other
+ * client. No coalescing look-up: a record this statement made has no job anyone could have
+ * queued, nor a link (a duplicate would fail the statement, never be skipped).
+ * `enqueueJob` with `ensureLink` spent six statements per connection on the same, and pg-boss's
+ * insert and a transaction around them.
+ *
+ * The statement must select `pushedLinksColumn` (its links as the API shows them, in the order of
+ * the connections' creation) — which also makes the notify run. `sender` is the notification's
+ * payload: the listener of the process that sent it skips it (src/engine/wakeUp.ts), so the
+ * caller wakes its own workers once the statement returns.
+ */
+export function newRecordPushes(record: { organizationId: string; kind: 'push_patient' | 'push_referral'; recordType: string; sender: string }, connectors: readonly string[]): NewRecordPushes {
+  return {
+    connectors,
+    ctes: sql`
+    push_targets as (
+      select t.id as connection_id, t.connector, t.created_at, c.id as record_id, gen_random_uuid() as link_id, gen_random_uuid() as job_id
+      from targets t cross join created c
+    ),
+    pushed_links as (
+      insert into links (id, organization_id, record_type, record_id, connection_id, connector, state)
+      select link_id, ${record.organizationId}::uuid, ${record.recordType}::text, record_id, connection_id, connector, 'pending' from push_targets
+      returning *
+    ),
+    push_jobs as (
+      insert into sync_jobs (id, organization_id, connection_id, kind, record_type, record_id, state, steps)
+      select job_id, ${record.organizationId}::uuid, connection_id, ${record.kind}::text, ${record.recordType}::text, record_id, 'queued', ${JSON.stringify(emptyProgress())}::jsonb from push_targets
+      returning id
+    ),
+    push_messages as (${syncMessages('push_jobs')}),
+    push_announced as (select pg_notify(${JOBS_CHANNEL}::text, ${record.sender}::text) where exists (select 1 from push_messages))`,
+    pushedLinksColumn: sql`(
+      select coalesce(jsonb_agg(jsonb_build_object('connector', l.connector, 'connectionId', l.connection_id, 'externalId', l.external_id, 'mrn', l.external_mrn,
+        'state', l.state, 'message', l.message, 'lastSyncedAt', l.last_synced_at, 'syncedVersion', l.synced_version) order by t.created_at, t.connection_id), '[]'::jsonb)
+      from pushed_links l join push_targets t on t.link_id = l.id cross join (select count(*) from push_announced) as sent
+    )`,
+  }
 }
 
 export type ClaimResult =

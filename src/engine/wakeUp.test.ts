@@ -3,7 +3,7 @@ import { sql } from 'kysely'
 import { randomUUID } from 'node:crypto'
 import { openTestDatabase, startTestEngine, type TestDatabase } from '../../test/database.js'
 import { waitFor } from '../../test/harness.js'
-import { QUEUES, inTransaction, type Queue } from '../db/queue.js'
+import { JOBS_CHANNEL, PROCESS_SENDER, QUEUES, inTransaction, type Queue } from '../db/queue.js'
 import { JobWakeUp } from './wakeUp.js'
 
 /**
@@ -53,6 +53,17 @@ describe('job wake-up (LISTEN/NOTIFY)', () => {
     })
     expect(heardInside).toBe(0)
     await waitFor('the wake-up after the commit', async () => wakeUp.received === before + 1, 5000)
+  })
+
+  it('skips a notification this process sent with its own name (it woke its workers itself), and wakes on any other', async () => {
+    const [received, woken] = [wakeUp.received, wakes]
+    await sql`select pg_notify(${JOBS_CHANNEL}::text, ${PROCESS_SENDER}::text)`.execute(database.db)
+    await waitFor('its own notification', async () => wakeUp.received === received + 1, 5000)
+    expect(wakes).toBe(woken)
+    // Another process's name wakes this one.
+    await sql`select pg_notify(${JOBS_CHANNEL}::text, ${'process-another'}::text)`.execute(database.db)
+    await waitFor('another process\'s notification', async () => wakeUp.received === received + 2, 5000)
+    expect(wakes).toBe(woken + 1)
   })
 
   it('is not delivered when the enqueue rolls back', async () => {

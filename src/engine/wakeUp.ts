@@ -1,6 +1,6 @@
 import type pg from 'pg'
 import { createGuardedPool, type DatabaseAvailability } from '../db/availability.js'
-import { JOBS_CHANNEL } from '../db/queue.js'
+import { JOBS_CHANNEL, PROCESS_SENDER } from '../db/queue.js'
 
 /**
  * Wakes this process's workers when a job is committed anywhere — by the API process, by another
@@ -10,7 +10,8 @@ import { JOBS_CHANNEL } from '../db/queue.js'
  *
  * The connection rides through database outages like every other one of the hub: its errors
  * report to `availability` (one log line per outage), and once it is gone it is opened again
- * every `retryMs` until the database answers. Notifications sent while nobody listened are lost,
+ * every `retryMs` until the database answers. A notification this process sent with its own
+ * PROCESS_SENDER is skipped: the sender woke its workers itself. Notifications sent while nobody listened are lost,
  * so every (re)connection wakes the workers once; polling stays the fallback in between.
  */
 export class JobWakeUp {
@@ -64,6 +65,8 @@ export class JobWakeUp {
       held.on('notification', (message) => {
         if (message.channel !== JOBS_CHANNEL) return
         this.received++
+        // Sent by this process, which woke its workers itself when the commit returned.
+        if (message.payload === PROCESS_SENDER) return
         this.onWake()
       })
       // The server ended the connection (restart, failover, a killed backend): listen again.

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { AccountInput, AccountPatch, createAccount, getAccount, listAccounts, updateAccount } from '../../crm/accounts.js'
+import type { LinkView } from '../../engine/links.js'
 import { PatientInput, PatientPatch, getPatient, insertPatientWithAudit, listPatients, updatePatient, type Patient } from '../../crm/patients.js'
 import { InputError, NotFoundError, UnsupportedError } from '../../errors.js'
 import { getLink, linksOf } from '../../engine/links.js'
@@ -57,29 +58,30 @@ export function recordRoutes(hub: Hub): FastifyPluginAsyncZod {
     )
 
     /**
-     * Organizations whose last create found an enabled connection: their next create goes straight
-     * to the transaction that enqueues its pushes, instead of first trying the one statement that
-     * writes a patient nobody pushes. Only a guess of which way is shorter: both ways decide from
-     * the database's answer, and a wrong guess costs one statement.
+     * Organizations whose last create found a connection that takes patients: their next create
+     * goes straight to the statement with the pushes, instead of first trying the shorter one that
+     * writes a patient nobody pushes. Only a guess of which way is shorter: both statements decide
+     * from the database's answer, and a wrong guess costs one statement.
      */
     const pushingOrganizations = new Set<string>()
     app.post('/patients', { schema: { tags: ['patients'], summary: 'Create a patient; it is pushed to every enabled EMR', body: PatientInput, response: { 201: PatientWithLinks, ...errorResponses } } }, async (request, reply) => {
       const organizationId = request.actor.organizationId
       await requireAccount(hub.db, organizationId, request.body.accountId)
       const auditEvent = (id: string) => auditEventRecord(request.actor, 'patient.create', { type: 'patient', id })
+      const pushes = hub.engine.newPatientPushes(organizationId)
+      const answer = (patient: Patient, links: LinkView[]) => reply.code(201).send({ ...patient, links, emrInsurance: [], emrContacts: [], encounters: [] })
       if (!pushingOrganizations.has(organizationId)) {
-        const alone = await insertPatientWithAudit(hub.db, organizationId, request.body, auditEvent, { unlessPushTargets: true })
-        if (alone.patient) return reply.code(201).send(await newPatientWithLinks(hub.db, alone.patient, 0))
+        const alone = await insertPatientWithAudit(hub.db, organizationId, request.body, auditEvent, { pushes, unlessPushTargets: true })
+        if (alone.patient) return answer(alone.patient, [])
         pushingOrganizations.add(organizationId)
       }
-      const patient = await hub.db.transaction().execute(async (trx) => {
-        const { patient: created, hasPushTargets } = await insertPatientWithAudit(trx, organizationId, request.body, auditEvent, { unlessPushTargets: false })
-        if (!hasPushTargets) pushingOrganizations.delete(organizationId)
-        const jobs = hasPushTargets ? await hub.engine.patientChanged(trx, organizationId, created!.id) : []
-        return newPatientWithLinks(trx, created!, jobs.length)
-      })
-      hub.engine.nudge()
-      return reply.code(201).send(patient)
+      // One statement, atomic by itself: the patient, its audit event and, for each enabled
+      // connection that takes patients, its link, push job, queue message and the wake-up.
+      const { patient, hasPushTargets, links } = await insertPatientWithAudit(hub.db, organizationId, request.body, auditEvent, { pushes, unlessPushTargets: false })
+      if (!hasPushTargets) pushingOrganizations.delete(organizationId)
+      // The wake-up names this process, whose listener skips it: a worker here takes the job now.
+      if (links.length > 0) hub.engine.wakeOwnWorker()
+      return answer(patient!, links)
     })
 
     app.get(
@@ -276,11 +278,6 @@ async function requireAccount(db: DbOrTx, organizationId: string, accountId: str
  * pushes just made, and no EMR holds anything of it yet (nothing else knows its id). Saves the
  * four reads after the commit — four transactions per create.
  */
-async function newPatientWithLinks(trx: DbOrTx, patient: Patient, pushes: number) {
-  const links = pushes > 0 ? await linksOf(trx, 'patient', patient.id) : []
-  return { ...patient, links, emrInsurance: [], encounters: [], emrContacts: [] }
-}
-
 /** A patient as the API shows it: with its EMR links and, read-only, what EMRs hold (insurance, encounters). */
 async function withLinks(db: DbOrTx, patient: Patient) {
   const [links, insurance, encounters, contacts] = await Promise.all([
