@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { ConnectorError } from '../connectors/errors.js'
 import { DatabaseAvailability, databaseShortOf, isDatabaseBusy, isDatabaseUnavailable } from './availability.js'
 
 describe('isDatabaseUnavailable', () => {
@@ -13,6 +14,12 @@ describe('isDatabaseUnavailable', () => {
     expect(isDatabaseUnavailable(Object.assign(new Error('syntax error'), { code: '42601' }))).toBe(false)
     expect(isDatabaseUnavailable(new Error('Cannot read properties of undefined'))).toBe(false)
     expect(isDatabaseUnavailable(undefined)).toBe(false)
+    // An EMR that drops or refuses a connection is the EMR's failure, whatever its socket's error says.
+    for (const code of ['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT']) {
+      const socket = Object.assign(new Error(`socket ${code}`), { code })
+      expect(isDatabaseUnavailable(new ConnectorError({ code: 'network', message: `create: network error: ${code}`, retryable: true, cause: new Error('request failed', { cause: socket }) }))).toBe(false)
+      expect(isDatabaseUnavailable(new Error('request failed', { cause: socket }))).toBe(true)
+    }
     // Waiting for a free pooled connection too long is a busy database, not an outage.
     expect(isDatabaseUnavailable(new Error('timeout exceeded when trying to connect'))).toBe(false)
     expect(isDatabaseBusy(new Error('timeout exceeded when trying to connect'))).toBe(true)

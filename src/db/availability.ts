@@ -1,4 +1,5 @@
 import pg from 'pg'
+import { isConnectorError } from '../connectors/errors.js'
 
 /**
  * Whether the database answers. A restart, a failover or a maintenance window takes it away for
@@ -86,10 +87,14 @@ export class DatabaseAvailability {
 /**
  * True for errors that mean "the database is not there right now" rather than a fault of the
  * query: refused or dropped connections, the server shutting down or starting up, a connection
- * that broke mid-query. SQL errors (constraint violations, syntax) are not outages.
+ * that broke mid-query. SQL errors (constraint violations, syntax) are not outages. Nor is an
+ * external system's failure: a ConnectorError carries its socket's error (ECONNRESET when an EMR
+ * drops a connection) as its cause, and read as the database's it would make the API answer 503
+ * to every caller while the EMR misbehaves.
  */
 export function isDatabaseUnavailable(err: unknown): boolean {
   for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    if (isConnectorError(e)) return false
     const { code, message } = e as { code?: unknown; message?: unknown }
     if (typeof code === 'string') {
       if (NETWORK_CODES.has(code)) return true
