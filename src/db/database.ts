@@ -12,7 +12,6 @@ import * as auditInstallationEvents from './migrations/20261130_1236_audit_insta
 import * as patientsDobIndex from './migrations/20261130_1511_patients_dob_index.js'
 import * as listTimestampsInMilliseconds from './migrations/20261130_1640_list_timestamps_in_milliseconds.js'
 import * as claimSyncJob from './migrations/20261130_2200_claim_sync_job.js'
-import * as patientsNameKeyIndex from './migrations/20261201_0040_patients_name_key_index.js'
 import type { Database } from './schema.js'
 import { startEmbeddedPostgres } from './embedded.js'
 import { DatabaseAvailability, createGuardedPool } from './availability.js'
@@ -86,7 +85,6 @@ const migrations: Record<string, Migration> = {
   '20261130_1511_patients_dob_index': patientsDobIndex,
   '20261130_1640_list_timestamps_in_milliseconds': listTimestampsInMilliseconds,
   '20261130_2200_claim_sync_job': claimSyncJob,
-  '20261201_0040_patients_name_key_index': patientsNameKeyIndex,
 }
 
 class StaticMigrationProvider implements MigrationProvider {

@@ -37,21 +37,17 @@ export async function matchByDemographics(db: DbOrTx, organizationId: string, co
   for (const { item, key } of keyed) if (!key) out.set(item.externalId, { kind: 'none' })
   if (dobs.length === 0) return out
 
-  // Only patients that can share a pulled name and birth date, found in the database by both
-  // (index patients_name_key, migration 20261201_0040): a page asks once, and the answer and the
-  // rows read stay the size of the namesakes, not of the CRM (which grows with every page a large
-  // pull stores; by birth date alone a page read every patient born on its dates). SQL's ASCII
-  // key equals nameKey's only for printable-ASCII names, so patients with any other name are
-  // all read for the page's dates (their own partial index) and compared here.
-  const keys = [...new Map(keyed.flatMap((k) => (k.key ? [[keyText(k.key), k.key] as const] : []))).values()]
-  const { rows } = await sql<{ id: string; first_name: string; last_name: string; dob: string | null }>`
-    select p.id, p.first_name, p.last_name, p.dob
-    from jsonb_to_recordset(${JSON.stringify(keys)}::jsonb) as k(dob date, last text, first text)
-    join patients p on p.organization_id = ${organizationId}::uuid and p.dob = k.dob and ${ASCII_NAME_KEY('last_name')} = k.last and ${ASCII_NAME_KEY('first_name')} = k.first
-    union
-    select id, first_name, last_name, dob
-    from patients
-    where organization_id = ${organizationId}::uuid and dob = any(${dobs}::date[]) and ${NOT_PRINTABLE_ASCII_NAME}`.execute(db)
+  // Only patients that can share a pulled name and birth date, narrowed in the database: a page
+  // asks once, and the answer stays the size of the namesakes, not of the CRM (which grows with
+  // every page a large pull stores).
+  const lastNames = [...new Set(keyed.flatMap((k) => (k.key ? [k.key.last] : [])))]
+  const rows = await db
+    .selectFrom('patients')
+    .select(['id', 'first_name', 'last_name', 'dob'])
+    .where('organization_id', '=', organizationId)
+    .where('dob', 'in', dobs)
+    .where((eb) => eb.or([eb(ASCII_NAME_KEY, 'in', lastNames), eb('last_name', '~', NOT_PRINTABLE_ASCII)]))
+    .execute()
   const byKey = new Map<string, string[]>()
   for (const row of rows) {
     const key = nameKey({ firstName: row.first_name, lastName: row.last_name, dob: row.dob })
@@ -138,12 +134,10 @@ export async function flagUncertainMatch(
 /**
  * A superset of the names whose key (normalizeName) can equal a pulled one, in SQL: on printable
  * ASCII, normalizeName is lower(trim(collapsed spaces)), which the database computes alike; any
- * other name (accents, other scripts, unusual spaces) is left for normalizeName to judge. These
- * are the very expressions index patients_name_key holds (the planner matches them by their text).
+ * other name (accents, other scripts, unusual spaces) is left for normalizeName to judge.
  */
-const ASCII_NAME_KEY = (column: 'first_name' | 'last_name') => sql<string>`lower(btrim(regexp_replace(${sql.ref(column)}, '\\s+', ' ', 'g'), ' '))`
-/** Literal, not a parameter: the planner uses the partial index patients_dob_non_ascii_name only for its own predicate. */
-const NOT_PRINTABLE_ASCII_NAME = sql<boolean>`(last_name ~ '[^ -~]' or first_name ~ '[^ -~]')`
+const ASCII_NAME_KEY = sql<string>`lower(btrim(regexp_replace(last_name, '\\s+', ' ', 'g'), ' '))`
+const NOT_PRINTABLE_ASCII = '[^ -~]'
 
 function keyText(key: { first: string; last: string; dob: string }): string {
   return `${key.first}\u0000${key.last}\u0000${key.dob}`
