@@ -13,6 +13,7 @@ import { join } from 'node:path'
 import { sleep } from '../test/harness.js'
 import { line, load, rss } from './kit.js'
 import { BUILD_DIR, compile } from '../src/compile.js'
+import { npmStartCommand } from '../test/startCommand.js'
 
 const IDLE_SECONDS = Number(process.env.BENCH_EMBEDDED_IDLE_SECONDS ?? 20)
 
@@ -53,10 +54,8 @@ interface Started {
 
 /** What `npm start` runs after its prestart (`node [flags] .build/src/main.js`), from package.json: the bench starts the same. */
 function npmStartArgs(): string[] {
-  const { scripts } = JSON.parse(readFileSync(join(BUILD_DIR, '..', 'package.json'), 'utf8')) as { scripts: { start: string } }
-  const [command, ...args] = scripts.start.trim().split(/\s+/)
-  if (command !== 'node') throw new Error(`npm start runs "${scripts.start}"; the bench starts only \`node …\``)
-  return args.map((arg) => (arg.startsWith('-') ? arg : join(BUILD_DIR, '..', arg)))
+  const { nodeFlags, script } = npmStartCommand()
+  return [...nodeFlags, script]
 }
 
 /** `npm start`'s process (its prestart compiled it), timed from spawn. */

@@ -162,11 +162,13 @@ async function ecwPull(hub: RunningHub, world: EcwWorld, patients: number, seede
   // The simulator serves the export from this process: its CPU shows whether it is what limits the pull.
   const simulatorBefore = process.cpuUsage()
   const databaseBefore = await backendCpuSeconds(hub)
+  const blocksBefore = await blocksTouched(hub)
   const { job, seconds, firstRecordsAt } = await run()
   const cpu = cpuSeconds(hub.pid) - cpuBefore
   const simulatorUsage = process.cpuUsage(simulatorBefore)
   const simulatorCpu = (simulatorUsage.user + simulatorUsage.system) / 1e6
   const databaseCpu = sumNew(await backendCpuSeconds(hub), databaseBefore)
+  const blocks = blocksBefore === null ? null : (await blocksTouched(hub))! - blocksBefore
   const figures = { patients, recordsPerSecond: 0, recordsPerCpuSecond: 0, rssBefore, peak, load: `${loadBefore}–${load()}` }
   const resources = job.progress.resources as Record<string, { records: number }>
   const records = ['patient', 'insurance', 'encounter'].reduce((n, r) => n + (resources[r]?.records ?? 0), 0)
@@ -179,6 +181,7 @@ async function ecwPull(hub: RunningHub, world: EcwWorld, patients: number, seede
   line(`ECW: ${label} — export wait (kick-off → first page stored, polled every 0.1 s)`, `${firstRecordsAt?.toFixed(1) ?? '?'} s; the rest ${(records / (seconds - (firstRecordsAt ?? 0))).toFixed(0)} records/s`)
   line(`ECW: ${label} — simulator CPU serving the export (bench process)`, `${simulatorCpu.toFixed(1)} s = ${(records / simulatorCpu).toFixed(0)} records per CPU-second`)
   if (databaseCpu !== null) line(`ECW: ${label} — PostgreSQL CPU (the hub's backends)`, `${databaseCpu.toFixed(1)} s = ${(records / databaseCpu).toFixed(0)} records per CPU-second`)
+  if (blocks !== null) line(`ECW: ${label} — PostgreSQL buffers touched (hit + read)`, `${blocks} = ${(blocks / records).toFixed(1)} a record`)
   line(`ECW: ${label} — hub resident memory before / peak during`, `${rssBefore} MB / ${peak} MB`)
   line(`ECW: ${label} — simulator (bench process) resident memory`, `${Math.round(process.memoryUsage().rss / 1024 / 1024)} MB (${seeded.toLocaleString('en-US')} resources held)`)
   const again = await run()
@@ -191,6 +194,23 @@ async function ecwPull(hub: RunningHub, world: EcwWorld, patients: number, seede
  * embedded database, whose work is the hub's own CPU). The hub's pool keeps its connections, so
  * the backends alive at the end are those that did the pull's work.
  */
+/**
+ * Buffers the hub's database has touched so far (pg_stat_database blks_hit + blks_read): the
+ * server's work counted in pages, which the machine's load does not move as it moves CPU time.
+ */
+async function blocksTouched(hub: RunningHub): Promise<number | null> {
+  if (!hub.databaseUrl) return null
+  const client = new pg.Client({ connectionString: hub.databaseUrl })
+  await client.connect()
+  try {
+    // The statistics are a snapshot per transaction; a fresh one sees the others' counts.
+    const { rows } = await client.query<{ blocks: string }>('select blks_hit + blks_read as blocks from pg_stat_database where datname = current_database()')
+    return Number(rows[0]!.blocks)
+  } finally {
+    await client.end()
+  }
+}
+
 async function backendCpuSeconds(hub: RunningHub): Promise<Map<number, number> | null> {
   if (!hub.databaseUrl) return null
   const client = new pg.Client({ connectionString: hub.databaseUrl })

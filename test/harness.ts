@@ -8,7 +8,7 @@ import { leakError, noteApiTraffic, registerSecret, scanDatabase, scanOutput, ty
 import { copyDatabaseTemplate } from './template.js'
 
 /**
- * Starts the real hub as a child process (`node src/main.js`, compiled once per run by
+ * Starts the real hub as a child process (`node [npm start's flags] src/main.js`, compiled once per run by
  * test/globalSetup.ts as `npm start` compiles it) on a loopback port it
  * picks itself (PORT=0; the port is read from the address it prints), on the embedded database
  * in a temporary directory (a copy of the run's migrated template, test/globalSetup.ts) — or,

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { insertConnection, openTestDatabase, startTestEngine, type TestDatabase } from '../../test/database.js'
 import type { Queue } from '../db/queue.js'
@@ -98,6 +99,34 @@ describe('emitting', () => {
     )
     expect(ids[0]).not.toBeNull()
     expect(ids[1]).toBeNull()
+  })
+  it('emits a page of events to several subscribers in a fixed number of statements, each delivery with its wake-up', async () => {
+    await subscribe(['patient.linked'])
+    await subscribe(['patient.linked'])
+    // Every enabled subscription of the organization that wants the event, the earlier tests' too.
+    const wanting = await database.db.selectFrom('event_subscriptions').select('id').where('organization_id', '=', organizationId).where('enabled', '=', true).where(sql<boolean>`events @> '["patient.linked"]'::jsonb`).execute()
+    expect(wanting.length).toBeGreaterThanOrEqual(2)
+    let statements = 0
+    const page = Array.from({ length: 300 }, () => linked(randomUUID()))
+    const ids = await database.db.transaction().execute((trx) =>
+      emitEvents(
+        trx.withPlugin({ transformQuery: (args) => args.node, transformResult: async (args) => (statements++, args.result) }),
+        queue,
+        page,
+      ),
+    )
+    // The subscriptions' look-up, the events with their deliveries, the deliveries' wake-ups — not one round trip an event.
+    expect(statements).toBe(3)
+    expect(new Set(ids).size).toBe(300)
+    const jobs = await database.db.selectFrom('sync_jobs').selectAll().where('kind', '=', 'deliver_event').where('record_id', 'in', ids as string[]).execute()
+    expect(jobs.length).toBe(300 * wanting.length)
+    for (const id of [ids[0]!, ids[299]!]) {
+      const [event] = await database.db.selectFrom('events').selectAll().where('id', '=', id).execute()
+      expect(JSON.parse(event!.body)).toMatchObject({ id, type: 'patient.linked', organizationId })
+    }
+    expect(jobs.every((j) => j.connection_id === null && j.state === 'queued' && j.record_type === 'event' && j.input?.eventId === j.record_id)).toBe(true)
+    const wakeUps = await sql<{ n: number }>`select count(*)::int as n from pgboss.job where name = 'carebridge.sync' and data->>'jobId' = any(${jobs.map((j) => j.id)}::text[])`.execute(database.db)
+    expect(wakeUps.rows[0]!.n).toBe(jobs.length)
   })
 })
 
