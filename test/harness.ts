@@ -131,6 +131,14 @@ async function spawnHub(options: HubOptions & { dataDir: string }, ownsDataDir: 
   child.stderr!.on('data', (d) => (output += d))
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
   void exited.then(() => liveChildren.delete(child))
+  // A hub that dies on its own (not ended below, not killed by its test) says why in its last
+  // lines: printed at once, since the test usually fails later on what that death caused.
+  let ending = false
+  child.once('exit', (code, signal) => {
+    if (ending) return
+    const last = output.split('\n').slice(-80).join('\n')
+    console.error(`hub pid ${child.pid}${testFile() ? ` (${testFile()})` : ''} exited by itself (code ${code}, signal ${signal}); its last output:\n${last}`)
+  })
   const databaseKey = databaseUrl ?? dataDir
   const onDatabase = runningOn.get(databaseKey) ?? new Set<ChildProcess>()
   runningOn.set(databaseKey, onDatabase)
@@ -148,6 +156,7 @@ async function spawnHub(options: HubOptions & { dataDir: string }, ownsDataDir: 
       if (url && (await healthy(url))) break
     }
     if (Date.now() > deadline) {
+      ending = true
       child.kill('SIGKILL')
       await exited
       throw new Error(`The hub did not become healthy in ${WAIT.start / 1000} s:\n${output}`)
@@ -183,6 +192,7 @@ async function spawnHub(options: HubOptions & { dataDir: string }, ownsDataDir: 
   }
 
   const end = async (signal: 'SIGTERM' | 'SIGKILL') => {
+    ending = true
     if (child.exitCode === null && child.signalCode === null) {
       child.kill(signal)
       if (signal === 'SIGTERM') {
