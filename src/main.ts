@@ -107,14 +107,14 @@ async function main(): Promise<void> {
 }
 
 /**
- * A database outage must not end the process; a bug still must. Libraries sometimes let a broken
- * connection's error escape as an unhandled rejection (pg-boss completes jobs without awaiting),
- * so those are noted as the outage they are. Anything else is a fault of ours: one clear line,
+ * A database outage or a full disk must not end the process; a bug still must. Libraries
+ * sometimes let a database error escape as an unhandled rejection (pg-boss completes jobs without
+ * awaiting), so those are taken as the database condition they are. Anything else is a fault of ours: one clear line,
  * then exit non-zero so the supervisor (systemd, a container runtime) restarts a clean process.
  */
 function keepRunningThroughOutages(log: pino.Logger, availability: DatabaseAvailability): void {
   const fatal = (kind: string) => (err: unknown) => {
-    if (availability.noteFailure(err)) return
+    if (availability.isDatabaseCondition(err)) return
     log.fatal({ err }, `${kind}: carebridge stops; run it under a supervisor that restarts it (README, "Running in production")`)
     log.flush?.()
     process.exit(1)

@@ -135,7 +135,9 @@ async function spawnHub(options: HubOptions & { dataDir: string }, ownsDataDir: 
   // lines: printed at once, since the test usually fails later on what that death caused.
   let ending = false
   child.once('exit', (code, signal) => {
-    if (ending) return
+    // A failed test may already be stopping a hub that died first (its sockets closed before
+    // the exit was reported): a stop ends it with code 0 or by a signal, a death of its own not.
+    if (ending && (code === 0 || signal !== null)) return
     const last = output.split('\n').slice(-80).join('\n')
     console.error(`hub pid ${child.pid}${testFile() ? ` (${testFile()})` : ''} exited by itself (code ${code}, signal ${signal}); its last output:\n${last}`)
   })

@@ -68,4 +68,22 @@ describe('DatabaseAvailability', () => {
     expect(lines[1]).toBe('database reachable again')
     availability.stop()
   })
+
+  it('takes a write refused for want of disk or memory as the database condition it is, and anything else as a fault', () => {
+    const lines: string[] = []
+    const availability = new DatabaseAvailability(async () => undefined, { warn: (_o, msg) => lines.push(msg), info: (_o, msg) => lines.push(msg) })
+    const diskFull = Object.assign(new Error('could not extend file "base/5/17282_fsm": No space left on device'), { code: '53100' })
+    expect(availability.isDatabaseCondition(new Error('wrapped', { cause: diskFull }))).toBe(true)
+    expect(availability.isDatabaseCondition(Object.assign(new Error('out of memory'), { code: '53200' }))).toBe(true)
+    expect(availability.up, 'a full disk is no outage: reads still work').toBe(true)
+    expect(availability.isDatabaseCondition(Object.assign(new Error('duplicate key'), { code: '23505' }))).toBe(false)
+    expect(availability.isDatabaseCondition(new TypeError('a bug'))).toBe(false)
+    expect(lines).toEqual([
+      'a background write was refused: the database is short of disk space',
+      'a background write was refused: the database is short of resources',
+    ])
+    expect(availability.isDatabaseCondition(Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }))).toBe(true)
+    expect(availability.up).toBe(false)
+    availability.stop()
+  })
 })

@@ -39,6 +39,22 @@ export class DatabaseAvailability {
     return true
   }
 
+  /**
+   * Whether a failure that escaped every caller (a library's write that nobody awaited, such as
+   * a queue's bookkeeping) is the database's condition rather than a fault of ours: an outage,
+   * noted as `noteFailure` notes it, or a write refused for want of disk or memory. Such a write
+   * was rolled back whole, and what it recorded is owned elsewhere (a job's row, retried when
+   * its lease is over), so the process keeps running: ending it on a full disk would turn a
+   * condition the API answers with 503 into an outage of every process.
+   */
+  isDatabaseCondition(err: unknown): boolean {
+    if (this.noteFailure(err)) return true
+    const short = databaseShortOf(err)
+    if (!short) return false
+    this.log.warn({ cause: describe(err) }, `a background write was refused: the database is short of ${short === 'disk' ? 'disk space' : 'resources'}`)
+    return true
+  }
+
   /** Resolves once the database answers again (at once if it does), or false after `timeoutMs`. */
   async waitUntilUp(timeoutMs: number): Promise<boolean> {
     if (this.up) return true
