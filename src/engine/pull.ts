@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto'
+import { newId } from '../db/ids.js'
 import { sql } from 'kysely'
 import type { ConnectorContext, PullFlow, PulledItem, PulledPage, PullResource, PullSession, PullWindow, ResolvedMapping } from '../connectors/connector.js'
 import { ConnectorError } from '../connectors/errors.js'
@@ -341,7 +341,7 @@ async function insertPulledLinks(
   created: { patient: { id: string; version: number }; item: Extract<PulledItem, { type: 'patient' }> }[],
 ): Promise<void> {
   const rows = created.map(({ patient, item }) => ({
-    id: randomUUID(),
+    id: newId(),
     record_id: patient.id,
     external_id: item.externalId,
     external_mrn: item.mrn ?? null,
@@ -382,7 +382,7 @@ async function reconcilePulled(
       const inserted = await trx
         .insertInto('links')
         .values({
-          id: randomUUID(),
+          id: newId(),
           organization_id: job.organization_id,
           record_type: 'patient',
           record_id: patient.id,
