@@ -1,5 +1,5 @@
 import { newId } from '../db/ids.js'
-import { sql } from 'kysely'
+import { sql, type RawBuilder } from 'kysely'
 import type { ConnectorContext, PullFlow, PulledItem, PulledPage, PullResource, PullSession, PullWindow, ResolvedMapping } from '../connectors/connector.js'
 import { ConnectorError } from '../connectors/errors.js'
 import { pushTargets, type RunnableConnection } from '../connections/connections.js'
@@ -242,6 +242,7 @@ async function storePatients(
   const organizationId = job.organization_id
   const byExternal = new Map(
     (
+      // One probe per id, whatever the statistics (see patientLinksByExternalId).
       await sql<{ id: string; record_id: string; external_id: string; synced_values: Record<string, unknown> | null }>`
         select l.id, l.record_id, l.external_id, l.synced_values
         from unnest(${items.map((i) => i.externalId)}::text[]) as wanted(external_id)
@@ -459,7 +460,7 @@ async function upsertEmrRecords(
 }
 
 /**
- * The CRM patients of a page's EMR patient ids, by one index probe per id (links_external):
+ * The CRM patients of EMR patient ids (a page's), by one index probe per id (links_external):
  * `external_id in (…)` let the planner, on tables no ANALYZE had seen yet (PGlite runs no
  * autovacuum, nor does a server with it off, and a bulk pull fills the table faster than
  * autovacuum's next round), read every link of the connection and filter them — 8,175 buffers
@@ -468,17 +469,21 @@ async function upsertEmrRecords(
  * index whatever the statistics say: ~4 buffers an id. storePatients and
  * insurancePulledEvents (pullEvents.ts) look up by EMR id the same way.
  */
-async function patientsByExternalId(deps: EngineDeps, connectionId: string, externalIds: string[]): Promise<Map<string, string>> {
-  const unique = [...new Set(externalIds)]
-  if (unique.length === 0) return new Map()
-  const { rows } = await sql<{ external_id: string; record_id: string }>`
+export function patientLinksByExternalId(connectionId: string, externalIds: string[]): RawBuilder<{ external_id: string; record_id: string }> {
+  return sql`
     select l.external_id, l.record_id
-    from unnest(${unique}::text[]) as wanted(external_id)
+    from unnest(${externalIds}::text[]) as wanted(external_id)
     cross join lateral (
       select external_id, record_id from links
       where connection_id = ${connectionId}::uuid and record_type = 'patient' and external_id = wanted.external_id
       limit 1
-    ) l`.execute(deps.db)
+    ) l`
+}
+
+async function patientsByExternalId(deps: EngineDeps, connectionId: string, externalIds: string[]): Promise<Map<string, string>> {
+  const unique = [...new Set(externalIds)]
+  if (unique.length === 0) return new Map()
+  const { rows } = await patientLinksByExternalId(connectionId, unique).execute(deps.db)
   return new Map(rows.map((r) => [r.external_id, r.record_id]))
 }
 

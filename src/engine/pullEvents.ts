@@ -31,7 +31,7 @@ export async function insurancePulledEvents(
 ): Promise<EventInput<'insurance.pulled'>[]> {
   const linked = items.filter((i) => patientIds.has(i.patientExternalId))
   if (linked.length === 0) return []
-  // One primary-key probe per id, whatever the table's statistics (see patientsByExternalId in pull.ts).
+  // One primary-key probe per id, whatever the table's statistics (see patientLinksByExternalId in pull.ts).
   const stored = new Map(
     (
       await sql<{ external_id: string; data: Record<string, unknown>; patient_id: string | null }>`
