@@ -163,12 +163,14 @@ async function ecwPull(hub: RunningHub, world: EcwWorld, patients: number, seede
   const simulatorBefore = process.cpuUsage()
   const databaseBefore = await backendCpuSeconds(hub)
   const blocksBefore = await blocksTouched(hub)
+  const relationsBefore = await relationBuffers(hub)
   const { job, seconds, firstRecordsAt } = await run()
   const cpu = cpuSeconds(hub.pid) - cpuBefore
   const simulatorUsage = process.cpuUsage(simulatorBefore)
   const simulatorCpu = (simulatorUsage.user + simulatorUsage.system) / 1e6
   const databaseCpu = sumNew(await backendCpuSeconds(hub), databaseBefore)
   const blocks = blocksBefore === null ? null : (await blocksTouched(hub))! - blocksBefore
+  const relations = relationsBefore === null ? null : relationBuffersSince(relationsBefore, (await relationBuffers(hub))!)
   const figures = { patients, recordsPerSecond: 0, recordsPerCpuSecond: 0, rssBefore, peak, load: `${loadBefore}–${load()}` }
   const resources = job.progress.resources as Record<string, { records: number }>
   const records = ['patient', 'insurance', 'encounter'].reduce((n, r) => n + (resources[r]?.records ?? 0), 0)
@@ -182,6 +184,12 @@ async function ecwPull(hub: RunningHub, world: EcwWorld, patients: number, seede
   line(`ECW: ${label} — simulator CPU serving the export (bench process)`, `${simulatorCpu.toFixed(1)} s = ${(records / simulatorCpu).toFixed(0)} records per CPU-second`)
   if (databaseCpu !== null) line(`ECW: ${label} — PostgreSQL CPU (the hub's backends)`, `${databaseCpu.toFixed(1)} s = ${(records / databaseCpu).toFixed(0)} records per CPU-second`)
   if (blocks !== null) line(`ECW: ${label} — PostgreSQL buffers touched (hit + read)`, `${blocks} = ${(blocks / records).toFixed(1)} a record`)
+  if (relations !== null) {
+    const read = relations.reduce((n, r) => n + r.read, 0)
+    const hit = relations.reduce((n, r) => n + r.hit, 0)
+    line(`ECW: ${label} — tables and indexes: buffers read (not in shared_buffers) / hit`, `${read} / ${hit} = ${(read / records).toFixed(2)} / ${(hit / records).toFixed(2)} a record`)
+    for (const r of relations.slice(0, 12)) line(`ECW: ${label} —   ${r.name}`, `read ${r.read} / hit ${r.hit} = ${(r.read / records).toFixed(2)} / ${(r.hit / records).toFixed(2)} a record`)
+  }
   line(`ECW: ${label} — hub resident memory before / peak during`, `${rssBefore} MB / ${peak} MB`)
   line(`ECW: ${label} — simulator (bench process) resident memory`, `${Math.round(process.memoryUsage().rss / 1024 / 1024)} MB (${seeded.toLocaleString('en-US')} resources held)`)
   const again = await run()
@@ -209,6 +217,34 @@ async function blocksTouched(hub: RunningHub): Promise<number | null> {
   } finally {
     await client.end()
   }
+}
+
+/**
+ * Buffers each table (its heap and TOAST) and each index of the hub's database has read from
+ * outside shared_buffers and found in them so far (pg_statio_user_tables / _indexes): which
+ * relations a pull's page costs, and whether their pages still fit in the server's cache.
+ */
+async function relationBuffers(hub: RunningHub): Promise<Map<string, { read: number; hit: number }> | null> {
+  if (!hub.databaseUrl) return null
+  const client = new pg.Client({ connectionString: hub.databaseUrl })
+  await client.connect()
+  try {
+    const { rows } = await client.query<{ name: string; read: string; hit: string }>(`
+      select relname as name, coalesce(heap_blks_read, 0) + coalesce(toast_blks_read, 0) as read, coalesce(heap_blks_hit, 0) + coalesce(toast_blks_hit, 0) as hit from pg_statio_user_tables
+      union all
+      select indexrelname, idx_blks_read, idx_blks_hit from pg_statio_user_indexes`)
+    return new Map(rows.map((r) => [r.name, { read: Number(r.read), hit: Number(r.hit) }]))
+  } finally {
+    await client.end()
+  }
+}
+
+/** Each relation's buffers between two readings, the most read first (then the most hit). */
+function relationBuffersSince(before: Map<string, { read: number; hit: number }>, after: Map<string, { read: number; hit: number }>): { name: string; read: number; hit: number }[] {
+  return [...after]
+    .map(([name, a]) => ({ name, read: a.read - (before.get(name)?.read ?? 0), hit: a.hit - (before.get(name)?.hit ?? 0) }))
+    .filter((r) => r.read + r.hit > 0)
+    .sort((x, y) => y.read - x.read || y.hit - x.hit)
 }
 
 async function backendCpuSeconds(hub: RunningHub): Promise<Map<number, number> | null> {

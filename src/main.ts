@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
-import { randomUUID } from 'node:crypto'
+import { newId } from './db/ids.js'
 import pino from 'pino'
 import { loadConfig, localUrl } from './config.js'
 import { SecretBox, resolveSecretKey } from './security/secrets.js'
@@ -127,7 +127,7 @@ function keepRunningThroughOutages(log: pino.Logger, availability: DatabaseAvail
 async function ensureOrganization(db: Db, demo: boolean): Promise<string> {
   const existing = await db.selectFrom('organizations').select('id').orderBy('created_at').executeTakeFirst()
   if (existing) return existing.id
-  const id = randomUUID()
+  const id = newId()
   await db.insertInto('organizations').values({ id, name: demo ? 'Demo treatment center' : 'My treatment center' }).execute()
   return id
 }

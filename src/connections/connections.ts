@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto'
+import { newId } from '../db/ids.js'
 import { isDeepStrictEqual } from 'node:util'
 import { z } from 'zod'
 import { sql, type Selectable } from 'kysely'
@@ -98,7 +98,7 @@ export async function createConnection(
   const row = await db
     .insertInto('connections')
     .values({
-      id: randomUUID(),
+      id: newId(),
       organization_id: organizationId,
       connector: connector.kind,
       name: input.name,

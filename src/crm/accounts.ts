@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto'
+import { newId } from '../db/ids.js'
 import { z } from 'zod'
 import type { DbOrTx } from '../db/database.js'
 import { applyCursor, toPage, type Page } from '../db/cursor.js'
@@ -61,7 +61,7 @@ export async function createAccount(db: DbOrTx, organizationId: string, input: A
   const row = await db
     .insertInto('accounts')
     .values({
-      id: randomUUID(),
+      id: newId(),
       organization_id: organizationId,
       name: input.name,
       email: input.email ?? null,
@@ -114,7 +114,7 @@ export async function listAccounts(db: DbOrTx, organizationId: string, options: 
 
 function withIds(insurances: z.output<typeof InsuranceInput>[], existing: Insurance[]): Insurance[] {
   const known = new Set(existing.map((i) => i.id))
-  return insurances.map((i) => ({ ...i, id: i.id && known.has(i.id) ? i.id : randomUUID() }))
+  return insurances.map((i) => ({ ...i, id: i.id && known.has(i.id) ? i.id : newId() }))
 }
 
 export type AccountRow = {

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto'
+import { newId } from '../db/ids.js'
 import { z } from 'zod'
 import { sql, type ExpressionBuilder, type RawBuilder, type Selectable } from 'kysely'
 import type { DbOrTx } from '../db/database.js'
@@ -116,7 +116,7 @@ const JSON_COLUMNS = new Set(['address', 'custom_fields'])
 
 /** A new patient's row: a new id, its organization, and each field's column (null where not given); JSON columns hold their values. */
 function newPatientRow(organizationId: string, input: PatientInputT): Record<string, unknown> {
-  const row: Record<string, unknown> = { id: randomUUID(), organization_id: organizationId }
+  const row: Record<string, unknown> = { id: newId(), organization_id: organizationId }
   for (const [field, column] of Object.entries(COLUMNS)) row[column] = (input as Record<string, unknown>)[field] ?? null
   return row
 }

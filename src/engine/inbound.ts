@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto'
+import { newId } from '../db/ids.js'
 import type { Db } from '../db/database.js'
 import type { Queue } from '../db/queue.js'
 import type { InboundEvent, InboundRefusal, InboundRequest, ReferralDestination } from '../connectors/connector.js'
@@ -98,7 +98,7 @@ export async function receiveInbound(
     for (const event of events) {
       const inserted = await trx
         .insertInto('inbound_events')
-        .values({ id: randomUUID(), organization_id: row.organization_id, connection_id: row.id, connector: row.connector, event_id: event.id, event_type: event.type })
+        .values({ id: newId(), organization_id: row.organization_id, connection_id: row.id, connector: row.connector, event_id: event.id, event_type: event.type })
         .onConflict((oc) => oc.columns(['connection_id', 'event_id']).doNothing())
         .returning('id')
         .executeTakeFirst()

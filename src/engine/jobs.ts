@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto'
+import { newId } from '../db/ids.js'
 import { sql, type RawBuilder, type Selectable, type Updateable } from 'kysely'
 import type { DbOrTx } from '../db/database.js'
 import type { Database, SyncJobState } from '../db/schema.js'
@@ -34,7 +34,7 @@ export async function enqueueJob(
       .executeTakeFirst()
     if (waiting) return { id: waiting.id, coalesced: true }
   }
-  const id = randomUUID()
+  const id = newId()
   await trx
     .insertInto('sync_jobs')
     .values({
@@ -84,7 +84,7 @@ export function newRecordPushes(record: { organizationId: string; kind: 'push_pa
     connectors,
     ctes: sql`
     push_targets as (
-      select t.id as connection_id, t.connector, t.created_at, c.id as record_id, gen_random_uuid() as link_id, gen_random_uuid() as job_id
+      select t.id as connection_id, t.connector, t.created_at, c.id as record_id, carebridge_uuidv7() as link_id, carebridge_uuidv7() as job_id
       from targets t cross join created c
     ),
     pushed_links as (

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto'
+import { newId } from '../db/ids.js'
 import type { Selectable } from 'kysely'
 import type { DbOrTx } from '../db/database.js'
 import type { Database, LinkState } from '../db/schema.js'
@@ -22,7 +22,7 @@ export async function ensureLink(db: DbOrTx, options: { organizationId: string; 
   const made = await db
     .insertInto('links')
     .values({
-      id: randomUUID(),
+      id: newId(),
       organization_id: options.organizationId,
       record_type: options.recordType,
       record_id: options.recordId,

@@ -4,6 +4,8 @@ import { pulledPages, pullingConnector } from '../../test/testConnectors.js'
 import type { PulledItem } from '../connectors/connector.js'
 import type { Engine } from './engine.js'
 import { runJob, type EngineDeps } from './runner.js'
+import { patientLinksByExternalId } from './pull.js'
+import { sql } from 'kysely'
 
 vi.mock('../connectors/registry.js', async (real) => (await import('../../test/testConnectors.js')).withTestConnectors(await real()))
 
@@ -53,5 +55,34 @@ describe('a pull', () => {
     const patients = await database.db.selectFrom('patients').select(['id', 'last_name']).where('organization_id', '=', organizationId).execute()
     expect(patients.map((p) => p.last_name).sort()).toEqual(['Alpha', 'Beta', 'Gamma'])
     expect(new Set(links.map((l) => l.record_id))).toEqual(new Set(patients.map((p) => p.id)))
+  })
+})
+
+describe('a page looking up its patients by EMR id', () => {
+  it('probes the links index once per id, not every link of the connection, on a table no ANALYZE has seen', async () => {
+    // A connection of its own with 10,000 links, inserted at once as a bulk pull's pages would: the
+    // planner's statistics (none, or those of an empty table) know nothing of them.
+    const other = await insertConnection(database.db, { connector: pullingConnector.kind })
+    await sql`
+      insert into patients (id, organization_id, first_name, last_name, custom_fields)
+      select gen_random_uuid(), ${other.organizationId}::uuid, 'Bulk', 'Patient ' || g, '{}' from generate_series(1, 10000) g`.execute(database.db)
+    await sql`
+      insert into links (id, organization_id, record_type, record_id, connection_id, connector, external_id, state, synced_values)
+      select gen_random_uuid(), ${other.organizationId}::uuid, 'patient', p.id, ${other.connectionId}::uuid, ${pullingConnector.kind}, 'bulk-' || p.last_name, 'linked', jsonb_build_object('lastName', p.last_name, 'note', repeat('x', 200))
+      from patients p where p.organization_id = ${other.organizationId}::uuid`.execute(database.db)
+    const wanted = Array.from({ length: 20 }, (_, i) => `bulk-Patient ${i * 500 + 1}`)
+
+    const { rows } = await patientLinksByExternalId(other.connectionId, [...wanted, 'bulk-nobody']).execute(database.db)
+    expect(rows.map((r) => r.external_id).sort()).toEqual([...wanted].sort())
+
+    const query = patientLinksByExternalId(other.connectionId, wanted).compile(database.db)
+    const explained = await database.db.executeQuery<{ 'QUERY PLAN': [{ Plan: { 'Shared Hit Blocks': number; 'Shared Read Blocks': number } }] }>({
+      ...query,
+      sql: `explain (analyze, buffers, format json) ${query.sql}`,
+    })
+    const plan = explained.rows[0]!['QUERY PLAN'][0].Plan
+    // ~4 buffers an id (the index's levels and the row's heap page); the connection's links alone
+    // fill some 500 pages, which a plan that filters them all would read.
+    expect(plan['Shared Hit Blocks'] + plan['Shared Read Blocks']).toBeLessThan(wanted.length * 6)
   })
 })

@@ -1,5 +1,5 @@
-import { randomUUID } from 'node:crypto'
-import { sql } from 'kysely'
+import { newId } from '../db/ids.js'
+import { sql, type RawBuilder } from 'kysely'
 import type { ConnectorContext, PullFlow, PulledItem, PulledPage, PullResource, PullSession, PullWindow, ResolvedMapping } from '../connectors/connector.js'
 import { ConnectorError } from '../connectors/errors.js'
 import { pushTargets, type RunnableConnection } from '../connections/connections.js'
@@ -242,14 +242,16 @@ async function storePatients(
   const organizationId = job.organization_id
   const byExternal = new Map(
     (
-      await deps.db
-        .selectFrom('links')
-        .selectAll()
-        .where('connection_id', '=', connectionId)
-        .where('record_type', '=', 'patient')
-        .where('external_id', 'in', items.map((i) => i.externalId))
-        .execute()
-    ).map((l) => [l.external_id!, l]),
+      // One probe per id, whatever the statistics (see patientLinksByExternalId).
+      await sql<{ id: string; record_id: string; external_id: string; synced_values: Record<string, unknown> | null }>`
+        select l.id, l.record_id, l.external_id, l.synced_values
+        from unnest(${items.map((i) => i.externalId)}::text[]) as wanted(external_id)
+        cross join lateral (
+          select id, record_id, external_id, synced_values from links
+          where connection_id = ${connectionId}::uuid and record_type = 'patient' and external_id = wanted.external_id
+          limit 1
+        ) l`.execute(deps.db)
+    ).rows.map((l) => [l.external_id, l]),
   )
   const claimedIds = items.filter((i) => !byExternal.has(i.externalId) && i.crmId).map((i) => i.crmId!)
   const claimable = new Map((await getPatients(deps.db, organizationId, claimedIds.filter(isUuid))).map((p) => [p.id, p]))
@@ -341,7 +343,7 @@ async function insertPulledLinks(
   created: { patient: { id: string; version: number }; item: Extract<PulledItem, { type: 'patient' }> }[],
 ): Promise<void> {
   const rows = created.map(({ patient, item }) => ({
-    id: randomUUID(),
+    id: newId(),
     record_id: patient.id,
     external_id: item.externalId,
     external_mrn: item.mrn ?? null,
@@ -382,7 +384,7 @@ async function reconcilePulled(
       const inserted = await trx
         .insertInto('links')
         .values({
-          id: randomUUID(),
+          id: newId(),
           organization_id: job.organization_id,
           record_type: 'patient',
           record_id: patient.id,
@@ -457,17 +459,32 @@ async function upsertEmrRecords(
       patient_id = excluded.patient_id, patient_external_id = excluded.patient_external_id, data = excluded.data, updated_at = ${new Date()}`.execute(trx)
 }
 
+/**
+ * The CRM patients of EMR patient ids (a page's), by one index probe per id (links_external):
+ * `external_id in (…)` let the planner, on tables no ANALYZE had seen yet (PGlite runs no
+ * autovacuum, nor does a server with it off, and a bulk pull fills the table faster than
+ * autovacuum's next round), read every link of the connection and filter them — 8,175 buffers
+ * and 38 ms a page of 500 at 90,000 patients, growing with every page stored. A lateral
+ * subquery with a LIMIT is not flattened into a join, so each id is its own probe of the unique
+ * index whatever the statistics say: ~4 buffers an id. storePatients and
+ * insurancePulledEvents (pullEvents.ts) look up by EMR id the same way.
+ */
+export function patientLinksByExternalId(connectionId: string, externalIds: string[]): RawBuilder<{ external_id: string; record_id: string }> {
+  return sql`
+    select l.external_id, l.record_id
+    from unnest(${externalIds}::text[]) as wanted(external_id)
+    cross join lateral (
+      select external_id, record_id from links
+      where connection_id = ${connectionId}::uuid and record_type = 'patient' and external_id = wanted.external_id
+      limit 1
+    ) l`
+}
+
 async function patientsByExternalId(deps: EngineDeps, connectionId: string, externalIds: string[]): Promise<Map<string, string>> {
   const unique = [...new Set(externalIds)]
   if (unique.length === 0) return new Map()
-  const rows = await deps.db
-    .selectFrom('links')
-    .select(['external_id', 'record_id'])
-    .where('connection_id', '=', connectionId)
-    .where('record_type', '=', 'patient')
-    .where('external_id', 'in', unique)
-    .execute()
-  return new Map(rows.map((r) => [r.external_id!, r.record_id]))
+  const { rows } = await patientLinksByExternalId(connectionId, unique).execute(deps.db)
+  return new Map(rows.map((r) => [r.external_id, r.record_id]))
 }
 
 /** `address.city` → `{address: {city}}`, for parsing pulled fields as a CRM patient. */

@@ -1,4 +1,5 @@
 import { isDeepStrictEqual } from 'node:util'
+import { sql } from 'kysely'
 import type { DbOrTx } from '../db/database.js'
 import type { EventInput } from '../events/emit.js'
 import type { SyncJobRow } from './jobs.js'
@@ -30,15 +31,18 @@ export async function insurancePulledEvents(
 ): Promise<EventInput<'insurance.pulled'>[]> {
   const linked = items.filter((i) => patientIds.has(i.patientExternalId))
   if (linked.length === 0) return []
+  // One primary-key probe per id, whatever the table's statistics (see patientLinksByExternalId in pull.ts).
   const stored = new Map(
     (
-      await trx
-        .selectFrom('emr_insurances')
-        .select(['external_id', 'data', 'patient_id'])
-        .where('connection_id', '=', scope.connectionId)
-        .where('external_id', 'in', linked.map((i) => i.externalId))
-        .execute()
-    ).map((r) => [r.external_id, r]),
+      await sql<{ external_id: string; data: Record<string, unknown>; patient_id: string | null }>`
+        select s.external_id, s.data, s.patient_id
+        from unnest(${linked.map((i) => i.externalId)}::text[]) as wanted(external_id)
+        cross join lateral (
+          select external_id, data, patient_id from emr_insurances
+          where connection_id = ${scope.connectionId}::uuid and external_id = wanted.external_id
+          limit 1
+        ) s`.execute(trx)
+    ).rows.map((r) => [r.external_id, r]),
   )
   const byPatient = new Map<string, { externalId: string; added: Set<string>; changed: Set<string> }>()
   for (const item of linked) {

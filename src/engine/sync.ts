@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto'
+import { newId } from '../db/ids.js'
 import type { DbOrTx } from '../db/database.js'
 import type { SyncOutcome } from '../connectors/connector.js'
 import { PatientPatch, getPatient, updatePatient, type Patient } from '../crm/patients.js'
@@ -30,7 +30,7 @@ export async function recordSync(
         .insertInto('conflicts')
         .values(
           sync.conflicts.map((c) => ({
-            id: randomUUID(),
+            id: newId(),
             organization_id: job.organization_id,
             connection_id: options.connectionId,
             patient_id: options.patientId,

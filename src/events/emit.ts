@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto'
+import { newId } from '../db/ids.js'
 import type { DbOrTx } from '../db/database.js'
 import { sql } from 'kysely'
 import { inTransaction, JOBS_CHANNEL, QUEUES, type Queue } from '../db/queue.js'
@@ -58,7 +58,7 @@ export async function emitEvents(trx: DbOrTx, queue: Queue, events: EventInput[]
     }
     const body = eventBody(event)
     eventRows.push({ id: body.id, organization_id: event.organizationId, type: event.type, occurred_at: body.occurredAt, body: JSON.stringify(body) })
-    for (const subscription of targets) jobRows.push({ id: randomUUID(), organization_id: event.organizationId, record_id: body.id, input: { eventId: body.id, subscriptionId: subscription.id } })
+    for (const subscription of targets) jobRows.push({ id: newId(), organization_id: event.organizationId, record_id: body.id, input: { eventId: body.id, subscriptionId: subscription.id } })
     ids.push(body.id)
   }
   if (eventRows.length > 0) await storeDeliveries(trx, queue, eventRows, jobRows)
@@ -95,7 +95,7 @@ async function storeDeliveries(
 }
 
 /** The body of an event: its id (the `webhook-id` of every delivery and retry of it), type, time, organization and checked data. */
-export function eventBody<T extends EventType>(event: EventInput<T>, id: string = randomUUID()): EventBody<T> {
+export function eventBody<T extends EventType>(event: EventInput<T>, id: string = newId()): EventBody<T> {
   const parsed = EVENT_DATA[event.type].safeParse(event.data)
   if (!parsed.success) {
     // An emitter's mistake, not the user's: the data of an event is fixed by its schema (ids only).

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto'
+import { newId } from '../db/ids.js'
 import { z } from 'zod'
 import type { Selectable } from 'kysely'
 import type { DbOrTx } from '../db/database.js'
@@ -60,7 +60,7 @@ export async function createSubscription(db: DbOrTx, box: SecretBox, organizatio
   const row = await db
     .insertInto('event_subscriptions')
     .values({
-      id: randomUUID(),
+      id: newId(),
       organization_id: organizationId,
       url: input.url,
       events: JSON.stringify(input.events),

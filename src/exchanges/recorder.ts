@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto'
+import { newId } from '../db/ids.js'
 import type { Db, DbOrTx } from '../db/database.js'
 import type { ConnectorHttp, HttpRequest, HttpResponse, StreamedResponse } from '../connectors/http.js'
 import { ConnectorError } from '../connectors/errors.js'
@@ -46,7 +46,7 @@ export function createRecordingHttp(options: { db: Db; scope: ExchangeScope; pac
       const requestHeaders = redactHeaders(headers)
       const startedAt = new Date()
       const started = performance.now()
-      const exchangeId = randomUUID()
+      const exchangeId = newId()
       let response: SendAnswer
       let text: string
       try {
@@ -105,7 +105,7 @@ export function createRecordingHttp(options: { db: Db; scope: ExchangeScope; pac
       if (contentType && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) headers['content-type'] = contentType
       const startedAt = new Date()
       const started = performance.now()
-      const exchangeId = randomUUID()
+      const exchangeId = newId()
       // The timeout bounds the wait for the answer and each wait for more of the body, not the whole download.
       const abort = new AbortController()
       const timer = new IdleTimer(options.timeoutMs, () => abort.abort(new DOMException(`no data within ${options.timeoutMs} ms`, 'TimeoutError')))
@@ -165,7 +165,7 @@ export function createRecordingHttp(options: { db: Db; scope: ExchangeScope; pac
     },
 
     async recordRefusal(entry) {
-      const id = randomUUID()
+      const id = newId()
       await store({
         id,
         request: { operation: entry.operation, method: entry.method, url: entry.url, details: entry.details },
@@ -235,7 +235,7 @@ async function storeExchange(db: DbOrTx, scope: ExchangeScope, entry: StoredExch
  * with its reason. Returns the exchange id.
  */
 export async function recordFailure(db: Db, scope: ExchangeScope, failure: { operation: string; message: string; details?: Record<string, unknown> }): Promise<string> {
-  const id = randomUUID()
+  const id = newId()
   await storeExchange(db, scope, {
     id,
     request: { operation: failure.operation, method: null, url: null, details: failure.details },
@@ -272,7 +272,7 @@ export async function recordInbound(
     details?: Record<string, unknown>
   },
 ): Promise<string> {
-  const id = randomUUID()
+  const id = newId()
   const json = parseJson(entry.rawBody)
   await storeExchange(db, scope, {
     id,

@@ -1,4 +1,5 @@
-import { createHash, randomUUID } from 'node:crypto'
+import { createHash } from 'node:crypto'
+import { newId } from '../db/ids.js'
 import { isDeepStrictEqual } from 'node:util'
 import { sql } from 'kysely'
 import type { DbOrTx } from '../db/database.js'
@@ -52,7 +53,7 @@ export async function importReferral(trx: DbOrTx, queue: Queue, input: ReferralI
   const inserted = await trx
     .insertInto('referrals')
     .values({
-      id: randomUUID(),
+      id: newId(),
       organization_id: input.organizationId,
       source_connection_id: input.connectionId,
       external_id: referral.externalId,
@@ -78,7 +79,7 @@ export async function importReferral(trx: DbOrTx, queue: Queue, input: ReferralI
     .executeTakeFirstOrThrow()
 
   const recordEvent = async (outcome: 'applied' | 'ignored', reason: string | null) => {
-    const id = randomUUID()
+    const id = newId()
     await trx
       .insertInto('referral_events')
       .values({
@@ -196,7 +197,7 @@ async function storeAttachments(trx: DbOrTx, referralId: string, attachments: Ch
     await trx
       .insertInto('referral_attachments')
       .values({
-        id: randomUUID(),
+        id: newId(),
         referral_id: referralId,
         position,
         kind: 'attachment',
@@ -241,7 +242,7 @@ async function storeSummary(trx: DbOrTx, referralId: string, input: ReferralImpo
   }
   await trx
     .insertInto('referral_attachments')
-    .values({ id: randomUUID(), referral_id: referralId, position: 1, ...values })
+    .values({ id: newId(), referral_id: referralId, position: 1, ...values })
     .onConflict((oc) => oc.columns(['referral_id', 'position']).doUpdateSet({ ...values, created_at: new Date() }))
     .execute()
 }
@@ -252,7 +253,7 @@ export async function recordIgnoredEvent(
   input: { organizationId: string; connectionId: string; eventId: string; trigger: string; externalReferralId: string; reason: string },
 ): Promise<{ referralId: string | null; referralEventId: string }> {
   const referral = await trx.selectFrom('referrals').select('id').where('source_connection_id', '=', input.connectionId).where('external_id', '=', input.externalReferralId).executeTakeFirst()
-  const id = randomUUID()
+  const id = newId()
   await trx
     .insertInto('referral_events')
     .values({

@@ -1,4 +1,5 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
+import { newId } from '../db/ids.js'
 import type { DbOrTx } from '../db/database.js'
 
 export type Role = 'admin' | 'staff'
@@ -28,7 +29,7 @@ export async function findActor(db: DbOrTx, key: string): Promise<Actor | null> 
 /** Creates a key and returns it in clear — the only time it is ever shown. */
 export async function createApiKey(db: DbOrTx, options: { organizationId: string; name: string; role: Role; key?: string }): Promise<{ id: string; key: string }> {
   const key = options.key ?? `cbk_${randomBytes(24).toString('base64url')}`
-  const id = randomUUID()
+  const id = newId()
   await db
     .insertInto('api_keys')
     .values({ id, organization_id: options.organizationId, name: options.name, role: options.role, key_hash: hashKey(key), revoked_at: null })

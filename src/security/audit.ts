@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto'
+import { newId } from '../db/ids.js'
 import type { DbOrTx } from '../db/database.js'
 import type { Actor } from './apiKeys.js'
 
@@ -17,7 +17,7 @@ export interface AuditEventRecord {
 /** The row `audit` writes, for a statement that writes it beside its change (see insertPatientWithAudit). */
 export function auditEventRecord(actor: Actor, action: string, target: { type: string; id?: string | null }, details?: Record<string, unknown>): AuditEventRecord {
   return {
-    id: randomUUID(),
+    id: newId(),
     organization_id: actor.organizationId,
     actor_key_id: actor.keyId,
     actor_name: actor.name,
@@ -60,7 +60,7 @@ export async function auditInstallation(
   await db
     .insertInto('audit_events')
     .values({
-      id: randomUUID(),
+      id: newId(),
       organization_id: null,
       actor_key_id: null,
       actor_name: who,
