@@ -8,6 +8,8 @@ export const PRACTICE = 'FFBJCD'
 
 /** One call the simulator received; `body` is the JSON a write carried. */
 export interface SimRequest {
+  /** When the call reached the simulator (ISO time). */
+  at: string
   method: string
   path: string
   status: number | null

@@ -112,6 +112,28 @@ describe('pacing on an injected clock', () => {
     expect(perMinute / 250).toBeGreaterThan(0.95)
   })
 
+  it('charges a call that comes late to its own slot only: the rest of the ring keeps its times', async () => {
+    // Five slots of 62 s, first used 10 s apart. In the second cycle the third call comes 3 s
+    // after its slot freed (every worker was busy): that slot's later uses move 3 s, no other's,
+    // so a late call costs the budget its lateness ÷ 62 s of one call, not the whole ring's.
+    const { connectionId } = await insertConnection(database.db, { connector: 'ecw' })
+    const clock = steppedClock('2026-11-30T15:00:00.000Z')
+    const start = clock.ms()
+    const pacer = createPacer(database.db, connectionId, { kind: 'rolling', limit: 5, windowSeconds: 62 }, clock.sleep, clock.now)
+    const sent: number[] = []
+    const call = async (comesAt?: number) => {
+      if (comesAt !== undefined && clock.ms() < start + comesAt) await clock.sleep(start + comesAt - clock.ms())
+      await pacer.take()
+      sent.push((clock.ms() - start) / 1000)
+    }
+    for (const at of [0, 10_000, 20_000, 30_000, 40_000]) await call(at)
+    await call()
+    await call()
+    await call(85_000)
+    for (let i = 0; i < 7; i++) await call()
+    expect(sent).toEqual([0, 10, 20, 30, 40, 62, 72, 85, 92, 102, 124, 134, 147, 154, 164])
+  })
+
   it("keeps a sustained run of calls under ECW's per-minute limit with ECW's minute 29.5 s off ours: no 429, where unpaced calls meet them", async () => {
     const clock = steppedClock('2026-11-30T12:00:10.000Z')
     const start = clock.ms()
