@@ -16,6 +16,7 @@ import { setPatientLink, type LinkChange, type LinkTarget } from './relink.js'
 import { reviewConflict, type ConflictView } from './conflicts.js'
 import { pruneExchangeBodies } from '../exchanges/retention.js'
 import { pruneEvents } from '../events/retention.js'
+import { vacuumWhereDue } from '../db/maintenance.js'
 import type { JobWakeUp } from './wakeUp.js'
 
 /** How often each worker also polls by itself, should a wake-up be missed (the engine's poll wakes one every `pollSeconds`). */
@@ -31,6 +32,7 @@ export class Engine {
   private nextWake = 0
   private housekeeping: NodeJS.Timeout | null = null
   private retentionRanAt = -Infinity
+  private maintainedAt = -Infinity
   private polling: NodeJS.Timeout | null = null
   private readonly deps: EngineDeps & EngineOptions
 
@@ -291,12 +293,19 @@ export class Engine {
    * exchange bodies, old events, stale pacing rows) works in days, so it runs at the first pass
    * and then once every RETENTION_EVERY_MS: each of its statements scans its table (exchanges has
    * no index to find the bodies still kept), and on the embedded database a scan holds every other
-   * client while it runs. `now` is the clock that decides whether retention is due.
+   * client while it runs. Once a minute (autovacuum's own naptime) the tables past autovacuum's
+   * thresholds are vacuumed and analyzed when no autovacuum serves the database — always so on
+   * the embedded one (src/db/maintenance.ts). `now` is the clock that decides what is due.
    */
   async housekeep(now: number = Date.now()): Promise<void> {
     try {
       await redispatchOrphans(this.deps.db, this.deps.queue, 30)
       await this.startDuePulls()
+      if (now - this.maintainedAt >= MAINTENANCE_EVERY_MS) {
+        this.maintainedAt = now
+        const done = await vacuumWhereDue(this.deps.db)
+        if (done.vacuumed.length + done.analyzed.length > 0) this.deps.log.info(done, 'vacuumed and analyzed the tables that were due (no autovacuum serves this database)')
+      }
       if (now - this.retentionRanAt < RETENTION_EVERY_MS) return
       await pruneExchangeBodies(this.deps.db, this.deps.bodyRetentionDays)
       await pruneEvents(this.deps.db, this.deps.bodyRetentionDays)
@@ -308,6 +317,9 @@ export class Engine {
     }
   }
 }
+
+/** How often a worker process looks for tables to vacuum where no autovacuum runs (see Engine.housekeep). */
+export const MAINTENANCE_EVERY_MS = 60_000
 
 /** How often a worker process prunes what the retention settings let go (see Engine.housekeep). */
 export const RETENTION_EVERY_MS = 10 * 60_000

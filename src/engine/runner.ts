@@ -30,7 +30,7 @@ export interface EngineDeps {
   retry: RetryPolicy
   leaseSeconds: number
   httpTimeoutMs: number
-  log: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void }
+  log: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void; error(obj: object, msg: string): void }
   availability: DatabaseAvailability
   /** Per-connection circuit breaking for jobs' calls (none: every call goes out). */
   circuit?: CircuitPolicy
