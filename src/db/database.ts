@@ -12,6 +12,7 @@ import * as auditInstallationEvents from './migrations/20261130_1236_audit_insta
 import * as patientsDobIndex from './migrations/20261130_1511_patients_dob_index.js'
 import * as listTimestampsInMilliseconds from './migrations/20261130_1640_list_timestamps_in_milliseconds.js'
 import * as claimSyncJob from './migrations/20261130_2200_claim_sync_job.js'
+import * as syncJobsQueue from './migrations/20261201_0300_sync_jobs_queue.js'
 import type { Database } from './schema.js'
 import { startEmbeddedPostgres } from './embedded.js'
 import { DatabaseAvailability, createGuardedPool } from './availability.js'
@@ -85,6 +86,7 @@ const migrations: Record<string, Migration> = {
   '20261130_1511_patients_dob_index': patientsDobIndex,
   '20261130_1640_list_timestamps_in_milliseconds': listTimestampsInMilliseconds,
   '20261130_2200_claim_sync_job': claimSyncJob,
+  '20261201_0300_sync_jobs_queue': syncJobsQueue,
 }
 
 class StaticMigrationProvider implements MigrationProvider {
