@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { sql } from 'kysely'
 import { openDatabase, type Db } from '../src/db/database.js'
 import type { DatabaseAvailability } from '../src/db/availability.js'
 import { Engine } from '../src/engine/engine.js'
@@ -66,12 +67,22 @@ export async function insertConnection(
   return { organizationId, connectionId }
 }
 
-/** Claims the next due job as a worker does and runs it; its id, or null when none was due. */
-export async function runNextJob(deps: EngineDeps): Promise<string | null> {
+/**
+ * Runs the queued job `jobId` as a worker does: the jobs other tests of the file left waiting are
+ * put a minute later, so the next due job a worker claims (claimNextJob) is this one. False when
+ * the claim found another job or none.
+ */
+export async function runQueuedJob(deps: EngineDeps, jobId: string): Promise<boolean> {
+  await deps.db
+    .updateTable('sync_jobs')
+    .set({ next_attempt_at: sql`now() + interval '1 minute'` })
+    .where('id', '<>', jobId)
+    .where('state', 'in', ['queued', 'retrying'])
+    .execute()
   const claimedAt = Date.now()
   const claim = await claimNextJob(deps.db, deps.leaseSeconds)
   if (claim) await runJob(deps, claim, claimedAt)
-  return claim?.job.id ?? null
+  return claim?.job.id === jobId
 }
 
 /** The engine's parts over a test database: deps for `runJob`, the Engine for its entry points (no workers run unless a test starts them). */

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { insertConnection, openTestDatabase, runNextJob, startTestEngine, type TestDatabase } from '../../test/database.js'
+import { insertConnection, openTestDatabase, runQueuedJob, startTestEngine, type TestDatabase } from '../../test/database.js'
 import { enqueueJob } from '../engine/jobs.js'
 import { z } from 'zod'
 import { ConnectionPatch, getConnectionView, loadRunnableConnection, putMappings, runnableConnection, stripUnknownKeys, updateConnection } from './connections.js'
@@ -43,7 +43,7 @@ describe('stored connection settings', () => {
       .values({ id: randomUUID(), organization_id: organizationId, record_type: 'patient', record_id: patientId, connection_id: connectionId, connector: 'ritten', state: 'pending' })
       .execute()
     const job = await database.db.transaction().execute((trx) => enqueueJob(trx, { organizationId, connectionId, kind: 'push_patient', recordType: 'patient', recordId: patientId }))
-    expect(await runNextJob(engine.deps)).toBe(job.id)
+    expect(await runQueuedJob(engine.deps, job.id)).toBe(true)
 
     const settled = await database.db.selectFrom('sync_jobs').select(['state', 'attempts', 'last_error']).where('id', '=', job.id).executeTakeFirstOrThrow()
     expect(settled).toMatchObject({ state: 'needs_attention', attempts: 1, last_error: expect.objectContaining({ code: 'settings_invalid' }) })

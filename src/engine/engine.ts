@@ -266,8 +266,9 @@ export class Engine {
     // Every worker polling on its own made four fetches per interval on an idle hub, which the
     // embedded database serves one at a time; a busy worker fetches again as its job ends, so an
     // all-busy process polls nothing.
+    // Not unref'd: it is what keeps a worker process alive (its workers wait on timers that are, and
+    // while the database is away it may hold no socket at all) until `stop`.
     this.polling = setInterval(() => this.wakeOneWorker(), this.deps.pollSeconds * 1000)
-    this.polling.unref()
     await this.housekeep()
     this.housekeeping = setInterval(() => void this.housekeep(), 10_000)
     this.housekeeping.unref()

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { insertConnection, openTestDatabase, runNextJob, startTestEngine, type TestDatabase } from '../../test/database.js'
+import { insertConnection, openTestDatabase, runQueuedJob, startTestEngine, type TestDatabase } from '../../test/database.js'
 import type { Engine } from './engine.js'
 import { enqueueJob } from './jobs.js'
 import { setPatientLink } from './relink.js'
@@ -50,7 +50,7 @@ describe('links are looked up by record type', () => {
   it('a failed push settles the patient link, not a referral link of the same id', async () => {
     const { organizationId, connectionId, recordId, linkOf } = await twoLinksOfOneId(false)
     const job = await database.db.transaction().execute((trx) => enqueueJob(trx, { organizationId, connectionId, kind: 'push_patient', recordType: 'patient', recordId }))
-    expect(await runNextJob(deps)).toBe(job.id)
+    expect(await runQueuedJob(deps, job.id)).toBe(true)
     expect(await linkOf('patient')).toMatchObject({ state: 'needs_attention', message: 'The patient no longer exists in the CRM' })
     expect(await linkOf('referral')).toMatchObject({ state: 'failed', message: null })
 

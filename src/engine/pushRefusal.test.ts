@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import { insertConnection, openTestDatabase, runNextJob, startTestEngine, type TestDatabase } from '../../test/database.js'
+import { insertConnection, openTestDatabase, runQueuedJob, startTestEngine, type TestDatabase } from '../../test/database.js'
 import { noPatientsConnector, noPushFlowConnector } from '../../test/testConnectors.js'
 import { patientPushRefusal } from '../connectors/connector.js'
 import { getConnector, listConnectors } from '../connectors/registry.js'
@@ -82,7 +82,7 @@ describe('a connector that cannot receive patients', () => {
       await ensureLink(trx, { organizationId, recordType: 'patient', recordId: patient.id, connectionId: noFlow, connector: noPushFlowConnector.kind })
       return enqueueJob(trx, { organizationId, connectionId: noFlow, kind: 'push_patient', recordType: 'patient', recordId: patient.id })
     })
-    expect(await runNextJob(deps)).toBe(job.id)
+    expect(await runQueuedJob(deps, job.id)).toBe(true)
     const settled = await database.db.selectFrom('sync_jobs').selectAll().where('id', '=', job.id).executeTakeFirstOrThrow()
     expect(settled).toMatchObject({ state: 'needs_attention', attempts: 1 })
     expect(settled.last_error).toMatchObject({ code: 'unsupported', message: 'Half-built EMR cannot receive patients: this connector has no patient push flow' })

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { insertConnection, openTestDatabase, runNextJob, startTestEngine, type TestDatabase } from '../../test/database.js'
+import { insertConnection, openTestDatabase, runQueuedJob, startTestEngine, type TestDatabase } from '../../test/database.js'
 import { referralPushRefusal } from '../connectors/connector.js'
 import { getConnector } from '../connectors/registry.js'
 import { resolveMapping } from '../mapping/mapping.js'
@@ -103,7 +103,7 @@ describe('referral pushes', () => {
     const job = await database.db.transaction().execute((trx) =>
       enqueueJob(trx, { organizationId, connectionId: crms, kind: 'push_referral', recordType: 'referral', recordId: missing }),
     )
-    expect(await runNextJob(deps)).toBe(job.id)
+    expect(await runQueuedJob(deps, job.id)).toBe(true)
     const settled = await database.db.selectFrom('sync_jobs').selectAll().where('id', '=', job.id).executeTakeFirstOrThrow()
     expect(settled).toMatchObject({ state: 'needs_attention', attempts: 1 })
     expect(settled.last_error).toMatchObject({ code: 'record_missing', message: 'The referral no longer exists in the CRM inbox' })
