@@ -1,9 +1,9 @@
 import type { Db, DbOrTx } from '../db/database.js'
 import { PROCESS_SENDER } from '../db/queue.js'
-import { pushTargets } from '../connections/connections.js'
+import { patientPushConnectors, pushTargets } from '../connections/connections.js'
 import { patientIdsOfAccount } from '../crm/patients.js'
 import { ConflictError, NotFoundError, UnsupportedError } from '../errors.js'
-import { getConnector, listConnectors } from '../connectors/registry.js'
+import { getConnector } from '../connectors/registry.js'
 import { patientPushRefusal, referralPushRefusal } from '../connectors/connector.js'
 import { lastFireTime } from './schedule.js'
 import { sql } from 'kysely'
@@ -81,8 +81,7 @@ export class Engine {
    * statement's wake-up names this process: call `wakeOwnWorker` once it has returned.
    */
   newPatientPushes(organizationId: string): ReturnType<typeof newRecordPushes> {
-    const connectors = listConnectors().filter((c) => patientPushRefusal(c) === null).map((c) => c.kind)
-    return newRecordPushes({ organizationId, kind: 'push_patient', recordType: 'patient', sender: PROCESS_SENDER }, connectors)
+    return newRecordPushes({ organizationId, kind: 'push_patient', recordType: 'patient', sender: PROCESS_SENDER }, patientPushConnectors())
   }
 
   /**

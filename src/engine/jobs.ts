@@ -62,8 +62,9 @@ export async function enqueueJob(
 export interface NewRecordPushes {
   /** The connectors that take the record: the statement's `targets` are the enabled connections of these. */
   connectors: readonly string[]
-  ctes: RawBuilder<unknown>
-  pushedLinksColumn: RawBuilder<unknown>
+  /** Built when first read: a create whose statement leaves the pushes out never builds them. */
+  readonly ctes: RawBuilder<unknown>
+  readonly pushedLinksColumn: RawBuilder<unknown>
 }
 
 /**
@@ -87,7 +88,8 @@ export interface NewRecordPushes {
 export function newRecordPushes(record: { organizationId: string; kind: 'push_patient' | 'push_referral'; recordType: string; sender: string }, connectors: readonly string[]): NewRecordPushes {
   return {
     connectors,
-    ctes: sql`
+    get ctes() {
+      return sql`
     push_targets as (
       select t.id as connection_id, t.connector, t.created_at, c.id as record_id, gen_random_uuid() as link_id, gen_random_uuid() as job_id
       from targets t cross join created c
@@ -102,12 +104,15 @@ export function newRecordPushes(record: { organizationId: string; kind: 'push_pa
       select job_id, ${record.organizationId}::uuid, connection_id, ${record.kind}::text, ${record.recordType}::text, record_id, 'queued', ${JSON.stringify(emptyProgress())}::jsonb from push_targets
       returning id
     ),
-    push_announced as (select ${jobsDue(record.sender)} where exists (select 1 from push_jobs))`,
-    pushedLinksColumn: sql`(
+    push_announced as (select ${jobsDue(record.sender)} where exists (select 1 from push_jobs))`
+    },
+    get pushedLinksColumn() {
+      return sql`(
       select coalesce(jsonb_agg(jsonb_build_object('connector', l.connector, 'connectionId', l.connection_id, 'externalId', l.external_id, 'mrn', l.external_mrn,
         'state', l.state, 'message', l.message, 'lastSyncedAt', l.last_synced_at, 'syncedVersion', l.synced_version) order by t.created_at, t.connection_id), '[]'::jsonb)
       from pushed_links l join push_targets t on t.link_id = l.id cross join (select count(*) from push_announced) as sent
-    )`,
+    )`
+    },
   }
 }
 
