@@ -326,11 +326,11 @@ export class Engine {
   }
 
   /**
-   * Every 10 s: due pulls start. Retention (old
-   * exchange bodies, old events, stale pacing rows) works in days, so it runs at the first pass
-   * and then once every RETENTION_EVERY_MS: each of its statements scans its table (exchanges has
-   * no index to find the bodies still kept), and on the embedded database a scan holds every other
-   * client while it runs. `now` is the clock that decides whether retention is due.
+   * Every 10 s: due pulls start (a job whose worker died needs nothing here: it is due again once
+   * its lease is over). Retention (old exchange bodies, old events, stale pacing rows) works in
+   * days, so it runs at the first pass and then once every RETENTION_EVERY_MS: each of its
+   * statements scans its table (exchanges has no index to find the bodies still kept), and on the
+   * embedded database a scan holds every other client while it runs. `now` is the clock that decides whether retention is due.
    */
   async housekeep(now: number = Date.now()): Promise<void> {
     try {

@@ -41,8 +41,8 @@ const OUTAGE_WAIT_MS = 60_000
 
 /**
  * Runs one sync job this worker claimed (claimNextJob; `claimedAt`: when the claim was sent, where
- * the worker's own count of its lease starts): run its flow step by step (recording each step's outcome so a
- * retry resumes where it stopped), then settle the job and the link. Every failure ends in one
+ * the worker's own count of its lease starts): its flow step by step (recording each step's
+ * outcome so a retry resumes where it stopped), then settles the job and the link. Every failure ends in one
  * of three places: a scheduled retry, `needs_attention` (a person must fix something), or
  * `failed` (retries exhausted) — each with its reason on the job, the link and the exchange.
  */
