@@ -1,7 +1,6 @@
 import type { Config } from './config.js'
 import type { Db } from './db/database.js'
 import type { DatabaseAvailability } from './db/availability.js'
-import type { Queue } from './db/queue.js'
 import type { Engine } from './engine/engine.js'
 import type { SecretBox } from './security/secrets.js'
 
@@ -9,7 +8,6 @@ import type { SecretBox } from './security/secrets.js'
 export interface Hub {
   config: Config
   db: Db
-  queue: Queue
   engine: Engine
   box: SecretBox
   /** Whether the database answers; while it does not, `/api` answers 503 at once. */

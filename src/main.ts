@@ -15,16 +15,15 @@ import type { DatabaseAvailability } from './db/availability.js'
  * overlaps instead of following.
  */
 async function loadHub() {
-  const [{ openDatabase }, { startQueue }, { Engine }, { JobWakeUp }, { buildApi }, { createApiKey }, demo] = await Promise.all([
+  const [{ openDatabase }, { Engine }, { JobWakeUp }, { buildApi }, { createApiKey }, demo] = await Promise.all([
     import('./db/database.js'),
-    import('./db/queue.js'),
     import('./engine/engine.js'),
     import('./engine/wakeUp.js'),
     import('./api/app.js'),
     import('./security/apiKeys.js'),
     import('./demo/demo.js'),
   ])
-  return { openDatabase, startQueue, Engine, JobWakeUp, buildApi, createApiKey, demo }
+  return { openDatabase, Engine, JobWakeUp, buildApi, createApiKey, demo }
 }
 
 const PHI_SAFE_REDACT = ['req.headers.authorization', '*.clientSecret', '*.client_secret', '*.access_token']
@@ -41,14 +40,12 @@ async function main(): Promise<void> {
   const simulatorsStarting = config.demo ? startSimulatorProcess(undefined, log) : null
   // Should the database fail first, main's error is the one reported; the child ends with this process.
   simulatorsStarting?.catch(() => undefined)
-  const { openDatabase, startQueue, Engine, JobWakeUp, buildApi, createApiKey, demo } = await loadHub()
+  const { openDatabase, Engine, JobWakeUp, buildApi, createApiKey, demo } = await loadHub()
   const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 10 + config.workerConcurrency, log })
   const { availability } = database
   keepRunningThroughOutages(log, availability)
-  const queue = await startQueue({ connectionString: database.connectionString, pollSeconds: config.queuePollSeconds, schedule: config.role !== 'api', availability, log })
   const engine = new Engine({
     db: database.db,
-    queue,
     box,
     retry: { maxAttempts: config.maxAttempts, baseMs: config.retryBaseMs, maxMs: config.retryMaxMs },
     leaseSeconds: config.jobLeaseSeconds,
@@ -66,7 +63,7 @@ async function main(): Promise<void> {
   const organizationId = await ensureOrganization(database.db, config.demo)
   const adminKey = await ensureAdminKey(database.db, organizationId, config, createApiKey)
 
-  const api = config.role === 'worker' ? null : await buildApi({ config, db: database.db, queue, engine, box, availability, ready: () => ready }, { logger: log })
+  const api = config.role === 'worker' ? null : await buildApi({ config, db: database.db, engine, box, availability, ready: () => ready }, { logger: log })
   // Listening before the demo data is made: with PORT=0 (any free port) the public URL is known only now.
   const address = api ? await api.listen({ port: config.port, host: config.host }) : null
   if (api && config.publicUrlIsLocal) config.publicUrl = localUrl(config.host, (api.server.address() as AddressInfo).port)
@@ -97,7 +94,6 @@ async function main(): Promise<void> {
     ready = false
     await api?.close()
     await engine.stop()
-    await queue.stop({ graceful: true, timeout: 5000, wait: true }).catch(() => undefined)
     await simulators?.close()
     await database.close()
     process.exit(0)
@@ -108,8 +104,9 @@ async function main(): Promise<void> {
 
 /**
  * A database outage or a full disk must not end the process; a bug still must. Libraries
- * sometimes let a database error escape as an unhandled rejection (pg-boss completes jobs without
- * awaiting), so those are taken as the database condition they are. Anything else is a fault of ours: one clear line,
+ * sometimes let a database error escape as an unhandled rejection (a broken connection's, or a
+ * write the database refused for want of disk), so those are taken as the database condition they
+ * are. Anything else is a fault of ours: one clear line,
  * then exit non-zero so the supervisor (systemd, a container runtime) restarts a clean process.
  */
 function keepRunningThroughOutages(log: pino.Logger, availability: DatabaseAvailability): void {

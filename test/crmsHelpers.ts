@@ -1,6 +1,5 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto'
 import { openDatabase, type DatabaseHandle } from '../src/db/database.js'
-import { startQueue, type Queue } from '../src/db/queue.js'
 import { enqueueJob } from '../src/engine/jobs.js'
 import type { RunningHub } from './harness.js'
 
@@ -35,14 +34,6 @@ export async function openHubInbox(hub: RunningHub, crmsConnectionId: string): P
   const databaseUrl = hub.databaseUrl ?? /^\s*Database:\s+(postgres:\/\/\S+)/m.exec(hub.output())?.[1]
   if (!databaseUrl) throw new Error('The hub printed no database address (embedded mode prints "Database: postgres://…")')
   const handle = await openDatabase({ databaseUrl, dataDir: hub.dataDir, poolSize: 2 })
-  const log = { warn: () => undefined, error: () => undefined, info: () => undefined }
-  let queue: Queue
-  try {
-    queue = await startQueue({ connectionString: handle.connectionString, pollSeconds: 0.5, schedule: false, availability: handle.availability, log })
-  } catch (err) {
-    await handle.close()
-    throw err
-  }
   const { db } = handle
   const organizationId = (await db.selectFrom('connections').select('organization_id').where('id', '=', crmsConnectionId).executeTakeFirstOrThrow()).organization_id
   // The referral network the referrals came from (its connector is not what these tests are about).
@@ -113,12 +104,11 @@ export async function openHubInbox(hub: RunningHub, crmsConnectionId: string): P
     },
     async deliver(referralId) {
       const job = await db.transaction().execute((trx) =>
-        enqueueJob(trx, queue, { organizationId, connectionId: crmsConnectionId, kind: 'push_referral', recordType: 'referral', recordId: referralId }),
+        enqueueJob(trx, { organizationId, connectionId: crmsConnectionId, kind: 'push_referral', recordType: 'referral', recordId: referralId }),
       )
       return job.id
     },
     async close() {
-      await queue.stop({ graceful: false, wait: true }).catch(() => undefined)
       await handle.close()
     },
   }

@@ -2,11 +2,12 @@ import { randomBytes, randomUUID } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { sql } from 'kysely'
 import { openDatabase, type Db } from '../src/db/database.js'
 import type { DatabaseAvailability } from '../src/db/availability.js'
-import { startQueue, type Queue } from '../src/db/queue.js'
 import { Engine } from '../src/engine/engine.js'
-import type { EngineDeps } from '../src/engine/runner.js'
+import { runJob, type EngineDeps } from '../src/engine/runner.js'
+import { claimNextJob } from '../src/engine/jobs.js'
 import { SecretBox } from '../src/security/secrets.js'
 import { createTestDatabase } from './harness.js'
 import { copyDatabaseTemplate } from './template.js'
@@ -66,19 +67,35 @@ export async function insertConnection(
   return { organizationId, connectionId }
 }
 
-/** The engine's parts over a test database: a real queue (no workers run), deps for `runJob`, the Engine for its entry points. */
-export async function startTestEngine(database: TestDatabase): Promise<{ queue: Queue; engine: Engine; deps: EngineDeps; stop(): Promise<void> }> {
+/**
+ * Runs the queued job `jobId` as a worker does: the jobs other tests of the file left waiting are
+ * put a minute later, so the next due job a worker claims (claimNextJob) is this one. False when
+ * the claim found another job or none.
+ */
+export async function runQueuedJob(deps: EngineDeps, jobId: string): Promise<boolean> {
+  await deps.db
+    .updateTable('sync_jobs')
+    .set({ next_attempt_at: sql`now() + interval '1 minute'` })
+    .where('id', '<>', jobId)
+    .where('state', 'in', ['queued', 'retrying'])
+    .execute()
+  const claimedAt = Date.now()
+  const claim = await claimNextJob(deps.db, deps.leaseSeconds)
+  if (claim) await runJob(deps, claim, claimedAt)
+  return claim?.job.id === jobId
+}
+
+/** The engine's parts over a test database: deps for `runJob`, the Engine for its entry points (no workers run unless a test starts them). */
+export async function startTestEngine(database: TestDatabase): Promise<{ engine: Engine; deps: EngineDeps; stop(): Promise<void> }> {
   const log = { warn: () => undefined, error: () => undefined, info: () => undefined }
-  const queue = await startQueue({ connectionString: database.connectionString, pollSeconds: 0.5, schedule: false, availability: database.availability, log })
-  const common = { db: database.db, queue, box: database.box, retry: { maxAttempts: 3, baseMs: 10, maxMs: 100 }, leaseSeconds: 30, httpTimeoutMs: 1000, log, availability: database.availability }
+  const common = { db: database.db, box: database.box, retry: { maxAttempts: 3, baseMs: 10, maxMs: 100 }, leaseSeconds: 30, httpTimeoutMs: 1000, log, availability: database.availability }
   const engine = new Engine({ ...common, concurrency: 1, pollSeconds: 0.5, bodyRetentionDays: 30 })
   const deps: EngineDeps = { ...common, patientChanged: (trx, organizationId, patientId, except) => engine.patientChanged(trx, organizationId, patientId, except) }
   return {
-    queue,
     engine,
     deps,
     async stop() {
-      await queue.stop({ graceful: false, wait: true }).catch(() => undefined)
+      await engine.stop()
     },
   }
 }

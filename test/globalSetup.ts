@@ -8,12 +8,12 @@ import { TEMPLATE_ENV, TEMPLATE_FAILED, TEMPLATE_READY } from './template.js'
 
 /**
  * Once per `vitest run` on the embedded database: one PGlite data directory, initialised and
- * migrated (the hub's migrations and pg-boss's schema), that every hub and unit-test database of
+ * migrated (the hub's migrations), that every hub and unit-test database of
  * the run starts from as a copy (test/template.ts) instead of initialising and migrating its own —
  * most of a hub's start on a busy machine.
  *
  * It is kept between runs under node_modules/.cache, named by a hash of everything that decides
- * its contents (the database code and migrations, the builder, the versions of PGlite, pg-boss,
+ * its contents (the database code and migrations, the builder, the versions of PGlite,
  * Kysely and pg): a second run with the same migrations skips the build; a changed migration makes
  * a new one. When it must be built (a clean clone, a changed migration), a process of its own
  * builds it in a directory beside the kept ones while vitest forks its workers and imports the
@@ -25,7 +25,7 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const CACHE = join(ROOT, 'node_modules', '.cache', 'carebridge-test-template')
 /** What decides the template's contents, besides the packages below. */
 const SOURCES = ['src/db', 'test/templateBuild.ts', 'test/template.ts', 'test/globalSetup.ts']
-const PACKAGES = ['@electric-sql/pglite', 'pg-boss', 'kysely', 'pg']
+const PACKAGES = ['@electric-sql/pglite', 'kysely', 'pg']
 /** A build directory this old belongs to a run that was killed before it could keep or remove it. */
 const ABANDONED_MS = 60 * 60_000
 

@@ -1,20 +1,14 @@
 import { openDatabase } from '../src/db/database.js'
-import { startQueue } from '../src/db/queue.js'
 
 /**
  * Builds the migrated embedded database the tests copy (test/globalSetup.ts) in the data directory
- * given as the argument: the hub's migrations and pg-boss's schema. A process of its own, because
+ * given as the argument: the hub's migrations. A process of its own, because
  * PGlite's initialisation is seconds of WebAssembly on the thread that runs it — in vitest's own
  * process it would hold up the start of every test file.
  */
 async function build(dir: string): Promise<void> {
   const database = await openDatabase({ dataDir: dir })
-  try {
-    const queue = await startQueue({ connectionString: database.connectionString, pollSeconds: 1, schedule: false, availability: database.availability, log: { warn: () => undefined } })
-    await queue.stop({ graceful: false, wait: true })
-  } finally {
-    await database.close()
-  }
+  await database.close()
 }
 
 const dir = process.argv[2]

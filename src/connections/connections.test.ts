@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { insertConnection, openTestDatabase, startTestEngine, type TestDatabase } from '../../test/database.js'
+import { insertConnection, openTestDatabase, runQueuedJob, startTestEngine, type TestDatabase } from '../../test/database.js'
 import { enqueueJob } from '../engine/jobs.js'
-import { runJob } from '../engine/runner.js'
 import { z } from 'zod'
 import { ConnectionPatch, getConnectionView, loadRunnableConnection, putMappings, runnableConnection, stripUnknownKeys, updateConnection } from './connections.js'
-import { claimJob } from '../engine/jobs.js'
+import { claimNextJob } from '../engine/jobs.js'
 
 /** Settings stored under an older connector schema keep working, or name what a person must set. */
 let database: TestDatabase
@@ -43,8 +42,8 @@ describe('stored connection settings', () => {
       .insertInto('links')
       .values({ id: randomUUID(), organization_id: organizationId, record_type: 'patient', record_id: patientId, connection_id: connectionId, connector: 'ritten', state: 'pending' })
       .execute()
-    const job = await database.db.transaction().execute((trx) => enqueueJob(trx, engine.queue, { organizationId, connectionId, kind: 'push_patient', recordType: 'patient', recordId: patientId }))
-    await runJob(engine.deps, job.id)
+    const job = await database.db.transaction().execute((trx) => enqueueJob(trx, { organizationId, connectionId, kind: 'push_patient', recordType: 'patient', recordId: patientId }))
+    expect(await runQueuedJob(engine.deps, job.id)).toBe(true)
 
     const settled = await database.db.selectFrom('sync_jobs').select(['state', 'attempts', 'last_error']).where('id', '=', job.id).executeTakeFirstOrThrow()
     expect(settled).toMatchObject({ state: 'needs_attention', attempts: 1, last_error: expect.objectContaining({ code: 'settings_invalid' }) })
@@ -103,10 +102,10 @@ describe('a connection PATCH', () => {
 describe('a runnable connection kept between jobs', () => {
   /** The version a worker's claim of a new job of this connection reads. */
   async function claimedVersion(organizationId: string, connectionId: string): Promise<string | null> {
-    const { id } = await database.db.transaction().execute((trx) => enqueueJob(trx, engine.queue, { organizationId, connectionId, kind: 'pull', recordType: null, recordId: null }))
-    const claim = await claimJob(database.db, id, 30)
-    if (!claim.claimed) throw new Error(`not claimed: ${claim.reason}`)
-    return claim.connectionVersion
+    const { id } = await database.db.transaction().execute((trx) => enqueueJob(trx, { organizationId, connectionId, kind: 'pull', recordType: null, recordId: null }))
+    const claim = await claimNextJob(database.db, 30)
+    expect(claim?.job.id).toBe(id)
+    return claim!.connectionVersion
   }
 
   it('is loaded once while the row is unchanged, and afresh by the next job after a settings, credentials or mapping change', async () => {

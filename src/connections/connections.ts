@@ -183,10 +183,20 @@ export async function pushTargets(db: DbOrTx, organizationId: string, _dataType:
     .where('organization_id', '=', organizationId)
     .where('enabled', '=', true)
     .execute()
-  return rows.filter((r) => {
-    const connector = getConnector(r.connector)
-    return connector !== undefined && patientPushRefusal(connector) === null
-  })
+  const taking = patientPushConnectors()
+  return rows.filter((r) => taking.includes(r.connector))
+}
+
+let takingPatients: readonly string[] | null = null
+
+/**
+ * The kinds of the installed connectors that can receive patients: the one answer for
+ * `pushTargets` and the API create's own pushes (Engine.newPatientPushes). The registry is fixed
+ * once the process has loaded it, so it is worked out once.
+ */
+export function patientPushConnectors(): readonly string[] {
+  takingPatients ??= listConnectors().filter((c) => patientPushRefusal(c) === null).map((c) => c.kind)
+  return takingPatients
 }
 
 /**

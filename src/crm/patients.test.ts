@@ -6,27 +6,21 @@ import type { Actor } from '../security/apiKeys.js'
 import { PatientInput, createPatient, getPatient, getPatientWithAccount, insertPatientWithAudit } from './patients.js'
 import { AccountInput, createAccount, getAccount } from './accounts.js'
 import pg from 'pg'
-import { sql } from 'kysely'
-import { JOBS_CHANNEL, QUEUES, startQueue, type Queue } from '../db/queue.js'
+import { JOBS_CHANNEL } from '../db/queue.js'
 import { enqueueJob, newRecordPushes } from '../engine/jobs.js'
 import { linksOf } from '../engine/links.js'
 
 /**
  * The API's create of a patient is one statement: the patient, its audit event, and for an
- * organization with connections its pushes (links, jobs, queue messages, the wake-up).
+ * organization with connections its pushes (links, jobs, the wake-up).
  */
 let database: TestDatabase
 
-let queue: Queue
-
 beforeAll(async () => {
   database = await openTestDatabase()
-  // The pushes' messages go to pg-boss's tables, which its start makes.
-  queue = await startQueue({ connectionString: database.connectionString, pollSeconds: 1, schedule: false, availability: database.availability, log: { warn: () => undefined } })
 }, 120_000)
 
 afterAll(async () => {
-  await queue?.stop({ graceful: false, wait: true }).catch(() => undefined)
   await database?.close()
 })
 
@@ -122,9 +116,8 @@ describe('insertPatientWithAudit with its pushes (the API create of an organizat
   const pushesFor = (organizationId: string, sender = 'sender-under-test') =>
     newRecordPushes({ organizationId, kind: 'push_patient', recordType: 'patient', sender }, ['ritten', 'ecw'])
   const jobsOf = (patientId: string) => database.db.selectFrom('sync_jobs').selectAll().where('record_id', '=', patientId).execute()
-  const messagesOf = async (jobId: string) => (await sql<{ name: string }>`select name from pgboss.job where data->>'jobId' = ${jobId}`.execute(database.db)).rows
 
-  it('writes the patient, its audit, and for each enabled connection that takes patients a pending link, a queued job, its message; the wake-up on commit', async () => {
+  it('writes the patient, its audit, and for each enabled connection that takes patients a pending link, a queued job; the wake-up on commit', async () => {
     const { organizationId, actor } = await organization()
     const first = await insertConnection(database.db, { connector: 'ritten', organizationId })
     await new Promise((resolve) => setTimeout(resolve, 5))
@@ -149,7 +142,6 @@ describe('insertPatientWithAudit with its pushes (the API create of an organizat
       expect(jobs.map((j) => j.connection_id).sort()).toEqual([first.connectionId, second.connectionId].sort())
       for (const job of jobs) {
         expect(job).toMatchObject({ organization_id: organizationId, kind: 'push_patient', record_type: 'patient', state: 'queued', attempts: 0, replay_of: null })
-        expect(await messagesOf(job.id)).toEqual([{ name: QUEUES.sync }])
       }
       expect(jobs.map((j) => j.connection_id)).not.toContain(notTaking.connectionId)
       for (let i = 0; i < 100 && payloads.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 20))
@@ -157,7 +149,7 @@ describe('insertPatientWithAudit with its pushes (the API create of an organizat
 
       // A later change of the patient coalesces onto its waiting job, as every change does.
       const job = jobs.find((j) => j.connection_id === first.connectionId)!
-      const later = await database.db.transaction().execute((trx) => enqueueJob(trx, queue, { organizationId, connectionId: first.connectionId, kind: 'push_patient', recordType: 'patient', recordId: patient.id }))
+      const later = await database.db.transaction().execute((trx) => enqueueJob(trx, { organizationId, connectionId: first.connectionId, kind: 'push_patient', recordType: 'patient', recordId: patient.id }))
       expect(later).toEqual({ id: job.id, coalesced: true })
     } finally {
       await listener.end()

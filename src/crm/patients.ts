@@ -143,8 +143,8 @@ export async function createPatient(db: DbOrTx, organizationId: string, input: P
  * value read by the table's own row type (jsonb_populate_record), so each column gets its type.
  *
  * `pushes` (the engine's `newPatientPushes`) adds the patient's pushes to this statement: for each
- * enabled connection of the organization that takes patients, its link, push job, queue message
- * and the wake-up, written with the patient or not at all (no BEGIN/COMMIT either way); the
+ * enabled connection of the organization that takes patients, its link, push job and the
+ * wake-up, written with the patient or not at all (no BEGIN/COMMIT either way); the
  * links come back as `links`. With `unlessPushTargets` the statement leaves the pushes out and
  * writes nothing when there is such a connection (`patient` null): the shorter statement for an
  * organization nobody pushes to (planning the pushes' CTEs costs every create: embedded, 1.8 →

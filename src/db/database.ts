@@ -13,6 +13,7 @@ import * as patientsDobIndex from './migrations/20261130_1511_patients_dob_index
 import * as listTimestampsInMilliseconds from './migrations/20261130_1640_list_timestamps_in_milliseconds.js'
 import * as claimSyncJob from './migrations/20261130_2200_claim_sync_job.js'
 import * as uuidv7 from './migrations/20261201_0300_uuidv7.js'
+import * as syncJobsQueue from './migrations/20261201_0400_sync_jobs_queue.js'
 import type { Database } from './schema.js'
 import { startEmbeddedPostgres } from './embedded.js'
 import { DatabaseAvailability, createGuardedPool } from './availability.js'
@@ -87,6 +88,7 @@ const migrations: Record<string, Migration> = {
   '20261130_1640_list_timestamps_in_milliseconds': listTimestampsInMilliseconds,
   '20261130_2200_claim_sync_job': claimSyncJob,
   '20261201_0300_uuidv7': uuidv7,
+  '20261201_0400_sync_jobs_queue': syncJobsQueue,
 }
 
 class StaticMigrationProvider implements MigrationProvider {

@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { PGlite } from '@electric-sql/pglite'
 import { PgliteServer } from './pgliteServer.js'
 
-/** The embedded PostgreSQL (PGlite) served on a loopback socket so `pg` and pg-boss use it as a server. */
+/** The embedded PostgreSQL (PGlite) served on a loopback socket so `pg` clients use it as a server. */
 export interface EmbeddedPostgres {
   connectionString: string
   stop(): Promise<void>

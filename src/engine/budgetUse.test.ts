@@ -60,8 +60,8 @@ describe('budget use per connection', () => {
     expect((await measureBudgetUse(database.db, { unpaced: ['ritten'] })).map((f) => f.connector)).toEqual(['ecw'])
 
     // Any process that has an engine serves the gauge, read from the database at the scrape.
-    const log = { warn: () => undefined, error: () => undefined }
-    new Engine({ db: database.db, queue: null as never, box: database.box, retry: { maxAttempts: 1, baseMs: 1, maxMs: 1 }, leaseSeconds: 30, httpTimeoutMs: 1000, log, availability: database.availability, concurrency: 1, pollSeconds: 0.5, bodyRetentionDays: 30 })
+    const log = { info: () => undefined, warn: () => undefined, error: () => undefined }
+    new Engine({ db: database.db, box: database.box, retry: { maxAttempts: 1, baseMs: 1, maxMs: 1 }, leaseSeconds: 30, httpTimeoutMs: 1000, log, availability: database.availability, concurrency: 1, pollSeconds: 0.5, bodyRetentionDays: 30 })
     const metrics = await registry.metrics()
     expect(metrics).toContain(`carebridge_connection_budget_use{connection="${ritten.connectionId}",connector="ritten"} 0.08`)
     expect(metrics).toContain(`carebridge_connection_budget_use{connection="${ecw.connectionId}",connector="ecw"} 0.18`)

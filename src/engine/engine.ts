@@ -1,15 +1,15 @@
 import type { Db, DbOrTx } from '../db/database.js'
-import { PROCESS_SENDER, QUEUES, type Queue } from '../db/queue.js'
-import { pushTargets } from '../connections/connections.js'
+import { PROCESS_SENDER } from '../db/queue.js'
+import { patientPushConnectors, pushTargets } from '../connections/connections.js'
 import { patientIdsOfAccount } from '../crm/patients.js'
 import { ConflictError, NotFoundError, UnsupportedError } from '../errors.js'
-import { getConnector, listConnectors } from '../connectors/registry.js'
+import { getConnector } from '../connectors/registry.js'
 import { patientPushRefusal, referralPushRefusal } from '../connectors/connector.js'
 import { lastFireTime } from './schedule.js'
 import { sql } from 'kysely'
 import { readBudgetUseFrom, readQueueFrom, type QueueSnapshot } from '../observability/metrics.js'
 import { measureBudgetUse } from './budgetUse.js'
-import { enqueueJob, newRecordPushes, redispatchOrphans, type JobKind } from './jobs.js'
+import { claimNextJob, enqueueJob, newRecordPushes, type ClaimedJob, type JobKind } from './jobs.js'
 import { ensureLink, getLink, updateLink } from './links.js'
 import { runJob, type EngineDeps } from './runner.js'
 import { setPatientLink, type LinkChange, type LinkTarget } from './relink.js'
@@ -21,14 +21,28 @@ import type { JobWakeUp } from './wakeUp.js'
 
 /** How often each worker also polls by itself, should a wake-up be missed (the engine's poll wakes one every `pollSeconds`). */
 const BACKSTOP_POLL_SECONDS = 30
+/** How long a worker whose fetch met a database outage waits for it to end before it fetches again. */
+const OUTAGE_WAIT_MS = 60_000
+/** How long `stop` lets the jobs in hand finish (their leases cover the rest: they run again). */
+const STOP_WAIT_MS = 5000
+
+/** One worker: a loop that takes due jobs one after another, and sleeps when none is due until woken. */
+interface Worker {
+  busy: boolean
+  /** A wake-up came while it was not asleep: it fetches again before it sleeps. */
+  woken: boolean
+  wake: (() => void) | null
+  loop: Promise<void>
+}
 
 /**
  * The sync engine's entry points. Changes enqueue jobs inside the caller's transaction (the
- * outbox); workers run them; housekeeping recovers jobs whose worker died.
+ * outbox); workers take them from sync_jobs and run them; a job whose worker died is due again
+ * when its lease runs out.
  */
 export class Engine {
-  private workerIds: string[] = []
-  private readonly busyWorkers = new Set<string>()
+  private workers: Worker[] = []
+  private stopping = false
   private nextWake = 0
   private housekeeping: NodeJS.Timeout | null = null
   private retentionRanAt = -Infinity
@@ -51,7 +65,7 @@ export class Engine {
     for (const target of await pushTargets(trx, organizationId, 'patient')) {
       if (target.id === except) continue
       await ensureLink(trx, { organizationId, recordType: 'patient', recordId: patientId, connectionId: target.id, connector: target.connector })
-      const job = await enqueueJob(trx, this.deps.queue, {
+      const job = await enqueueJob(trx, {
         organizationId,
         connectionId: target.id,
         kind: 'push_patient',
@@ -69,8 +83,7 @@ export class Engine {
    * statement's wake-up names this process: call `wakeOwnWorker` once it has returned.
    */
   newPatientPushes(organizationId: string): ReturnType<typeof newRecordPushes> {
-    const connectors = listConnectors().filter((c) => patientPushRefusal(c) === null).map((c) => c.kind)
-    return newRecordPushes({ organizationId, kind: 'push_patient', recordType: 'patient', sender: PROCESS_SENDER }, connectors)
+    return newRecordPushes({ organizationId, kind: 'push_patient', recordType: 'patient', sender: PROCESS_SENDER }, patientPushConnectors())
   }
 
   /**
@@ -88,7 +101,7 @@ export class Engine {
     const refusal = connector ? patientPushRefusal(connector) : `No connector "${connection.connector}" is installed`
     if (refusal) throw new UnsupportedError(refusal)
     await ensureLink(trx, { organizationId, recordType: 'patient', recordId: patientId, connectionId, connector: connection.connector })
-    const job = await enqueueJob(trx, this.deps.queue, { organizationId, connectionId, kind: 'push_patient', recordType: 'patient', recordId: patientId })
+    const job = await enqueueJob(trx, { organizationId, connectionId, kind: 'push_patient', recordType: 'patient', recordId: patientId })
     return job.id
   }
 
@@ -103,7 +116,7 @@ export class Engine {
     const refusal = connector ? referralPushRefusal(connector) : `No connector "${connection.connector}" is installed`
     if (refusal) throw new UnsupportedError(refusal)
     await ensureLink(trx, { organizationId, recordType: 'referral', recordId: referralId, connectionId, connector: connection.connector })
-    const job = await enqueueJob(trx, this.deps.queue, { organizationId, connectionId, kind: 'push_referral', recordType: 'referral', recordId: referralId })
+    const job = await enqueueJob(trx, { organizationId, connectionId, kind: 'push_referral', recordType: 'referral', recordId: referralId })
     return job.id
   }
 
@@ -136,7 +149,7 @@ export class Engine {
           await updateLink(trx, link.id, { state: link.external_id ? 'partial' : 'pending', message: 'replay queued' })
         }
       }
-      const job = await enqueueJob(trx, this.deps.queue, {
+      const job = await enqueueJob(trx, {
         organizationId,
         connectionId: original.connection_id,
         kind: original.kind as JobKind,
@@ -151,7 +164,7 @@ export class Engine {
 
   /** F5: links a patient to an EMR record by hand, or clears a stale link; a push follows. */
   async setPatientLink(organizationId: string, patientId: string, connectionId: string, target: LinkTarget): Promise<LinkChange> {
-    const change = await setPatientLink(this.deps.db, this.deps.queue, { organizationId, patientId, connectionId, target })
+    const change = await setPatientLink(this.deps.db, { organizationId, patientId, connectionId, target })
     this.nudge()
     return change
   }
@@ -186,7 +199,7 @@ export class Engine {
         .executeTakeFirst()
       if (active) return { jobId: active.id, alreadyRunning: true }
       // `full`: read everything again rather than what changed since the last pull (e.g. after mapping values a pull left out).
-      const job = await enqueueJob(trx, this.deps.queue, { organizationId, connectionId, kind: 'pull', recordType: null, recordId: null, input: options.full ? { full: true } : null })
+      const job = await enqueueJob(trx, { organizationId, connectionId, kind: 'pull', recordType: null, recordId: null, input: options.full ? { full: true } : null })
       return { jobId: job.id, alreadyRunning: false }
     })
     this.nudge()
@@ -235,71 +248,97 @@ export class Engine {
    * reaches every worker, one fetch after another; a busy worker fetches again when its job ends.
    */
   private wakeOneWorker(): void {
-    const idle = this.workerIds.filter((id) => !this.busyWorkers.has(id))
+    const idle = this.workers.filter((w) => !w.busy)
     if (idle.length === 0) return
-    this.deps.queue.notifyWorker(idle[this.nextWake++ % idle.length]!)
+    wake(idle[this.nextWake++ % idle.length]!)
   }
 
   async startWorkers(): Promise<void> {
+    this.stopping = false
     for (let i = 0; i < this.deps.concurrency; i++) {
-      let id = ''
-      id = await this.deps.queue.work<{ jobId: string }>(
-        QUEUES.sync,
-        // One job per fetch: pg-boss fails a whole batch together, and jobs fail one by one.
-        // pg-boss's own polling is only a backstop here: the poll below wakes one idle worker.
-        { batchSize: 1, pollingIntervalSeconds: Math.max(this.deps.pollSeconds, BACKSTOP_POLL_SECONDS) },
-        async ([job]) => {
-          if (!job) return
-          this.busyWorkers.add(id)
-          this.wakeOneWorker()
-          try {
-            await runJob(this.deps, job.data.jobId)
-          } catch (err) {
-            // The job's own row owns its retry: it stays running until its lease is over, then
-            // housekeeping sends it again (once). pg-boss is told nothing failed, so it does not also retry.
-            if (!this.deps.availability.noteFailure(err)) this.deps.log.error({ err, jobId: job.data.jobId }, 'sync job handler crashed; the job runs again when its lease is over')
-          } finally {
-            this.busyWorkers.delete(id)
-          }
-          // pg-boss waits a polling interval even after finding work; with a backlog, fetch again at once.
-          this.deps.queue.notifyWorker(id)
-        },
-      )
-      this.workerIds.push(id)
+      const worker: Worker = { busy: false, woken: true, wake: null, loop: Promise.resolve() }
+      worker.loop = this.work(worker)
+      this.workers.push(worker)
     }
     // Jobs committed by any process wake these workers at once (the API's local nudge reaches only its own process).
     await this.deps.wakeUp?.start(() => this.wakeOneWorker())
-    // Jobs that come due later (a retry's backoff, a Retry-After) announce nothing: one idle worker
-    // looks for them at each poll, and wakes the next if it finds one. Every worker polling on its
-    // own made four fetches per interval on an idle hub, which the embedded database serves one
-    // at a time; a busy worker fetches again as its job ends, so an all-busy process polls nothing.
+    // Jobs that come due later (a retry's backoff, a Retry-After, a lease that ran out) announce
+    // nothing: one idle worker looks for them at each poll, and wakes the next if it finds one.
+    // Every worker polling on its own made four fetches per interval on an idle hub, which the
+    // embedded database serves one at a time; a busy worker fetches again as its job ends, so an
+    // all-busy process polls nothing.
+    // Not unref'd: it is what keeps a worker process alive (its workers wait on timers that are, and
+    // while the database is away it may hold no socket at all) until `stop`.
     this.polling = setInterval(() => this.wakeOneWorker(), this.deps.pollSeconds * 1000)
-    this.polling.unref()
     await this.housekeep()
     this.housekeeping = setInterval(() => void this.housekeep(), 10_000)
     this.housekeeping.unref()
   }
 
+  /**
+   * A worker's loop: claim the next due job (one statement, see claimNextJob), wake the next idle
+   * worker (there may be more), run the job, and again; with nothing due, sleep until woken (or
+   * BACKSTOP_POLL_SECONDS). Started with `woken` set: it looks once at the start.
+   */
+  private async work(worker: Worker): Promise<void> {
+    while (!this.stopping) {
+      if (!worker.woken) await sleepUntilWoken(worker, BACKSTOP_POLL_SECONDS * 1000)
+      worker.woken = false
+      if (this.stopping) return
+      const claimedAt = Date.now()
+      let claim: ClaimedJob | null
+      try {
+        claim = await claimNextJob(this.deps.db, this.deps.leaseSeconds)
+      } catch (err) {
+        if (this.deps.availability.noteFailure(err)) {
+          // The outage is logged once (availability); look again as soon as the database answers.
+          worker.woken = await this.deps.availability.waitUntilUp(OUTAGE_WAIT_MS)
+        } else {
+          this.deps.log.error({ err }, 'a worker could not fetch a job; it looks again when woken')
+        }
+        continue
+      }
+      if (!claim) continue
+      worker.busy = true
+      this.wakeOneWorker()
+      try {
+        await runJob(this.deps, claim, claimedAt)
+      } catch (err) {
+        // The job's own row owns its retry: it stays running until its lease is over, then it is due again (once: the claim fences it).
+        if (!this.deps.availability.noteFailure(err)) this.deps.log.error({ err, jobId: claim.job.id }, 'sync job handler crashed; the job runs again when its lease is over')
+      } finally {
+        worker.busy = false
+      }
+      // With a backlog, fetch again at once.
+      worker.woken = true
+    }
+  }
+
+  /** Stops taking jobs; the jobs in hand get STOP_WAIT_MS to finish (else their leases run out and they run again). */
   async stop(): Promise<void> {
+    this.stopping = true
     if (this.housekeeping) clearInterval(this.housekeeping)
     if (this.polling) clearInterval(this.polling)
     await this.deps.wakeUp?.stop()
-    for (const id of this.workerIds) await this.deps.queue.offWork({ id }).catch(() => undefined)
-    this.workerIds = []
+    for (const worker of this.workers) wake(worker)
+    let timer: NodeJS.Timeout | undefined
+    await Promise.race([Promise.all(this.workers.map((w) => w.loop)), new Promise((resolve) => (timer = setTimeout(resolve, STOP_WAIT_MS)))])
+    clearTimeout(timer)
+    this.workers = []
   }
 
   /**
-   * Every 10 s: jobs whose worker died go back to the queue, and due pulls start. Retention (old
-   * exchange bodies, old events, stale pacing rows) works in days, so it runs at the first pass
-   * and then once every RETENTION_EVERY_MS: each of its statements scans its table (exchanges has
-   * no index to find the bodies still kept), and on the embedded database a scan holds every other
-   * client while it runs. Once a minute (autovacuum's own naptime) the tables past autovacuum's
-   * thresholds are vacuumed and analyzed when no autovacuum serves the database — always so on
-   * the embedded one (src/db/maintenance.ts). `now` is the clock that decides what is due.
+   * Every 10 s: due pulls start (a job whose worker died needs nothing here: it is due again once
+   * its lease is over). Retention (old exchange bodies, old events, stale pacing rows) works in
+   * days, so it runs at the first pass and then once every RETENTION_EVERY_MS: each of its
+   * statements scans its table (exchanges has no index to find the bodies still kept), and on the
+   * embedded database a scan holds every other client while it runs. Once a minute (autovacuum's
+   * own naptime) the tables past autovacuum's thresholds are vacuumed and analyzed when no
+   * autovacuum serves the database — always so on the embedded one (src/db/maintenance.ts). `now`
+   * is the clock that decides what is due.
    */
   async housekeep(now: number = Date.now()): Promise<void> {
     try {
-      await redispatchOrphans(this.deps.db, this.deps.queue, 30)
       await this.startDuePulls()
       if (now - this.maintainedAt >= MAINTENANCE_EVERY_MS) {
         this.maintainedAt = now
@@ -316,6 +355,24 @@ export class Engine {
       this.deps.log.warn({ err }, 'housekeeping failed; it runs again shortly')
     }
   }
+}
+
+function wake(worker: Worker): void {
+  worker.woken = true
+  worker.wake?.()
+}
+
+function sleepUntilWoken(worker: Worker, timeoutMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, timeoutMs)
+    timer.unref()
+    function done() {
+      clearTimeout(timer)
+      worker.wake = null
+      resolve()
+    }
+    worker.wake = done
+  })
 }
 
 /** How often a worker process looks for tables to vacuum where no autovacuum runs (see Engine.housekeep). */

@@ -1,6 +1,5 @@
 import { newId } from '../db/ids.js'
 import type { Db } from '../db/database.js'
-import type { Queue } from '../db/queue.js'
 import type { InboundEvent, InboundRefusal, InboundRequest, ReferralDestination } from '../connectors/connector.js'
 import { loadRunnableConnection } from '../connections/connections.js'
 import { ConnectorError } from '../connectors/errors.js'
@@ -26,7 +25,7 @@ export interface InboundAnswer {
  * in the integration log with direction `inbound`.
  */
 export async function receiveInbound(
-  deps: { db: Db; box: SecretBox; queue: Queue },
+  deps: { db: Db; box: SecretBox },
   target: { connector: string; connectionId: string },
   request: InboundRequest,
 ): Promise<InboundAnswer> {
@@ -127,7 +126,7 @@ export async function receiveInbound(
         const attachments = checked.get(event.id)
         // Received between the check and this transaction by another call: checked now.
         const files = attachments ? { ok: true as const, attachments } : await checkAttachments(event.work.referral.attachments)
-        const result = await importReferral(trx, deps.queue, {
+        const result = await importReferral(trx, {
           organizationId: row.organization_id,
           connectionId: row.id,
           connector: connection.connector.kind,
@@ -152,7 +151,7 @@ export async function receiveInbound(
       // Jobs of a linked record run one at a time with its pushes (the record lock).
       const link = await trx.selectFrom('links').select('record_id').where('connection_id', '=', row.id).where('record_type', '=', recordType).where('external_id', '=', externalId).executeTakeFirst()
       patientId = link?.record_id ?? patientId
-      const job = await enqueueJob(trx, deps.queue, {
+      const job = await enqueueJob(trx, {
         organizationId: row.organization_id,
         connectionId: row.id,
         kind: 'pull_record',

@@ -2,7 +2,7 @@ import { newId } from '../db/ids.js'
 import { sql, type RawBuilder, type Selectable, type Updateable } from 'kysely'
 import type { DbOrTx } from '../db/database.js'
 import type { Database, SyncJobState } from '../db/schema.js'
-import { JOBS_CHANNEL, QUEUES, inTransaction, syncMessages, type Queue } from '../db/queue.js'
+import { jobsDue } from '../db/queue.js'
 import type { FlowProgress } from '../connectors/connector.js'
 import type { updateLink } from './links.js'
 
@@ -11,19 +11,19 @@ export type JobKind = 'push_patient' | 'push_referral' | 'pull' | 'pull_record' 
 
 /**
  * Sync jobs: the engine's record of each piece of work (state, attempts, step progress, last
- * error). The queue carries only job ids; this table is the truth, so a retry or a crash never
- * loses what a job had already done.
+ * error) and the queue itself — workers take due rows (claimNextJob), so a retry or a crash never
+ * loses what a job had already done. The insert also wakes the workers (delivered at commit).
  */
 export async function enqueueJob(
   trx: DbOrTx,
-  queue: Queue,
   job: { organizationId: string; connectionId: string | null; kind: JobKind; recordType: string | null; recordId: string | null; replayOf?: string; input?: Record<string, unknown> | null },
 ): Promise<{ id: string; coalesced: boolean }> {
   if (job.recordId && job.connectionId && !job.replayOf) {
     // A queued push reads the record when it runs, so one waiting job serves every later change.
     const waiting = await trx
       .selectFrom('sync_jobs')
-      .select('id')
+      // The wake-up again: a worker's fetch skips the row while this change holds it, and finds it once the change commits.
+      .select(['id', jobsDue().as('woken')])
       .where('connection_id', '=', job.connectionId)
       .where('record_type', '=', job.recordType)
       .where('record_id', '=', job.recordId)
@@ -36,43 +36,49 @@ export async function enqueueJob(
   }
   const id = newId()
   await trx
-    .insertInto('sync_jobs')
-    .values({
-      id,
-      organization_id: job.organizationId,
-      connection_id: job.connectionId,
-      kind: job.kind,
-      record_type: job.recordType,
-      record_id: job.recordId,
-      state: 'queued',
-      steps: JSON.stringify(emptyProgress()),
-      replay_of: job.replayOf ?? null,
-      input: job.input ? JSON.stringify(job.input) : null,
-    })
+    .with('queued', (qb) =>
+      qb
+        .insertInto('sync_jobs')
+        .values({
+          id,
+          organization_id: job.organizationId,
+          connection_id: job.connectionId,
+          kind: job.kind,
+          record_type: job.recordType,
+          record_id: job.recordId,
+          state: 'queued',
+          steps: JSON.stringify(emptyProgress()),
+          replay_of: job.replayOf ?? null,
+          input: job.input ? JSON.stringify(job.input) : null,
+        })
+        .returning('id'),
+    )
+    .selectFrom('queued')
+    .select(jobsDue().as('woken'))
     .execute()
-  await queue.send(QUEUES.sync, { jobId: id }, inTransaction(trx))
   return { id, coalesced: false }
 }
 
 export interface NewRecordPushes {
   /** The connectors that take the record: the statement's `targets` are the enabled connections of these. */
   connectors: readonly string[]
-  ctes: RawBuilder<unknown>
-  pushedLinksColumn: RawBuilder<unknown>
+  /** Built when first read: a create whose statement leaves the pushes out never builds them. */
+  readonly ctes: RawBuilder<unknown>
+  readonly pushedLinksColumn: RawBuilder<unknown>
 }
 
 /**
  * The pushes of a record made by the same statement, as CTEs to add to it: for each connection
  * of the CTE `targets` (id, connector, created_at: the record's enabled connections whose
  * connector is one of `connectors`, which the statement selects), and the record of the CTE
- * `created` (id; none, no pushes), a `pending` link, a queued sync job, its
- * pg-boss message, and the wake-up's `pg_notify` (delivered on commit only). The statement is
+ * `created` (id; none, no pushes), a `pending` link, a queued sync job, and the
+ * wake-up's `pg_notify` (delivered on commit only). The statement is
  * the whole change, atomic by itself: no BEGIN/COMMIT, no round trip inside a transaction — on
  * the embedded database an open transaction holds the one PGlite backend from every other
  * client. No coalescing look-up: a record this statement made has no job anyone could have
  * queued, nor a link (a duplicate would fail the statement, never be skipped).
- * `enqueueJob` with `ensureLink` spent six statements per connection on the same, and pg-boss's
- * insert and a transaction around them.
+ * `enqueueJob` with `ensureLink` spent six statements per connection on the same, and a
+ * transaction around them.
  *
  * The statement must select `pushedLinksColumn` (its links as the API shows them, in the order of
  * the connections' creation) — which also makes the notify run. `sender` is the notification's
@@ -82,7 +88,8 @@ export interface NewRecordPushes {
 export function newRecordPushes(record: { organizationId: string; kind: 'push_patient' | 'push_referral'; recordType: string; sender: string }, connectors: readonly string[]): NewRecordPushes {
   return {
     connectors,
-    ctes: sql`
+    get ctes() {
+      return sql`
     push_targets as (
       select t.id as connection_id, t.connector, t.created_at, c.id as record_id, carebridge_uuidv7() as link_id, carebridge_uuidv7() as job_id
       from targets t cross join created c
@@ -97,45 +104,41 @@ export function newRecordPushes(record: { organizationId: string; kind: 'push_pa
       select job_id, ${record.organizationId}::uuid, connection_id, ${record.kind}::text, ${record.recordType}::text, record_id, 'queued', ${JSON.stringify(emptyProgress())}::jsonb from push_targets
       returning id
     ),
-    push_messages as (${syncMessages('push_jobs')}),
-    push_announced as (select pg_notify(${JOBS_CHANNEL}::text, ${record.sender}::text) where exists (select 1 from push_messages))`,
-    pushedLinksColumn: sql`(
+    push_announced as (select ${jobsDue(record.sender)} where exists (select 1 from push_jobs))`
+    },
+    get pushedLinksColumn() {
+      return sql`(
       select coalesce(jsonb_agg(jsonb_build_object('connector', l.connector, 'connectionId', l.connection_id, 'externalId', l.external_id, 'mrn', l.external_mrn,
         'state', l.state, 'message', l.message, 'lastSyncedAt', l.last_synced_at, 'syncedVersion', l.synced_version) order by t.created_at, t.connection_id), '[]'::jsonb)
       from pushed_links l join push_targets t on t.link_id = l.id cross join (select count(*) from push_announced) as sent
-    )`,
+    )`
+    },
   }
 }
 
-export type ClaimResult =
-  | { claimed: true; job: SyncJobRow; /** The connection row's version (xmin) as the claim saw it: a cached load of it is current while this matches. */ connectionVersion: string | null }
-  | { claimed: false; reason: 'finished' | 'held' | 'not_due' | 'busy_record' | 'missing' }
+/** A job this worker took; `connectionVersion` is the connection row's version (xmin) as the claim saw it: a cached load of it is current while this matches. */
+export interface ClaimedJob {
+  job: SyncJobRow
+  connectionVersion: string | null
+}
 
 /**
- * Takes a job for this worker until the lease runs out. Jobs of one record on one connection
- * run one at a time (two concurrent creates would make two patients), hence the record lock.
- * One statement (migration 20261130_2200_claim_sync_job): the function takes the record's lock,
- * then runs the guarded update, whose own snapshot sees whatever another claim of the same
- * record committed while it waited; the statement also notes the connection's version for the
- * runner's cache. As a transaction of four round trips, each claim held the embedded database
- * (which serves one open transaction at a time) from everyone else for all four. Only a job
- * that was not claimed is read again, to say why.
+ * Takes the next due job for this worker until the lease runs out, or null when none is due. One
+ * statement (migration 20261201_0400_sync_jobs_queue): the first due job no other fetch holds
+ * (SKIP LOCKED), the record's lock — jobs of one record on one connection run one at a time (two
+ * concurrent creates would make two patients) — and the guarded update; a job whose record is
+ * busy waits a second and the next one is tried. The statement also notes the connection's
+ * version for the runner's cache. It replaces pg-boss's fetch of a message and the claim of the
+ * job the message named, two statements (and pg-boss's completion after the job) per job.
  */
-export async function claimJob(db: DbOrTx, jobId: string, leaseSeconds: number): Promise<ClaimResult> {
+export async function claimNextJob(db: DbOrTx, leaseSeconds: number): Promise<ClaimedJob | null> {
   const { rows } = await sql<SyncJobRow & { connection_version: string | null }>`
     select j.*, (select c.xmin::text from connections c where c.id = j.connection_id) as connection_version
-    from claim_sync_job(${jobId}::uuid, ${leaseSeconds}::float8) j`.execute(db)
+    from claim_next_sync_job(${leaseSeconds}::float8) j`.execute(db)
   const claimed = rows[0]
-  if (claimed) {
-    const { connection_version: connectionVersion, ...job } = claimed
-    return { claimed: true, job, connectionVersion } as const
-  }
-  const job = await db.selectFrom('sync_jobs').select(['state', 'lease_until', 'next_attempt_at']).where('id', '=', jobId).executeTakeFirst()
-  if (!job) return { claimed: false, reason: 'missing' } as const
-  if (['succeeded', 'failed', 'needs_attention'].includes(job.state)) return { claimed: false, reason: 'finished' } as const
-  if (job.state === 'running' && job.lease_until && job.lease_until > new Date()) return { claimed: false, reason: 'held' } as const
-  if (job.next_attempt_at.getTime() > Date.now() + 1000) return { claimed: false, reason: 'not_due' } as const
-  return { claimed: false, reason: 'busy_record' } as const
+  if (!claimed) return null
+  const { connection_version: connectionVersion, ...job } = claimed
+  return { job, connectionVersion }
 }
 
 /**
@@ -222,13 +225,13 @@ export function finishedJob(
 }
 
 /**
- * Puts the job back for a later attempt and sends its queue message in the same transaction;
- * false (nothing written or sent) when this worker no longer holds its lease. `countsAsFailure`
- * is false for a failure that was not the job's (the database went away under it).
+ * Puts the job back for a later attempt: it comes due at `next_attempt_at`, where a polling
+ * worker finds it; one due at once also wakes the workers (at commit). False (nothing written)
+ * when this worker no longer holds its lease. `countsAsFailure` is false for a failure that was
+ * not the job's (the database went away under it).
  */
 export async function scheduleRetry(
   trx: DbOrTx,
-  queue: Queue,
   lease: JobLease,
   delayMs: number,
   error: JobError,
@@ -247,7 +250,7 @@ export async function scheduleRetry(
     lease,
   ).executeTakeFirst()
   if (Number(result.numUpdatedRows) !== 1) return false
-  await queue.send(QUEUES.sync, { jobId: lease.jobId }, { ...inTransaction(trx), startAfter: at })
+  if (delayMs <= 0) await sql`select ${jobsDue()}`.execute(trx)
   return true
 }
 
@@ -280,31 +283,6 @@ export async function updateJobWithLink(db: DbOrTx, lease: JobLease, jobChange: 
 /** Limits an update to the job this lease holds, while it still holds it. */
 function held<U extends { where: (...args: any[]) => U }>(update: U, lease: JobLease): U {
   return update.where('id', '=', lease.jobId).where('state', '=', 'running').where('attempts', '=', lease.attempt)
-}
-
-/** Re-sends a job whose message should run again soon (e.g. its record was busy). */
-export async function redispatch(queue: Queue, jobId: string, delaySeconds: number): Promise<void> {
-  await queue.send(QUEUES.sync, { jobId }, { startAfter: delaySeconds })
-}
-
-/**
- * Jobs whose worker vanished (lease over while running) or whose message was lost are sent
- * again. Cheap: it touches only jobs overdue by `graceSeconds`.
- */
-export async function redispatchOrphans(db: DbOrTx, queue: Queue, graceSeconds: number): Promise<number> {
-  const rows = await db
-    .selectFrom('sync_jobs')
-    .select('id')
-    .where((eb) =>
-      eb.or([
-        eb.and([eb('state', '=', 'running'), eb('lease_until', '<', sql<Date>`now()`)]),
-        eb.and([eb('state', 'in', ['queued', 'retrying']), eb('next_attempt_at', '<', sql<Date>`now() - make_interval(secs => ${graceSeconds})`)]),
-      ]),
-    )
-    .limit(500)
-    .execute()
-  for (const row of rows) await queue.send(QUEUES.sync, { jobId: row.id }, { singletonKey: `orphan:${row.id}`, singletonSeconds: graceSeconds })
-  return rows.length
 }
 
 export interface JobError {

@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { insertConnection, openTestDatabase, startTestEngine, type TestDatabase } from '../../test/database.js'
-import type { Queue } from '../db/queue.js'
+import { insertConnection, openTestDatabase, runQueuedJob, startTestEngine, type TestDatabase } from '../../test/database.js'
 import type { Engine } from './engine.js'
 import { enqueueJob } from './jobs.js'
 import { setPatientLink } from './relink.js'
-import { runJob, type EngineDeps } from './runner.js'
+import type { EngineDeps } from './runner.js'
 
 /**
  * A link is a record's identity in one system, keyed by record type, record id and connection.
@@ -13,14 +12,13 @@ import { runJob, type EngineDeps } from './runner.js'
  */
 let database: TestDatabase
 let parts: Awaited<ReturnType<typeof startTestEngine>>
-let queue: Queue
 let engine: Engine
 let deps: EngineDeps
 
 beforeAll(async () => {
   database = await openTestDatabase()
   parts = await startTestEngine(database)
-  ;({ queue, engine, deps } = parts)
+  ;({ engine, deps } = parts)
 })
 
 afterAll(async () => {
@@ -51,8 +49,8 @@ async function twoLinksOfOneId(patientExists: boolean) {
 describe('links are looked up by record type', () => {
   it('a failed push settles the patient link, not a referral link of the same id', async () => {
     const { organizationId, connectionId, recordId, linkOf } = await twoLinksOfOneId(false)
-    const job = await database.db.transaction().execute((trx) => enqueueJob(trx, queue, { organizationId, connectionId, kind: 'push_patient', recordType: 'patient', recordId }))
-    await runJob(deps, job.id)
+    const job = await database.db.transaction().execute((trx) => enqueueJob(trx, { organizationId, connectionId, kind: 'push_patient', recordType: 'patient', recordId }))
+    expect(await runQueuedJob(deps, job.id)).toBe(true)
     expect(await linkOf('patient')).toMatchObject({ state: 'needs_attention', message: 'The patient no longer exists in the CRM' })
     expect(await linkOf('referral')).toMatchObject({ state: 'failed', message: null })
 
@@ -73,7 +71,7 @@ describe('links are looked up by record type', () => {
         .executeTakeFirstOrThrow()
     const running = await referralJob('running')
     const retrying = await referralJob('retrying')
-    const change = await setPatientLink(database.db, queue, { organizationId, patientId: recordId, connectionId, target: { externalId: 'chosen-by-hand' } })
+    const change = await setPatientLink(database.db, { organizationId, patientId: recordId, connectionId, target: { externalId: 'chosen-by-hand' } })
     expect(change.after).toMatchObject({ externalId: 'chosen-by-hand', state: 'partial' })
     expect(await linkOf('referral')).toMatchObject({ external_id: 'referral-ext', state: 'failed' })
     const states = await database.db.selectFrom('sync_jobs').select(['id', 'state']).where('id', 'in', [running.id, retrying.id]).execute()

@@ -26,7 +26,7 @@ export const patientPush: PushRecordType<PatientPushInput> = {
   // F19: linked for the first time with this record, or to another one: announced once.
   async linked(trx, deps, { job, connection, recordId, externalId, firstSync, otherRecord }) {
     if (!externalId || !(firstSync || otherRecord)) return
-    await emitEvent(trx, deps.queue, {
+    await emitEvent(trx, {
       organizationId: job.organization_id,
       type: 'patient.linked',
       data: { patientId: recordId, connectionId: connection.row.id, connector: connection.connector.kind, externalId, via: 'push' },

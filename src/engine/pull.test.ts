@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import { insertConnection, openTestDatabase, startTestEngine, type TestDatabase } from '../../test/database.js'
+import { insertConnection, openTestDatabase, runQueuedJob, startTestEngine, type TestDatabase } from '../../test/database.js'
 import { pulledPages, pullingConnector } from '../../test/testConnectors.js'
 import type { PulledItem } from '../connectors/connector.js'
 import type { Engine } from './engine.js'
-import { runJob, type EngineDeps } from './runner.js'
+import type { EngineDeps } from './runner.js'
 import { patientLinksByExternalId } from './pull.js'
 import { sql } from 'kysely'
 
@@ -44,7 +44,7 @@ describe('a pull', () => {
       next: null,
     })
     const { jobId } = await engine.startPull(organizationId, connectionId)
-    await runJob(deps, jobId)
+    expect(await runQueuedJob(deps, jobId)).toBe(true)
 
     const job = await database.db.selectFrom('sync_jobs').selectAll().where('id', '=', jobId).executeTakeFirstOrThrow()
     expect(job.state, JSON.stringify(job.last_error)).toBe('succeeded')

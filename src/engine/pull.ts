@@ -216,7 +216,7 @@ export async function storePage(
       // F19: what is new or changed, read before the upsert and announced with it.
       const events = type === 'insurance' ? await insurancePulledEvents(trx, { organizationId: job.organization_id, connectionId, connector: connection.connector.kind }, items, patientIds) : []
       await upsertEmrRecords(trx, table, connectionId, items, patientIds)
-      await emitEvents(trx, deps.queue, events)
+      await emitEvents(trx, events)
     })
     state.updated += items.length
   }
@@ -277,7 +277,6 @@ async function storePatients(
         // F19: each link this put in waiting for a person (a later pull finding it still uncertain announces nothing new).
         await emitEvents(
           trx,
-          deps.queue,
           flagged.map((patientId) => ({
             organizationId,
             type: 'link.needs_attention' as const,
@@ -321,7 +320,6 @@ async function storePatients(
     if (options.pushElsewhere) for (const patient of created) await deps.patientChanged(trx, organizationId, patient.id, connectionId)
     await emitEvents(
       trx,
-      deps.queue,
       created.map((patient, i) => ({
         organizationId,
         type: 'patient.linked' as const,
@@ -401,7 +399,7 @@ async function reconcilePulled(
         .returning('id')
         .executeTakeFirstOrThrow()
       // F19: a pulled record matched to a CRM patient is a new link.
-      await emitEvents(trx, deps.queue, [
+      await emitEvents(trx, [
         { organizationId: job.organization_id, type: 'patient.linked', data: { patientId: patient.id, connectionId: connection.row.id, connector: connection.connector.kind, externalId: item.externalId, via: 'pull' } },
       ])
       return inserted.id
@@ -425,7 +423,7 @@ async function reconcilePulled(
   if (Object.keys(result.toEmr).length > 0) {
     // The CRM won fields the EMR holds differently: send them back.
     await deps.db.transaction().execute((trx) =>
-      enqueueJob(trx, deps.queue, { organizationId: job.organization_id, connectionId: connection.row.id, kind: 'push_patient', recordType: 'patient', recordId: patient.id }),
+      enqueueJob(trx, { organizationId: job.organization_id, connectionId: connection.row.id, kind: 'push_patient', recordType: 'patient', recordId: patient.id }),
     )
   }
   return true

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import { insertConnection, openTestDatabase, startTestEngine, type TestDatabase } from '../../test/database.js'
+import { insertConnection, openTestDatabase, runQueuedJob, startTestEngine, type TestDatabase } from '../../test/database.js'
 import { noPatientsConnector, noPushFlowConnector } from '../../test/testConnectors.js'
 import { patientPushRefusal } from '../connectors/connector.js'
 import { getConnector, listConnectors } from '../connectors/registry.js'
@@ -7,7 +7,7 @@ import { createPatient, PatientInput } from '../crm/patients.js'
 import type { Engine } from './engine.js'
 import { enqueueJob } from './jobs.js'
 import { ensureLink } from './links.js'
-import { runJob, type EngineDeps } from './runner.js'
+import type { EngineDeps } from './runner.js'
 
 vi.mock('../connectors/registry.js', async (real) => (await import('../../test/testConnectors.js')).withTestConnectors(await real()))
 
@@ -80,9 +80,9 @@ describe('a connector that cannot receive patients', () => {
     const patient = await newPatient()
     const job = await database.db.transaction().execute(async (trx) => {
       await ensureLink(trx, { organizationId, recordType: 'patient', recordId: patient.id, connectionId: noFlow, connector: noPushFlowConnector.kind })
-      return enqueueJob(trx, deps.queue, { organizationId, connectionId: noFlow, kind: 'push_patient', recordType: 'patient', recordId: patient.id })
+      return enqueueJob(trx, { organizationId, connectionId: noFlow, kind: 'push_patient', recordType: 'patient', recordId: patient.id })
     })
-    await runJob(deps, job.id)
+    expect(await runQueuedJob(deps, job.id)).toBe(true)
     const settled = await database.db.selectFrom('sync_jobs').selectAll().where('id', '=', job.id).executeTakeFirstOrThrow()
     expect(settled).toMatchObject({ state: 'needs_attention', attempts: 1 })
     expect(settled.last_error).toMatchObject({ code: 'unsupported', message: 'Half-built EMR cannot receive patients: this connector has no patient push flow' })

@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { insertConnection, openTestDatabase, startTestEngine, type TestDatabase } from '../../test/database.js'
+import { insertConnection, openTestDatabase, runQueuedJob, startTestEngine, type TestDatabase } from '../../test/database.js'
 import { referralPushRefusal } from '../connectors/connector.js'
 import { getConnector } from '../connectors/registry.js'
 import { resolveMapping } from '../mapping/mapping.js'
 import type { Engine } from './engine.js'
 import { enqueueJob } from './jobs.js'
 import { loadReferralPushInput } from './referralPush.js'
-import { runJob, type EngineDeps } from './runner.js'
+import type { EngineDeps } from './runner.js'
 
 /**
  * Referral pushes through the engine's one step loop: who can receive them, what a job loads,
@@ -101,9 +101,9 @@ describe('referral pushes', () => {
   it('settle a job whose referral is gone as needs_attention, without a retry', async () => {
     const missing = randomUUID()
     const job = await database.db.transaction().execute((trx) =>
-      enqueueJob(trx, deps.queue, { organizationId, connectionId: crms, kind: 'push_referral', recordType: 'referral', recordId: missing }),
+      enqueueJob(trx, { organizationId, connectionId: crms, kind: 'push_referral', recordType: 'referral', recordId: missing }),
     )
-    await runJob(deps, job.id)
+    expect(await runQueuedJob(deps, job.id)).toBe(true)
     const settled = await database.db.selectFrom('sync_jobs').selectAll().where('id', '=', job.id).executeTakeFirstOrThrow()
     expect(settled).toMatchObject({ state: 'needs_attention', attempts: 1 })
     expect(settled.last_error).toMatchObject({ code: 'record_missing', message: 'The referral no longer exists in the CRM inbox' })

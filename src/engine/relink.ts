@@ -1,6 +1,5 @@
 import { sql } from 'kysely'
 import type { Db } from '../db/database.js'
-import type { Queue } from '../db/queue.js'
 import { getConnector } from '../connectors/registry.js'
 import { patientPushRefusal } from '../connectors/connector.js'
 import { ConflictError, NotFoundError, UnsupportedError } from '../errors.js'
@@ -27,7 +26,6 @@ export interface LinkChange {
  */
 export async function setPatientLink(
   db: Db,
-  queue: Queue,
   options: { organizationId: string; patientId: string; connectionId: string; target: LinkTarget },
 ): Promise<LinkChange> {
   const { organizationId, patientId, connectionId, target } = options
@@ -87,7 +85,7 @@ export async function setPatientLink(
       .where('record_id', '=', patientId)
       .where('state', '=', 'retrying')
       .execute()
-    const job = await enqueueJob(trx, queue, { organizationId, connectionId, kind: 'push_patient', recordType: 'patient', recordId: patientId })
+    const job = await enqueueJob(trx, { organizationId, connectionId, kind: 'push_patient', recordType: 'patient', recordId: patientId })
     const after = await getLink(trx, 'patient', patientId, connectionId)
     return { before: existing ? toLinkView(existing) : null, after: toLinkView(after!), jobId: job.id }
   })

@@ -1,12 +1,11 @@
 import type { Db, DbOrTx } from '../db/database.js'
-import type { Queue } from '../db/queue.js'
 import type { FlowProgress } from '../connectors/connector.js'
 import { ConnectorError, isConnectorError } from '../connectors/errors.js'
 import { runnableConnection, type RunnableConnection } from '../connections/connections.js'
 import { jobRetries, jobsFinished } from '../observability/metrics.js'
 import type { SecretBox } from '../security/secrets.js'
 import { recordFailure } from '../exchanges/recorder.js'
-import { claimJob, finishJob, isLeaseLost, leaseOf, redispatch, scheduleRetry, type JobError, type SyncJobRow } from './jobs.js'
+import { finishJob, isLeaseLost, leaseOf, scheduleRetry, type ClaimedJob, type JobError, type SyncJobRow } from './jobs.js'
 import { LeaseKeeper } from './leaseKeeper.js'
 import type { DatabaseAvailability } from '../db/availability.js'
 import { runPull } from './pull.js'
@@ -23,7 +22,6 @@ import { pullCompletedEvent } from './pullEvents.js'
 
 export interface EngineDeps {
   db: Db
-  queue: Queue
   /** Enqueues pushes of a changed patient to every enabled connection except `except` (inside `trx`). */
   patientChanged(trx: DbOrTx, organizationId: string, patientId: string, except?: string): Promise<unknown>
   box: SecretBox
@@ -42,19 +40,13 @@ export interface EngineDeps {
 const OUTAGE_WAIT_MS = 60_000
 
 /**
- * Runs one sync job: claim it, run its flow step by step (recording each step's outcome so a
- * retry resumes where it stopped), then settle the job and the link. Every failure ends in one
+ * Runs one sync job this worker claimed (claimNextJob; `claimedAt`: when the claim was sent, where
+ * the worker's own count of its lease starts): its flow step by step (recording each step's
+ * outcome so a retry resumes where it stopped), then settles the job and the link. Every failure ends in one
  * of three places: a scheduled retry, `needs_attention` (a person must fix something), or
  * `failed` (retries exhausted) — each with its reason on the job, the link and the exchange.
  */
-export async function runJob(deps: EngineDeps, jobId: string): Promise<void> {
-  const claimedAt = Date.now()
-  const claim = await whenDatabaseAnswers(deps, () => claimJob(deps.db, jobId, deps.leaseSeconds))
-  if (!claim.claimed) {
-    // Another job of the same record is running: come back shortly rather than run beside it.
-    if (claim.reason === 'busy_record') await redispatch(deps.queue, jobId, 1)
-    return
-  }
+export async function runJob(deps: EngineDeps, claim: ClaimedJob, claimedAt: number): Promise<void> {
   const job = claim.job
   const keeper = new LeaseKeeper(deps.db, leaseOf(job), deps.leaseSeconds, claimedAt)
   let connection: RunnableConnection | null = null
@@ -90,7 +82,7 @@ export async function runJob(deps: EngineDeps, jobId: string): Promise<void> {
       settled = await deps.db.transaction().execute(async (trx) => {
         if (!(await finishJob(trx, keeper.lease, 'succeeded'))) return false
         // F19: a finished pull is an event, committed with the job's outcome.
-        if (job.kind === 'pull' && connection) await emitEvent(trx, deps.queue, await pullCompletedEvent(trx, job, connection.row))
+        if (job.kind === 'pull' && connection) await emitEvent(trx, await pullCompletedEvent(trx, job, connection.row))
         return true
       })
     }
@@ -105,22 +97,6 @@ export async function runJob(deps: EngineDeps, jobId: string): Promise<void> {
 function requireConnection(connection: RunnableConnection | null): RunnableConnection {
   if (!connection) throw new ConnectorError({ code: 'bad_job', message: 'This job names no connection', retryable: false })
   return connection
-}
-
-/**
- * Runs `work`; if the database is away, waits for it (bounded) and tries again, so that a short
- * outage delays work instead of failing it. Other errors pass through.
- */
-async function whenDatabaseAnswers<T>(deps: EngineDeps, work: () => Promise<T>): Promise<T> {
-  const deadline = Date.now() + OUTAGE_WAIT_MS
-  for (;;) {
-    try {
-      return await work()
-    } catch (err) {
-      if (!deps.availability.noteFailure(err) || Date.now() >= deadline) throw err
-      if (!(await deps.availability.waitUntilUp(deadline - Date.now()))) throw err
-    }
-  }
 }
 
 async function settleFailure(deps: EngineDeps, job: SyncJobRow, keeper: LeaseKeeper, connector: string, err: unknown): Promise<void> {
@@ -148,7 +124,7 @@ async function settleOutage(deps: EngineDeps, job: SyncJobRow, keeper: LeaseKeep
   const remaining = Math.min(OUTAGE_WAIT_MS, Math.max(0, deps.leaseSeconds * 1000 - 1000))
   if (!(await deps.availability.waitUntilUp(remaining)) || !keeper.held) return
   const error: JobError = { code: 'database_unavailable', message: `The database was unreachable during this attempt (${err instanceof Error ? err.message : String(err)}); resumed when it came back` }
-  await deps.db.transaction().execute((trx) => scheduleRetry(trx, deps.queue, keeper.lease, 0, error, { countsAsFailure: false }))
+  await deps.db.transaction().execute((trx) => scheduleRetry(trx, keeper.lease, 0, error, { countsAsFailure: false }))
 }
 
 /**
@@ -158,7 +134,7 @@ async function settleOutage(deps: EngineDeps, job: SyncJobRow, keeper: LeaseKeep
 async function settleCircuitWait(deps: EngineDeps, job: SyncJobRow, keeper: LeaseKeeper, err: ConnectorError): Promise<void> {
   const delay = (err.retryAfterMs ?? 1000) + Math.round(Math.random() * 500)
   await deps.db.transaction().execute(async (trx) => {
-    if (!(await scheduleRetry(trx, deps.queue, keeper.lease, delay, { code: err.code, message: err.message }, { countsAsFailure: false }))) return
+    if (!(await scheduleRetry(trx, keeper.lease, delay, { code: err.code, message: err.message }, { countsAsFailure: false }))) return
     if (job.record_id && job.record_type) {
       const link = await trx.selectFrom('links').select('id').where('record_type', '=', job.record_type).where('record_id', '=', job.record_id).where('connection_id', '=', job.connection_id).executeTakeFirst()
       if (link) await updateLink(trx, link.id, { message: `waiting: ${err.message}` })
@@ -196,7 +172,7 @@ async function settleJobFailure(deps: EngineDeps, job: SyncJobRow, keeper: Lease
   if (failure.retryable && failures < deps.retry.maxAttempts) {
     const delay = retryDelayMs(deps.retry, failures, failure.retryAfterMs)
     const scheduled = await deps.db.transaction().execute(async (trx) => {
-      if (!(await scheduleRetry(trx, deps.queue, keeper.lease, delay, error))) return false
+      if (!(await scheduleRetry(trx, keeper.lease, delay, error))) return false
       if (link) await updateLink(trx, link.id, { message: `retry ${failures + 1} of ${deps.retry.maxAttempts} in ${Math.round(delay / 1000)} s: ${failure.message}` })
       return true
     })
@@ -213,7 +189,7 @@ async function settleJobFailure(deps: EngineDeps, job: SyncJobRow, keeper: Lease
     if (!link) return true
     await updateLink(trx, link.id, { state, message: reason })
     // F19: the link waits for a person (or gave up); the event names why by its code only (the message may quote the record).
-    await emitEvent(trx, deps.queue, {
+    await emitEvent(trx, {
       organizationId: job.organization_id,
       type: state === 'failed' ? 'link.failed' : 'link.needs_attention',
       data: {

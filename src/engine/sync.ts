@@ -53,7 +53,7 @@ export async function recordSync(
       await deps.patientChanged(trx, job.organization_id, options.patientId, options.connectionId)
       // F19: which CRM fields the EMR changed (names only, never the values).
       const link = await trx.selectFrom('links').select(['external_id', 'connector']).where('id', '=', options.linkId).executeTakeFirstOrThrow()
-      await emitEvent(trx, deps.queue, {
+      await emitEvent(trx, {
         organizationId: job.organization_id,
         type: 'patient.updated_from_emr',
         data: { patientId: options.patientId, connectionId: options.connectionId, connector: link.connector, externalId: link.external_id ?? '', changedFields: Object.keys(sync.crmChanges) },

@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { sql } from 'kysely'
-import { randomUUID } from 'node:crypto'
-import { openTestDatabase, startTestEngine, type TestDatabase } from '../../test/database.js'
+import { insertConnection, openTestDatabase, type TestDatabase } from '../../test/database.js'
 import { waitFor } from '../../test/harness.js'
-import { JOBS_CHANNEL, PROCESS_SENDER, QUEUES, inTransaction, type Queue } from '../db/queue.js'
+import type { DbOrTx } from '../db/database.js'
+import { JOBS_CHANNEL, PROCESS_SENDER } from '../db/queue.js'
+import { claimNextJob, enqueueJob, leaseOf, scheduleRetry } from './jobs.js'
 import { JobWakeUp } from './wakeUp.js'
 
 /**
@@ -13,24 +14,21 @@ import { JobWakeUp } from './wakeUp.js'
  * clients that listen.
  */
 let database: TestDatabase
-let queue: Queue
-let stopEngine: () => Promise<void>
+let enqueue: (trx: DbOrTx) => Promise<unknown>
 let wakeUp: JobWakeUp
 let wakes = 0
 const log = { warn: () => undefined }
 
 beforeAll(async () => {
   database = await openTestDatabase()
-  const engine = await startTestEngine(database)
-  queue = engine.queue
-  stopEngine = engine.stop
+  const { organizationId, connectionId } = await insertConnection(database.db, { connector: 'ritten' })
+  enqueue = (trx) => enqueueJob(trx, { organizationId, connectionId, kind: 'pull', recordType: null, recordId: null })
   wakeUp = new JobWakeUp({ connectionString: database.connectionString, availability: database.availability, log })
   await wakeUp.start(() => wakes++)
 })
 
 afterAll(async () => {
   await wakeUp?.stop()
-  await stopEngine?.()
   await database?.close()
 })
 
@@ -47,7 +45,7 @@ describe('job wake-up (LISTEN/NOTIFY)', () => {
     const before = wakeUp.received
     let heardInside = -1
     await database.db.transaction().execute(async (trx) => {
-      await queue.send(QUEUES.sync, { jobId: randomUUID() }, inTransaction(trx))
+      await enqueue(trx)
       await settle()
       heardInside = wakeUp.received - before
     })
@@ -70,26 +68,38 @@ describe('job wake-up (LISTEN/NOTIFY)', () => {
     const before = wakeUp.received
     await expect(
       database.db.transaction().execute(async (trx) => {
-        await queue.send(QUEUES.sync, { jobId: randomUUID() }, inTransaction(trx))
+        await enqueue(trx)
         throw new Error('the change is refused')
       }),
     ).rejects.toThrow('the change is refused')
     // A later commit's wake-up proves the channel works and that nothing of the rollback came before it.
-    await database.db.transaction().execute((trx) => queue.send(QUEUES.sync, { jobId: randomUUID() }, inTransaction(trx)))
+    await database.db.transaction().execute((trx) => enqueue(trx))
     await waitFor('the later commit', async () => wakeUp.received > before, 5000)
     await settle()
     expect(wakeUp.received).toBe(before + 1)
   })
 
-  it('announces a job that is due now, not one queued for later; several jobs of one commit wake once', async () => {
+  it('announces a job that is due now, not a retry due later; several jobs of one commit wake once', async () => {
+    await database.db.transaction().execute((trx) => enqueue(trx))
+    await settle()
+    const claimed = await claimNextJob(database.db, 30)
     const before = wakeUp.received
-    await queue.send(QUEUES.sync, { jobId: randomUUID() }, { startAfter: 60 })
+    await database.db.transaction().execute((trx) => scheduleRetry(trx, leaseOf(claimed!.job), 60_000, { code: 'x', message: 'later' }))
     await database.db.transaction().execute(async (trx) => {
-      for (let i = 0; i < 3; i++) await queue.send(QUEUES.sync, { jobId: randomUUID() }, inTransaction(trx))
+      for (let i = 0; i < 3; i++) await enqueue(trx)
     })
     await waitFor('the wake-up of the commit', async () => wakeUp.received > before, 5000)
     await settle()
     expect(wakeUp.received).toBe(before + 1)
+  })
+
+  it('announces a retry due at once', async () => {
+    await database.db.transaction().execute((trx) => enqueue(trx))
+    await settle()
+    const claimed = await claimNextJob(database.db, 30)
+    const before = wakeUp.received
+    await database.db.transaction().execute((trx) => scheduleRetry(trx, leaseOf(claimed!.job), 0, { code: 'database_unavailable', message: 'x' }, { countsAsFailure: false }))
+    await waitFor('the wake-up of the retry', async () => wakeUp.received === before + 1, 5000)
   })
 
   // PostgreSQL only: the embedded database has one session for every client, which none can end.
@@ -102,7 +112,7 @@ describe('job wake-up (LISTEN/NOTIFY)', () => {
     expect(ended.rows.map((r) => r.ok)).toEqual([true])
     await waitFor('listening again', async () => wakes > wakesBefore && wakeUp.listening, 10_000)
     const before = wakeUp.received
-    await database.db.transaction().execute((trx) => queue.send(QUEUES.sync, { jobId: randomUUID() }, inTransaction(trx)))
+    await database.db.transaction().execute((trx) => enqueue(trx))
     await waitFor('a wake-up on the new connection', async () => wakeUp.received === before + 1, 5000)
   })
 })

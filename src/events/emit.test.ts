@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto'
 import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { insertConnection, openTestDatabase, startTestEngine, type TestDatabase } from '../../test/database.js'
-import type { Queue } from '../db/queue.js'
 import { createPatient, PatientInput } from '../crm/patients.js'
 import { insurancePulledEvents } from '../engine/pullEvents.js'
 import { emitEvent, emitEvents, eventBody } from './emit.js'
@@ -11,14 +10,13 @@ import { pruneEvents } from './retention.js'
 
 /** Emitting events: checked data, stored only for subscribers, committed (or not) with the step's transaction. */
 let database: TestDatabase
-let queue: Queue
 let stop: () => Promise<void>
 let organizationId: string
 let connectionId: string
 
 beforeAll(async () => {
   database = await openTestDatabase()
-  ;({ queue, stop } = await startTestEngine(database))
+  ;({ stop } = await startTestEngine(database))
   ;({ organizationId, connectionId } = await insertConnection(database.db, { connector: 'ritten', settings: { clientId: 'c', tenant: 't' } }))
 })
 
@@ -57,7 +55,7 @@ describe('event bodies', () => {
 
 describe('emitting', () => {
   it('stores nothing when no subscription wants the event', async () => {
-    const id = await database.db.transaction().execute((trx) => emitEvent(trx, queue, { organizationId, type: 'pull.completed', data: { connectionId, connector: 'ritten', jobId: randomUUID(), resources: {} } }))
+    const id = await database.db.transaction().execute((trx) => emitEvent(trx, { organizationId, type: 'pull.completed', data: { connectionId, connector: 'ritten', jobId: randomUUID(), resources: {} } }))
     expect(id).toBeNull()
   })
 
@@ -70,7 +68,7 @@ describe('emitting', () => {
     const alsoWanted = await subscribe(['patient.linked'])
     await subscribe(['patient.linked'], false)
     await subscribe(['insurance.pulled'])
-    const id = await database.db.transaction().execute((trx) => emitEvent(trx, queue, linked(randomUUID())))
+    const id = await database.db.transaction().execute((trx) => emitEvent(trx, linked(randomUUID())))
     expect(id).not.toBeNull()
     const stored = await database.db.selectFrom('events').selectAll().where('id', '=', id!).executeTakeFirstOrThrow()
     expect(JSON.parse(stored.body)).toMatchObject({ id, type: 'patient.linked' })
@@ -84,7 +82,7 @@ describe('emitting', () => {
     let emitted: string | null = null
     await expect(
       database.db.transaction().execute(async (trx) => {
-        emitted = await emitEvent(trx, queue, linked(randomUUID()))
+        emitted = await emitEvent(trx, linked(randomUUID()))
         throw new Error('the step failed')
       }),
     ).rejects.toThrow('the step failed')
@@ -95,7 +93,7 @@ describe('emitting', () => {
 
   it('emits several at once with one look-up, null where none wanted it', async () => {
     const ids = await database.db.transaction().execute((trx) =>
-      emitEvents(trx, queue, [linked(randomUUID()), { organizationId, type: 'referral.imported', data: { referralId: randomUUID(), connectionId, connector: 'caredove', externalId: 'ref-1' } }]),
+      emitEvents(trx, [linked(randomUUID()), { organizationId, type: 'referral.imported', data: { referralId: randomUUID(), connectionId, connector: 'caredove', externalId: 'ref-1' } }]),
     )
     expect(ids[0]).not.toBeNull()
     expect(ids[1]).toBeNull()
@@ -111,12 +109,11 @@ describe('emitting', () => {
     const ids = await database.db.transaction().execute((trx) =>
       emitEvents(
         trx.withPlugin({ transformQuery: (args) => args.node, transformResult: async (args) => (statements++, args.result) }),
-        queue,
         page,
       ),
     )
-    // The subscriptions' look-up, the events with their deliveries, the deliveries' wake-ups — not one round trip an event.
-    expect(statements).toBe(3)
+    // The subscriptions' look-up, then the events with their deliveries and the wake-up — not one round trip an event.
+    expect(statements).toBe(2)
     expect(new Set(ids).size).toBe(300)
     const jobs = await database.db.selectFrom('sync_jobs').selectAll().where('kind', '=', 'deliver_event').where('record_id', 'in', ids as string[]).execute()
     expect(jobs.length).toBe(300 * wanting.length)
@@ -125,8 +122,6 @@ describe('emitting', () => {
       expect(JSON.parse(event!.body)).toMatchObject({ id, type: 'patient.linked', organizationId })
     }
     expect(jobs.every((j) => j.connection_id === null && j.state === 'queued' && j.record_type === 'event' && j.input?.eventId === j.record_id)).toBe(true)
-    const wakeUps = await sql<{ n: number }>`select count(*)::int as n from pgboss.job where name = 'carebridge.sync' and data->>'jobId' = any(${jobs.map((j) => j.id)}::text[])`.execute(database.db)
-    expect(wakeUps.rows[0]!.n).toBe(jobs.length)
   })
 })
 
@@ -158,7 +153,7 @@ describe('insurance.pulled', () => {
 describe('event retention', () => {
   it('removes events older than the retention period unless a delivery of theirs still waits', async () => {
     await subscribe(['patient.linked'])
-    const [settled, waiting] = await database.db.transaction().execute((trx) => emitEvents(trx, queue, [linked(randomUUID()), linked(randomUUID())]))
+    const [settled, waiting] = await database.db.transaction().execute((trx) => emitEvents(trx, [linked(randomUUID()), linked(randomUUID())]))
     const old = new Date(Date.now() - 40 * 86_400_000)
     await database.db.updateTable('events').set({ occurred_at: old }).where('id', 'in', [settled!, waiting!]).execute()
     await database.db.updateTable('sync_jobs').set({ state: 'succeeded', finished_at: new Date() }).where('record_id', '=', settled!).execute()

@@ -1,7 +1,7 @@
 import { newId } from '../db/ids.js'
 import type { DbOrTx } from '../db/database.js'
 import { sql } from 'kysely'
-import { inTransaction, JOBS_CHANNEL, QUEUES, type Queue } from '../db/queue.js'
+import { jobsDue } from '../db/queue.js'
 import { emptyProgress, enqueueJob } from '../engine/jobs.js'
 import { EVENT_DATA, type EventBody, type EventData, type EventType } from './catalog.js'
 
@@ -23,8 +23,8 @@ export interface DeliveryInput {
  * one `deliver_event` job per enabled subscription that wants it commit with that change, or not
  * at all. With no subscriber nothing is stored. Returns the event id, or null when none wanted it.
  */
-export async function emitEvent<T extends EventType>(trx: DbOrTx, queue: Queue, event: EventInput<T>): Promise<string | null> {
-  const [id] = await emitEvents(trx, queue, [event])
+export async function emitEvent<T extends EventType>(trx: DbOrTx, event: EventInput<T>): Promise<string | null> {
+  const [id] = await emitEvents(trx, [event])
   return id ?? null
 }
 
@@ -32,11 +32,11 @@ export async function emitEvent<T extends EventType>(trx: DbOrTx, queue: Queue, 
  * `emitEvent` for several events at once; ids in order, null where none wanted it. The
  * subscriptions are read once, and an event nobody wants costs nothing more (no body is built:
  * a 100,000-patient pull announces every new link, usually to no one). The wanted events and
- * their deliveries are written by one statement whose rows are JSON parameters, then one
- * pg-boss insert wakes the deliveries: one event and its jobs a round trip each made a pull's
- * page of 500 new patients 1,500 round trips for one subscriber.
+ * their deliveries are written by one statement whose rows are JSON parameters, which also wakes
+ * the workers: one event and its jobs a round trip each made a pull's page of 500 new patients
+ * 1,500 round trips for one subscriber.
  */
-export async function emitEvents(trx: DbOrTx, queue: Queue, events: EventInput[]): Promise<(string | null)[]> {
+export async function emitEvents(trx: DbOrTx, events: EventInput[]): Promise<(string | null)[]> {
   if (events.length === 0) return []
   const organizations = [...new Set(events.map((e) => e.organizationId))]
   const subscriptions = await trx
@@ -61,19 +61,17 @@ export async function emitEvents(trx: DbOrTx, queue: Queue, events: EventInput[]
     for (const subscription of targets) jobRows.push({ id: newId(), organization_id: event.organizationId, record_id: body.id, input: { eventId: body.id, subscriptionId: subscription.id } })
     ids.push(body.id)
   }
-  if (eventRows.length > 0) await storeDeliveries(trx, queue, eventRows, jobRows)
+  if (eventRows.length > 0) await storeDeliveries(trx, eventRows, jobRows)
   return ids
 }
 
 /**
  * The events and their `deliver_event` jobs (as enqueueJob writes one: queued, empty steps, no
- * connection, so nothing to coalesce with), one statement; then their pg-boss wake-ups, one
- * insert, and the workers' notification (JOBS_CHANNEL, delivered at commit), as every send of a
- * sync job due now announces it (src/db/queue.ts).
+ * connection, so nothing to coalesce with) and the workers' wake-up (delivered at commit), one
+ * statement.
  */
 async function storeDeliveries(
   trx: DbOrTx,
-  queue: Queue,
   eventRows: { id: string; organization_id: string; type: string; occurred_at: string; body: string }[],
   jobRows: { id: string; organization_id: string; record_id: string; input: DeliveryInput }[],
 ): Promise<void> {
@@ -87,11 +85,7 @@ async function storeDeliveries(
       select j.id, j.organization_id, null, 'deliver_event', 'event', j.record_id, 'queued', ${JSON.stringify(emptyProgress())}::jsonb, null, j.input
       from jsonb_populate_recordset(null::sync_jobs, ${JSON.stringify(jobRows)}::jsonb) as j
     )
-    select pg_notify(${JOBS_CHANNEL}, ${QUEUES.sync})`.execute(trx)
-  await queue.insert(
-    jobRows.map((j) => ({ name: QUEUES.sync, data: { jobId: j.id } })),
-    inTransaction(trx),
-  )
+    select ${jobsDue()}`.execute(trx)
 }
 
 /** The body of an event: its id (the `webhook-id` of every delivery and retry of it), type, time, organization and checked data. */
@@ -108,11 +102,11 @@ export function eventBody<T extends EventType>(event: EventInput<T>, id: string 
  * A `subscription.test` event to one subscription, whatever events it names (the admin checks the
  * receiver and its secret); delivered like any other. Returns the event and its delivery job.
  */
-export async function emitTestEvent(trx: DbOrTx, queue: Queue, options: { organizationId: string; subscriptionId: string }): Promise<{ eventId: string; jobId: string }> {
+export async function emitTestEvent(trx: DbOrTx, options: { organizationId: string; subscriptionId: string }): Promise<{ eventId: string; jobId: string }> {
   const body = eventBody({ organizationId: options.organizationId, type: 'subscription.test', data: { subscriptionId: options.subscriptionId } })
   await trx.insertInto('events').values({ id: body.id, organization_id: options.organizationId, type: body.type, occurred_at: new Date(body.occurredAt), body: JSON.stringify(body) }).execute()
   const input: DeliveryInput = { eventId: body.id, subscriptionId: options.subscriptionId }
-  const job = await enqueueJob(trx, queue, { organizationId: options.organizationId, connectionId: null, kind: 'deliver_event', recordType: 'event', recordId: body.id, input: { ...input } })
+  const job = await enqueueJob(trx, { organizationId: options.organizationId, connectionId: null, kind: 'deliver_event', recordType: 'event', recordId: body.id, input: { ...input } })
   return { eventId: body.id, jobId: job.id }
 }
 
@@ -120,6 +114,6 @@ export async function emitTestEvent(trx: DbOrTx, queue: Queue, options: { organi
  * F19 for referrals: a referral arrived in the CRM inbox. Call inside the transaction that stores
  * it (the referral import), after the referral row is written.
  */
-export function emitReferralImported(trx: DbOrTx, queue: Queue, options: { organizationId: string; data: EventData<'referral.imported'> }): Promise<string | null> {
-  return emitEvent(trx, queue, { organizationId: options.organizationId, type: 'referral.imported', data: options.data })
+export function emitReferralImported(trx: DbOrTx, options: { organizationId: string; data: EventData<'referral.imported'> }): Promise<string | null> {
+  return emitEvent(trx, { organizationId: options.organizationId, type: 'referral.imported', data: options.data })
 }

@@ -3,7 +3,6 @@ import { newId } from '../db/ids.js'
 import { isDeepStrictEqual } from 'node:util'
 import { sql } from 'kysely'
 import type { DbOrTx } from '../db/database.js'
-import type { Queue } from '../db/queue.js'
 import type { InboundReferral, ReferralDestination } from '../connectors/connector.js'
 import { enqueueJob } from '../engine/jobs.js'
 import { emitReferralImported } from '../events/emit.js'
@@ -47,7 +46,7 @@ export type AppointmentEntry = ReferralSummary['appointments'][number] & { event
  * stored once (by sha256 and file name); the summary PDF at position 1 is made again; a referral
  * bound for a destination connection gets its delivery queued.
  */
-export async function importReferral(trx: DbOrTx, queue: Queue, input: ReferralImport): Promise<ReferralImportResult> {
+export async function importReferral(trx: DbOrTx, input: ReferralImport): Promise<ReferralImportResult> {
   const { referral } = input
   const destinationConnectionId = input.destination.kind === 'connection' ? input.destination.connectionId : null
   const inserted = await trx
@@ -147,11 +146,11 @@ export async function importReferral(trx: DbOrTx, queue: Queue, input: ReferralI
   await storeSummary(trx, row.id, input, appointments)
 
   const job = destinationConnectionId
-    ? await enqueueJob(trx, queue, { organizationId: input.organizationId, connectionId: destinationConnectionId, kind: 'push_referral', recordType: 'referral', recordId: row.id })
+    ? await enqueueJob(trx, { organizationId: input.organizationId, connectionId: destinationConnectionId, kind: 'push_referral', recordType: 'referral', recordId: row.id })
     : null
   // F19: a referral new to the inbox is announced once (its later updates are not).
   if (inserted) {
-    await emitReferralImported(trx, queue, {
+    await emitReferralImported(trx, {
       organizationId: input.organizationId,
       data: { referralId: row.id, connectionId: input.connectionId, connector: input.connector, externalId: referral.externalId, trigger: input.trigger },
     })

@@ -14,7 +14,7 @@ export const SCHEMA_FILE = fileURLToPath(new URL('./src/api/schema.d.ts', import
 export async function generateApiTypes(): Promise<string> {
   // Describing the routes needs no database or workers: the parts routes use at request time are absent.
   const absent = new Proxy({}, { get: () => { throw new Error('not available while describing the API') } })
-  const hub: Hub = { config: loadConfig({}), db: absent as Hub['db'], queue: absent as Hub['queue'], engine: absent as Hub['engine'], box: absent as Hub['box'], availability: absent as Hub['availability'], ready: () => false }
+  const hub: Hub = { config: loadConfig({}), db: absent as Hub['db'], engine: absent as Hub['engine'], box: absent as Hub['box'], availability: absent as Hub['availability'], ready: () => false }
   const app = await buildApi(hub, {})
   await app.ready()
   const document = app.swagger() as Parameters<typeof openapiTS>[0]

@@ -138,7 +138,7 @@ export function eventRoutes(hub: Hub): FastifyPluginAsyncZod {
         const sent = await hub.db.transaction().execute(async (trx) => {
           const subscription = await getSubscription(trx, request.actor.organizationId, request.params.id)
           if (!subscription.enabled) throw new ConflictError('This subscription is disabled: enable it (PATCH {"enabled": true}) to send it events')
-          const test = await emitTestEvent(trx, hub.queue, { organizationId: request.actor.organizationId, subscriptionId: subscription.id })
+          const test = await emitTestEvent(trx, { organizationId: request.actor.organizationId, subscriptionId: subscription.id })
           await audit(trx, request.actor, 'event_subscription.test', { type: 'event_subscription', id: subscription.id }, test)
           return test
         })

@@ -76,7 +76,7 @@ export function recordRoutes(hub: Hub): FastifyPluginAsyncZod {
         pushingOrganizations.add(organizationId)
       }
       // One statement, atomic by itself: the patient, its audit event and, for each enabled
-      // connection that takes patients, its link, push job, queue message and the wake-up.
+      // connection that takes patients, its link, push job and the wake-up.
       const { patient, hasPushTargets, links } = await insertPatientWithAudit(hub.db, organizationId, request.body, auditEvent, { pushes, unlessPushTargets: false })
       if (!hasPushTargets) pushingOrganizations.delete(organizationId)
       // The wake-up names this process, whose listener skips it: a worker here takes the job now.
