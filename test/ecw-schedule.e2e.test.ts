@@ -49,8 +49,11 @@ describe('ECW on the real clock', () => {
       },
       100_000,
     )
-    expect(creates.map((e: { httpStatus: number }) => e.httpStatus)).toEqual([429, 200])
+    // Should this fail, the jobs and calls of the connection say which job made which call, and when.
+    const { body: jobs } = await fixture.hub.api('GET', `/api/jobs?connectionId=${limited.id}&limit=20`)
+    const story = JSON.stringify({ creates: creates.map((e: Record<string, unknown>) => ({ job: e.jobId, status: e.httpStatus, at: e.startedAt })), jobs: jobs.items.map((j: Record<string, unknown>) => ({ id: j.id, kind: j.kind, state: j.state, attempts: j.attempts, created: j.createdAt, finished: j.finishedAt })) })
+    expect(creates.map((e: { httpStatus: number }) => e.httpStatus), story).toEqual([429, 200])
     // The retry waited for the next clock minute.
-    expect(Math.floor(Date.parse(creates[1].startedAt) / 60_000)).toBeGreaterThan(Math.floor(Date.parse(creates[0].startedAt) / 60_000))
+    expect(Math.floor(Date.parse(creates[1].startedAt) / 60_000), story).toBeGreaterThan(Math.floor(Date.parse(creates[0].startedAt) / 60_000))
   }, 300_000)
 })
