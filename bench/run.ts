@@ -14,7 +14,8 @@
  *   BENCH_BUDGET_RITTEN_SECONDS, BENCH_BUDGET_ECW_SECONDS (part `budget`, PostgreSQL only: one API and 2 worker
  *   processes push a backlog to Ritten for so long, default 30, and to ECW, default 120),
  *   BENCH_PARTS (default ritten,ecw,kipu,referrals,crms; also cost, intake, embedded, latency, budget: run only those parts), BENCH_DATABASE_URL (run on PostgreSQL instead of the embedded database),
- *   BENCH_HUB_NODE_OPTIONS (the hub's NODE_OPTIONS, e.g. --max-old-space-size=192 to show a pull's memory is bounded).
+ *   BENCH_HUB_NODE_OPTIONS (the hub's NODE_OPTIONS, e.g. --max-old-space-size=192 to show a pull's memory is bounded,
+ *   or --import=<absolute path>/bench/profile.mjs with PROFILE_DIR for each hub process's CPU profile; bench/profileRank.ts ranks them).
  */
 import { createRittenSimulator } from '../simulators/ritten/server.js'
 import { connectRitten } from '../test/rittenHelpers.js'

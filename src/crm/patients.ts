@@ -2,6 +2,7 @@ import { newId } from '../db/ids.js'
 import { z } from 'zod'
 import { sql, type ExpressionBuilder, type RawBuilder, type Selectable } from 'kysely'
 import type { DbOrTx } from '../db/database.js'
+import { fixedQuery } from '../db/fixedQuery.js'
 import type { AuditEventRecord } from '../security/audit.js'
 import type { LinkView } from '../engine/links.js'
 import type { NewRecordPushes } from '../engine/jobs.js'
@@ -230,23 +231,7 @@ export async function getPatient(db: DbOrTx, organizationId: string, id: string)
  * the patient is gone; `account` null when it has none.
  */
 export async function getPatientWithAccount(db: DbOrTx, organizationId: string, id: string): Promise<{ patient: Patient; account: Account | null } | null> {
-  const row = await db
-    .selectFrom('patients')
-    .leftJoin('accounts', (join) => join.onRef('accounts.id', '=', 'patients.account_id').onRef('accounts.organization_id', '=', 'patients.organization_id'))
-    .selectAll('patients')
-    .select([
-      'accounts.id as account__id',
-      'accounts.name as account__name',
-      'accounts.email as account__email',
-      'accounts.phone as account__phone',
-      'accounts.insurances as account__insurances',
-      'accounts.version as account__version',
-      'accounts.created_at as account__created_at',
-      'accounts.updated_at as account__updated_at',
-    ])
-    .where('patients.id', '=', id)
-    .where('patients.organization_id', '=', organizationId)
-    .executeTakeFirst()
+  const [row] = (await patientWithAccount(db, { organizationId, id })).rows
   if (!row) return null
   const account =
     row.account__id === null
@@ -263,6 +248,26 @@ export async function getPatientWithAccount(db: DbOrTx, organizationId: string, 
         })
   return { patient: toPatient(row), account }
 }
+
+// Every push job reads its patient so: the statement is built once (fixedQuery).
+const patientWithAccount = fixedQuery((db, key: { organizationId: string; id: string }) =>
+  db
+    .selectFrom('patients')
+    .leftJoin('accounts', (join) => join.onRef('accounts.id', '=', 'patients.account_id').onRef('accounts.organization_id', '=', 'patients.organization_id'))
+    .selectAll('patients')
+    .select([
+      'accounts.id as account__id',
+      'accounts.name as account__name',
+      'accounts.email as account__email',
+      'accounts.phone as account__phone',
+      'accounts.insurances as account__insurances',
+      'accounts.version as account__version',
+      'accounts.created_at as account__created_at',
+      'accounts.updated_at as account__updated_at',
+    ])
+    .where('patients.id', '=', key.id)
+    .where('patients.organization_id', '=', key.organizationId),
+)
 
 /** Applies a partial update and bumps the version; `customFields` merges key by key (null removes a key). */
 export async function updatePatient(db: DbOrTx, organizationId: string, id: string, patch: PatientPatchT): Promise<Patient | null> {

@@ -2,6 +2,7 @@ import { newId } from '../db/ids.js'
 import type { Selectable } from 'kysely'
 import type { DbOrTx } from '../db/database.js'
 import type { Database, LinkState } from '../db/schema.js'
+import { fixedQuery } from '../db/fixedQuery.js'
 
 type LinkRow = Selectable<Database['links']>
 
@@ -37,14 +38,23 @@ export async function ensureLink(db: DbOrTx, options: { organizationId: string; 
 }
 
 export async function getLink(db: DbOrTx, recordType: string, recordId: string, connectionId: string): Promise<LinkRow | undefined> {
-  return db
-    .selectFrom('links')
-    .selectAll()
-    .where('record_type', '=', recordType)
-    .where('record_id', '=', recordId)
-    .where('connection_id', '=', connectionId)
-    .executeTakeFirst()
+  return (await linkOf(db, { recordType, recordId, connectionId })).rows[0]
 }
+
+// A push job reads its link and may look for another holder: statements built once (fixedQuery).
+const linkOf = fixedQuery((db, key: { recordType: string; recordId: string; connectionId: string }) =>
+  db.selectFrom('links').selectAll().where('record_type', '=', key.recordType).where('record_id', '=', key.recordId).where('connection_id', '=', key.connectionId),
+)
+
+const holderOfRecord = fixedQuery((db, key: { connectionId: string; recordType: string; externalId: string; exceptRecordId: string }) =>
+  db
+    .selectFrom('links')
+    .select('record_id')
+    .where('connection_id', '=', key.connectionId)
+    .where('record_type', '=', key.recordType)
+    .where('external_id', '=', key.externalId)
+    .where('record_id', '<>', key.exceptRecordId),
+)
 
 export async function updateLink(
   db: DbOrTx,
@@ -66,14 +76,7 @@ export async function updateLink(
 
 /** The CRM record, other than `exceptRecordId`, already linked to this external record (F5: two never share one). */
 export async function holderOf(db: DbOrTx, options: { connectionId: string; recordType: string; externalId: string; exceptRecordId: string }): Promise<string | null> {
-  const row = await db
-    .selectFrom('links')
-    .select('record_id')
-    .where('connection_id', '=', options.connectionId)
-    .where('record_type', '=', options.recordType)
-    .where('external_id', '=', options.externalId)
-    .where('record_id', '<>', options.exceptRecordId)
-    .executeTakeFirst()
+  const [row] = (await holderOfRecord(db, { connectionId: options.connectionId, recordType: options.recordType, externalId: options.externalId, exceptRecordId: options.exceptRecordId })).rows
   return row?.record_id ?? null
 }
 

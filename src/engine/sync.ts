@@ -1,5 +1,6 @@
 import { newId } from '../db/ids.js'
 import type { DbOrTx } from '../db/database.js'
+import { fixedQuery } from '../db/fixedQuery.js'
 import type { SyncOutcome } from '../connectors/connector.js'
 import { PatientPatch, getPatient, updatePatient, type Patient } from '../crm/patients.js'
 import { setPath } from '../mapping/paths.js'
@@ -20,11 +21,7 @@ export async function recordSync(
 ): Promise<void> {
   const { job, sync } = options
   const store = async (trx: DbOrTx) => {
-    await trx
-      .updateTable('links')
-      .set({ synced_values: JSON.stringify(sync.values), emr_updated_at: sync.emrUpdatedAt ? new Date(sync.emrUpdatedAt) : null, updated_at: new Date() })
-      .where('id', '=', options.linkId)
-      .execute()
+    await storeCommonGround(trx, { id: options.linkId, syncedValues: JSON.stringify(sync.values), emrUpdatedAt: sync.emrUpdatedAt ? new Date(sync.emrUpdatedAt) : null, updatedAt: new Date() })
     if (sync.conflicts.length > 0) {
       await trx
         .insertInto('conflicts')
@@ -78,3 +75,8 @@ export function toPatientPatch(changes: Record<string, unknown>, current: Patien
   const parsed = PatientPatch.safeParse(patch)
   return parsed.success ? parsed.data : null
 }
+
+// Every sync writes its link's common ground so: the statement is built once (fixedQuery).
+const storeCommonGround = fixedQuery((db, link: { id: string; syncedValues: string; emrUpdatedAt: Date | null; updatedAt: Date }) =>
+  db.updateTable('links').set({ synced_values: link.syncedValues, emr_updated_at: link.emrUpdatedAt, updated_at: link.updatedAt }).where('id', '=', link.id),
+)

@@ -1,20 +1,16 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { Db } from '../db/database.js'
+import { Kysely, PostgresAdapter, PostgresIntrospector, PostgresQueryCompiler, type CompiledQuery, type DatabaseConnection, type Driver, type QueryResult } from 'kysely'
+import type { Database } from '../db/schema.js'
 import { ConnectorError } from '../connectors/errors.js'
 import { createRecordingHttp, storableBody } from './recorder.js'
 
 /** streamLines: a body handed over line by line, the exchange recorded as a summary. */
 describe('recording HTTP door: streamLines', () => {
   const rows = new Map<string, Record<string, unknown>>()
-  /** Just what the recorder writes: one insert per exchange, one update when a streamed body ends. */
-  const db = {
-    insertInto: () => ({ values: (row: Record<string, unknown>) => ({ execute: async () => void rows.set(String(row.id), { ...row }) }) }),
-    updateTable: () => ({
-      set: (changes: Record<string, unknown>) => ({ where: (_column: string, _op: string, id: string) => ({ execute: async () => void Object.assign(rows.get(id)!, changes) }) }),
-    }),
-  } as unknown as Db
+  /** Just what the recorder writes, read from the statements it sends: one insert per exchange, one update when a streamed body ends. */
+  const db = statementsInto(rows)
   const routes = new Map<string, (req: IncomingMessage, res: ServerResponse) => void>()
   let server: Server
   let origin: string
@@ -124,3 +120,46 @@ describe('storableBody', () => {
     expect(cut).toMatch(/\[cut: 10000000 characters in all\]$/)
   })
 })
+
+/**
+ * A database that keeps the exchanges' rows from the statements it is sent (the recorder's insert
+ * of a whole row and its update of some columns by id), without a server: Kysely compiles each
+ * statement as for PostgreSQL, and this reads the columns and their bound values back.
+ */
+function statementsInto(rows: Map<string, Record<string, unknown>>): Kysely<Database> {
+  const valueOf = (query: CompiledQuery, placeholder: string) => query.parameters[Number(placeholder.slice(1)) - 1]
+  const connection: DatabaseConnection = {
+    async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
+      const insert = /^insert into "exchanges" \(([^)]*)\) values \(([^)]*)\)$/.exec(query.sql)
+      const update = /^update "exchanges" set (.*) where "id" = (\$\d+)$/.exec(query.sql)
+      if (insert) {
+        const columns = insert[1]!.split(', ').map((c) => c.slice(1, -1))
+        const values = insert[2]!.split(', ').map((p) => valueOf(query, p))
+        const row = Object.fromEntries(columns.map((c, i) => [c, values[i]]))
+        rows.set(String(row.id), row)
+      } else if (update) {
+        const changes = Object.fromEntries(update[1]!.split(', ').map((assignment) => {
+          const [column, placeholder] = assignment.split(' = ')
+          return [column!.slice(1, -1), valueOf(query, placeholder!)]
+        }))
+        Object.assign(rows.get(String(valueOf(query, update[2]!)))!, changes)
+      } else throw new Error(`not a statement the recorder sends: ${query.sql}`)
+      return { rows: [] }
+    },
+    streamQuery: () => {
+      throw new Error('the recorder streams no query')
+    },
+  }
+  const driver: Driver = {
+    init: async () => undefined,
+    acquireConnection: async () => connection,
+    beginTransaction: async () => undefined,
+    commitTransaction: async () => undefined,
+    rollbackTransaction: async () => undefined,
+    releaseConnection: async () => undefined,
+    destroy: async () => undefined,
+  }
+  return new Kysely<Database>({
+    dialect: { createAdapter: () => new PostgresAdapter(), createDriver: () => driver, createIntrospector: (kdb) => new PostgresIntrospector(kdb), createQueryCompiler: () => new PostgresQueryCompiler() },
+  })
+}

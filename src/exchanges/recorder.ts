@@ -1,5 +1,8 @@
 import { newId } from '../db/ids.js'
+import type { Insertable } from 'kysely'
 import type { Db, DbOrTx } from '../db/database.js'
+import type { Database } from '../db/schema.js'
+import { fixedQuery } from '../db/fixedQuery.js'
 import type { ConnectorHttp, HttpRequest, HttpResponse, StreamedResponse } from '../connectors/http.js'
 import { ConnectorError } from '../connectors/errors.js'
 import { redactCredentials, redactHeaders, redactUrl } from '../security/redact.js'
@@ -201,33 +204,33 @@ async function storeExchange(db: DbOrTx, scope: ExchangeScope, entry: StoredExch
   exchangesTotal.inc({ connector: scope.connector, operation: entry.request.operation, outcome: entry.status })
   exchangeDuration.observe({ connector: scope.connector, operation: entry.request.operation }, entry.durationMs / 1000)
   if (entry.httpStatus === 429 && scope.connectionId) rateLimitedTotal.inc({ connection: scope.connectionId, connector: scope.connector })
-  await db
-    .insertInto('exchanges')
-    .values({
-      id: entry.id,
-      organization_id: scope.organizationId,
-      connection_id: scope.connectionId,
-      connector: scope.connector,
-      sync_job_id: scope.syncJobId,
-      record_type: scope.recordType,
-      record_id: scope.recordId,
-      direction: entry.direction ?? 'outbound',
-      operation: entry.request.operation,
-      status: entry.status,
-      http_status: entry.httpStatus,
-      message: entry.message,
-      method: entry.request.method,
-      url: entry.request.url === null ? null : redactUrl(entry.request.url),
-      request_body: storableBody(entry.storedRequest),
-      response_body: storableBody(entry.responseBody),
-      details: entry.request.details ? JSON.stringify(entry.request.details) : null,
-      request_headers: entry.requestHeaders ? JSON.stringify(entry.requestHeaders) : null,
-      attempt: scope.attempt,
-      started_at: entry.startedAt,
-      duration_ms: entry.durationMs,
-    })
-    .execute()
+  await insertExchange(db, {
+    id: entry.id,
+    organization_id: scope.organizationId,
+    connection_id: scope.connectionId,
+    connector: scope.connector,
+    sync_job_id: scope.syncJobId,
+    record_type: scope.recordType,
+    record_id: scope.recordId,
+    direction: entry.direction ?? 'outbound',
+    operation: entry.request.operation,
+    status: entry.status,
+    http_status: entry.httpStatus,
+    message: entry.message,
+    method: entry.request.method,
+    url: entry.request.url === null ? null : redactUrl(entry.request.url),
+    request_body: storableBody(entry.storedRequest),
+    response_body: storableBody(entry.responseBody),
+    details: entry.request.details ? JSON.stringify(entry.request.details) : null,
+    request_headers: entry.requestHeaders ? JSON.stringify(entry.requestHeaders) : null,
+    attempt: scope.attempt,
+    started_at: entry.startedAt,
+    duration_ms: entry.durationMs,
+  })
 }
+
+/** Every exchange row has every column: one statement built once (each call used to rebuild it). */
+export const insertExchange = fixedQuery((db, row: Omit<Required<Insertable<Database['exchanges']>>, 'bodies_pruned_at'>) => db.insertInto('exchanges').values(row))
 
 /**
  * A sync failure that no call to the system carries (e.g. a value with no mapping, a record two

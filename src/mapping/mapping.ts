@@ -22,13 +22,21 @@ export interface MappedValues {
   dropped: DroppedField[]
 }
 
+/** A catalog's fields by path, made once per catalog: catalogs are the connectors' constants, mapped for every record. */
+function specsByPath(catalog: FieldCatalog): ReadonlyMap<string, FieldSpec> {
+  let byPath = catalogIndex.get(catalog)
+  if (!byPath) catalogIndex.set(catalog, (byPath = new Map(catalog.map((spec) => [spec.path, spec]))))
+  return byPath
+}
+const catalogIndex = new WeakMap<FieldCatalog, ReadonlyMap<string, FieldSpec>>()
+
 /**
  * Reads each mapped CRM field and translates it for the external system. A value without an
  * entry in its value map is left out and reported, never sent raw (the system would reject it,
  * or worse, store a wrong code).
  */
 export function applyFieldMap(record: unknown, mapping: ResolvedMapping, catalog: FieldCatalog, only?: (spec: FieldSpec) => boolean): MappedValues {
-  const byPath = new Map(catalog.map((spec) => [spec.path, spec]))
+  const byPath = specsByPath(catalog)
   const values = new Map<string, unknown>()
   const dropped: DroppedField[] = []
   for (const { crm, emr } of mapping.fieldMap) {

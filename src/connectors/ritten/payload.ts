@@ -33,15 +33,17 @@ export interface RittenPayloads {
   insuranceNote: string | null
 }
 
+/** The fields Ritten's create takes (the rest go in the PATCH): fixed by the catalog. */
+const CREATE_PATHS: ReadonlySet<string> = new Set(rittenFields.filter((f) => f.step === 'create').map((f) => f.path))
+
 export function buildRittenPayloads(input: PatientPushInput): RittenPayloads {
   const { values, dropped } = applyFieldMap(input.patient, input.mapping, rittenFields)
 
   const create: Record<string, unknown> = { name: {}, externalId: input.patient.id }
   const patch: Record<string, unknown> = {}
-  const createPaths = new Set(rittenFields.filter((f) => f.step === 'create').map((f) => f.path))
   for (const [path, value] of values) {
     const formatted = path.startsWith('phones[') ? toE164(String(value)) : value
-    if (createPaths.has(path)) setPath(create, path, formatted)
+    if (CREATE_PATHS.has(path)) setPath(create, path, formatted)
     setPath(patch, path, formatted)
   }
   if (Array.isArray(patch.addresses)) {
