@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { sql } from 'kysely'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { openTestDatabase, type TestDatabase } from '../../test/database.js'
-import { claimNextJob, enqueueJob, finishedJob, finishJob, isLeaseLost, leaseOf, saveJobProgressInfo, saveProgress, scheduleRetry, updateJobWithLink, type JobLease } from './jobs.js'
+import { ORPHAN_GRACE_SECONDS, claimNextJob, enqueueJob, finishedJob, finishJob, isLeaseLost, leaseOf, saveJobProgressInfo, saveProgress, scheduleRetry, updateJobWithLink, type JobLease } from './jobs.js'
 import { ensureLink, getLink } from './links.js'
 import { LeaseKeeper } from './leaseKeeper.js'
 
@@ -44,7 +44,7 @@ async function newRunningJob(): Promise<JobLease> {
 
 /** What happens when a worker is too slow: its lease ends and another worker claims the job. */
 async function takeOver(lease: JobLease): Promise<JobLease> {
-  await database.db.updateTable('sync_jobs').set({ lease_until: sql`now() - interval '1 second'` }).where('id', '=', lease.jobId).execute()
+  await database.db.updateTable('sync_jobs').set({ lease_until: sql`now() - make_interval(secs => ${ORPHAN_GRACE_SECONDS + 1})` }).where('id', '=', lease.jobId).execute()
   return claim(lease.jobId)
 }
 
@@ -223,7 +223,10 @@ describe('one owner for retries and orphans', () => {
     // A handler that crashed mid-job: the job is left running under its lease.
     const crashed = await newRunningJob()
     expect(await claimNextJob(database.db, 30)).toBeNull()
-    await database.db.updateTable('sync_jobs').set({ lease_until: sql`now() - interval '1 second'` }).where('id', '=', crashed.jobId).execute()
+    // Over, but not yet for the grace: the holder may still have a call on its way.
+    await database.db.updateTable('sync_jobs').set({ lease_until: sql`now() - make_interval(secs => ${ORPHAN_GRACE_SECONDS - 2})` }).where('id', '=', crashed.jobId).execute()
+    expect(await claimNextJob(database.db, 30)).toBeNull()
+    await database.db.updateTable('sync_jobs').set({ lease_until: sql`now() - make_interval(secs => ${ORPHAN_GRACE_SECONDS + 1})` }).where('id', '=', crashed.jobId).execute()
     const again = await Promise.all([claimNextJob(database.db, 30), claimNextJob(database.db, 30)])
     expect(again.filter((c) => c !== null).map((c) => [c!.job.id, c!.job.attempts])).toEqual([[crashed.jobId, crashed.attempt + 1]])
     expect(await claimNextJob(database.db, 30)).toBeNull()

@@ -116,6 +116,13 @@ export function newRecordPushes(record: { organizationId: string; kind: 'push_pa
   }
 }
 
+/**
+ * How long a running job's lease must have been over before another worker takes the job over
+ * (migration 20261201_0430_orphan_grace): time for the last holder's call in flight to end and for
+ * a starved process's late renewal, so that two attempts of a job never talk to the EMR at once.
+ */
+export const ORPHAN_GRACE_SECONDS = 10
+
 /** A job this worker took; `connectionVersion` is the connection row's version (xmin) as the claim saw it: a cached load of it is current while this matches. */
 export interface ClaimedJob {
   job: SyncJobRow
@@ -124,7 +131,7 @@ export interface ClaimedJob {
 
 /**
  * Takes the next due job for this worker until the lease runs out, or null when none is due. One
- * statement (migration 20261201_0400_sync_jobs_queue): the first due job no other fetch holds
+ * statement (migrations 20261201_0400_sync_jobs_queue, 20261201_0430_orphan_grace): the first due job no other fetch holds
  * (SKIP LOCKED), the record's lock — jobs of one record on one connection run one at a time (two
  * concurrent creates would make two patients) — and the guarded update; a job whose record is
  * busy waits a second and the next one is tried. The statement also notes the connection's
