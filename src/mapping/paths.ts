@@ -1,7 +1,26 @@
 /** Dotted paths with array indexes (`name.first`, `phones[0]`, `addresses[0].city`) into plain JSON. */
 type Segment = string | number
 
-export function parsePath(path: string): Segment[] | null {
+/**
+ * Parsed paths, by path: a pull sets and reads each mapped field of every record by path (a
+ * 100,000-patient pull parsed the same twenty-odd paths millions of times, with a regular
+ * expression and two splits each). Field maps are small; the bound only keeps arbitrary paths from
+ * growing it without end. Callers only read the segments.
+ */
+const parsed = new Map<string, readonly Segment[] | null>()
+const MAX_PARSED = 1_000
+
+export function parsePath(path: string): readonly Segment[] | null {
+  let segments = parsed.get(path)
+  if (segments === undefined) {
+    if (parsed.size >= MAX_PARSED) parsed.clear()
+    segments = parseSegments(path)
+    parsed.set(path, segments)
+  }
+  return segments
+}
+
+function parseSegments(path: string): Segment[] | null {
   if (!/^[A-Za-z_][A-Za-z0-9_]*(\[\d+\])*(\.[A-Za-z_][A-Za-z0-9_]*(\[\d+\])*)*$/.test(path)) return null
   const segments: Segment[] = []
   for (const part of path.split('.')) {
