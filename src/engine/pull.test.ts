@@ -5,6 +5,7 @@ import type { PulledItem } from '../connectors/connector.js'
 import type { Engine } from './engine.js'
 import type { EngineDeps } from './runner.js'
 import { patientLinksByExternalId } from './pull.js'
+import { anyoneWants } from './pullEvents.js'
 import { sql } from 'kysely'
 
 vi.mock('../connectors/registry.js', async (real) => (await import('../../test/testConnectors.js')).withTestConnectors(await real()))
@@ -84,5 +85,22 @@ describe('a page looking up its patients by EMR id', () => {
     // ~4 buffers an id (the index's levels and the row's heap page); the connection's links alone
     // fill some 500 pages, which a plan that filters them all would read.
     expect(plan['Shared Hit Blocks'] + plan['Shared Read Blocks']).toBeLessThan(wanted.length * 6)
+  })
+})
+
+describe('whether anyone wants an event', () => {
+  it("is an enabled subscription of the organization's that names the event", async () => {
+    const other = await insertConnection(database.db, { connector: pullingConnector.kind })
+    const subscribe = (organization: string, events: string[], enabled: boolean) =>
+      sql`insert into event_subscriptions (id, organization_id, url, events, enabled, secret)
+          values (gen_random_uuid(), ${organization}::uuid, 'http://127.0.0.1:9/hook', ${JSON.stringify(events)}::jsonb, ${enabled}, 'sealed')`.execute(database.db)
+    expect(await anyoneWants(database.db, other.organizationId, 'insurance.pulled')).toBe(false)
+    await subscribe(other.organizationId, ['insurance.pulled'], false)
+    await subscribe(other.organizationId, ['patient.linked'], true)
+    await subscribe(organizationId, ['insurance.pulled'], true)
+    expect(await anyoneWants(database.db, other.organizationId, 'insurance.pulled')).toBe(false)
+    expect(await anyoneWants(database.db, other.organizationId, 'patient.linked')).toBe(true)
+    await subscribe(other.organizationId, ['patient.linked', 'insurance.pulled'], true)
+    expect(await anyoneWants(database.db, other.organizationId, 'insurance.pulled')).toBe(true)
   })
 })

@@ -15,7 +15,7 @@ import type { EngineDeps } from './runner.js'
 import { recordSync } from './sync.js'
 import { forgetWaiting, noteUnmapped, noteWaiting } from './pullGate.js'
 import { emitEvents } from '../events/emit.js'
-import { insurancePulledEvents } from './pullEvents.js'
+import { anyoneWants, insurancePulledEvents } from './pullEvents.js'
 import { pagesAhead } from './pullAhead.js'
 
 /** What `GET /api/jobs/:id` shows while a pull runs, and where a retried pull resumes. */
@@ -214,7 +214,8 @@ export async function storePage(
     const table = type === 'insurance' ? 'emr_insurances' : type === 'encounter' ? 'emr_encounters' : 'emr_contacts'
     await deps.db.transaction().execute(async (trx) => {
       // F19: what is new or changed, read before the upsert and announced with it.
-      const events = type === 'insurance' ? await insurancePulledEvents(trx, { organizationId: job.organization_id, connectionId, connector: connection.connector.kind }, items, patientIds) : []
+      const wanted = type === 'insurance' && (await anyoneWants(trx, job.organization_id, 'insurance.pulled'))
+      const events = wanted ? await insurancePulledEvents(trx, { organizationId: job.organization_id, connectionId, connector: connection.connector.kind }, items, patientIds) : []
       await upsertEmrRecords(trx, table, connectionId, items, patientIds)
       await emitEvents(trx, events)
     })

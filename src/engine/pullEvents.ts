@@ -19,6 +19,20 @@ export async function pullCompletedEvent(trx: DbOrTx, job: Pick<SyncJobRow, 'id'
 }
 
 /**
+ * Whether an enabled subscription of the organization wants events of `type`, read in the
+ * transaction that would emit them, as emitEvents reads the subscriptions: a pull with nobody
+ * listening skips building them — for insurance.pulled a look-up of each stored Coverage of the
+ * page (500 index probes a page) to announce what emitEvents would then drop.
+ */
+export async function anyoneWants(trx: DbOrTx, organizationId: string, type: EventInput['type']): Promise<boolean> {
+  const { rows } = await sql<{ wanted: boolean }>`
+    select exists (
+      select 1 from event_subscriptions where organization_id = ${organizationId}::uuid and enabled and events @> ${JSON.stringify([type])}::jsonb
+    ) as wanted`.execute(trx)
+  return rows[0]?.wanted === true
+}
+
+/**
  * `insurance.pulled` per linked patient whose pulled insurance is new or changed (compared with
  * what is stored, inside the transaction that stores it): unchanged insurance, pulled again by
  * every census, announces nothing. Insurance of a patient not linked yet waits for its link.

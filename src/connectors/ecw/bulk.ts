@@ -107,11 +107,12 @@ export async function* exportPages(ctx: EcwContext, resource: PullResource, curs
       let problems: NonNullable<PulledPage['problems']> = []
       // A full page is held until the next line arrives, so a file's last page carries the file's end.
       let held: PulledPage | null = null
-      for await (const entry of readFile(ctx, file.url, manifest.requiresAccessToken, `pull ${type}`)) {
-        if (entry.kind === 'gone') {
-          lost = entry.reason
-          break
-        }
+      const opened = await openFile(ctx, file.url, manifest.requiresAccessToken, `pull ${type}`)
+      if (opened.kind === 'gone') {
+        lost = opened.reason
+        break
+      }
+      for await (const text of opened.lines) {
         line += 1
         if (line <= skip) continue
         if (held) {
@@ -119,7 +120,7 @@ export async function* exportPages(ctx: EcwContext, resource: PullResource, curs
           yield held
           held = null
         }
-        const taken = takeLine(entry.text, type, plan.toItem, `${type} file ${f + 1}, line ${line}`)
+        const taken = takeLine(text, type, plan.toItem, `${type} file ${f + 1}, line ${line}`)
         if ('item' in taken) items.push(taken.item)
         else problems.push(taken.problem)
         if (items.length + problems.length >= LINES_PER_PAGE) {
@@ -329,18 +330,17 @@ function contentLocation(ctx: EcwContext, response: HttpResponse): string | null
 // ---------------------------------------------------------------------------------------------
 // Files
 
-type FileEntry = { kind: 'line'; text: string } | { kind: 'gone'; reason: string }
-
-/** A file's lines, streamed; `gone` when the server no longer has it (404/410). */
-async function* readFile(ctx: EcwContext, url: string, requiresAccessToken: boolean, operation: string): AsyncGenerator<FileEntry> {
+/**
+ * A file's lines, streamed; `gone` when the server no longer has it (404/410). The response's own
+ * lines, not a generator of ours around them: one more async generator a line was a few promises
+ * and an object per record of a pull.
+ */
+async function openFile(ctx: EcwContext, url: string, requiresAccessToken: boolean, operation: string): Promise<{ kind: 'lines'; lines: AsyncIterable<string> } | { kind: 'gone'; reason: string }> {
   if (requiresAccessToken) requireSameOrigin(ctx, url, 'file URL')
   const response = await ecwStream(ctx, { operation, url, withToken: requiresAccessToken, accept: 'application/fhir+ndjson' })
-  if (response.status === 404 || response.status === 410) {
-    yield { kind: 'gone', reason: `file ${response.status}: ${outcomeText(response) ?? url}` }
-    return
-  }
+  if (response.status === 404 || response.status === 410) return { kind: 'gone', reason: `file ${response.status}: ${outcomeText(response) ?? url}` }
   if (response.status !== 200) throw failure(response, operation)
-  for await (const text of response.lines) yield { kind: 'line', text }
+  return { kind: 'lines', lines: response.lines }
 }
 
 /**
@@ -374,15 +374,16 @@ async function readErrorFiles(ctx: EcwContext, manifest: ManifestT): Promise<{ e
   const problems: { externalId: string; message: string }[] = []
   let more = 0
   for (const file of manifest.error) {
-    for await (const entry of readFile(ctx, file.url, manifest.requiresAccessToken, 'export messages')) {
-      if (entry.kind === 'gone') break
+    const opened = await openFile(ctx, file.url, manifest.requiresAccessToken, 'export messages')
+    if (opened.kind === 'gone') continue
+    for await (const text of opened.lines) {
       let outcome: { issue?: { severity?: string; diagnostics?: string; details?: { text?: string }; expression?: string[] }[] } | undefined
       try {
-        outcome = JSON.parse(entry.text)
+        outcome = JSON.parse(text)
       } catch {
         outcome = undefined
       }
-      for (const issue of outcome?.issue ?? [{ diagnostics: entry.text.slice(0, 200) }]) {
+      for (const issue of outcome?.issue ?? [{ diagnostics: text.slice(0, 200) }]) {
         if (problems.length >= 100) {
           more += 1
           continue

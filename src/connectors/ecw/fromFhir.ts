@@ -8,6 +8,9 @@ import { ECW_DEFAULT_FACILITY_URL, US_CORE_BIRTHSEX_URL, US_CORE_ETHNICITY_URL, 
 /** A CRM patient field as a field map names it: a standard field or `customFields.<name>`. */
 export type CrmPatientField = (typeof CRM_PATIENT_FIELDS)[number] | `customFields.${string}`
 
+/** The catalog by path, built once (a pull reads every patient's fields through it). */
+const SPECS = new Map(ecwFields.map((s) => [s.path, s]))
+
 /** Value maps whose codes compare without case (BCP-47 tags are case-insensitive: "ENG" = "eng"). */
 const CASE_INSENSITIVE_MAPS = new Set(['language'])
 
@@ -23,7 +26,7 @@ export function fhirPatientToCrm(
   mapping: ResolvedMapping,
 ): { fields: Partial<Record<CrmPatientField, unknown>>; unmapped: DroppedField[] } {
   const { values, problems } = readEcwValues(resource)
-  const specs = new Map(ecwFields.map((s) => [s.path, s]))
+  const specs = SPECS
   const fields: Partial<Record<CrmPatientField, unknown>> = {}
   const unmapped: DroppedField[] = []
   for (const { crm, emr } of mapping.fieldMap) {
