@@ -5,7 +5,7 @@ import type { DbOrTx } from './database.js'
  * PostgreSQL's autovacuum reclaims a table's dead rows and keeps its planner statistics current.
  * PGlite runs none (one backend, no background workers), nor does a server with autovacuum off —
  * and a planner without statistics guesses: an ECW pull's look-up by EMR id read every link of the
- * connection for each page once the table had grown (README, footnote ⁵), and the queue's rows,
+ * connection for each page once the table had grown (docs/benchmarks.md, footnote ⁵), and the queue's rows,
  * rewritten at each step of every job, bloat their table and indexes with dead versions. So when
  * no autovacuum launcher serves the database, the hub does its work itself, by autovacuum's own
  * default thresholds, one table at a time (each VACUUM or ANALYZE holds the embedded database's one

@@ -119,7 +119,9 @@ export function newRecordPushes(record: { organizationId: string; kind: 'push_pa
 /**
  * How long a running job's lease must have been over before another worker takes the job over
  * (migration 20261201_0430_orphan_grace): time for the last holder's call in flight to end and for
- * a starved process's late renewal, so that two attempts of a job never talk to the EMR at once.
+ * a starved process's late renewal, so that two attempts of a job rarely overlap at the EMR. Not a
+ * guarantee (a call may last the HTTP timeout, 15 s by default): what makes a repeat harmless is
+ * the attempt fence and a started step's look-up before it repeats a create.
  */
 export const ORPHAN_GRACE_SECONDS = 10
 
