@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { sql } from 'kysely'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { openTestDatabase, type TestDatabase } from '../../test/database.js'
-import { ORPHAN_GRACE_SECONDS, claimNextJob, enqueueJob, finishedJob, finishJob, isLeaseLost, leaseOf, saveJobProgressInfo, saveProgress, scheduleRetry, updateJobWithLink, type JobLease } from './jobs.js'
+import { ORPHAN_GRACE_SECONDS, claimNextJob, enqueueJob, releaseLapsedJob, finishedJob, finishJob, isLeaseLost, leaseOf, saveJobProgressInfo, saveProgress, scheduleRetry, updateJobWithLink, type JobLease } from './jobs.js'
 import { ensureLink, getLink } from './links.js'
 import { LeaseKeeper } from './leaseKeeper.js'
 
@@ -232,6 +232,19 @@ describe('one owner for retries and orphans', () => {
     expect(await claimNextJob(database.db, 30)).toBeNull()
     // The crashed attempt, were it still alive somewhere, writes nothing.
     expect(await finishJob(database.db, crashed, 'succeeded')).toBe(false)
+  })
+
+  it('hands back at once a job whose worker stopped for want of its lease, unless another worker took it over', async () => {
+    const lapsed = await newRunningJob()
+    expect(await database.db.transaction().execute((trx) => releaseLapsedJob(trx, lapsed))).toBe(true)
+    expect(await jobRow(lapsed.jobId)).toMatchObject({ state: 'retrying', lease_until: null, failures_since_progress: 0 })
+    // Due now, not after the orphan grace.
+    const again = await claim(lapsed.jobId)
+    expect(again.attempt).toBe(lapsed.attempt + 1)
+    // The first attempt, taken over, hands back nothing: the new holder keeps running.
+    const taken = await takeOver(again)
+    expect(await database.db.transaction().execute((trx) => releaseLapsedJob(trx, again))).toBe(false)
+    expect(await jobRow(taken.jobId)).toMatchObject({ state: 'running', attempts: taken.attempt })
   })
 
   it('brings a retry due at once back to the workers, and one due later when its time comes', async () => {

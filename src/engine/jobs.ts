@@ -264,6 +264,21 @@ export async function scheduleRetry(
 }
 
 /**
+ * Hands a job back to the queue at once: this worker stopped it between two calls because its own
+ * count of the lease ran out (a renewal answered too late: the process or the database was slow),
+ * so none of its calls is on its way and the job need not wait out the orphan grace, which covers
+ * a holder that died or froze with a call in flight. Fenced like every write: false (nothing
+ * written) when another worker took the job over meanwhile. Not counted as a failure.
+ */
+export async function releaseLapsedJob(trx: DbOrTx, lease: JobLease): Promise<boolean> {
+  const error: JobError = {
+    code: 'lease_lapsed',
+    message: "This attempt's lease ran out before its worker could renew it (the process or the database was slow); the job resumes from its saved steps",
+  }
+  return scheduleRetry(trx, lease, 0, error, { countsAsFailure: false })
+}
+
+/**
  * An update of the job this worker holds and the link's change, as one statement: the link's
  * update runs only if the job's fenced update found the job (the two commit together), so a
  * worker that lost its lease writes neither (it learns so: LeaseLostError). One round trip

@@ -5,7 +5,7 @@ import { runnableConnection, type RunnableConnection } from '../connections/conn
 import { jobRetries, jobsFinished } from '../observability/metrics.js'
 import type { SecretBox } from '../security/secrets.js'
 import { recordFailure } from '../exchanges/recorder.js'
-import { finishJob, isLeaseLost, leaseOf, scheduleRetry, type ClaimedJob, type JobError, type SyncJobRow } from './jobs.js'
+import { finishJob, isLeaseLost, leaseOf, releaseLapsedJob, scheduleRetry, type ClaimedJob, type JobError, type SyncJobRow } from './jobs.js'
 import { LeaseKeeper } from './leaseKeeper.js'
 import type { DatabaseAvailability } from '../db/availability.js'
 import { runPull } from './pull.js'
@@ -100,9 +100,14 @@ function requireConnection(connection: RunnableConnection | null): RunnableConne
 }
 
 async function settleFailure(deps: EngineDeps, job: SyncJobRow, keeper: LeaseKeeper, connector: string, err: unknown): Promise<void> {
-  // Another worker runs this job now; whatever happened here is not ours to record.
-  if (isLeaseLost(err)) return
   try {
+    // This attempt stopped for want of its lease, between two calls: the job goes back to the
+    // queue at once — unless another worker runs it now, which the fence leaves alone; whatever
+    // happened here is not ours to record either way.
+    if (isLeaseLost(err)) {
+      await deps.db.transaction().execute((trx) => releaseLapsedJob(trx, keeper.lease))
+      return
+    }
     if (deps.availability.noteFailure(err)) await settleOutage(deps, job, keeper, err)
     else await settleJobFailure(deps, job, keeper, connector, err)
   } catch (settleError) {
