@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { createRittenSimulator, DEMO_RITTEN, RITTEN_SEEDED_PAYERS, type RittenSimulator } from '../simulators/ritten/server.js'
 import { createKipuSimulator, DEMO_KIPU, type KipuSimulator } from '../simulators/kipu/server.js'
@@ -50,6 +50,13 @@ beforeAll(async () => {
   browser = await launchChromium()
   const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } })
   admin = { context, ...(await openPage(context)) }
+})
+
+// A failed step (a wait that ran out) says little of why: the hub's last lines and its jobs do.
+afterEach(async ({ task }) => {
+  if (task.result?.state !== 'fail' || !hub) return
+  const jobs = await hub.api('GET', '/api/jobs?limit=20').catch((err: unknown) => ({ body: String(err) }))
+  console.error(`${task.name} failed; the hub's last output:\n${hub.output().split('\n').slice(-60).join('\n')}\nits last jobs: ${JSON.stringify(jobs.body)}`)
 })
 
 afterAll(async () => {
