@@ -15,6 +15,7 @@ import * as claimSyncJob from './migrations/20261130_2200_claim_sync_job.js'
 import * as uuidv7 from './migrations/20261201_0300_uuidv7.js'
 import * as syncJobsQueue from './migrations/20261201_0400_sync_jobs_queue.js'
 import * as orphanGrace from './migrations/20261201_0430_orphan_grace.js'
+import * as busyRecordGrace from './migrations/20261201_0700_busy_record_grace.js'
 import type { Database } from './schema.js'
 import { startEmbeddedPostgres } from './embedded.js'
 import { DatabaseAvailability, createGuardedPool } from './availability.js'
@@ -91,6 +92,7 @@ const migrations: Record<string, Migration> = {
   '20261201_0300_uuidv7': uuidv7,
   '20261201_0400_sync_jobs_queue': syncJobsQueue,
   '20261201_0430_orphan_grace': orphanGrace,
+  '20261201_0700_busy_record_grace': busyRecordGrace,
 }
 
 class StaticMigrationProvider implements MigrationProvider {

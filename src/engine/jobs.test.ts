@@ -190,6 +190,27 @@ describe('claims (one statement: the next due job, the record lock, then the gua
     await claim(second)
   })
 
+  it('keeps a record busy through the orphan grace: a lapsed holder may still have a call on its way', async () => {
+    const patientId = randomUUID()
+    const first = await queuedPush(patientId)
+    const second = await queuedPush(patientId, first)
+    const lapsed = await claim(first)
+    const lapseBy = async (seconds: number) => {
+      await database.db.updateTable('sync_jobs').set({ lease_until: sql`now() - make_interval(secs => ${seconds})` }).where('id', '=', first).execute()
+      await database.db.updateTable('sync_jobs').set({ next_attempt_at: sql`now()` }).where('id', '=', second).execute()
+    }
+    // Its lease ran out, but not the grace: neither it nor the record's other job is taken.
+    await lapseBy(ORPHAN_GRACE_SECONDS - 2)
+    expect(await claimNextJob(database.db, 30)).toBeNull()
+    expect((await jobRow(second)).state).toBe('queued')
+    // Past the grace the record is free: one of its two jobs runs, the other waits its turn.
+    await lapseBy(ORPHAN_GRACE_SECONDS + 1)
+    const taken = await claimNextJob(database.db, 30)
+    expect([first, second]).toContain(taken?.job.id)
+    expect(await claimNextJob(database.db, 30)).toBeNull()
+    expect(await finishJob(database.db, lapsed, 'succeeded')).toBe(false)
+  })
+
   it('passes a busy record by and takes the next due job in the same fetch', async () => {
     const patientId = randomUUID()
     const first = await queuedPush(patientId)

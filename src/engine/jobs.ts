@@ -133,9 +133,9 @@ export interface ClaimedJob {
 
 /**
  * Takes the next due job for this worker until the lease runs out, or null when none is due. One
- * statement (migrations 20261201_0400_sync_jobs_queue, 20261201_0430_orphan_grace): the first due job no other fetch holds
+ * statement (migrations 20261201_0400_sync_jobs_queue, 20261201_0430_orphan_grace, 20261201_0700_busy_record_grace): the first due job no other fetch holds
  * (SKIP LOCKED), the record's lock — jobs of one record on one connection run one at a time (two
- * concurrent creates would make two patients) — and the guarded update; a job whose record is
+ * concurrent creates would make two patients), a lapsed holder counting as running through the orphan grace — and the guarded update; a job whose record is
  * busy waits a second and the next one is tried. The statement also notes the connection's
  * version for the runner's cache. It replaces pg-boss's fetch of a message and the claim of the
  * job the message named, two statements (and pg-boss's completion after the job) per job.
