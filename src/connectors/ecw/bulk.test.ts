@@ -28,7 +28,7 @@ describe('ECW bulk export reader', () => {
   const plan = (resource: PullResource): ExportPlan => ({
     resources: RESOURCES,
     mapping,
-    toItem: (r: Resource) => (r.id ? ({ type: 'encounter', externalId: r.id, patientExternalId: `${r.resourceType}`, data: {} } satisfies PulledItem) : null),
+    toItem: (r: Resource) => (r.id ? { item: { type: 'encounter', externalId: r.id, patientExternalId: `${r.resourceType}`, data: {} } satisfies PulledItem } : { problem: 'no id' }),
     sleep: async () => undefined,
   })
   /** Every page of one resource, or until `stop` says so. */
@@ -169,8 +169,10 @@ function plainHttp(calls: { method: string; url: string; status: number }[]): Co
 }
 
 describe('ECW bulk export: one NDJSON line', () => {
-  const toItem = (r: Resource): PulledItem | null =>
-    r.resourceType === 'Coverage' ? null : { type: 'insurance', externalId: r.id!, patientExternalId: 'p1', data: r as unknown as Record<string, unknown> }
+  const toItem = (r: Resource): { item: PulledItem } | { problem: string } =>
+    r.resourceType === 'Coverage'
+      ? { problem: 'Coverage.beneficiary is not a Patient reference' }
+      : { item: { type: 'insurance', externalId: r.id!, patientExternalId: 'p1', data: r as unknown as Record<string, unknown> } }
 
   it('hands the parsed line itself to the connector', () => {
     let seen: Resource | null = null
@@ -187,6 +189,6 @@ describe('ECW bulk export: one NDJSON line', () => {
       expect(problem(text)).toEqual({ externalId: where, message: `not imported: ${where} is not a FHIR resource with an id` })
     }
     expect(problem('{"resourceType":"Encounter","id":"e1"}')).toEqual({ externalId: 'e1', message: `not imported: ${where} is a Encounter, not a Patient` })
-    expect(problem('{"resourceType":"Coverage","id":"c1"}', 'Coverage')).toEqual({ externalId: 'c1', message: 'not imported: Coverage/c1 has no patient reference' })
+    expect(problem('{"resourceType":"Coverage","id":"c1"}', 'Coverage')).toEqual({ externalId: 'c1', message: 'not imported: Coverage/c1: Coverage.beneficiary is not a Patient reference' })
   })
 })

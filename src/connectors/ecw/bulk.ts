@@ -29,8 +29,8 @@ export interface ExportPlan {
   /** The resources this pull reads, in order (the connection's pull modules). */
   resources: readonly PullResource[]
   mapping: ResolvedMapping
-  /** An exported resource as the pulled item of `resource`, or null when it cannot be one. */
-  toItem(resource: Resource): PulledItem | null
+  /** An exported resource as the pulled item of `resource`, or why it cannot be one (the pull's problems list says so). */
+  toItem(resource: Resource): { item: PulledItem } | { problem: string }
   /** Waits between status polls (tests make it instant). */
   sleep?: (ms: number) => Promise<void>
 }
@@ -365,8 +365,8 @@ export function takeLine(text: string, type: ExportType, toItem: ExportPlan['toI
   const head = resourceHead(json)
   if (!head) return { problem: { externalId: where, message: `not imported: ${where} is not a FHIR resource with an id` } }
   if (head.resourceType !== type) return { problem: { externalId: head.id, message: `not imported: ${where} is a ${head.resourceType}, not a ${type}` } }
-  const item = toItem(json as Resource)
-  return item ? { item } : { problem: { externalId: head.id, message: `not imported: ${type}/${head.id} has no patient reference` } }
+  const read = toItem(json as Resource)
+  return 'item' in read ? read : { problem: { externalId: head.id, message: `not imported: ${type}/${head.id}: ${read.problem}` } }
 }
 
 /** The export's messages (OperationOutcomes in the error[] files), as pull problems; the first 100 are kept. */

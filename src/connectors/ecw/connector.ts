@@ -196,10 +196,7 @@ export const ecwConnector: Connector<EcwSettingsT, EcwSecretsT> = {
         return exportPages(ctx, resource, cursor, session, {
           resources: PULL_ORDER.filter((r) => settings.pullModules.includes(r)),
           mapping,
-          toItem: (r) => {
-            const read = readItem(resource, r, mapping, settings.identifierSystem)
-            return 'item' in read ? read.item : null
-          },
+          toItem: (r) => readItem(resource, r, mapping, settings.identifierSystem),
         })
       },
       fetchPage: (ctx, resource, cursor, mapping) => fetchSearchPage(ctx, resource, cursor, mapping),
