@@ -447,8 +447,8 @@ async function linkMatched(db: DbOrTx, job: SyncJobRow, connection: RunnableConn
  * the query builder made and compiled and the driver serialized — most of the hub's CPU for the
  * pull's records that are not patients. Each record's CRM patient is `patientIds` when the caller
  * looked them up already (insurance.pulled reads them), else found by the statement itself: one
- * probe of links_external per record, as patientLinksByExternalId makes, without a round trip
- * and a map of the page's ids in the hub.
+ * probe of links_external per patient of the page, as patientLinksByExternalId makes, without a
+ * round trip and a map of the page's ids in the hub.
  */
 async function upsertEmrRecords(
   trx: DbOrTx,
@@ -463,19 +463,34 @@ async function upsertEmrRecords(
     patient_external_id: i.patientExternalId,
     data: i.data,
   }))
-  const patientId = patientIds
-    ? sql`r.patient_id`
-    : sql`(
-        select l.record_id from links l
-        where l.connection_id = ${connectionId}::uuid and l.record_type = 'patient' and l.external_id = r.patient_external_id
-        limit 1
-      )`
+  const json = JSON.stringify(rows)
+  const onConflict = sql`on conflict (connection_id, external_id) do update set
+      patient_id = excluded.patient_id, patient_external_id = excluded.patient_external_id, data = excluded.data, updated_at = ${new Date()}`
+  if (patientIds) {
+    await sql`
+      insert into ${sql.table(table)} (connection_id, external_id, patient_id, patient_external_id, data)
+      select ${connectionId}::uuid, r.external_id, r.patient_id, r.patient_external_id, r.data
+      from jsonb_populate_recordset(null::${sql.table(table)}, ${json}::jsonb) as r
+      ${onConflict}`.execute(trx)
+    return
+  }
+  // Each patient of the page probed once, however many of its records the page holds; the rows
+  // go in in the page's order (a hash join's order scattered the inserts over the patient index).
   await sql`
+    with r as materialized (select * from jsonb_populate_recordset(null::${sql.table(table)}, ${json}::jsonb) with ordinality as r),
+    p as (
+      select w.patient_external_id, (
+        select l.record_id from links l
+        where l.connection_id = ${connectionId}::uuid and l.record_type = 'patient' and l.external_id = w.patient_external_id
+        limit 1
+      ) as patient_id
+      from (select distinct patient_external_id from r) as w
+    )
     insert into ${sql.table(table)} (connection_id, external_id, patient_id, patient_external_id, data)
-    select ${connectionId}::uuid, r.external_id, ${patientId}, r.patient_external_id, r.data
-    from jsonb_populate_recordset(null::${sql.table(table)}, ${JSON.stringify(rows)}::jsonb) as r
-    on conflict (connection_id, external_id) do update set
-      patient_id = excluded.patient_id, patient_external_id = excluded.patient_external_id, data = excluded.data, updated_at = ${new Date()}`.execute(trx)
+    select ${connectionId}::uuid, r.external_id, p.patient_id, r.patient_external_id, r.data
+    from r left join p on p.patient_external_id = r.patient_external_id
+    order by r.ordinality
+    ${onConflict}`.execute(trx)
 }
 
 /**
