@@ -57,6 +57,34 @@ describe('a pull', () => {
     expect(patients.map((p) => p.last_name).sort()).toEqual(['Alpha', 'Beta', 'Gamma'])
     expect(new Set(links.map((l) => l.record_id))).toEqual(new Set(patients.map((p) => p.id)))
   })
+
+  it('stores a page with the progress that says so, or nothing of it: a retried pull neither stores a page twice nor skips one', async () => {
+    const other = await insertConnection(database.db, { connector: pullingConnector.kind })
+    const refused: PulledItem = { type: 'insurance', externalId: null as unknown as string, patientExternalId: 'emr-two', data: {} }
+    pulledPages.splice(0, pulledPages.length, { items: [emrPatient('emr-one', 'One')], next: '1' }, {
+      // Its patient goes in first; its Coverage, without an id, is then refused by the database.
+      items: [emrPatient('emr-two', 'Two'), refused],
+      next: null,
+    })
+    const { jobId } = await engine.startPull(other.organizationId, other.connectionId)
+    await runQueuedJob(deps, jobId)
+
+    const failed = await database.db.selectFrom('sync_jobs').selectAll().where('id', '=', jobId).executeTakeFirstOrThrow()
+    expect(failed.state).not.toBe('succeeded')
+    expect((failed.progress as any).cursor).toBe('1')
+    expect((failed.progress as any).resources.patient).toMatchObject({ pages: 1, records: 1, created: 1 })
+    const linked = async () => (await database.db.selectFrom('links').select('external_id').where('connection_id', '=', other.connectionId).execute()).map((l) => l.external_id).sort()
+    // The failed page's patient went with its Coverage: stored without its progress, a retry would meet it again as already linked.
+    expect(await linked()).toEqual(['emr-one'])
+
+    pulledPages[1] = { items: [emrPatient('emr-two', 'Two')], next: null }
+    await database.db.updateTable('sync_jobs').set({ next_attempt_at: new Date() }).where('id', '=', jobId).execute()
+    expect(await runQueuedJob(deps, jobId)).toBe(true)
+    const job = await database.db.selectFrom('sync_jobs').selectAll().where('id', '=', jobId).executeTakeFirstOrThrow()
+    expect(job.state, JSON.stringify(job.last_error)).toBe('succeeded')
+    expect((job.progress as any).resources.patient).toMatchObject({ done: true, pages: 2, records: 2, created: 2, unchanged: 0 })
+    expect(await linked()).toEqual(['emr-one', 'emr-two'])
+  })
 })
 
 describe('a page looking up its patients by EMR id', () => {

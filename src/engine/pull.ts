@@ -82,18 +82,25 @@ export async function runPull(deps: EngineDeps, job: SyncJobRow, connection: Run
     keeper.check()
     for await (const { page, snapshot: checkpoint } of pagesAhead(pages, () => session.checkpoint)) {
       keeper.check()
-      await storePage(deps, job, connection, resource, page, state, progress, options)
-      // A page that brings nothing and leads on (a bulk export still running) is not a page of data.
-      if (page.items.length > 0 || !page.next) state.pages += 1
-      state.records += page.items.length
-      if (page.total !== undefined) state.total = page.total
-      if (page.status !== undefined) state.status = page.status
-      for (const problem of page.problems ?? []) noteProblem(progress, resource, problem.externalId, problem.message)
-      progress.current = resource
-      progress.cursor = page.next
-      progress.checkpoint = checkpoint
-      if (!page.next) state.done = true
-      await saveJobProgressInfo(deps.db, keeper.lease, progress as unknown as Record<string, unknown>, { progressed: true })
+      const store = async (db: DbOrTx) => {
+        await storePage(deps, db, job, connection, resource, page, state, progress, options)
+        // A page that brings nothing and leads on (a bulk export still running) is not a page of data.
+        if (page.items.length > 0 || !page.next) state.pages += 1
+        state.records += page.items.length
+        if (page.total !== undefined) state.total = page.total
+        if (page.status !== undefined) state.status = page.status
+        progress.current = resource
+        progress.cursor = page.next
+        progress.checkpoint = checkpoint
+        if (!page.next) state.done = true
+        await saveJobProgressInfo(db, keeper.lease, progress as unknown as Record<string, unknown>, { progressed: true })
+      }
+      // A page and the progress that says it is stored commit together: a retried pull resumes
+      // after the last page stored, never stores one twice nor skips one, and a page costs one
+      // commit (one WAL flush) instead of one for its records and one for its progress. A page
+      // with nothing to store (an export's status) is its progress alone.
+      if (page.items.length > 0) await deps.db.transaction().execute(store)
+      else await store(deps.db)
       if (!page.next) break
     }
     if (!state.done) {
@@ -173,8 +180,14 @@ export interface StoreOptions {
   importUnmatched: boolean
 }
 
+/**
+ * Stores one page through `db`, the page's transaction (runPull commits it with the page's
+ * progress): every statement of the page goes through it — on the embedded database a statement
+ * on another connection would wait for this transaction to end.
+ */
 export async function storePage(
   deps: EngineDeps,
+  db: DbOrTx,
   job: SyncJobRow,
   connection: RunnableConnection,
   resource: string,
@@ -187,7 +200,7 @@ export async function storePage(
   for (const problem of page.problems ?? []) noteProblem(progress, resource, problem.externalId, problem.message)
   const references = page.items.filter((i): i is Extract<PulledItem, { type: 'reference' }> => i.type === 'reference')
   if (references.length > 0) {
-    await deps.db
+    await db
       .insertInto('reference_values')
       .values(references.map((r) => ({ connection_id: connectionId, kind: r.kind, external_id: r.externalId, label: r.label, data: JSON.stringify(r.data) })))
       .onConflict((oc) =>
@@ -200,25 +213,25 @@ export async function storePage(
   // Patients before what hangs off them, so insurance and contacts on the same page find their patient.
   const patients = page.items.filter((i): i is Extract<PulledItem, { type: 'patient' }> => i.type === 'patient')
   if (patients.length > 0) {
-    await storePatients(deps, job, connection, patients, state, progress, resource, options)
-    await forgetWaiting(deps.db, connectionId, patients.map((p) => p.externalId))
-    state.unmapped = (state.unmapped ?? 0) + (await noteUnmapped(deps.db, connectionId, patients))
+    await storePatients(deps, db, job, connection, patients, state, progress, resource, options)
+    await forgetWaiting(db, connectionId, patients.map((p) => p.externalId))
+    state.unmapped = (state.unmapped ?? 0) + (await noteUnmapped(db, connectionId, patients))
   }
   const waiting = page.items.filter((i): i is Extract<PulledItem, { type: 'waiting' }> => i.type === 'waiting')
-  if (waiting.length > 0) state.waiting = (state.waiting ?? 0) + (await noteWaiting(deps.db, connectionId, waiting))
+  if (waiting.length > 0) state.waiting = (state.waiting ?? 0) + (await noteWaiting(db, connectionId, waiting))
 
   for (const type of ['insurance', 'encounter', 'contact'] as const) {
     const items = page.items.filter((i): i is Extract<PulledItem, { type: 'insurance' | 'encounter' | 'contact' }> => i.type === type)
     if (items.length === 0) continue
-    const patientIds = await patientsByExternalId(deps, connectionId, items.map((i) => i.patientExternalId))
     const table = type === 'insurance' ? 'emr_insurances' : type === 'encounter' ? 'emr_encounters' : 'emr_contacts'
-    await deps.db.transaction().execute(async (trx) => {
-      // F19: what is new or changed, read before the upsert and announced with it.
-      const wanted = type === 'insurance' && (await anyoneWants(trx, job.organization_id, 'insurance.pulled'))
-      const events = wanted ? await insurancePulledEvents(trx, { organizationId: job.organization_id, connectionId, connector: connection.connector.kind }, items, patientIds) : []
-      await upsertEmrRecords(trx, table, connectionId, items, patientIds)
-      await emitEvents(trx, events)
-    })
+    // F19: what is new or changed, read before the upsert and announced with it.
+    const wanted = type === 'insurance' && (await anyoneWants(db, job.organization_id, 'insurance.pulled'))
+    if (wanted) {
+      const patientIds = await patientsByExternalId(db, connectionId, items.map((i) => i.patientExternalId))
+      const events = await insurancePulledEvents(db, { organizationId: job.organization_id, connectionId, connector: connection.connector.kind }, items, patientIds)
+      await upsertEmrRecords(db, table, connectionId, items, patientIds)
+      await emitEvents(db, events)
+    } else await upsertEmrRecords(db, table, connectionId, items, null)
     state.updated += items.length
   }
 }
@@ -231,6 +244,7 @@ export async function storePage(
  */
 async function storePatients(
   deps: EngineDeps,
+  db: DbOrTx,
   job: SyncJobRow,
   connection: RunnableConnection,
   items: Extract<PulledItem, { type: 'patient' }>[],
@@ -251,16 +265,16 @@ async function storePatients(
           select id, record_id, external_id, synced_values from links
           where connection_id = ${connectionId}::uuid and record_type = 'patient' and external_id = wanted.external_id
           limit 1
-        ) l`.execute(deps.db)
+        ) l`.execute(db)
     ).rows.map((l) => [l.external_id, l]),
   )
   const claimedIds = items.filter((i) => !byExternal.has(i.externalId) && i.crmId).map((i) => i.crmId!)
-  const claimable = new Map((await getPatients(deps.db, organizationId, claimedIds.filter(isUuid))).map((p) => [p.id, p]))
+  const claimable = new Map((await getPatients(db, organizationId, claimedIds.filter(isUuid))).map((p) => [p.id, p]))
   const linkedPatients = new Map(
-    (await getPatients(deps.db, organizationId, [...byExternal.values()].map((l) => l.record_id))).map((p) => [p.id, p]),
+    (await getPatients(db, organizationId, [...byExternal.values()].map((l) => l.record_id))).map((p) => [p.id, p]),
   )
   const unclaimed = items.filter((i) => !byExternal.has(i.externalId) && !(i.crmId && claimable.has(i.crmId)))
-  const byDemographics = await matchByDemographics(deps.db, organizationId, connectionId, unclaimed)
+  const byDemographics = await matchByDemographics(db, organizationId, connectionId, unclaimed)
   const matchedInPage = new Set<string>()
 
   const fresh: { item: (typeof items)[number]; input: ReturnType<typeof PatientInput.parse> }[] = []
@@ -273,23 +287,21 @@ async function storePatients(
     if (!link && !claimed && match && match.kind !== 'none' && !patient) {
       const candidates = match.kind === 'uncertain' ? match.candidates : [{ patientId: match.patient.id, reason: 'another record of this page matched the same CRM patient' }]
       noteProblem(progress, resource, item.externalId, `not imported: may be CRM patient ${candidates.map((c) => `${c.patientId} (${c.reason})`).join(', ')}; a person decides`)
-      await deps.db.transaction().execute(async (trx) => {
-        const flagged = await flagUncertainMatch(trx, { organizationId, connectionId, connector: connection.connector.kind, title: connection.connector.title, externalId: item.externalId, candidates })
-        // F19: each link this put in waiting for a person (a later pull finding it still uncertain announces nothing new).
-        await emitEvents(
-          trx,
-          flagged.map((patientId) => ({
-            organizationId,
-            type: 'link.needs_attention' as const,
-            data: { recordType: 'patient', recordId: patientId, patientId, connectionId, connector: connection.connector.kind, externalId: null, jobId: job.id, exchangeId: null, code: 'uncertain_match' },
-          })),
-        )
-      })
+      const flagged = await flagUncertainMatch(db, { organizationId, connectionId, connector: connection.connector.kind, title: connection.connector.title, externalId: item.externalId, candidates })
+      // F19: each link this put in waiting for a person (a later pull finding it still uncertain announces nothing new).
+      await emitEvents(
+        db,
+        flagged.map((patientId) => ({
+          organizationId,
+          type: 'link.needs_attention' as const,
+          data: { recordType: 'patient', recordId: patientId, patientId, connectionId, connector: connection.connector.kind, externalId: null, jobId: job.id, exchangeId: null, code: 'uncertain_match' },
+        })),
+      )
       continue
     }
     if (patient && !link && !claimed) matchedInPage.add(patient.id)
     if (patient) {
-      const changed = await reconcilePulled(deps, job, connection, item, patient, link ?? null)
+      const changed = await reconcilePulled(deps, db, job, connection, item, patient, link ?? null)
       if (changed) state.updated += 1
       else state.unchanged += 1
       continue
@@ -311,23 +323,21 @@ async function storePatients(
   }
   if (fresh.length === 0) return
 
-  await deps.db.transaction().execute(async (trx) => {
-    const created = await createPatients(
-      trx,
+  const created = await createPatients(
+    db,
+    organizationId,
+    fresh.map((f) => f.input),
+  )
+  await insertPulledLinks(db, { organizationId, connectionId, connector: connection.connector.kind }, created.map((patient, i) => ({ patient, item: fresh[i]!.item })))
+  if (options.pushElsewhere) for (const patient of created) await deps.patientChanged(db, organizationId, patient.id, connectionId)
+  await emitEvents(
+    db,
+    created.map((patient, i) => ({
       organizationId,
-      fresh.map((f) => f.input),
-    )
-    await insertPulledLinks(trx, { organizationId, connectionId, connector: connection.connector.kind }, created.map((patient, i) => ({ patient, item: fresh[i]!.item })))
-    if (options.pushElsewhere) for (const patient of created) await deps.patientChanged(trx, organizationId, patient.id, connectionId)
-    await emitEvents(
-      trx,
-      created.map((patient, i) => ({
-        organizationId,
-        type: 'patient.linked' as const,
-        data: { patientId: patient.id, connectionId, connector: connection.connector.kind, externalId: fresh[i]!.item.externalId, via: 'pull' as const },
-      })),
-    )
-  })
+      type: 'patient.linked' as const,
+      data: { patientId: patient.id, connectionId, connector: connection.connector.kind, externalId: fresh[i]!.item.externalId, via: 'pull' as const },
+    })),
+  )
   state.created += fresh.length
 }
 
@@ -358,6 +368,7 @@ async function insertPulledLinks(
 
 async function reconcilePulled(
   deps: EngineDeps,
+  db: DbOrTx,
   job: SyncJobRow,
   connection: RunnableConnection,
   item: Extract<PulledItem, { type: 'patient' }>,
@@ -377,36 +388,9 @@ async function reconcilePulled(
     crmUpdatedAt: new Date(patient.updatedAt),
     emrUpdatedAt: item.emrUpdatedAt ? new Date(item.emrUpdatedAt) : null,
   })
-  const linkId =
-    link?.id ??
-    (await deps.db.transaction().execute(async (trx) => {
-      const inserted = await trx
-        .insertInto('links')
-        .values({
-          id: newId(),
-          organization_id: job.organization_id,
-          record_type: 'patient',
-          record_id: patient.id,
-          connection_id: connection.row.id,
-          connector: connection.connector.kind,
-          external_id: item.externalId,
-          external_mrn: item.mrn ?? null,
-          state: 'linked',
-          // A pulled record matched and reconciled is a sync with it (a push later is not a new link).
-          synced_version: patient.version,
-          last_synced_at: new Date(),
-        })
-        .onConflict((oc) => oc.columns(['record_type', 'record_id', 'connection_id']).doUpdateSet({ external_id: item.externalId, state: 'linked', synced_version: patient.version }))
-        .returning('id')
-        .executeTakeFirstOrThrow()
-      // F19: a pulled record matched to a CRM patient is a new link.
-      await emitEvents(trx, [
-        { organizationId: job.organization_id, type: 'patient.linked', data: { patientId: patient.id, connectionId: connection.row.id, connector: connection.connector.kind, externalId: item.externalId, via: 'pull' } },
-      ])
-      return inserted.id
-    }))
+  const linkId = link?.id ?? (await linkMatched(db, job, connection, item, patient))
   // F5: the system's MRN (KIPU's appears at admission) is kept on the link.
-  if (item.mrn) await deps.db.updateTable('links').set({ external_mrn: item.mrn }).where('id', '=', linkId).where('external_mrn', 'is distinct from', item.mrn).execute()
+  if (item.mrn) await db.updateTable('links').set({ external_mrn: item.mrn }).where('id', '=', linkId).where('external_mrn', 'is distinct from', item.mrn).execute()
   const base = link?.synced_values ?? null
   const unchanged =
     base !== null &&
@@ -420,14 +404,40 @@ async function reconcilePulled(
     linkId,
     patientId: patient.id,
     sync: { values: result.merged, emrUpdatedAt: item.emrUpdatedAt, conflicts: result.conflicts, crmChanges: result.toCrm },
-  })
+  }, db)
   if (Object.keys(result.toEmr).length > 0) {
     // The CRM won fields the EMR holds differently: send them back.
-    await deps.db.transaction().execute((trx) =>
-      enqueueJob(trx, { organizationId: job.organization_id, connectionId: connection.row.id, kind: 'push_patient', recordType: 'patient', recordId: patient.id }),
-    )
+    await enqueueJob(db, { organizationId: job.organization_id, connectionId: connection.row.id, kind: 'push_patient', recordType: 'patient', recordId: patient.id })
   }
   return true
+}
+
+/** The link of a pulled record matched to a CRM patient (by our id or by demographics). */
+async function linkMatched(db: DbOrTx, job: SyncJobRow, connection: RunnableConnection, item: Extract<PulledItem, { type: 'patient' }>, patient: Patient): Promise<string> {
+  const inserted = await db
+    .insertInto('links')
+    .values({
+      id: newId(),
+      organization_id: job.organization_id,
+      record_type: 'patient',
+      record_id: patient.id,
+      connection_id: connection.row.id,
+      connector: connection.connector.kind,
+      external_id: item.externalId,
+      external_mrn: item.mrn ?? null,
+      state: 'linked',
+      // A pulled record matched and reconciled is a sync with it (a push later is not a new link).
+      synced_version: patient.version,
+      last_synced_at: new Date(),
+    })
+    .onConflict((oc) => oc.columns(['record_type', 'record_id', 'connection_id']).doUpdateSet({ external_id: item.externalId, state: 'linked', synced_version: patient.version }))
+    .returning('id')
+    .executeTakeFirstOrThrow()
+  // F19: a pulled record matched to a CRM patient is a new link.
+  await emitEvents(db, [
+    { organizationId: job.organization_id, type: 'patient.linked', data: { patientId: patient.id, connectionId: connection.row.id, connector: connection.connector.kind, externalId: item.externalId, via: 'pull' } },
+  ])
+  return inserted.id
 }
 
 /**
@@ -435,27 +445,52 @@ async function reconcilePulled(
  * are one JSON parameter, read by the table's own row type (jsonb_populate_recordset, as a CRM
  * create does): a page of 500 records as bound parameters was 2,500 of them, each a value node
  * the query builder made and compiled and the driver serialized — most of the hub's CPU for the
- * pull's records that are not patients.
+ * pull's records that are not patients. Each record's CRM patient is `patientIds` when the caller
+ * looked them up already (insurance.pulled reads them), else found by the statement itself: one
+ * probe of links_external per patient of the page, as patientLinksByExternalId makes, without a
+ * round trip and a map of the page's ids in the hub.
  */
 async function upsertEmrRecords(
   trx: DbOrTx,
   table: 'emr_insurances' | 'emr_encounters' | 'emr_contacts',
   connectionId: string,
   items: { externalId: string; patientExternalId: string; data: Record<string, unknown> }[],
-  patientIds: Map<string, string>,
+  patientIds: Map<string, string> | null,
 ): Promise<void> {
   const rows = items.map((i) => ({
     external_id: i.externalId,
-    patient_id: patientIds.get(i.patientExternalId) ?? null,
+    patient_id: patientIds?.get(i.patientExternalId) ?? null,
     patient_external_id: i.patientExternalId,
     data: i.data,
   }))
+  const json = JSON.stringify(rows)
+  const onConflict = sql`on conflict (connection_id, external_id) do update set
+      patient_id = excluded.patient_id, patient_external_id = excluded.patient_external_id, data = excluded.data, updated_at = ${new Date()}`
+  if (patientIds) {
+    await sql`
+      insert into ${sql.table(table)} (connection_id, external_id, patient_id, patient_external_id, data)
+      select ${connectionId}::uuid, r.external_id, r.patient_id, r.patient_external_id, r.data
+      from jsonb_populate_recordset(null::${sql.table(table)}, ${json}::jsonb) as r
+      ${onConflict}`.execute(trx)
+    return
+  }
+  // Each patient of the page probed once, however many of its records the page holds; the rows
+  // go in in the page's order (a hash join's order scattered the inserts over the patient index).
   await sql`
+    with r as materialized (select * from jsonb_populate_recordset(null::${sql.table(table)}, ${json}::jsonb) with ordinality as r),
+    p as (
+      select w.patient_external_id, (
+        select l.record_id from links l
+        where l.connection_id = ${connectionId}::uuid and l.record_type = 'patient' and l.external_id = w.patient_external_id
+        limit 1
+      ) as patient_id
+      from (select distinct patient_external_id from r) as w
+    )
     insert into ${sql.table(table)} (connection_id, external_id, patient_id, patient_external_id, data)
-    select ${connectionId}::uuid, r.external_id, r.patient_id, r.patient_external_id, r.data
-    from jsonb_populate_recordset(null::${sql.table(table)}, ${JSON.stringify(rows)}::jsonb) as r
-    on conflict (connection_id, external_id) do update set
-      patient_id = excluded.patient_id, patient_external_id = excluded.patient_external_id, data = excluded.data, updated_at = ${new Date()}`.execute(trx)
+    select ${connectionId}::uuid, r.external_id, p.patient_id, r.patient_external_id, r.data
+    from r left join p on p.patient_external_id = r.patient_external_id
+    order by r.ordinality
+    ${onConflict}`.execute(trx)
 }
 
 /**
@@ -479,10 +514,10 @@ export function patientLinksByExternalId(connectionId: string, externalIds: stri
     ) l`
 }
 
-async function patientsByExternalId(deps: EngineDeps, connectionId: string, externalIds: string[]): Promise<Map<string, string>> {
+async function patientsByExternalId(db: DbOrTx, connectionId: string, externalIds: string[]): Promise<Map<string, string>> {
   const unique = [...new Set(externalIds)]
   if (unique.length === 0) return new Map()
-  const { rows } = await patientLinksByExternalId(connectionId, unique).execute(deps.db)
+  const { rows } = await patientLinksByExternalId(connectionId, unique).execute(db)
   return new Map(rows.map((r) => [r.external_id, r.record_id]))
 }
 

@@ -29,7 +29,10 @@ export async function runPullRecord(deps: EngineDeps, job: SyncJobRow, connectio
   const progress: PullProgress = { resources: { patient: state }, current: 'patient', cursor: null, problems: [] }
   const otherTargets = (await pushTargets(deps.db, job.organization_id, 'patient')).filter((t) => t.id !== connection.row.id)
   const options: StoreOptions = { pushElsewhere: otherTargets.length > 0, importUnmatched: connector.flows.pull?.importsUnmatched?.(connection.settings) ?? true }
-  await storePage(deps, job, connection, 'patient', { items, next: null }, state, progress, options)
-  state.done = true
-  await saveJobProgressInfo(deps.db, keeper.lease, progress as unknown as Record<string, unknown>, { progressed: true })
+  // The record and the progress that says so commit together, as a pull's page does.
+  await deps.db.transaction().execute(async (trx) => {
+    await storePage(deps, trx, job, connection, 'patient', { items, next: null }, state, progress, options)
+    state.done = true
+    await saveJobProgressInfo(trx, keeper.lease, progress as unknown as Record<string, unknown>, { progressed: true })
+  })
 }
