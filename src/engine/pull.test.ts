@@ -58,6 +58,23 @@ describe('a pull', () => {
     expect(new Set(links.map((l) => l.record_id))).toEqual(new Set(patients.map((p) => p.id)))
   })
 
+  it('stores a page that lists an insurance or a reference value twice, with the later copy', async () => {
+    const coverage = (plan: string): PulledItem => ({ type: 'insurance', externalId: 'cov-twice', patientExternalId: 'emr-t', data: { plan } })
+    const reference = (label: string): PulledItem => ({ type: 'reference', kind: 'location', externalId: 'loc-twice', label, data: { label } })
+    pulledPages.splice(0, pulledPages.length, {
+      items: [emrPatient('emr-t', 'Twice'), coverage('first'), reference('First'), coverage('second'), reference('Second')],
+      next: null,
+    })
+    const { jobId } = await engine.startPull(organizationId, connectionId)
+    expect(await runQueuedJob(deps, jobId)).toBe(true)
+    const job = await database.db.selectFrom('sync_jobs').selectAll().where('id', '=', jobId).executeTakeFirstOrThrow()
+    expect(job.state, JSON.stringify(job.last_error)).toBe('succeeded')
+    const stored = await database.db.selectFrom('emr_insurances').select(['data', 'patient_id']).where('connection_id', '=', connectionId).where('external_id', '=', 'cov-twice').execute()
+    expect(stored).toEqual([{ data: { plan: 'second' }, patient_id: expect.any(String) }])
+    const labels = await database.db.selectFrom('reference_values').select('label').where('connection_id', '=', connectionId).where('external_id', '=', 'loc-twice').execute()
+    expect(labels).toEqual([{ label: 'Second' }])
+  })
+
   it('stores a page with the progress that says so, or nothing of it: a retried pull neither stores a page twice nor skips one', async () => {
     const other = await insertConnection(database.db, { connector: pullingConnector.kind })
     const refused: PulledItem = { type: 'insurance', externalId: null as unknown as string, patientExternalId: 'emr-two', data: {} }

@@ -198,7 +198,7 @@ export async function storePage(
 ): Promise<void> {
   const connectionId = connection.row.id
   for (const problem of page.problems ?? []) noteProblem(progress, resource, problem.externalId, problem.message)
-  const references = page.items.filter((i): i is Extract<PulledItem, { type: 'reference' }> => i.type === 'reference')
+  const references = lastOfEach(page.items.filter((i): i is Extract<PulledItem, { type: 'reference' }> => i.type === 'reference'), (r) => `${r.kind}\u0000${r.externalId}`)
   if (references.length > 0) {
     await db
       .insertInto('reference_values')
@@ -221,7 +221,7 @@ export async function storePage(
   if (waiting.length > 0) state.waiting = (state.waiting ?? 0) + (await noteWaiting(db, connectionId, waiting))
 
   for (const type of ['insurance', 'encounter', 'contact'] as const) {
-    const items = page.items.filter((i): i is Extract<PulledItem, { type: 'insurance' | 'encounter' | 'contact' }> => i.type === type)
+    const items = lastOfEach(page.items.filter((i): i is Extract<PulledItem, { type: 'insurance' | 'encounter' | 'contact' }> => i.type === type), (i) => i.externalId)
     if (items.length === 0) continue
     const table = type === 'insurance' ? 'emr_insurances' : type === 'encounter' ? 'emr_encounters' : 'emr_contacts'
     // F19: what is new or changed, read before the upsert and announced with it.
@@ -234,6 +234,18 @@ export async function storePage(
     } else await upsertEmrRecords(db, table, connectionId, items, null)
     state.updated += items.length
   }
+}
+
+/**
+ * The items with the last of each key, in their order: a page that lists a record twice (an
+ * export's files, a paging that is not stable under writes) is stored with the later copy. One
+ * set-based upsert cannot touch a row twice ("ON CONFLICT DO UPDATE command cannot affect row a
+ * second time"): the whole page failed, and with it every retry of the pull.
+ */
+function lastOfEach<T>(items: T[], key: (item: T) => string): T[] {
+  const last = new Map<string, number>()
+  items.forEach((item, index) => last.set(key(item), index))
+  return last.size === items.length ? items : items.filter((item, index) => last.get(key(item)) === index)
 }
 
 /**
