@@ -1,10 +1,11 @@
 import { newId } from '../db/ids.js'
-import { sql, type RawBuilder, type Selectable, type Updateable } from 'kysely'
+import { sql, type QueryCreator, type RawBuilder, type Selectable, type Updateable } from 'kysely'
 import type { DbOrTx } from '../db/database.js'
 import type { Database, SyncJobState } from '../db/schema.js'
 import { jobsDue } from '../db/queue.js'
 import type { FlowProgress } from '../connectors/connector.js'
-import type { updateLink } from './links.js'
+import { exchangesWrite, type ExchangeRow } from '../exchanges/held.js'
+import { eventWrites, type EventInput } from '../events/emit.js'
 
 export type SyncJobRow = Selectable<Database['sync_jobs']>
 export type JobKind = 'push_patient' | 'push_referral' | 'pull' | 'pull_record' | 'deliver_event'
@@ -284,13 +285,23 @@ export async function releaseLapsedJob(trx: DbOrTx, lease: JobLease): Promise<bo
  * worker that lost its lease writes neither (it learns so: LeaseLostError). One round trip
  * where two statements in a transaction were two more besides, each holding the embedded
  * database from every other client.
+ *
+ * `also` rides along: `exchanges`, the calls' log rows (HeldExchanges), written whether or not the
+ * fence found the job — the calls happened; `event`, announced (emitted as emitEvent does) only
+ * if it did.
  */
-export async function updateJobWithLink(db: DbOrTx, lease: JobLease, jobChange: Updateable<Database['sync_jobs']>, linkId: string, linkChange: Parameters<typeof updateLink>[2]): Promise<void> {
-  const saved = await db
-    .with('job', (qb) =>
-      held(qb.updateTable('sync_jobs').set(jobChange), lease).returning('id'),
-    )
-    .with('link', (qb) =>
+export async function updateJobWithLink(
+  db: DbOrTx,
+  lease: JobLease,
+  jobChange: Updateable<Database['sync_jobs']>,
+  linkId: string,
+  linkChange: Updateable<Database['links']>,
+  also: { exchanges?: readonly ExchangeRow[]; event?: EventInput | null } = {},
+): Promise<void> {
+  let query: QueryCreator<any> = db.with('job', (qb) => held(qb.updateTable('sync_jobs').set(jobChange), lease).returning('id'))
+  // A step that changed nothing on the link (and synced nothing) leaves the link's row alone.
+  if (Object.keys(linkChange).length > 0) {
+    query = query.with('link', (qb) =>
       qb
         .updateTable('links')
         .set({ ...linkChange, updated_at: new Date() })
@@ -298,8 +309,14 @@ export async function updateJobWithLink(db: DbOrTx, lease: JobLease, jobChange: 
         .where(({ exists, selectFrom }) => exists(selectFrom('job').select('job.id')))
         .returning('links.id'),
     )
+  }
+  // Kysely writes a raw CTE as given: its parentheses are ours.
+  if (also.exchanges && also.exchanges.length > 0) query = query.with('logged', () => sql<Record<string, unknown>>`(${exchangesWrite(also.exchanges!)})`)
+  const announced = also.event ? eventWrites(also.event, sql`exists (select 1 from job)`) : null
+  for (const cte of announced?.ctes ?? []) query = query.with(cte.name, () => sql<Record<string, unknown>>`(${cte.expression})`)
+  const saved = await query
     .selectFrom('job')
-    .select('job.id')
+    .select(['job.id', ...(announced ? [announced.wake.as('woken')] : [])])
     .executeTakeFirst()
   if (!saved) throw new LeaseLostError(lease.jobId)
 }

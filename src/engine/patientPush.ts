@@ -6,7 +6,6 @@ import { getPatientWithAccount } from '../crm/patients.js'
 import { holderOf } from './links.js'
 import type { PushRecordType } from './push.js'
 import { recordSync } from './sync.js'
-import { emitEvent } from '../events/emit.js'
 
 /** Patients (job kind `push_patient`): the patient with its parent account; syncs reconcile both sides (F16). */
 export const patientPush: PushRecordType<PatientPushInput> = {
@@ -23,14 +22,19 @@ export const patientPush: PushRecordType<PatientPushInput> = {
   },
   checkExternalId: (deps, connection, patientId, externalId) => refuseSharedRecord(deps.db, connection, patientId, externalId),
   storeSync: (trx, deps, job, connection, linkId, patientId, sync) => recordSync(deps, { job, connectionId: connection.row.id, linkId, patientId, sync }, trx),
+  // Most syncs (a push's always) only move the link's common ground: what recordSync's storeCommonGround writes.
+  syncOnLink: (sync) =>
+    sync.conflicts.length === 0 && Object.keys(sync.crmChanges).length === 0
+      ? { synced_values: JSON.stringify(sync.values), emr_updated_at: sync.emrUpdatedAt ? new Date(sync.emrUpdatedAt) : null }
+      : null,
   // F19: linked for the first time with this record, or to another one: announced once.
-  async linked(trx, deps, { job, connection, recordId, externalId, firstSync, otherRecord }) {
-    if (!externalId || !(firstSync || otherRecord)) return
-    await emitEvent(trx, {
+  linkedEvent({ job, connection, recordId, externalId, firstSync, otherRecord }) {
+    if (!externalId || !(firstSync || otherRecord)) return null
+    return {
       organizationId: job.organization_id,
       type: 'patient.linked',
       data: { patientId: recordId, connectionId: connection.row.id, connector: connection.connector.kind, externalId, via: 'push' },
-    })
+    }
   },
 }
 
