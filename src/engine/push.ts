@@ -5,9 +5,9 @@ import type { FlowProgress, LinkSnapshot, PushFlow, StepContext, SyncOutcome } f
 import { ConnectorError } from '../connectors/errors.js'
 import type { RunnableConnection } from '../connections/connections.js'
 import { buildConnectorContext } from './context.js'
-import { emptyProgress, finishedJob, isLeaseLost, saveProgress, updateJobWithLink, type JobLease, type SyncJobRow } from './jobs.js'
+import { emptyProgress, finishedJob, isLeaseLost, saveProgress, updateJobWithLink, type ExternalIdClaim, type JobLease, type SyncJobRow } from './jobs.js'
 import type { LeaseKeeper } from './leaseKeeper.js'
-import { ensureLink, getLink, updateLink } from './links.js'
+import { ensureLink, getLink, holderOf, updateLink } from './links.js'
 import type { EngineDeps } from './runner.js'
 import type { HeldExchanges } from '../exchanges/held.js'
 import { emitEvent, type EventInput } from '../events/emit.js'
@@ -24,8 +24,12 @@ export interface PushRecordType<Input> {
   flowOf(connection: RunnableConnection): PushFlow<Input, unknown, unknown>
   /** The record as the CRM holds it now, with what hangs off it; throws `record_missing` when it is gone. */
   load(deps: EngineDeps, job: SyncJobRow, connection: RunnableConnection): Promise<{ input: Input; version: number }>
-  /** Before an external id a step found or made is kept: e.g. refuse one already linked to another record (F5). */
-  checkExternalId?(deps: EngineDeps, connection: RunnableConnection, recordId: string, externalId: string): Promise<void>
+  /**
+   * F5: an external record that another record of this type already links to on the connection is
+   * not kept; the error that says so (with `holder`, that record). None: records may share one.
+   * Checked by the very statement that would keep the id.
+   */
+  sharedExternalId?(connection: RunnableConnection, externalId: string, holder: string): ConnectorError
   /**
    * Keeps a step's sync outcome (patients: common ground, conflicts, fields the EMR won; others: the
    * link's synced values), inside `trx`: the transaction that records the step as done.
@@ -103,6 +107,20 @@ export async function runPush<Input>(deps: EngineDeps, job: SyncJobRow, connecti
   // What the steps changed on the link, written with the link's settling (the last step's transaction).
   let linkChange: LinkChange = {}
   let sync: SyncOutcome | null = null
+  // The external id the step's outcome would keep, when no other record may hold it (F5).
+  let claim: ExternalIdClaim | null = null
+  const refuseShared = (heldBy: string | null) => {
+    if (heldBy && claim) throw type.sharedExternalId!(connection, claim.externalId, heldBy)
+  }
+  const stepWrite = (stepSync: SyncOutcome | null): StepWrite => ({
+    lease: keeper.lease,
+    held,
+    progress,
+    linkId: link.id,
+    linkChange,
+    claim,
+    sync: stepSync && { columns: type.syncOnLink?.(stepSync) ?? null, store: (trx) => type.storeSync(trx, deps, job, connection, link.id, recordId, stepSync) },
+  })
   let index = nextStep(0)
   if (index !== -1) {
     keeper.check()
@@ -114,7 +132,7 @@ export async function runPush<Input>(deps: EngineDeps, job: SyncJobRow, connecti
     const step = flow.steps[index]!
     keeper.check()
     const result = await step.run(input, ctx)
-    if (result.link?.externalId && type.checkExternalId) await type.checkExternalId(deps, connection, recordId, result.link.externalId)
+    claim = result.link?.externalId && type.sharedExternalId ? { connectionId: connection.row.id, recordType: type.recordType, externalId: result.link.externalId, exceptRecordId: recordId } : null
     linkChange = {}
     if (result.link) {
       if (result.link.externalId !== undefined) snapshot.externalId = result.link.externalId
@@ -132,8 +150,7 @@ export async function runPush<Input>(deps: EngineDeps, job: SyncJobRow, connecti
     progress.done[step.name] = { at: new Date().toISOString(), ...(result.output ? { output: result.output } : {}) }
     if (result.acceptedInSystem) {
       if (!type.acceptedInSystem) {
-        const stepSync = sync
-        await recordStep(deps, keeper.lease, held, progress, link.id, linkChange, stepSync && { columns: type.syncOnLink?.(stepSync) ?? null, store: (trx) => type.storeSync(trx, deps, job, connection, link.id, recordId, stepSync) })
+        refuseShared(await recordStep(deps, stepWrite(sync)))
         throw new ConnectorError({ code: 'unsupported', message: `${connector.title} reported the ${type.recordType} taken over, which the hub cannot record for this record type`, retryable: false })
       }
       accepted = result.acceptedInSystem
@@ -143,10 +160,10 @@ export async function runPush<Input>(deps: EngineDeps, job: SyncJobRow, connecti
     const next = nextStep(index + 1)
     if (next === -1) break
     markStarted(flow.steps[next]!)
-    const stepSync = sync
-    await recordStep(deps, keeper.lease, held, progress, link.id, linkChange, stepSync && { columns: type.syncOnLink?.(stepSync) ?? null, store: (trx) => type.storeSync(trx, deps, job, connection, link.id, recordId, stepSync) })
+    refuseShared(await recordStep(deps, stepWrite(sync)))
     linkChange = {}
     sync = null
+    claim = null
     index = next
   }
 
@@ -160,14 +177,15 @@ export async function runPush<Input>(deps: EngineDeps, job: SyncJobRow, connecti
   const lastSync = sync
   const syncColumns = lastSync ? (type.syncOnLink?.(lastSync) ?? null) : {}
   if (syncColumns !== null && !accepted) {
-    await held.carry(
-      (exchanges) => updateJobWithLink(deps.db, keeper.lease, finished, link.id, { ...settledLink, ...syncColumns }, { exchanges, event }),
+    const { heldBy } = await held.carry(
+      (exchanges) => updateJobWithLink(deps.db, keeper.lease, finished, link.id, { ...settledLink, ...syncColumns }, { exchanges, event, unheldExternalId: claim }),
       isLeaseLost,
     )
-    return
+    return refuseShared(heldBy)
   }
   const finalAccepted = accepted
   await held.flush()
+  if (claim) refuseShared(await holderOf(deps.db, claim))
   await deps.db.transaction().execute(async (trx) => {
     await updateJobWithLink(trx, keeper.lease, finished, link.id, settledLink)
     if (lastSync) await type.storeSync(trx, deps, job, connection, link.id, recordId, lastSync)
@@ -183,28 +201,36 @@ export async function runPush<Input>(deps: EngineDeps, job: SyncJobRow, connecti
  * of a transaction held everyone else for each step. Else one transaction, the exchanges written
  * just before it.
  */
-async function recordStep(
-  deps: EngineDeps,
-  lease: JobLease,
-  held: HeldExchanges,
-  progress: FlowProgress,
-  linkId: string,
-  linkChange: LinkChange,
-  sync: { columns: LinkColumns | null; store: (trx: DbOrTx) => Promise<void> } | null,
-): Promise<void> {
+interface StepWrite {
+  lease: JobLease
+  held: HeldExchanges
+  progress: FlowProgress
+  linkId: string
+  linkChange: LinkChange
+  /** The external id the link takes, if no other record may hold it: `recordStep` then returns the one that does, having written nothing but the exchanges. */
+  claim: ExternalIdClaim | null
+  sync: { columns: LinkColumns | null; store: (trx: DbOrTx) => Promise<void> } | null
+}
+
+async function recordStep(deps: EngineDeps, write: StepWrite): Promise<string | null> {
+  const { lease, held, progress, linkId, linkChange, claim, sync } = write
   const syncColumns = sync ? sync.columns : {}
   if (syncColumns !== null) {
-    return held.carry(
-      (exchanges) => updateJobWithLink(deps.db, lease, { steps: JSON.stringify(progress), updated_at: new Date() }, linkId, { ...linkChange, ...syncColumns }, { exchanges }),
+    const { heldBy } = await held.carry(
+      (exchanges) => updateJobWithLink(deps.db, lease, { steps: JSON.stringify(progress), updated_at: new Date() }, linkId, { ...linkChange, ...syncColumns }, { exchanges, unheldExternalId: claim }),
       isLeaseLost,
     )
+    return heldBy
   }
   await held.flush()
+  const heldBy = claim ? await holderOf(deps.db, claim) : null
+  if (heldBy) return heldBy
   await deps.db.transaction().execute(async (trx) => {
     await saveProgress(trx, lease, progress)
     if (Object.keys(linkChange).length > 0) await updateLink(trx, linkId, linkChange)
     await sync!.store(trx)
   })
+  return null
 }
 
 /** Writes a step's synced values on the link alone (record types with no bidirectional reconciliation). */
