@@ -329,8 +329,8 @@ export async function updateJobWithLink(
         .returning('links.id'),
     )
   }
+  if (also.exchanges && also.exchanges.length > 0) query = query.with('logged', (qb) => exchangesWrite(qb, also.exchanges!))
   // Kysely writes a raw CTE as given: its parentheses are ours.
-  if (also.exchanges && also.exchanges.length > 0) query = query.with('logged', () => sql<Record<string, unknown>>`(${exchangesWrite(also.exchanges!)})`)
   const announced = also.event ? eventWrites(also.event, sql`exists (select 1 from job)`) : null
   for (const cte of announced?.ctes ?? []) query = query.with(cte.name, () => sql<Record<string, unknown>>`(${cte.expression})`)
   const saved = await query

@@ -1,34 +1,9 @@
-import { sql, type Insertable, type RawBuilder } from 'kysely'
+import type { Insertable, QueryCreator } from 'kysely'
 import type { DbOrTx } from '../db/database.js'
 import type { Database } from '../db/schema.js'
 
 /** An exchange row as the recorder writes it: every column but the pruning mark. */
 export type ExchangeRow = Omit<Required<Insertable<Database['exchanges']>>, 'bodies_pruned_at'>
-
-/** The exchanges table's columns an ExchangeRow fills, in one order for the insert and its select. */
-const COLUMNS = [
-  'id',
-  'organization_id',
-  'connection_id',
-  'connector',
-  'sync_job_id',
-  'record_type',
-  'record_id',
-  'direction',
-  'operation',
-  'status',
-  'http_status',
-  'message',
-  'method',
-  'url',
-  'request_body',
-  'response_body',
-  'details',
-  'request_headers',
-  'attempt',
-  'started_at',
-  'duration_ms',
-] as const satisfies readonly (keyof ExchangeRow)[]
 
 /**
  * The exchanges of a push job's calls, held in memory from the call's answer until the job's next
@@ -66,7 +41,7 @@ export class HeldExchanges {
     const rows = this.take()
     if (rows.length === 0) return
     try {
-      await exchangesWrite(rows).execute(this.db)
+      await exchangesWrite(this.db, rows).execute()
     } catch (err) {
       this.rows.unshift(...rows)
       throw err
@@ -96,15 +71,10 @@ export class HeldExchanges {
 }
 
 /**
- * The insert of exchange rows, as a statement or a data-modifying CTE of another (one shape for any
- * number of rows: they go as one JSON parameter). JSON columns go as JSON values, not as text.
+ * The insert of exchange rows, as a statement or (in Kysely's `with`) a data-modifying CTE of
+ * another. Plain values: a row as one JSON parameter unpacked by jsonb_populate_recordset made
+ * the database parse its bodies twice.
  */
-export function exchangesWrite(rows: readonly ExchangeRow[]): RawBuilder<Record<string, unknown>> {
-  const json = rows.map((row) => ({
-    ...row,
-    details: row.details === null ? null : JSON.parse(row.details),
-    request_headers: row.request_headers === null ? null : JSON.parse(row.request_headers),
-  }))
-  const columns = sql.join(COLUMNS.map((c) => sql.ref(c)))
-  return sql<Record<string, unknown>>`insert into exchanges (${columns}) select ${columns} from jsonb_populate_recordset(null::exchanges, ${JSON.stringify(json)}::jsonb)`
+export function exchangesWrite(db: QueryCreator<Database>, rows: readonly ExchangeRow[]) {
+  return db.insertInto('exchanges').values([...rows])
 }
