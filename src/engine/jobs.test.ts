@@ -5,6 +5,8 @@ import { openTestDatabase, type TestDatabase } from '../../test/database.js'
 import { ORPHAN_GRACE_SECONDS, claimNextJob, enqueueJob, releaseLapsedJob, finishedJob, finishJob, isLeaseLost, leaseOf, saveJobProgressInfo, saveProgress, scheduleRetry, updateJobWithLink, type JobLease } from './jobs.js'
 import { ensureLink, getLink } from './links.js'
 import { LeaseKeeper } from './leaseKeeper.js'
+import { newId } from '../db/ids.js'
+import type { ExchangeRow } from '../exchanges/held.js'
 
 /** Jobs are settled only by the claim that holds them: a worker that lost its lease writes nothing. */
 let database: TestDatabase
@@ -114,6 +116,70 @@ describe('job leases', () => {
     await updateJobWithLink(database.db, current, finishedJob('succeeded'), link.id, { state: 'linked' })
     expect(await jobRow(jobId)).toMatchObject({ state: 'succeeded', lease_until: null })
     expect((await getLink(database.db, 'patient', patientId, connectionId))!.state).toBe('linked')
+  })
+
+  it("writes a step's exchanges with it, also for a worker that lost its lease, and its event only with the job", async () => {
+    const patientId = randomUUID()
+    const link = await ensureLink(database.db, { organizationId, recordType: 'patient', recordId: patientId, connectionId, connector: 'ritten' })
+    const jobId = await queuedPush(patientId)
+    const stale = await claim(jobId)
+    const current = await takeOver(stale)
+    const subscriptionId = randomUUID()
+    await sql`insert into event_subscriptions (id, organization_id, url, events, enabled, secret)
+      values (${subscriptionId}::uuid, ${organizationId}::uuid, 'http://127.0.0.1:9/hook', '["patient.linked"]'::jsonb, true, 'sealed')`.execute(database.db)
+    const event = { organizationId, type: 'patient.linked' as const, data: { patientId, connectionId, connector: 'ritten', externalId: 'ext-9', via: 'push' as const } }
+    const announced = () => database.db.selectFrom('events').select('id').where(sql<boolean>`body::jsonb->'data'->>'patientId' = ${patientId}`).execute()
+    try {
+      // The stale worker's call happened: its exchange is logged; its outcome and event are not.
+      const staleCall = exchangeRow(jobId, patientId, 'patch')
+      await expect(updateJobWithLink(database.db, stale, finishedJob('succeeded'), link.id, { state: 'linked', external_id: 'ext-stale' }, { exchanges: [staleCall], event })).rejects.toSatisfy(isLeaseLost)
+      expect(await database.db.selectFrom('exchanges').select(['id', 'attempt', 'details', 'request_headers', 'started_at']).where('sync_job_id', '=', jobId).execute()).toEqual([
+        { id: staleCall.id, attempt: staleCall.attempt, details: { dropped: ['x'] }, request_headers: { 'content-type': 'application/json' }, started_at: staleCall.started_at },
+      ])
+      expect((await jobRow(jobId)).state).toBe('running')
+      expect((await getLink(database.db, 'patient', patientId, connectionId))!.state).toBe('pending')
+      expect(await announced()).toEqual([])
+
+      const call = exchangeRow(jobId, patientId, 'patch')
+      await updateJobWithLink(database.db, current, finishedJob('succeeded'), link.id, { state: 'linked', external_id: 'ext-9' }, { exchanges: [call], event })
+      expect((await jobRow(jobId)).state).toBe('succeeded')
+      expect(await getLink(database.db, 'patient', patientId, connectionId)).toMatchObject({ state: 'linked', external_id: 'ext-9' })
+      expect(await database.db.selectFrom('exchanges').select('id').where('sync_job_id', '=', jobId).orderBy('id').execute()).toEqual([staleCall.id, call.id].sort().map((id) => ({ id })))
+      const [stored] = await announced()
+      expect(stored).toBeDefined()
+      const delivery = await database.db.selectFrom('sync_jobs').select(['kind', 'state', 'input']).where('record_id', '=', stored!.id).execute()
+      expect(delivery).toEqual([{ kind: 'deliver_event', state: 'queued', input: { eventId: stored!.id, subscriptionId } }])
+    } finally {
+      await database.db.deleteFrom('event_subscriptions').where('id', '=', subscriptionId).execute()
+    }
+  })
+
+  it('stores no event that no subscription wants', async () => {
+    const patientId = randomUUID()
+    const link = await ensureLink(database.db, { organizationId, recordType: 'patient', recordId: patientId, connectionId, connector: 'ritten' })
+    const lease = await claim(await queuedPush(patientId))
+    const event = { organizationId, type: 'patient.linked' as const, data: { patientId, connectionId, connector: 'ritten', externalId: 'ext-10', via: 'push' as const } }
+    await updateJobWithLink(database.db, lease, finishedJob('succeeded'), link.id, { state: 'linked' }, { event })
+    expect((await jobRow(lease.jobId)).state).toBe('succeeded')
+    expect(await database.db.selectFrom('events').select('id').where(sql<boolean>`body::jsonb->'data'->>'patientId' = ${patientId}`).execute()).toEqual([])
+  })
+
+  it('keeps no external id another record holds on the connection (F5): nothing but the exchanges is written, and the holder is named', async () => {
+    const [holder, patientId] = [randomUUID(), randomUUID()]
+    const held = await ensureLink(database.db, { organizationId, recordType: 'patient', recordId: holder, connectionId, connector: 'ritten' })
+    await database.db.updateTable('links').set({ external_id: 'ext-shared', state: 'linked' }).where('id', '=', held.id).execute()
+    const link = await ensureLink(database.db, { organizationId, recordType: 'patient', recordId: patientId, connectionId, connector: 'ritten' })
+    const lease = await claim(await queuedPush(patientId))
+    const claimOf = (externalId: string) => ({ connectionId, recordType: 'patient', externalId, exceptRecordId: patientId })
+    const call = exchangeRow(lease.jobId, patientId, 'create')
+    const steps = JSON.stringify({ done: { create: { at: 'now' } }, started: { patch: { at: 'now', attempt: 1 } } })
+    expect(await updateJobWithLink(database.db, lease, { steps }, link.id, { external_id: 'ext-shared', state: 'partial' }, { exchanges: [call], unheldExternalId: claimOf('ext-shared') })).toEqual({ heldBy: holder })
+    expect((await jobRow(lease.jobId)).steps).toEqual({ done: {}, started: {} })
+    expect(await getLink(database.db, 'patient', patientId, connectionId)).toMatchObject({ external_id: null, state: 'pending' })
+    expect(await database.db.selectFrom('exchanges').select('id').where('sync_job_id', '=', lease.jobId).execute()).toEqual([{ id: call.id }])
+    // Its own external id, which no one else holds, is kept.
+    expect(await updateJobWithLink(database.db, lease, { steps }, link.id, { external_id: 'ext-own', state: 'partial' }, { unheldExternalId: claimOf('ext-own') })).toEqual({ heldBy: null })
+    expect(await getLink(database.db, 'patient', patientId, connectionId)).toMatchObject({ external_id: 'ext-own', state: 'partial' })
   })
 
   it('counts failures in a row and resets them when a page is stored', async () => {
@@ -277,3 +343,30 @@ describe('one owner for retries and orphans', () => {
     expect((await claim(lease.jobId)).attempt).toBe(lease.attempt + 1)
   })
 })
+
+/** An exchange row as the recorder makes one for a push job's call. */
+function exchangeRow(jobId: string, patientId: string, operation: string): ExchangeRow {
+  return {
+    id: newId(),
+    organization_id: organizationId,
+    connection_id: connectionId,
+    connector: 'ritten',
+    sync_job_id: jobId,
+    record_type: 'patient',
+    record_id: patientId,
+    direction: 'outbound',
+    operation,
+    status: 'ok',
+    http_status: 200,
+    message: null,
+    method: 'PATCH',
+    url: 'http://127.0.0.1:9/patients/1',
+    request_body: '{"name":"x"}',
+    response_body: '{"id":"1"}',
+    details: JSON.stringify({ dropped: ['x'] }),
+    request_headers: JSON.stringify({ 'content-type': 'application/json' }),
+    attempt: 1,
+    started_at: new Date(Math.floor(Date.now() / 1000) * 1000),
+    duration_ms: 4,
+  }
+}

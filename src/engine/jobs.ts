@@ -1,10 +1,11 @@
 import { newId } from '../db/ids.js'
-import { sql, type RawBuilder, type Selectable, type Updateable } from 'kysely'
+import { sql, type QueryCreator, type RawBuilder, type Selectable, type Updateable } from 'kysely'
 import type { DbOrTx } from '../db/database.js'
 import type { Database, SyncJobState } from '../db/schema.js'
 import { jobsDue } from '../db/queue.js'
 import type { FlowProgress } from '../connectors/connector.js'
-import type { updateLink } from './links.js'
+import { exchangesWrite, type ExchangeRow } from '../exchanges/held.js'
+import { eventWrites, type EventInput } from '../events/emit.js'
 
 export type SyncJobRow = Selectable<Database['sync_jobs']>
 export type JobKind = 'push_patient' | 'push_referral' | 'pull' | 'pull_record' | 'deliver_event'
@@ -284,13 +285,42 @@ export async function releaseLapsedJob(trx: DbOrTx, lease: JobLease): Promise<bo
  * worker that lost its lease writes neither (it learns so: LeaseLostError). One round trip
  * where two statements in a transaction were two more besides, each holding the embedded
  * database from every other client.
+ *
+ * `also` rides along: `exchanges`, the calls' log rows (HeldExchanges), written whether or not the
+ * fence found the job — the calls happened; `event`, announced (emitted as emitEvent does) only
+ * if it did; `unheldExternalId` (F5), an external record the link takes that no other record may
+ * hold on the connection: if one does, nothing but the exchanges is written and its id is returned
+ * (the check and the write in one statement, where the check was a round trip of its own).
  */
-export async function updateJobWithLink(db: DbOrTx, lease: JobLease, jobChange: Updateable<Database['sync_jobs']>, linkId: string, linkChange: Parameters<typeof updateLink>[2]): Promise<void> {
-  const saved = await db
-    .with('job', (qb) =>
-      held(qb.updateTable('sync_jobs').set(jobChange), lease).returning('id'),
+export async function updateJobWithLink(
+  db: DbOrTx,
+  lease: JobLease,
+  jobChange: Updateable<Database['sync_jobs']>,
+  linkId: string,
+  linkChange: Updateable<Database['links']>,
+  also: { exchanges?: readonly ExchangeRow[]; event?: EventInput | null; unheldExternalId?: ExternalIdClaim | null } = {},
+): Promise<{ heldBy: string | null }> {
+  const claim = also.unheldExternalId
+  let query: QueryCreator<any> = db
+  if (claim) {
+    query = query.with('holder', (qb) =>
+      qb
+        .selectFrom('links')
+        .select('record_id')
+        .where('connection_id', '=', claim.connectionId)
+        .where('record_type', '=', claim.recordType)
+        .where('external_id', '=', claim.externalId)
+        .where('record_id', '<>', claim.exceptRecordId)
+        .limit(1),
     )
-    .with('link', (qb) =>
+  }
+  query = query.with('job', (qb) => {
+    const update = held(qb.updateTable('sync_jobs').set(jobChange), lease)
+    return (claim ? update.where(sql<boolean>`not exists (select 1 from holder)`) : update).returning('id')
+  })
+  // A step that changed nothing on the link (and synced nothing) leaves the link's row alone.
+  if (Object.keys(linkChange).length > 0) {
+    query = query.with('link', (qb) =>
       qb
         .updateTable('links')
         .set({ ...linkChange, updated_at: new Date() })
@@ -298,10 +328,30 @@ export async function updateJobWithLink(db: DbOrTx, lease: JobLease, jobChange: 
         .where(({ exists, selectFrom }) => exists(selectFrom('job').select('job.id')))
         .returning('links.id'),
     )
-    .selectFrom('job')
-    .select('job.id')
-    .executeTakeFirst()
-  if (!saved) throw new LeaseLostError(lease.jobId)
+  }
+  if (also.exchanges && also.exchanges.length > 0) query = query.with('logged', (qb) => exchangesWrite(qb, also.exchanges!))
+  // Kysely writes a raw CTE as given: its parentheses are ours.
+  const announced = also.event ? eventWrites(also.event, sql`exists (select 1 from job)`) : null
+  for (const cte of announced?.ctes ?? []) query = query.with(cte.name, () => sql<Record<string, unknown>>`(${cte.expression})`)
+  const saved = await query
+    .selectNoFrom([
+      sql<string | null>`(select id from job)`.as('id'),
+      ...(claim ? [sql<string | null>`(select record_id from holder)`.as('held_by')] : []),
+      ...(announced ? [announced.wake.as('woken')] : []),
+    ])
+    .executeTakeFirstOrThrow()
+  const heldBy = (saved as { held_by?: string | null }).held_by ?? null
+  if (heldBy) return { heldBy }
+  if (!saved.id) throw new LeaseLostError(lease.jobId)
+  return { heldBy: null }
+}
+
+/** An external record a link is about to take, which no other record of its type may hold on the connection (F5). */
+export interface ExternalIdClaim {
+  connectionId: string
+  recordType: string
+  externalId: string
+  exceptRecordId: string
 }
 
 /** Limits an update to the job this lease holds, while it still holds it. */

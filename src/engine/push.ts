@@ -1,12 +1,16 @@
+import type { Updateable } from 'kysely'
 import type { DbOrTx } from '../db/database.js'
+import type { Database } from '../db/schema.js'
 import type { FlowProgress, LinkSnapshot, PushFlow, StepContext, SyncOutcome } from '../connectors/connector.js'
 import { ConnectorError } from '../connectors/errors.js'
 import type { RunnableConnection } from '../connections/connections.js'
 import { buildConnectorContext } from './context.js'
-import { emptyProgress, finishedJob, saveProgress, updateJobWithLink, type SyncJobRow } from './jobs.js'
+import { emptyProgress, finishedJob, isLeaseLost, saveProgress, updateJobWithLink, type ExternalIdClaim, type JobLease, type SyncJobRow } from './jobs.js'
 import type { LeaseKeeper } from './leaseKeeper.js'
-import { ensureLink, getLink, updateLink } from './links.js'
+import { ensureLink, getLink, holderOf, updateLink } from './links.js'
 import type { EngineDeps } from './runner.js'
+import type { HeldExchanges } from '../exchanges/held.js'
+import { emitEvent, type EventInput } from '../events/emit.js'
 
 /**
  * What the step loop needs to know of one record type it pushes (a patient, a referral…): where
@@ -20,23 +24,35 @@ export interface PushRecordType<Input> {
   flowOf(connection: RunnableConnection): PushFlow<Input, unknown, unknown>
   /** The record as the CRM holds it now, with what hangs off it; throws `record_missing` when it is gone. */
   load(deps: EngineDeps, job: SyncJobRow, connection: RunnableConnection): Promise<{ input: Input; version: number }>
-  /** Before an external id a step found or made is kept: e.g. refuse one already linked to another record (F5). */
-  checkExternalId?(deps: EngineDeps, connection: RunnableConnection, recordId: string, externalId: string): Promise<void>
+  /**
+   * F5: an external record that another record of this type already links to on the connection is
+   * not kept; the error that says so (with `holder`, that record). None: records may share one.
+   * Checked by the very statement that would keep the id.
+   */
+  sharedExternalId?(connection: RunnableConnection, externalId: string, holder: string): ConnectorError
   /**
    * Keeps a step's sync outcome (patients: common ground, conflicts, fields the EMR won; others: the
    * link's synced values), inside `trx`: the transaction that records the step as done.
    */
   storeSync(trx: DbOrTx, deps: EngineDeps, job: SyncJobRow, connection: RunnableConnection, linkId: string, recordId: string, sync: SyncOutcome): Promise<void>
   /**
-   * The push finished and the link is linked, in the transaction that says so (e.g. an outbound
-   * event for a record linked for the first time, or to another external record: F19).
+   * What storeSync would write, as columns of the link, when that is all it writes (nothing for the
+   * CRM record, no conflict); null when it needs storeSync. The step's write then keeps it in its
+   * one statement, with no transaction around it.
    */
-  linked?(trx: DbOrTx, deps: EngineDeps, done: { job: SyncJobRow; connection: RunnableConnection; recordId: string; externalId: string | null; firstSync: boolean; otherRecord: boolean }): Promise<void>
+  syncOnLink?(sync: SyncOutcome): LinkColumns | null
+  /**
+   * The push finished and the link is linked: the event that says so, if any (e.g. for a record
+   * linked for the first time, or to another external record: F19), emitted by the write that settles the job.
+   */
+  linkedEvent?(done: { job: SyncJobRow; connection: RunnableConnection; recordId: string; externalId: string | null; firstSync: boolean; otherRecord: boolean }): EventInput | null
   /** The system took the record over (e.g. CRMS accepted the referral): the CRM record says so, in the transaction that settles the job. */
   acceptedInSystem?(trx: DbOrTx, deps: EngineDeps, job: SyncJobRow, connection: RunnableConnection, recordId: string, accepted: { at: string | null; reason: string }): Promise<void>
 }
 
 type LinkChange = Parameters<typeof updateLink>[2]
+/** Link columns a step's write sets, its sync outcome's among them. */
+export type LinkColumns = Updateable<Database['links']>
 
 /**
  * Runs one push job and settles it: its flow's steps in order, each marked started before it runs
@@ -44,12 +60,15 @@ type LinkChange = Parameters<typeof updateLink>[2]
  * did; the link follows each step's result. A step that reports the record taken over by the
  * system ends the flow there: the remaining steps would only send what the system no longer takes.
  *
- * Each step's outcome is written in one transaction: the link, the synced values, the step's done
- * marker and the next step's started marker (one update of the job). The last step's transaction
- * also links the record, announces it and finishes the job. The job's update comes first in each,
- * fenced by the lease: a worker that lost its lease changes nothing, the link included.
+ * Each step's outcome is written at once: the link, the synced values, the step's done marker and
+ * the next step's started marker (one update of the job), with the exchanges of the step's calls
+ * (`held`, see HeldExchanges). The last step's write also links the record, announces it and
+ * finishes the job. The job's update is fenced by the lease and the rest hangs on it: a worker
+ * that lost its lease changes nothing, the link included — only its calls are logged. Where the
+ * record type can say its sync outcome as link columns (syncOnLink) that is one statement; else
+ * one transaction, the held exchanges written just before it.
  */
-export async function runPush<Input>(deps: EngineDeps, job: SyncJobRow, connection: RunnableConnection, keeper: LeaseKeeper, type: PushRecordType<Input>): Promise<void> {
+export async function runPush<Input>(deps: EngineDeps, job: SyncJobRow, connection: RunnableConnection, keeper: LeaseKeeper, type: PushRecordType<Input>, held: HeldExchanges): Promise<void> {
   const { connector } = connection
   const flow = type.flowOf(connection)
   const organizationId = job.organization_id
@@ -66,7 +85,7 @@ export async function runPush<Input>(deps: EngineDeps, job: SyncJobRow, connecti
   const earlier: FlowProgress = structuredClone(progress)
   const snapshot: LinkSnapshot = { externalId: link.external_id, externalMrn: link.external_mrn, syncedValues: link.synced_values, clearedByHand: link.cleared_at !== null }
   const ctx: StepContext<unknown, unknown> = {
-    ...buildConnectorContext(deps, connection, { organizationId, syncJobId: job.id, recordType: type.recordType, recordId, attempt: job.attempts }),
+    ...buildConnectorContext(deps, connection, { organizationId, syncJobId: job.id, recordType: type.recordType, recordId, attempt: job.attempts }, held),
     link: snapshot,
     progress: earlier,
     done: progress.done,
@@ -88,6 +107,20 @@ export async function runPush<Input>(deps: EngineDeps, job: SyncJobRow, connecti
   // What the steps changed on the link, written with the link's settling (the last step's transaction).
   let linkChange: LinkChange = {}
   let sync: SyncOutcome | null = null
+  // The external id the step's outcome would keep, when no other record may hold it (F5).
+  let claim: ExternalIdClaim | null = null
+  const refuseShared = (heldBy: string | null) => {
+    if (heldBy && claim) throw type.sharedExternalId!(connection, claim.externalId, heldBy)
+  }
+  const stepWrite = (stepSync: SyncOutcome | null): StepWrite => ({
+    lease: keeper.lease,
+    held,
+    progress,
+    linkId: link.id,
+    linkChange,
+    claim,
+    sync: stepSync && { columns: type.syncOnLink?.(stepSync) ?? null, store: (trx) => type.storeSync(trx, deps, job, connection, link.id, recordId, stepSync) },
+  })
   let index = nextStep(0)
   if (index !== -1) {
     keeper.check()
@@ -99,7 +132,7 @@ export async function runPush<Input>(deps: EngineDeps, job: SyncJobRow, connecti
     const step = flow.steps[index]!
     keeper.check()
     const result = await step.run(input, ctx)
-    if (result.link?.externalId && type.checkExternalId) await type.checkExternalId(deps, connection, recordId, result.link.externalId)
+    claim = result.link?.externalId && type.sharedExternalId ? { connectionId: connection.row.id, recordType: type.recordType, externalId: result.link.externalId, exceptRecordId: recordId } : null
     linkChange = {}
     if (result.link) {
       if (result.link.externalId !== undefined) snapshot.externalId = result.link.externalId
@@ -117,7 +150,7 @@ export async function runPush<Input>(deps: EngineDeps, job: SyncJobRow, connecti
     progress.done[step.name] = { at: new Date().toISOString(), ...(result.output ? { output: result.output } : {}) }
     if (result.acceptedInSystem) {
       if (!type.acceptedInSystem) {
-        await recordStep(deps, keeper, progress, link.id, linkChange, (trx) => sync && type.storeSync(trx, deps, job, connection, link.id, recordId, sync), sync !== null)
+        refuseShared(await recordStep(deps, stepWrite(sync)))
         throw new ConnectorError({ code: 'unsupported', message: `${connector.title} reported the ${type.recordType} taken over, which the hub cannot record for this record type`, retryable: false })
       }
       accepted = result.acceptedInSystem
@@ -127,55 +160,85 @@ export async function runPush<Input>(deps: EngineDeps, job: SyncJobRow, connecti
     const next = nextStep(index + 1)
     if (next === -1) break
     markStarted(flow.steps[next]!)
-    const stepSync = sync
-    await recordStep(deps, keeper, progress, link.id, linkChange, (trx) => stepSync && type.storeSync(trx, deps, job, connection, link.id, recordId, stepSync), stepSync !== null)
+    refuseShared(await recordStep(deps, stepWrite(sync)))
     linkChange = {}
     sync = null
+    claim = null
     index = next
   }
 
-  // The last step's outcome, the link linked, its announcement and the job's end: one transaction.
+  // The last step's outcome, the link linked, its announcement and the job's end: one statement, or one transaction.
+  const finished = finishedJob('succeeded', undefined, { steps: progress, ...(outcome ? { progress: { outcome } } : {}) })
+  const settledLink: LinkColumns = { ...linkChange, state: 'linked', message: outcome, synced_version: version, last_synced_at: new Date() }
+  // A new link, or one set by hand, has never synced (one a pull matched has); or the record changed.
+  const firstSync = link.synced_version === null
+  const otherRecord = link.external_id !== null && link.external_id !== snapshot.externalId
+  const event = type.linkedEvent?.({ job, connection, recordId, externalId: snapshot.externalId, firstSync, otherRecord }) ?? null
   const lastSync = sync
+  const syncColumns = lastSync ? (type.syncOnLink?.(lastSync) ?? null) : {}
+  if (syncColumns !== null && !accepted) {
+    const { heldBy } = await held.carry(
+      (exchanges) => updateJobWithLink(deps.db, keeper.lease, finished, link.id, { ...settledLink, ...syncColumns }, { exchanges, event, unheldExternalId: claim }),
+      isLeaseLost,
+    )
+    return refuseShared(heldBy)
+  }
   const finalAccepted = accepted
+  await held.flush()
+  if (claim) refuseShared(await holderOf(deps.db, claim))
   await deps.db.transaction().execute(async (trx) => {
-    const finished = finishedJob('succeeded', undefined, { steps: progress, ...(outcome ? { progress: { outcome } } : {}) })
-    await updateJobWithLink(trx, keeper.lease, finished, link.id, { ...linkChange, state: 'linked', message: outcome, synced_version: version, last_synced_at: new Date() })
+    await updateJobWithLink(trx, keeper.lease, finished, link.id, settledLink)
     if (lastSync) await type.storeSync(trx, deps, job, connection, link.id, recordId, lastSync)
     if (finalAccepted) await type.acceptedInSystem!(trx, deps, job, connection, recordId, finalAccepted)
-    // A new link, or one set by hand, has never synced (one a pull matched has); or the record changed.
-    const firstSync = link.synced_version === null
-    const otherRecord = link.external_id !== null && link.external_id !== snapshot.externalId
-    await type.linked?.(trx, deps, { job, connection, recordId, externalId: snapshot.externalId, firstSync, otherRecord })
+    if (event) await emitEvent(trx, event)
   })
 }
 
 /**
- * A step's outcome and the job's markers (this step done, the next one started) in one transaction,
- * the job's fenced update first. A step with no sync outcome to store (e.g. a create) writes in
- * one statement instead: the embedded database serves one open transaction at a time, so the
- * four round trips of a transaction held everyone else for each step.
+ * A step's outcome and the job's markers (this step done, the next one started), the job's fenced
+ * update first. One statement with the step's exchanges when the step's sync outcome (if any) is
+ * link columns: the embedded database serves one open transaction at a time, so the round trips
+ * of a transaction held everyone else for each step. Else one transaction, the exchanges written
+ * just before it.
  */
-async function recordStep(
-  deps: EngineDeps,
-  keeper: LeaseKeeper,
-  progress: FlowProgress,
-  linkId: string,
-  linkChange: LinkChange,
-  storeSync: (trx: DbOrTx) => Promise<void> | null,
-  hasSync: boolean,
-): Promise<void> {
-  if (!hasSync) {
-    if (Object.keys(linkChange).length === 0) return saveProgress(deps.db, keeper.lease, progress)
-    return updateJobWithLink(deps.db, keeper.lease, { steps: JSON.stringify(progress), updated_at: new Date() }, linkId, linkChange)
+interface StepWrite {
+  lease: JobLease
+  held: HeldExchanges
+  progress: FlowProgress
+  linkId: string
+  linkChange: LinkChange
+  /** The external id the link takes, if no other record may hold it: `recordStep` then returns the one that does, having written nothing but the exchanges. */
+  claim: ExternalIdClaim | null
+  sync: { columns: LinkColumns | null; store: (trx: DbOrTx) => Promise<void> } | null
+}
+
+async function recordStep(deps: EngineDeps, write: StepWrite): Promise<string | null> {
+  const { lease, held, progress, linkId, linkChange, claim, sync } = write
+  const syncColumns = sync ? sync.columns : {}
+  if (syncColumns !== null) {
+    const { heldBy } = await held.carry(
+      (exchanges) => updateJobWithLink(deps.db, lease, { steps: JSON.stringify(progress), updated_at: new Date() }, linkId, { ...linkChange, ...syncColumns }, { exchanges, unheldExternalId: claim }),
+      isLeaseLost,
+    )
+    return heldBy
   }
+  await held.flush()
+  const heldBy = claim ? await holderOf(deps.db, claim) : null
+  if (heldBy) return heldBy
   await deps.db.transaction().execute(async (trx) => {
-    await saveProgress(trx, keeper.lease, progress)
+    await saveProgress(trx, lease, progress)
     if (Object.keys(linkChange).length > 0) await updateLink(trx, linkId, linkChange)
-    await storeSync(trx)
+    await sync!.store(trx)
   })
+  return null
 }
 
 /** Writes a step's synced values on the link alone (record types with no bidirectional reconciliation). */
 export async function storeSyncedValues(db: DbOrTx, linkId: string, sync: SyncOutcome): Promise<void> {
-  await db.updateTable('links').set({ synced_values: JSON.stringify(sync.values), updated_at: new Date() }).where('id', '=', linkId).execute()
+  await db.updateTable('links').set(syncedValuesOnLink(sync)).where('id', '=', linkId).execute()
+}
+
+/** storeSyncedValues' write as link columns (syncOnLink). */
+export function syncedValuesOnLink(sync: SyncOutcome): LinkColumns {
+  return { synced_values: JSON.stringify(sync.values), updated_at: new Date() }
 }

@@ -3,7 +3,7 @@ import type { DbOrTx } from '../db/database.js'
 import { referralPushRefusal, type PushFlow, type ReferralPushInput, type ResolvedMapping } from '../connectors/connector.js'
 import { ConnectorError } from '../connectors/errors.js'
 import type { PushRecordType } from './push.js'
-import { storeSyncedValues } from './push.js'
+import { storeSyncedValues, syncedValuesOnLink } from './push.js'
 
 /**
  * Referrals (job kind `push_referral`, record type `referral`): a referral from the CRM inbox
@@ -24,6 +24,7 @@ export const referralPush: PushRecordType<ReferralPushInput> = {
     return { input, version: input.referral.version }
   },
   storeSync: (trx, _deps, _job, _connection, linkId, _referralId, sync) => storeSyncedValues(trx, linkId, sync),
+  syncOnLink: syncedValuesOnLink,
   async acceptedInSystem(trx, _deps, job, connection, referralId, accepted) {
     // Accepted once: a referral the CRM accepted (or converted) first keeps its own record of it.
     await trx

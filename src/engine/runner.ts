@@ -5,6 +5,7 @@ import { runnableConnection, type RunnableConnection } from '../connections/conn
 import { jobRetries, jobsFinished } from '../observability/metrics.js'
 import type { SecretBox } from '../security/secrets.js'
 import { recordFailure } from '../exchanges/recorder.js'
+import { HeldExchanges } from '../exchanges/held.js'
 import { finishJob, isLeaseLost, leaseOf, releaseLapsedJob, scheduleRetry, type ClaimedJob, type JobError, type SyncJobRow } from './jobs.js'
 import { LeaseKeeper } from './leaseKeeper.js'
 import type { DatabaseAvailability } from '../db/availability.js'
@@ -49,6 +50,8 @@ const OUTAGE_WAIT_MS = 60_000
 export async function runJob(deps: EngineDeps, claim: ClaimedJob, claimedAt: number): Promise<void> {
   const job = claim.job
   const keeper = new LeaseKeeper(deps.db, leaseOf(job), deps.leaseSeconds, claimedAt)
+  // A push's calls are logged by its own writes (HeldExchanges); whatever a failure leaves held is written before it settles.
+  const held = new HeldExchanges(deps.db)
   let connection: RunnableConnection | null = null
   const connectorName = () => connection?.row.connector ?? (job.kind === 'deliver_event' ? EVENTS_CONNECTOR : 'unknown')
   try {
@@ -61,11 +64,11 @@ export async function runJob(deps: EngineDeps, claim: ClaimedJob, claimedAt: num
         await runDeliverEvent(deps, job, keeper)
         break
       case 'push_patient':
-        await runPush(deps, job, requireConnection(connection), keeper, patientPush)
+        await runPush(deps, job, requireConnection(connection), keeper, patientPush, held)
         settled = true
         break
       case 'push_referral':
-        await runPush(deps, job, requireConnection(connection), keeper, referralPush)
+        await runPush(deps, job, requireConnection(connection), keeper, referralPush, held)
         settled = true
         break
       case 'pull':
@@ -88,7 +91,7 @@ export async function runJob(deps: EngineDeps, claim: ClaimedJob, claimedAt: num
     }
     if (settled) jobsFinished.inc({ connector: connectorName(), kind: job.kind, state: 'succeeded' })
   } catch (err) {
-    await settleFailure(deps, job, keeper, connectorName(), err)
+    await settleFailure(deps, job, keeper, held, connectorName(), err)
   } finally {
     keeper.stop()
   }
@@ -99,18 +102,24 @@ function requireConnection(connection: RunnableConnection | null): RunnableConne
   return connection
 }
 
-async function settleFailure(deps: EngineDeps, job: SyncJobRow, keeper: LeaseKeeper, connector: string, err: unknown): Promise<void> {
+async function settleFailure(deps: EngineDeps, job: SyncJobRow, keeper: LeaseKeeper, held: HeldExchanges, connector: string, err: unknown): Promise<void> {
   try {
     // This attempt stopped for want of its lease, between two calls: the job goes back to the
     // queue at once — unless another worker runs it now, which the fence leaves alone; whatever
-    // happened here is not ours to record either way.
+    // happened here is not ours to record either way, but the calls it made are.
     if (isLeaseLost(err)) {
+      await held.flush()
       await deps.db.transaction().execute((trx) => releaseLapsedJob(trx, keeper.lease))
       return
     }
-    if (deps.availability.noteFailure(err)) await settleOutage(deps, job, keeper, err)
-    else await settleJobFailure(deps, job, keeper, connector, err)
+    if (deps.availability.noteFailure(err)) await settleOutage(deps, job, keeper, held, err)
+    else {
+      // The failure's exchange (the call that failed, which its error names) is in the log before the job says why it stopped.
+      await held.flush()
+      await settleJobFailure(deps, job, keeper, connector, err)
+    }
   } catch (settleError) {
+    if (held.size > 0) deps.log.warn({ err: settleError, jobId: job.id, exchanges: held.size }, 'the exchanges of calls this attempt made could not be logged')
     if (isLeaseLost(settleError)) return
     // The database went away while settling: the job stays running until its lease ends, then
     // housekeeping sends it again and it resumes from its saved steps (a started step looks up first).
@@ -125,9 +134,15 @@ async function settleFailure(deps: EngineDeps, job: SyncJobRow, keeper: LeaseKee
  * already recorded as started look up before repeating (the lost-answer rules), so nothing is
  * sent to the EMR twice.
  */
-async function settleOutage(deps: EngineDeps, job: SyncJobRow, keeper: LeaseKeeper, err: unknown): Promise<void> {
+async function settleOutage(deps: EngineDeps, job: SyncJobRow, keeper: LeaseKeeper, held: HeldExchanges, err: unknown): Promise<void> {
   const remaining = Math.min(OUTAGE_WAIT_MS, Math.max(0, deps.leaseSeconds * 1000 - 1000))
-  if (!(await deps.availability.waitUntilUp(remaining)) || !keeper.held) return
+  if (!(await deps.availability.waitUntilUp(remaining))) {
+    if (held.size > 0) deps.log.warn({ jobId: job.id, exchanges: held.size }, 'the database stayed away: the exchanges of calls this attempt made could not be logged')
+    return
+  }
+  // The calls this attempt made are logged, whether or not it still holds the job.
+  await held.flush()
+  if (!keeper.held) return
   const error: JobError = { code: 'database_unavailable', message: `The database was unreachable during this attempt (${err instanceof Error ? err.message : String(err)}); resumed when it came back` }
   await deps.db.transaction().execute((trx) => scheduleRetry(trx, keeper.lease, 0, error, { countsAsFailure: false }))
 }

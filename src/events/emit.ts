@@ -1,6 +1,6 @@
 import { newId } from '../db/ids.js'
 import type { DbOrTx } from '../db/database.js'
-import { sql } from 'kysely'
+import { sql, type RawBuilder } from 'kysely'
 import { jobsDue } from '../db/queue.js'
 import { emptyProgress, enqueueJob } from '../engine/jobs.js'
 import { EVENT_DATA, type EventBody, type EventData, type EventType } from './catalog.js'
@@ -86,6 +86,42 @@ async function storeDeliveries(
       from jsonb_populate_recordset(null::sync_jobs, ${JSON.stringify(jobRows)}::jsonb) as j
     )
     select ${jobsDue()}`.execute(trx)
+}
+
+/**
+ * An event as data-modifying CTEs of another statement (the change that caused it), stored with its
+ * `deliver_event` jobs only when `when` (a condition on the statement's other CTEs, e.g. its fenced
+ * update found the job) holds and an enabled subscription wants it, as emitEvent stores it. The
+ * statement must select `wake` (the workers' wake-up, sent only when a delivery was queued;
+ * PostgreSQL runs a CTE that selects only when it is read). It spares the transaction emitEvent
+ * needs (the read of the subscriptions, then the write), most often to find that no one wants it.
+ */
+export function eventWrites(event: EventInput, when: RawBuilder<unknown>): { ctes: { name: string; expression: RawBuilder<Record<string, unknown>> }[]; wake: RawBuilder<unknown> } {
+  const body = eventBody(event)
+  return {
+    ctes: [
+      {
+        name: 'event_targets',
+        expression: sql<Record<string, unknown>>`select s.id from event_subscriptions s where s.organization_id = ${event.organizationId}::uuid and s.enabled and s.events ? ${event.type}::text and ${when}`,
+      },
+      {
+        name: 'event_stored',
+        expression: sql<Record<string, unknown>>`insert into events (id, organization_id, type, occurred_at, body)
+          select ${body.id}::uuid, ${event.organizationId}::uuid, ${event.type}::text, ${body.occurredAt}::timestamptz, ${JSON.stringify(body)}::text
+          where exists (select 1 from event_targets)`,
+      },
+      {
+        name: 'event_deliveries',
+        expression: sql<Record<string, unknown>>`insert into sync_jobs (id, organization_id, connection_id, kind, record_type, record_id, state, steps, replay_of, input)
+          select carebridge_uuidv7(), ${event.organizationId}::uuid, null, 'deliver_event', 'event', ${body.id}::uuid, 'queued', ${JSON.stringify(emptyProgress())}::jsonb, null,
+            jsonb_build_object('eventId', ${body.id}::text, 'subscriptionId', t.id)
+          from event_targets t
+          returning id`,
+      },
+      { name: 'event_woken', expression: sql<Record<string, unknown>>`select ${jobsDue()} where exists (select 1 from event_deliveries)` },
+    ],
+    wake: sql`(select count(*) from event_woken)`,
+  }
 }
 
 /** The body of an event: its id (the `webhook-id` of every delivery and retry of it), type, time, organization and checked data. */

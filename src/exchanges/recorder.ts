@@ -1,7 +1,5 @@
 import { newId } from '../db/ids.js'
-import type { Insertable } from 'kysely'
 import type { Db, DbOrTx } from '../db/database.js'
-import type { Database } from '../db/schema.js'
 import { fixedQuery } from '../db/fixedQuery.js'
 import type { ConnectorHttp, HttpRequest, HttpResponse, StreamedResponse } from '../connectors/http.js'
 import { ConnectorError } from '../connectors/errors.js'
@@ -9,6 +7,7 @@ import { redactCredentials, redactHeaders, redactUrl } from '../security/redact.
 import { exchangeDuration, exchangesTotal, rateLimitedTotal } from '../observability/metrics.js'
 import { summarizeFailure } from './summary.js'
 import { send, type SendAnswer } from './send.js'
+import type { ExchangeRow, HeldExchanges } from './held.js'
 
 export interface ExchangeScope {
   organizationId: string
@@ -31,14 +30,18 @@ const MAX_STORED_BODY = 256 * 1024
 /**
  * The engine's implementation of a connector's HTTP door: paces by the connection's limiter,
  * applies the timeout, and stores every call (success, HTTP error, timeout, refused connection)
- * as an exchange with credentials removed.
+ * as an exchange with credentials removed. With `held` (a push job's), a request's exchange is kept
+ * for the job's next write to carry (HeldExchanges); a streamed call and a refusal are written at
+ * once, as every call is without it.
  */
-export function createRecordingHttp(options: { db: Db; scope: ExchangeScope; pacer?: Pacer; timeoutMs: number }): ConnectorHttp {
-  const { db, scope } = options
+export function createRecordingHttp(options: { db: Db; scope: ExchangeScope; pacer?: Pacer; timeoutMs: number; held?: HeldExchanges }): ConnectorHttp {
+  const { db, scope, held } = options
   const store = (entry: StoredExchange) => storeExchange(db, scope, entry)
+  const storeRequest = (entry: StoredExchange) => (held ? held.hold(exchangeRow(scope, entry)) : store(entry))
   return {
     async request(request: HttpRequest): Promise<HttpResponse> {
       if (!request.unpaced && options.pacer) await options.pacer.take()
+      await held?.beforeCall()
       const { body, contentType, storedRequest } = encodeBody(request)
       const headers: Record<string, string> = { ...request.headers }
       if (contentType && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) headers['content-type'] = contentType
@@ -58,7 +61,7 @@ export function createRecordingHttp(options: { db: Db; scope: ExchangeScope; pac
       } catch (err) {
         const durationMs = Math.round(performance.now() - started)
         const message = describeNetworkError(err, options.timeoutMs)
-        await store({
+        await storeRequest({
           id: exchangeId,
           request: logged,
           requestHeaders,
@@ -82,7 +85,7 @@ export function createRecordingHttp(options: { db: Db; scope: ExchangeScope; pac
       const json = parseJson(text)
       const carried = request.errorIn?.({ status: response.status, json }) ?? null
       const ok = response.status >= 200 && response.status < 300 && carried === null
-      await store({
+      await storeRequest({
         id: exchangeId,
         request: logged,
         requestHeaders,
@@ -103,6 +106,7 @@ export function createRecordingHttp(options: { db: Db; scope: ExchangeScope; pac
 
     async streamLines(request: HttpRequest): Promise<StreamedResponse> {
       if (!request.unpaced && options.pacer) await options.pacer.take()
+      await held?.beforeCall()
       const { body, contentType, storedRequest } = encodeBody(request)
       const headers: Record<string, string> = { ...request.headers }
       if (contentType && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) headers['content-type'] = contentType
@@ -168,6 +172,7 @@ export function createRecordingHttp(options: { db: Db; scope: ExchangeScope; pac
     },
 
     async recordRefusal(entry) {
+      await held?.beforeCall()
       const id = newId()
       await store({
         id,
@@ -201,10 +206,15 @@ interface StoredExchange {
 }
 
 async function storeExchange(db: DbOrTx, scope: ExchangeScope, entry: StoredExchange): Promise<void> {
+  await insertExchange(db, exchangeRow(scope, entry))
+}
+
+/** The exchange's row, credentials removed and bodies cut; counted in the metrics as it is made. */
+function exchangeRow(scope: ExchangeScope, entry: StoredExchange): ExchangeRow {
   exchangesTotal.inc({ connector: scope.connector, operation: entry.request.operation, outcome: entry.status })
   exchangeDuration.observe({ connector: scope.connector, operation: entry.request.operation }, entry.durationMs / 1000)
   if (entry.httpStatus === 429 && scope.connectionId) rateLimitedTotal.inc({ connection: scope.connectionId, connector: scope.connector })
-  await insertExchange(db, {
+  return {
     id: entry.id,
     organization_id: scope.organizationId,
     connection_id: scope.connectionId,
@@ -226,11 +236,11 @@ async function storeExchange(db: DbOrTx, scope: ExchangeScope, entry: StoredExch
     attempt: scope.attempt,
     started_at: entry.startedAt,
     duration_ms: entry.durationMs,
-  })
+  }
 }
 
 /** Every exchange row has every column: one statement built once (each call used to rebuild it). */
-export const insertExchange = fixedQuery((db, row: Omit<Required<Insertable<Database['exchanges']>>, 'bodies_pruned_at'>) => db.insertInto('exchanges').values(row))
+export const insertExchange = fixedQuery((db, row: ExchangeRow) => db.insertInto('exchanges').values(row))
 
 /**
  * A sync failure that no call to the system carries (e.g. a value with no mapping, a record two
