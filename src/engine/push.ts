@@ -7,7 +7,7 @@ import type { RunnableConnection } from '../connections/connections.js'
 import { buildConnectorContext } from './context.js'
 import { emptyProgress, finishedJob, isLeaseLost, saveProgress, updateJobWithLink, type ExternalIdClaim, type JobLease, type SyncJobRow } from './jobs.js'
 import type { LeaseKeeper } from './leaseKeeper.js'
-import { ensureLink, getLink, holderOf, updateLink } from './links.js'
+import { ensureLink, getLink, holderOf } from './links.js'
 import type { EngineDeps } from './runner.js'
 import type { HeldExchanges } from '../exchanges/held.js'
 import { emitEvent, type EventInput } from '../events/emit.js'
@@ -50,7 +50,6 @@ export interface PushRecordType<Input> {
   acceptedInSystem?(trx: DbOrTx, deps: EngineDeps, job: SyncJobRow, connection: RunnableConnection, recordId: string, accepted: { at: string | null; reason: string }): Promise<void>
 }
 
-type LinkChange = Parameters<typeof updateLink>[2]
 /** Link columns a step's write sets, its sync outcome's among them. */
 export type LinkColumns = Updateable<Database['links']>
 
@@ -105,22 +104,29 @@ export async function runPush<Input>(deps: EngineDeps, job: SyncJobRow, connecti
   let outcome: string | null = null
   let accepted: { at: string | null; reason: string } | null = null
   // What the steps changed on the link, written with the link's settling (the last step's transaction).
-  let linkChange: LinkChange = {}
+  let linkChange: LinkColumns = {}
   let sync: SyncOutcome | null = null
   // The external id the step's outcome would keep, when no other record may hold it (F5).
   let claim: ExternalIdClaim | null = null
   const refuseShared = (heldBy: string | null) => {
     if (heldBy && claim) throw type.sharedExternalId!(connection, claim.externalId, heldBy)
   }
-  const stepWrite = (stepSync: SyncOutcome | null): StepWrite => ({
-    lease: keeper.lease,
-    held,
-    progress,
-    linkId: link.id,
-    linkChange,
-    claim,
-    sync: stepSync && { columns: type.syncOnLink?.(stepSync) ?? null, store: (trx) => type.storeSync(trx, deps, job, connection, link.id, recordId, stepSync) },
-  })
+  /** The sync outcome as link columns ({} with none), or null when only storeSync can write it. */
+  const syncColumnsOf = (outcome: SyncOutcome | null): LinkColumns | null => (outcome ? (type.syncOnLink?.(outcome) ?? null) : {})
+  const stepWrite = (stepSync: SyncOutcome | null): OutcomeWrite => {
+    const syncColumns = syncColumnsOf(stepSync)
+    return {
+      lease: keeper.lease,
+      held,
+      jobChange: { steps: JSON.stringify(progress), updated_at: new Date() },
+      linkId: link.id,
+      linkChange,
+      claim,
+      event: null,
+      syncColumns: syncColumns ?? {},
+      store: syncColumns === null ? (trx) => type.storeSync(trx, deps, job, connection, link.id, recordId, stepSync!) : null,
+    }
+  }
   let index = nextStep(0)
   if (index !== -1) {
     keeper.check()
@@ -150,7 +156,7 @@ export async function runPush<Input>(deps: EngineDeps, job: SyncJobRow, connecti
     progress.done[step.name] = { at: new Date().toISOString(), ...(result.output ? { output: result.output } : {}) }
     if (result.acceptedInSystem) {
       if (!type.acceptedInSystem) {
-        refuseShared(await recordStep(deps, stepWrite(sync)))
+        refuseShared(await writeOutcome(deps, stepWrite(sync)))
         throw new ConnectorError({ code: 'unsupported', message: `${connector.title} reported the ${type.recordType} taken over, which the hub cannot record for this record type`, retryable: false })
       }
       accepted = result.acceptedInSystem
@@ -160,7 +166,7 @@ export async function runPush<Input>(deps: EngineDeps, job: SyncJobRow, connecti
     const next = nextStep(index + 1)
     if (next === -1) break
     markStarted(flow.steps[next]!)
-    refuseShared(await recordStep(deps, stepWrite(sync)))
+    refuseShared(await writeOutcome(deps, stepWrite(sync)))
     linkChange = {}
     sync = null
     claim = null
@@ -175,49 +181,59 @@ export async function runPush<Input>(deps: EngineDeps, job: SyncJobRow, connecti
   const otherRecord = link.external_id !== null && link.external_id !== snapshot.externalId
   const event = type.linkedEvent?.({ job, connection, recordId, externalId: snapshot.externalId, firstSync, otherRecord }) ?? null
   const lastSync = sync
-  const syncColumns = lastSync ? (type.syncOnLink?.(lastSync) ?? null) : {}
-  if (syncColumns !== null && !accepted) {
-    const { heldBy } = await held.carry(
-      (exchanges) => updateJobWithLink(deps.db, keeper.lease, finished, link.id, { ...settledLink, ...syncColumns }, { exchanges, event, unheldExternalId: claim }),
-      isLeaseLost,
-    )
-    return refuseShared(heldBy)
-  }
+  const syncColumns = syncColumnsOf(lastSync)
   const finalAccepted = accepted
-  await held.flush()
-  if (claim) refuseShared(await holderOf(deps.db, claim))
-  await deps.db.transaction().execute(async (trx) => {
-    await updateJobWithLink(trx, keeper.lease, finished, link.id, settledLink)
-    if (lastSync) await type.storeSync(trx, deps, job, connection, link.id, recordId, lastSync)
-    if (finalAccepted) await type.acceptedInSystem!(trx, deps, job, connection, recordId, finalAccepted)
-    if (event) await emitEvent(trx, event)
-  })
+  refuseShared(
+    await writeOutcome(deps, {
+      lease: keeper.lease,
+      held,
+      jobChange: finished,
+      linkId: link.id,
+      linkChange: settledLink,
+      claim,
+      event,
+      syncColumns: syncColumns ?? {},
+      // The system's acceptance, and a sync outcome beyond link columns, are written in a transaction.
+      store:
+        syncColumns === null || finalAccepted
+          ? async (trx) => {
+              if (lastSync) await type.storeSync(trx, deps, job, connection, link.id, recordId, lastSync)
+              if (finalAccepted) await type.acceptedInSystem!(trx, deps, job, connection, recordId, finalAccepted)
+            }
+          : null,
+    }),
+  )
 }
 
 /**
- * A step's outcome and the job's markers (this step done, the next one started), the job's fenced
- * update first. One statement with the step's exchanges when the step's sync outcome (if any) is
- * link columns: the embedded database serves one open transaction at a time, so the round trips
- * of a transaction held everyone else for each step. Else one transaction, the exchanges written
- * just before it.
+ * A step's outcome (or the push's settling) and the job's change, the job's fenced update first,
+ * with the exchanges of the step's calls. One statement when nothing needs `store`: the embedded
+ * database serves one open transaction at a time, so the round trips of a transaction held
+ * everyone else for each step. Else one transaction, the exchanges written just before it.
+ * With `claim` (F5), returns the record that already holds the external id, having written
+ * nothing but the exchanges; else null.
  */
-interface StepWrite {
+interface OutcomeWrite {
   lease: JobLease
   held: HeldExchanges
-  progress: FlowProgress
+  jobChange: Updateable<Database['sync_jobs']>
   linkId: string
-  linkChange: LinkChange
-  /** The external id the link takes, if no other record may hold it: `recordStep` then returns the one that does, having written nothing but the exchanges. */
+  linkChange: LinkColumns
+  /** The external id the link takes, if no other record may hold it. */
   claim: ExternalIdClaim | null
-  sync: { columns: LinkColumns | null; store: (trx: DbOrTx) => Promise<void> } | null
+  /** Announced with the write (F19). */
+  event: EventInput | null
+  /** The sync outcome as link columns, set with the link in the one-statement write. */
+  syncColumns: LinkColumns
+  /** What only a transaction can write (a sync outcome beyond link columns, the system's acceptance); null: one statement. */
+  store: ((trx: DbOrTx) => Promise<void>) | null
 }
 
-async function recordStep(deps: EngineDeps, write: StepWrite): Promise<string | null> {
-  const { lease, held, progress, linkId, linkChange, claim, sync } = write
-  const syncColumns = sync ? sync.columns : {}
-  if (syncColumns !== null) {
+async function writeOutcome(deps: EngineDeps, write: OutcomeWrite): Promise<string | null> {
+  const { lease, held, jobChange, linkId, linkChange, claim, event, store } = write
+  if (!store) {
     const { heldBy } = await held.carry(
-      (exchanges) => updateJobWithLink(deps.db, lease, { steps: JSON.stringify(progress), updated_at: new Date() }, linkId, { ...linkChange, ...syncColumns }, { exchanges, unheldExternalId: claim }),
+      (exchanges) => updateJobWithLink(deps.db, lease, jobChange, linkId, { ...linkChange, ...write.syncColumns }, { exchanges, event, unheldExternalId: claim }),
       isLeaseLost,
     )
     return heldBy
@@ -226,9 +242,9 @@ async function recordStep(deps: EngineDeps, write: StepWrite): Promise<string | 
   const heldBy = claim ? await holderOf(deps.db, claim) : null
   if (heldBy) return heldBy
   await deps.db.transaction().execute(async (trx) => {
-    await saveProgress(trx, lease, progress)
-    if (Object.keys(linkChange).length > 0) await updateLink(trx, linkId, linkChange)
-    await sync!.store(trx)
+    await updateJobWithLink(trx, lease, jobChange, linkId, linkChange)
+    await store(trx)
+    if (event) await emitEvent(trx, event)
   })
   return null
 }
